@@ -1,0 +1,25 @@
+#pragma once
+/// \file Subcommands of the `jevons` executable. Each lives in its own cmd_<name>.cpp, registers
+/// itself on the CLI11 app, and sets `action` when the user chose it; main() runs the action and
+/// maps exceptions to exit codes.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace jevons::cli {
+
+/// Exit codes are distinct so scripts can tell a bad scenario from a bug.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitBadInput = 2,  ///< usage error, unreadable or invalid input file
+  kExitInternal = 3,  ///< an unexpected failure inside Jevons (a bug, or the disk)
+};
+
+using Action = std::function<int()>;
+
+void add_run(CLI::App& app, Action& action);       // cmd_run.cpp
+void add_validate(CLI::App& app, Action& action);  // cmd_validate.cpp
+void add_catalog(CLI::App& app, Action& action);   // cmd_catalog.cpp
+void add_profile(CLI::App& app, Action& action);   // cmd_profile.cpp (kernels profiler)
+
+}  // namespace jevons::cli

@@ -1,0 +1,45 @@
+#pragma once
+/// \file Errors for bad input at the boundaries (scenario, catalog, profile and trace loading).
+///
+/// Bugs are `std::logic_error`; simulated outcomes (OOM, SLO misses) are metrics, never exceptions.
+/// A `InputError` carries every diagnostic found in one pass so a user fixes a file in one go.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace jevons {
+
+/// One problem in one input file, located as precisely as the reader can.
+struct Diagnostic {
+  std::string file;      ///< path as given by the user ("" when not from a file)
+  int line = 0;          ///< 1-based; 0 when unknown
+  int column = 0;        ///< 1-based; 0 when unknown
+  std::string key;       ///< dotted key path, e.g. "pools[1].tensor_parallel"
+  std::string value;     ///< the offending value as written ("" when missing)
+  std::string message;   ///< what was expected, in a sentence
+  std::string hint;      ///< optional, e.g. "did you mean 'tensor_parallel'?"
+
+  /// "file:line:col: key 'k' = 'v': message (hint)"
+  std::string format() const;
+};
+
+/// Thrown when an input cannot be used. `what()` lists every diagnostic, one per line.
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(std::vector<Diagnostic> diagnostics);
+  explicit InputError(Diagnostic diagnostic);
+  const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+/// Levenshtein distance, for "did you mean" hints.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+/// The candidate closest to `word` when it is close enough to be a plausible typo, else "".
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace jevons

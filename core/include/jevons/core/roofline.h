@@ -1,0 +1,61 @@
+#pragma once
+/// \file Analytical (roofline) estimate of one decode step of a replica.
+///
+/// This is an analytical estimate, not a simulation: one decode step for `batch` sequences at a
+/// fixed context reads the replica's weights once (MoE: the experts the batch touches) and each
+/// sequence's KV once, and runs 2·active_params FLOPs per token plus attention. The step takes
+/// the larger of memory time and compute time, plus the tensor-parallel all-reduces and a fixed
+/// overhead. The simulator's calibrated latency model supersedes it where a scenario has a
+/// simulation section.
+
+#include <cstdint>
+#include <string>
+
+#include "jevons/core/catalog.h"
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
+
+namespace jevons {
+
+struct AnalyticalParams {
+  /// Achieved fraction of peak HBM bandwidth. 0.90: PyTorch SDPA bf16 decode measured 3.03 TB/s
+  /// on an H100 SXM (3.35 TB/s peak), shared/anchors/h100_decode_attention.json.
+  double bandwidth_efficiency = 0.90;
+  /// Achieved fraction of dense peak FLOPS in GEMMs (typical large-GEMM efficiency).
+  double compute_efficiency = 0.60;
+  /// Fixed per-step scheduling/launch overhead (with CUDA graphs), microseconds.
+  double step_overhead_us = 300;
+  /// Latency of one all-reduce on the scale-up link, microseconds.
+  double allreduce_latency_us = 8;
+};
+
+struct DecodeEstimate {
+  std::uint32_t batch_sequences = 0;
+  std::uint64_t context_tokens = 0;
+  double weight_bytes_read_per_gpu = 0;
+  double kv_bytes_read_per_gpu = 0;
+  double flops_per_gpu = 0;
+  double memory_time_ns = 0;
+  double compute_time_ns = 0;
+  double allreduce_time_ns = 0;
+  double overhead_time_ns = 0;
+  std::int64_t step_time_ns = 0;
+  double tokens_per_s_replica = 0;
+  double tokens_per_s_per_gpu = 0;
+  std::string bound;  ///< "memory" or "compute"
+};
+
+/// Expected fraction of routed experts that a batch of `tokens` touches, each choosing k of E
+/// uniformly: 1 − (1 − k/E)^tokens.
+double moe_expert_fraction_touched(std::uint32_t experts, std::uint32_t k, std::uint64_t tokens);
+
+/// Weight bytes one decode step reads per GPU for `tokens` tokens in the batch.
+double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
+                                 std::uint32_t tensor_parallel, std::uint64_t tokens);
+
+DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
+                                    const KvFootprint& kv, WeightPrecision weights,
+                                    std::uint32_t batch_sequences, std::uint64_t context_tokens,
+                                    const AnalyticalParams& params);
+
+}  // namespace jevons

@@ -1,0 +1,155 @@
+// Store: schema versioning, round trips, and atomic runs (an interrupted write leaves the
+// database exactly as it was).
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jevons/store/store.h"
+
+using namespace jevons::store;
+
+namespace {
+
+std::string temp_db(const std::string& name) {
+  const auto p = std::filesystem::temp_directory_path() /
+                 ("jevons-test-" + name + "-" + std::to_string(::getpid()) + ".sqlite");
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + ext);
+  return p.string();
+}
+
+RunInfo info(const std::string& name) {
+  RunInfo i;
+  i.kind = "static-capacity";
+  i.scenario_name = name;
+  i.scenario_path = name + ".yaml";
+  i.scenario_text = "name: " + name + "\n";
+  i.seed = 42;
+  return i;
+}
+
+std::int64_t count(Store& s, const std::string& table) {
+  return std::stoll(s.query("SELECT count(*) FROM " + table)[0][0]);
+}
+
+}  // namespace
+
+TEST_CASE("a new database gets the current schema version", "[store]") {
+  Store s(":memory:");
+  CHECK(s.schema_version() == kSchemaVersion);
+  CHECK(count(s, "runs") == 0);
+}
+
+TEST_CASE("runs round-trip with their hash, version and results", "[store]") {
+  Store s(":memory:");
+  const auto id = s.write_run(info("a"), [&](std::int64_t run) {
+    s.prepare("INSERT INTO replica_memory VALUES (?1,'p','h100-sxm','m',8,2,4,'bf16',1,2,3,4,-5)")
+        .insert({run});
+  });
+  const auto rows = s.query(
+      "SELECT run_id, kind, scenario_name, scenario_sha256, seed, jevons_version, "
+      "finished_at_utc IS NOT NULL, scenario_text FROM runs");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == std::to_string(id));
+  CHECK(rows[0][1] == "static-capacity");
+  CHECK(rows[0][3] == Store::sha256_hex("name: a\n"));
+  CHECK(rows[0][4] == "42");
+  CHECK_FALSE(rows[0][5].empty());
+  CHECK(rows[0][6] == "1");
+  CHECK(rows[0][7] == "name: a\n");
+  CHECK(s.query("SELECT kv_bytes_per_gpu FROM replica_memory")[0][0] == "-5");
+}
+
+TEST_CASE("SHA-256 matches the FIPS 180-2 test vector", "[store]") {
+  CHECK(Store::sha256_hex("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(Store::sha256_hex("") ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("a failed run leaves the previous contents intact", "[store]") {
+  const auto path = temp_db("rollback");
+  {
+    Store s(path);
+    s.write_run(info("kept"), [](std::int64_t) {});
+    CHECK_THROWS_WITH(s.write_run(info("lost"),
+                                  [&](std::int64_t run) {
+                                    s.prepare("INSERT INTO replica_memory VALUES "
+                                              "(?1,'p','g','m',1,1,1,'bf16',1,1,1,1,1)")
+                                        .insert({run});
+                                    throw std::runtime_error("simulated failure mid-run");
+                                  }),
+                      "simulated failure mid-run");
+    CHECK(count(s, "runs") == 1);
+    CHECK(count(s, "replica_memory") == 0);
+  }
+  Store again(path);
+  CHECK(again.query("SELECT scenario_name FROM runs")[0][0] == "kept");
+}
+
+TEST_CASE("a process killed mid-transaction leaves an intact database", "[store]") {
+  const auto path = temp_db("sigkill");
+  { Store(path).write_run(info("before"), [](std::int64_t) {}); }
+  int pipefd[2];
+  REQUIRE(::pipe(pipefd) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipefd[0]);
+    try {
+      Store s(path);
+      s.write_run(info("killed"), [&](std::int64_t run) {
+        auto st = s.prepare(
+            "INSERT INTO replica_memory VALUES (?1,?2,'g','m',1,1,1,'bf16',1,1,1,1,1)");
+        for (int i = 0; i < 1000; ++i) st.insert({run, "pool" + std::to_string(i)});
+        const char ready = 'r';
+        (void)!::write(pipefd[1], &ready, 1);
+        ::pause();  // wait inside the open transaction for SIGKILL
+      });
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  ::close(pipefd[1]);
+  char c = 0;
+  REQUIRE(::read(pipefd[0], &c, 1) == 1);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  Store s(path);
+  CHECK(s.query("PRAGMA integrity_check")[0][0] == "ok");
+  CHECK(count(s, "runs") == 1);
+  CHECK(s.query("SELECT scenario_name FROM runs")[0][0] == "before");
+  CHECK(count(s, "replica_memory") == 0);
+}
+
+TEST_CASE("databases from a newer Jevons or another program are refused", "[store]") {
+  const auto newer = temp_db("newer");
+  { Store(newer).exec("PRAGMA user_version = 99"); }
+  CHECK_THROWS_WITH(Store(newer), Catch::Contains("schema version 99") &&
+                                      Catch::Contains("newer than this Jevons"));
+  const auto foreign = temp_db("foreign");
+  {
+    Store tmp(":memory:");  // make a plain SQLite file with an unrelated table
+  }
+  {
+    // A file Jevons did not create: a table but no user_version.
+    std::filesystem::remove(foreign);
+    Store probe(":memory:");
+    probe.exec("ATTACH DATABASE '" + foreign + "' AS f");
+    probe.exec("CREATE TABLE f.other (x INTEGER)");
+    probe.exec("DETACH DATABASE f");
+  }
+  CHECK_THROWS_WITH(Store(foreign), Catch::Contains("did not create"));
+  CHECK_THROWS_AS(Store("/nonexistent-dir/x/y.sqlite"), StoreError);
+}
+
+TEST_CASE("NaN binds as NULL, as SQLite would store it", "[store]") {
+  Store s(":memory:");
+  s.exec("CREATE TEMP TABLE t (x REAL)");
+  s.prepare("INSERT INTO t VALUES (?1)").insert({std::nan("")});
+  CHECK(s.query("SELECT x IS NULL FROM t")[0][0] == "1");
+}
