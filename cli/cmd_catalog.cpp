@@ -15,15 +15,17 @@ std::string fig(const Figure& f, const char* fmt_spec = "{:g}") {
 }
 
 void print_gpus(const Catalog& c) {
-  fmt::print("{:<12} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>9} {:>10} {:>10} {:>8} {:>9}  {}\n",
-             "id", "HBM GiB", "usable", "TB/s", "BF16 TF", "FP8 TF", "FP4 TF", "link GB/s",
-             "host GiB", "host GB/s", "TDP W", "price $", "launch");
+  fmt::print(
+      "{:<12} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>9} {:>10} {:>10} {:>8} {:>9}  {}\n", "id",
+      "HBM GiB", "usable", "TB/s", "BF16 TF", "FP8 TF", "FP4 TF", "link GB/s", "host GiB",
+      "host GB/s", "TDP W", "price $", "launch");
   for (const auto& g : c.gpus()) {
-    fmt::print("{:<12} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>9} {:>10} {:>10} {:>8} {:>9}  {}{}\n",
-               g.id, fig(g.hbm_nominal_gib), fig(g.hbm_usable_gib), fig(g.hbm_bandwidth_tbps),
-               fig(g.bf16_dense_tflops), fig(g.fp8_dense_tflops), fig(g.fp4_dense_tflops),
-               fig(g.scaleup_link_gbps), fig(g.host_dram_per_gpu_gib), fig(g.host_link_gbps),
-               fig(g.tdp_w), fig(g.price_usd), g.launch, g.projection ? " (projection)" : "");
+    fmt::print(
+        "{:<12} {:>10} {:>10} {:>9} {:>10} {:>10} {:>11} {:>9} {:>10} {:>10} {:>8} {:>9}  {}{}\n",
+        g.id, fig(g.hbm_nominal_gib), fig(g.hbm_usable_gib), fig(g.hbm_bandwidth_tbps),
+        fig(g.bf16_dense_tflops), fig(g.fp8_dense_tflops), fig(g.fp4_dense_tflops),
+        fig(g.scaleup_link_gbps), fig(g.host_dram_per_gpu_gib), fig(g.host_link_gbps), fig(g.tdp_w),
+        fig(g.price_usd), g.launch, g.projection ? " (projection)" : "");
   }
   fmt::print("\n[V] vendor  [S] secondary  [U] uncertain/derived; sources in data/gpus.yaml\n");
 }

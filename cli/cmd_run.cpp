@@ -1,5 +1,6 @@
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <iostream>
 
 #include "commands.h"
@@ -16,12 +17,14 @@ namespace {
 void print_static_capacity(const Scenario& s, const Catalog& catalog, const StaticCapacity& cap) {
   fmt::print("Scenario '{}' (seed {}): static KV capacity and analytical decode estimate\n", s.name,
              s.seed);
-  fmt::print("(analytical roofline estimate, not a simulation: weights + KV bytes over HBM "
-             "bandwidth, FLOPs over peak, TP all-reduce, fixed overhead)\n\n");
+  fmt::print(
+      "(analytical roofline estimate, not a simulation: weights + KV bytes over HBM "
+      "bandwidth, FLOPs over peak, TP all-reduce, fixed overhead)\n\n");
   for (const auto& pm : cap.pools) {
     const auto& gpu = catalog.gpu(pm.gpu_id);
     fmt::print("Pool {}: {} × {} serving {} (TP={}, {} replicas, {} weights)\n", pm.pool, pm.gpus,
-               gpu.name, pm.model_id, pm.memory.tensor_parallel, pm.replicas, to_string(pm.weights));
+               gpu.name, pm.model_id, pm.memory.tensor_parallel, pm.replicas,
+               to_string(pm.weights));
     fmt::print("  per GPU: {} usable HBM, {} budget, {} weights, {} reserve → {} for KV\n",
                human_bytes(static_cast<double>(pm.memory.hbm_usable_bytes_per_gpu)),
                human_bytes(static_cast<double>(pm.memory.budget_bytes_per_gpu)),
@@ -54,7 +57,8 @@ void add_run(CLI::App& app, Action& action) {
   auto db = std::make_shared<std::string>("jevons-results.sqlite");
   auto data_dir = std::make_shared<std::string>();
   sub->add_option("scenario", *path, "Scenario YAML file")->required();
-  sub->add_option("--db", *db, "SQLite results database (created if missing)")->capture_default_str();
+  sub->add_option("--db", *db, "SQLite results database (created if missing)")
+      ->capture_default_str();
   sub->add_option("--data-dir", *data_dir, "Directory holding gpus.yaml and models.yaml");
   sub->callback([&action, path, db, data_dir] {
     action = [path, db, data_dir] {
@@ -71,8 +75,8 @@ void add_run(CLI::App& app, Action& action) {
       info.scenario_path = s.path;
       info.scenario_text = s.text;
       info.seed = s.seed;
-      const auto run_id = st.write_run(
-          info, [&](std::int64_t id) { store::write_static_capacity(st, id, cap); });
+      const auto run_id =
+          st.write_run(info, [&](std::int64_t id) { store::write_static_capacity(st, id, cap); });
       fmt::print("Wrote run {} ({} capacity rows) to {}\n", run_id, cap.rows.size(), *db);
       return kExitOk;
     };

@@ -1,5 +1,6 @@
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "commands.h"
 #include "common.h"
@@ -19,10 +20,11 @@ void add_validate(CLI::App& app, Action& action) {
       const Scenario s = Scenario::load(*path, catalog);
       std::size_t combos = 0;
       for (const auto& p : s.pools) combos += p.kv_formats.size();
-      fmt::print("{}: ok — scenario '{}', {} pool(s), {} pool×format combination(s), {} context "
-                 "length(s){}\n",
-                 *path, s.name, s.pools.size(), combos, s.workload.context_tokens.size(),
-                 s.simulation ? ", with a simulation section" : "");
+      fmt::print(
+          "{}: ok — scenario '{}', {} pool(s), {} pool×format combination(s), {} context "
+          "length(s){}\n",
+          *path, s.name, s.pools.size(), combos, s.workload.context_tokens.size(),
+          s.simulation ? ", with a simulation section" : "");
       return kExitOk;
     };
   });

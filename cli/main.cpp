@@ -1,7 +1,8 @@
 // jevons: the headless command line. Each subcommand lives in cmd_<name>.cpp.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <exception>
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "jevons/core/build_info.h"
@@ -9,10 +10,11 @@
 
 int main(int argc, char** argv) {
   using namespace jevons::cli;
-  CLI::App app{"Jevons: capacity planning for AI inference memory (HBM and host DRAM) under "
-               "KV-cache compression and demand elasticity."};
-  app.set_version_flag("--version", fmt::format("jevons {} ({})", jevons::version(),
-                                                jevons::git_commit()));
+  CLI::App app{
+      "Jevons: capacity planning for AI inference memory (HBM and host DRAM) under "
+      "KV-cache compression and demand elasticity."};
+  app.set_version_flag("--version",
+                       fmt::format("jevons {} ({})", jevons::version(), jevons::git_commit()));
   app.require_subcommand(1);
   Action action;
   add_run(app, action);

@@ -1,7 +1,8 @@
 #include "jevons/core/catalog.h"
 
-#include <cstdlib>
 #include <fmt/format.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -12,9 +13,12 @@ namespace jevons {
 
 std::string to_string(Confidence c) {
   switch (c) {
-    case Confidence::kVendor: return "V";
-    case Confidence::kSecondary: return "S";
-    case Confidence::kUncertain: return "U";
+    case Confidence::kVendor:
+      return "V";
+    case Confidence::kSecondary:
+      return "S";
+    case Confidence::kUncertain:
+      return "U";
   }
   return "?";
 }
@@ -43,8 +47,9 @@ std::string ModelSpec::layout_description() const {
       kind = a;
     }
   if (local == 0) return "full";
-  return fmt::format("{}({}) {}/{} layers", kind == LayerAttention::kSliding ? "sliding" : "chunked",
-                     window_tokens, local, layers);
+  return fmt::format("{}({}) {}/{} layers",
+                     kind == LayerAttention::kSliding ? "sliding" : "chunked", window_tokens, local,
+                     layers);
 }
 
 namespace {
@@ -72,7 +77,8 @@ Figure read_figure(yaml::MapReader& m, const std::string& key,
   const std::string path = m.path_of(key);
   if (!n.IsDefined() || n.IsNull()) return f;
   if (!n.IsSequence() || n.size() != 3) {
-    ctx.error(n, path, yaml::describe(n), "expected [value, source, confidence], e.g. [80, src, V]");
+    ctx.error(n, path, yaml::describe(n),
+              "expected [value, source, confidence], e.g. [80, src, V]");
     return f;
   }
   if (!n[0].IsNull()) {
@@ -89,10 +95,14 @@ Figure read_figure(yaml::MapReader& m, const std::string& key,
               m2.empty() ? "" : "did you mean '" + m2 + "'?");
   }
   const std::string c = n[2].IsScalar() ? n[2].Scalar() : "";
-  if (c == "V") f.confidence = Confidence::kVendor;
-  else if (c == "S") f.confidence = Confidence::kSecondary;
-  else if (c == "U") f.confidence = Confidence::kUncertain;
-  else ctx.error(n[2], path + "[2]", c, "expected a confidence marker: V, S or U");
+  if (c == "V")
+    f.confidence = Confidence::kVendor;
+  else if (c == "S")
+    f.confidence = Confidence::kSecondary;
+  else if (c == "U")
+    f.confidence = Confidence::kUncertain;
+  else
+    ctx.error(n[2], path + "[2]", c, "expected a confidence marker: V, S or U");
   return f;
 }
 
@@ -145,8 +155,7 @@ std::vector<GpuSpec> load_gpus(const std::string& path, std::map<std::string, So
     if (s.hbm_usable_gib.known() && s.hbm_nominal_gib.known() &&
         *s.hbm_usable_gib.value > *s.hbm_nominal_gib.value)
       ctx.error(list[i]["hbm_usable_gib"], fmt::format("gpus[{}].hbm_usable_gib", i),
-                fmt::format("{}", *s.hbm_usable_gib.value),
-                "usable HBM cannot exceed nominal HBM");
+                fmt::format("{}", *s.hbm_usable_gib.value), "usable HBM cannot exceed nominal HBM");
     for (const auto& other : gpus)
       if (other.id == s.id)
         ctx.error(list[i]["id"], fmt::format("gpus[{}].id", i), s.id, "duplicate GPU id");
@@ -191,35 +200,40 @@ std::vector<ModelSpec> load_models(const std::string& path) {
                 fmt::format("{}", s.params_active_b), "active parameters exceed total parameters");
     if (m.has("moe")) {
       yaml::MapReader moe(ctx, m.child("moe"), p + ".moe");
-      s.experts = static_cast<std::uint32_t>(moe.integer("experts", yaml::positive(1e5), true).value_or(1));
+      s.experts =
+          static_cast<std::uint32_t>(moe.integer("experts", yaml::positive(1e5), true).value_or(1));
       s.experts_per_token = static_cast<std::uint32_t>(
           moe.integer("experts_per_token", yaml::positive(1e5), true).value_or(1));
       moe.finish();
       if (s.experts_per_token > s.experts)
-        ctx.error(list[i]["moe"], p + ".moe.experts_per_token",
-                  std::to_string(s.experts_per_token), "cannot exceed the number of experts");
+        ctx.error(list[i]["moe"], p + ".moe.experts_per_token", std::to_string(s.experts_per_token),
+                  "cannot exceed the number of experts");
     }
     yaml::MapReader att(ctx, m.child("attention", true), p + ".attention");
     const std::string layout = att.choice_or("layout", "full", {"full", "mla", "hybrid"});
     if (layout == "full") {
       s.layer_attention.assign(s.layers, LayerAttention::kFull);
     } else if (layout == "mla") {
-      s.kv_lora_rank = static_cast<std::uint32_t>(att.integer("kv_lora_rank", yaml::positive(1e5), true).value_or(1));
+      s.kv_lora_rank = static_cast<std::uint32_t>(
+          att.integer("kv_lora_rank", yaml::positive(1e5), true).value_or(1));
       s.qk_rope_head_dim = static_cast<std::uint32_t>(
           att.integer("qk_rope_head_dim", yaml::non_negative(1e5), true).value_or(0));
       s.layer_attention.assign(s.layers, LayerAttention::kMla);
     } else {
       const std::string pattern = att.string("pattern", true).value_or("G");
       const std::string local = att.choice_or("local", "sliding", {"sliding", "chunked"});
-      s.window_tokens = static_cast<std::uint32_t>(att.integer("window_tokens", yaml::positive(1e9), true).value_or(1));
-      const LayerAttention lk = local == "sliding" ? LayerAttention::kSliding : LayerAttention::kChunked;
+      s.window_tokens = static_cast<std::uint32_t>(
+          att.integer("window_tokens", yaml::positive(1e9), true).value_or(1));
+      const LayerAttention lk =
+          local == "sliding" ? LayerAttention::kSliding : LayerAttention::kChunked;
       bool bad = pattern.empty() || pattern.find_first_not_of("GL") != std::string::npos;
       if (bad) {
         ctx.error(att.node()["pattern"], p + ".attention.pattern", pattern,
                   "expected a non-empty string of G (global) and L (local) layers, e.g. LLLLLG");
       } else {
         for (std::uint32_t l = 0; l < s.layers; ++l)
-          s.layer_attention.push_back(pattern[l % pattern.size()] == 'G' ? LayerAttention::kFull : lk);
+          s.layer_attention.push_back(pattern[l % pattern.size()] == 'G' ? LayerAttention::kFull
+                                                                         : lk);
       }
     }
     att.finish();

@@ -1,7 +1,8 @@
 #include "jevons/core/error.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <numeric>
 
 namespace jevons {
@@ -11,11 +12,13 @@ std::string Diagnostic::format() const {
   std::string out;
   if (!file.empty()) {
     out = file;
-    if (line > 0) out += column > 0 ? fmt::format(":{}:{}", line, column) : fmt::format(":{}", line);
+    if (line > 0)
+      out += column > 0 ? fmt::format(":{}:{}", line, column) : fmt::format(":{}", line);
     out += ": ";
   }
   if (!key.empty())
-    out += value.empty() ? fmt::format("key '{}': ", key) : fmt::format("key '{}' = '{}': ", key, value);
+    out += value.empty() ? fmt::format("key '{}': ", key)
+                         : fmt::format("key '{}' = '{}': ", key, value);
   else if (!value.empty())
     out += fmt::format("'{}': ", value);
   out += message;

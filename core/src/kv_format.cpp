@@ -7,7 +7,9 @@
 namespace jevons {
 
 namespace {
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 KvFormat make(KvScheme s, int bits) {
   KvFormat f;
@@ -30,10 +32,10 @@ constexpr std::uint64_t kNormBytes = 2;  // fp16 norms, as the reference byte co
 }  // namespace
 
 const std::vector<std::string>& KvFormat::names() {
-  static const std::vector<std::string> kNames = {
-      "bf16",     "fp16",     "fp8",      "int4-kivi", "int2-kivi", "nvfp4",     "tq-mse-1",
-      "tq-mse-2", "tq-mse-3", "tq-mse-4", "tq-prod-2", "tq-prod-3", "tq-prod-4", "tq-2.5",
-      "tq-3.5"};
+  static const std::vector<std::string> kNames = {"bf16",      "fp16",     "fp8",       "int4-kivi",
+                                                  "int2-kivi", "nvfp4",    "tq-mse-1",  "tq-mse-2",
+                                                  "tq-mse-3",  "tq-mse-4", "tq-prod-2", "tq-prod-3",
+                                                  "tq-prod-4", "tq-2.5",   "tq-3.5"};
   return kNames;
 }
 
@@ -53,23 +55,33 @@ KvFormat KvFormat::parse(const std::string& name) {
 
   Diagnostic d;
   d.value = name;
-  d.message = "unknown KV format; expected one of bf16, fp16, fp8, int4-kivi, int2-kivi, nvfp4, "
-              "tq-mse-1..4, tq-prod-2..4, tq-2.5, tq-3.5";
+  d.message =
+      "unknown KV format; expected one of bf16, fp16, fp8, int4-kivi, int2-kivi, nvfp4, "
+      "tq-mse-1..4, tq-prod-2..4, tq-2.5, tq-3.5";
   if (auto m = closest_match(name, names()); !m.empty()) d.hint = "did you mean '" + m + "'?";
   throw InputError(d);
 }
 
 std::string KvFormat::name() const {
   switch (scheme) {
-    case KvScheme::kBf16: return "bf16";
-    case KvScheme::kFp16: return "fp16";
-    case KvScheme::kFp8: return "fp8";
-    case KvScheme::kInt4Kivi: return "int4-kivi";
-    case KvScheme::kInt2Kivi: return "int2-kivi";
-    case KvScheme::kNvfp4: return "nvfp4";
-    case KvScheme::kTqMse: return "tq-mse-" + std::to_string(bits);
-    case KvScheme::kTqProd: return "tq-prod-" + std::to_string(bits);
-    case KvScheme::kTqSplit: return bits == 3 ? "tq-2.5" : "tq-3.5";
+    case KvScheme::kBf16:
+      return "bf16";
+    case KvScheme::kFp16:
+      return "fp16";
+    case KvScheme::kFp8:
+      return "fp8";
+    case KvScheme::kInt4Kivi:
+      return "int4-kivi";
+    case KvScheme::kInt2Kivi:
+      return "int2-kivi";
+    case KvScheme::kNvfp4:
+      return "nvfp4";
+    case KvScheme::kTqMse:
+      return "tq-mse-" + std::to_string(bits);
+    case KvScheme::kTqProd:
+      return "tq-prod-" + std::to_string(bits);
+    case KvScheme::kTqSplit:
+      return bits == 3 ? "tq-2.5" : "tq-3.5";
   }
   throw std::logic_error("KvFormat::name: unhandled scheme");
 }
@@ -84,12 +96,18 @@ std::uint64_t KvFormat::bytes_per_vector(std::uint32_t dim) const {
   const std::uint64_t d = dim;
   switch (scheme) {
     case KvScheme::kBf16:
-    case KvScheme::kFp16: return 2 * d;
-    case KvScheme::kFp8: return d;
-    case KvScheme::kInt4Kivi: return ceil_div(4 * d, 8) + 4 * ceil_div(d, 32);
-    case KvScheme::kInt2Kivi: return ceil_div(2 * d, 8) + 4 * ceil_div(d, 32);
-    case KvScheme::kNvfp4: return ceil_div(4 * d, 8) + ceil_div(d, 16);
-    case KvScheme::kTqMse: return ceil_div(static_cast<std::uint64_t>(bits) * d, 8) + kNormBytes;
+    case KvScheme::kFp16:
+      return 2 * d;
+    case KvScheme::kFp8:
+      return d;
+    case KvScheme::kInt4Kivi:
+      return ceil_div(4 * d, 8) + 4 * ceil_div(d, 32);
+    case KvScheme::kInt2Kivi:
+      return ceil_div(2 * d, 8) + 4 * ceil_div(d, 32);
+    case KvScheme::kNvfp4:
+      return ceil_div(4 * d, 8) + ceil_div(d, 16);
+    case KvScheme::kTqMse:
+      return ceil_div(static_cast<std::uint64_t>(bits) * d, 8) + kNormBytes;
     case KvScheme::kTqProd:
       return ceil_div(static_cast<std::uint64_t>(bits - 1) * d, 8) + ceil_div(d, 8) +
              2 * kNormBytes;

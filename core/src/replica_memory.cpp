@@ -24,19 +24,25 @@ WeightPrecision parse_weight_precision(const std::string& s) {
 
 std::string to_string(WeightPrecision p) {
   switch (p) {
-    case WeightPrecision::kBf16: return "bf16";
-    case WeightPrecision::kFp8: return "fp8";
-    case WeightPrecision::kFp4: return "fp4";
+    case WeightPrecision::kBf16:
+      return "bf16";
+    case WeightPrecision::kFp8:
+      return "fp8";
+    case WeightPrecision::kFp4:
+      return "fp4";
   }
   return "?";
 }
 
 double bytes_per_weight(WeightPrecision p) {
   switch (p) {
-    case WeightPrecision::kBf16: return 2.0;
-    case WeightPrecision::kFp8: return 1.0;
+    case WeightPrecision::kBf16:
+      return 2.0;
+    case WeightPrecision::kFp8:
+      return 1.0;
     // 4-bit values plus one FP8 scale per 16 (NVFP4); MXFP4's E8M0 per 32 is close enough below.
-    case WeightPrecision::kFp4: return 0.5 + 1.0 / 16.0;
+    case WeightPrecision::kFp4:
+      return 0.5 + 1.0 / 16.0;
   }
   return 2.0;
 }
@@ -61,14 +67,15 @@ ReplicaMemory plan_replica_memory(const GpuSpec& gpu, const ModelSpec& model,
   return m;
 }
 
-KvCapacity kv_capacity(const ReplicaMemory& mem, const KvFootprint& kv, std::uint64_t context_tokens,
-                       std::uint32_t block_tokens) {
+KvCapacity kv_capacity(const ReplicaMemory& mem, const KvFootprint& kv,
+                       std::uint64_t context_tokens, std::uint32_t block_tokens) {
   KvCapacity c;
   c.context_tokens = context_tokens;
   if (!mem.fits()) return c;
   const auto budget = static_cast<std::uint64_t>(mem.kv_bytes_per_gpu);
   c.tokens = budget / kv.bytes_per_token_per_gpu();
-  if (context_tokens > 0) c.sequences = budget / kv.bytes_for_sequence_per_gpu(context_tokens, block_tokens);
+  if (context_tokens > 0)
+    c.sequences = budget / kv.bytes_for_sequence_per_gpu(context_tokens, block_tokens);
   return c;
 }
 

@@ -56,8 +56,8 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
   const double flops_per_token = 2.0 * model.params_active_b * 1e9 + attn_flops_per_token;
   e.flops_per_gpu = batch * flops_per_token / tp;
 
-  const double bw = gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12 *
-                    params.bandwidth_efficiency;
+  const double bw =
+      gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12 * params.bandwidth_efficiency;
   const double flops = gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency;
   e.memory_time_ns = (e.weight_bytes_read_per_gpu + e.kv_bytes_read_per_gpu) / bw * 1e9;
   e.compute_time_ns = e.flops_per_gpu / flops * 1e9;
@@ -67,13 +67,15 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
     // message over each GPU's link, one direction of the bidirectional NVLink figure.
     const double msg_bytes = batch * model.hidden_size * 2.0;
     const double link = gpu.scaleup_link_gbps.get("scaleup_link_gbps") * 1e9 / 2.0;
-    const double one = 2.0 * (tp - 1) / tp * msg_bytes / link * 1e9 + params.allreduce_latency_us * 1e3;
+    const double one =
+        2.0 * (tp - 1) / tp * msg_bytes / link * 1e9 + params.allreduce_latency_us * 1e3;
     e.allreduce_time_ns = 2.0 * model.layers * one;
   }
   e.overhead_time_ns = params.step_overhead_us * 1e3;
   const double core = std::max(e.memory_time_ns, e.compute_time_ns);
   e.bound = e.memory_time_ns >= e.compute_time_ns ? "memory" : "compute";
-  e.step_time_ns = static_cast<std::int64_t>(std::llround(core + e.allreduce_time_ns + e.overhead_time_ns));
+  e.step_time_ns =
+      static_cast<std::int64_t>(std::llround(core + e.allreduce_time_ns + e.overhead_time_ns));
   e.tokens_per_s_replica = batch / (static_cast<double>(e.step_time_ns) * 1e-9);
   e.tokens_per_s_per_gpu = e.tokens_per_s_replica / tp;
   return e;

@@ -1,6 +1,7 @@
 #include "jevons/core/scenario.h"
 
 #include <fmt/format.h>
+
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -61,7 +62,8 @@ std::vector<KvConfig> read_kv_list(yaml::Context& ctx, const YAML::Node& n,
   std::vector<KvConfig> out;
   if (!n.IsDefined() || n.IsNull()) return out;
   if (!n.IsSequence()) {
-    ctx.error(n, path, yaml::describe(n), "expected a list of KV formats, e.g. [bf16, fp8, tq-3.5]");
+    ctx.error(n, path, yaml::describe(n),
+              "expected a list of KV formats, e.g. [bf16, fp8, tq-3.5]");
     return out;
   }
   for (std::size_t i = 0; i < n.size(); ++i)
@@ -107,8 +109,8 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
     pool.name = m.string("name", true).value_or("");
     pool.gpu_id = m.string("gpu", true).value_or("");
     pool.model_id = m.string("model", true).value_or("");
-    pool.gpus = static_cast<std::uint32_t>(
-        m.integer("gpus", yaml::positive(kMaxGpus), true).value_or(0));
+    pool.gpus =
+        static_cast<std::uint32_t>(m.integer("gpus", yaml::positive(kMaxGpus), true).value_or(0));
     pool.tensor_parallel =
         static_cast<std::uint32_t>(m.integer_or("tensor_parallel", 1, yaml::positive(1024)));
     const std::string w = m.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4"});
@@ -122,8 +124,8 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
                 "no KV formats: list them on the pool or in the top-level kv_formats");
     if (m.has("memory")) {
       yaml::MapReader mem(ctx, m.child("memory"), p + ".memory");
-      pool.memory.utilization = mem.number_or("utilization", pool.memory.utilization,
-                                              yaml::Range{0, 1, true});
+      pool.memory.utilization =
+          mem.number_or("utilization", pool.memory.utilization, yaml::Range{0, 1, true});
       pool.memory.activation_reserve_gib = mem.number_or(
           "activation_reserve_gib", pool.memory.activation_reserve_gib, yaml::non_negative(4096));
       pool.memory.runtime_overhead_gib = mem.number_or(
@@ -161,10 +163,9 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
                 fmt::format("expected a multiple of tensor_parallel ({}) so every replica is whole",
                             pool.tensor_parallel));
     if (model && model->q_heads % pool.tensor_parallel != 0)
-      ctx.error(list[i]["tensor_parallel"], p + ".tensor_parallel",
-                std::to_string(pool.tensor_parallel),
-                fmt::format("expected a divisor of {}'s {} attention heads", model->id,
-                            model->q_heads));
+      ctx.error(
+          list[i]["tensor_parallel"], p + ".tensor_parallel", std::to_string(pool.tensor_parallel),
+          fmt::format("expected a divisor of {}'s {} attention heads", model->id, model->q_heads));
     if (pool.weights == WeightPrecision::kFp4 && gpu && !gpu->fp4_dense_tflops.known())
       ctx.error(list[i]["weights"], p + ".weights", "fp4",
                 fmt::format("{} has no FP4 tensor cores; expected bf16 or fp8", gpu->id));
@@ -172,19 +173,18 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
       const ReplicaMemory mem =
           plan_replica_memory(*gpu, *model, pool.tensor_parallel, pool.weights, pool.memory);
       if (!mem.fits()) {
-        ctx.error(list[i], p, pool.name,
-                  fmt::format("{} ({} weights, {:.1f} GB per GPU) does not fit on {} × {} with "
-                              "TP={}: short by {} bytes per GPU ({:.2f} GiB) after the "
-                              "{:.0f}% utilization cap and {:.1f} GiB reserve",
-                              model->id, to_string(pool.weights),
-                              static_cast<double>(mem.weight_bytes_per_gpu) / 1e9,
-                              pool.tensor_parallel, gpu->id, pool.tensor_parallel,
-                              mem.shortfall_bytes_per_gpu(),
-                              static_cast<double>(mem.shortfall_bytes_per_gpu()) / (1 << 30),
-                              pool.memory.utilization * 100,
-                              pool.memory.activation_reserve_gib +
-                                  pool.memory.runtime_overhead_gib),
-                  "use more GPUs per replica (tensor_parallel), narrower weights, or a larger GPU");
+        ctx.error(
+            list[i], p, pool.name,
+            fmt::format("{} ({} weights, {:.1f} GB per GPU) does not fit on {} × {} with "
+                        "TP={}: short by {} bytes per GPU ({:.2f} GiB) after the "
+                        "{:.0f}% utilization cap and {:.1f} GiB reserve",
+                        model->id, to_string(pool.weights),
+                        static_cast<double>(mem.weight_bytes_per_gpu) / 1e9, pool.tensor_parallel,
+                        gpu->id, pool.tensor_parallel, mem.shortfall_bytes_per_gpu(),
+                        static_cast<double>(mem.shortfall_bytes_per_gpu()) / (1 << 30),
+                        pool.memory.utilization * 100,
+                        pool.memory.activation_reserve_gib + pool.memory.runtime_overhead_gib),
+            "use more GPUs per replica (tensor_parallel), narrower weights, or a larger GPU");
       }
       for (const auto& kv : pool.kv_formats) {
         try {
@@ -250,8 +250,7 @@ void read_analytical(yaml::MapReader& root, Scenario& s) {
 
 }  // namespace
 
-Scenario Scenario::parse(const std::string& text, const std::string& path,
-                         const Catalog& catalog) {
+Scenario Scenario::parse(const std::string& text, const std::string& path, const Catalog& catalog) {
   Scenario s;
   s.path = path;
   s.text = text;

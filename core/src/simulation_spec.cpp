@@ -9,11 +9,16 @@ namespace jevons {
 
 std::string to_string(RouterKind k) {
   switch (k) {
-    case RouterKind::kRoundRobin: return "round-robin";
-    case RouterKind::kLeastOutstanding: return "least-outstanding";
-    case RouterKind::kLeastKv: return "least-kv";
-    case RouterKind::kPowerOfTwo: return "power-of-two";
-    case RouterKind::kPrefixAffinity: return "prefix-affinity";
+    case RouterKind::kRoundRobin:
+      return "round-robin";
+    case RouterKind::kLeastOutstanding:
+      return "least-outstanding";
+    case RouterKind::kLeastKv:
+      return "least-kv";
+    case RouterKind::kPowerOfTwo:
+      return "power-of-two";
+    case RouterKind::kPrefixAffinity:
+      return "prefix-affinity";
   }
   return "?";
 }
@@ -24,8 +29,12 @@ namespace {
 constexpr double kMaxSeconds = 1e8;  // ~3 years of simulated time
 constexpr double kMaxTokens = 1e8;
 
-std::int64_t to_ns(double seconds) { return static_cast<std::int64_t>(seconds * 1e9 + 0.5); }
-std::int64_t ms_to_ns(double ms) { return static_cast<std::int64_t>(ms * 1e6 + 0.5); }
+std::int64_t to_ns(double seconds) {
+  return static_cast<std::int64_t>(seconds * 1e9 + 0.5);
+}
+std::int64_t ms_to_ns(double ms) {
+  return static_cast<std::int64_t>(ms * 1e6 + 0.5);
+}
 
 std::string resolve(const std::string& scenario_path, const std::string& p) {
   namespace fs = std::filesystem;
@@ -93,8 +102,8 @@ LengthDistSpec parse_length(yaml::MapReader& parent, const std::string& key, dou
     return d;
   }
   yaml::MapReader r(parent.context(), node, parent.path_of(key));
-  const std::string kind = r.choice_or("dist", "fixed",
-                                       {"fixed", "lognormal", "exponential", "uniform", "empirical"});
+  const std::string kind =
+      r.choice_or("dist", "fixed", {"fixed", "lognormal", "exponential", "uniform", "empirical"});
   d.min_tokens = static_cast<std::uint64_t>(r.integer_or("min", 1, yaml::positive(kMaxTokens)));
   d.max_tokens =
       static_cast<std::uint64_t>(r.integer_or("max", 1 << 20, yaml::positive(kMaxTokens)));
@@ -205,7 +214,8 @@ void parse_classes(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec
     c.input_tokens = parse_length(r, "input_tokens", 1024);
     c.output_tokens = parse_length(r, "output_tokens", 256);
     if (r.has("lengths_from_trace")) {
-      yaml::MapReader t(r.context(), r.child("lengths_from_trace"), r.path_of("lengths_from_trace"));
+      yaml::MapReader t(r.context(), r.child("lengths_from_trace"),
+                        r.path_of("lengths_from_trace"));
       auto p = t.string("path", true);
       if (p) c.lengths_trace_path = resolve(scenario.path, *p);
       c.lengths_trace_format = t.choice_or("format", "azure", {"azure", "mooncake", "csv"});
@@ -214,8 +224,10 @@ void parse_classes(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec
     c.slo = parse_slo(r);
     c.pools = string_list(r, "pools");
     check_pools(r, "pools", c.pools, scenario);
-    c.prefix_groups = static_cast<std::uint32_t>(r.integer_or("prefix_groups", 0, yaml::non_negative(1e7)));
-    c.prefix_tokens = static_cast<std::uint64_t>(r.integer_or("prefix_tokens", 0, yaml::non_negative(kMaxTokens)));
+    c.prefix_groups =
+        static_cast<std::uint32_t>(r.integer_or("prefix_groups", 0, yaml::non_negative(1e7)));
+    c.prefix_tokens = static_cast<std::uint64_t>(
+        r.integer_or("prefix_tokens", 0, yaml::non_negative(kMaxTokens)));
     r.finish();
     for (const auto& prev : out.classes) {
       if (prev.name == c.name) {
@@ -239,8 +251,9 @@ void parse_trace(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec& 
   t.format = r.choice_or("format", "azure", {"azure", "mooncake", "csv"});
   t.time_scale = r.number_or("time_scale", 1, yaml::positive(1e6));
   t.rate_scale = r.number_or("rate_scale", 1, yaml::non_negative(1e4));
-  t.malformed = r.choice_or("malformed", "error", {"error", "skip"}) == "skip" ? MalformedPolicy::kSkip
-                                                                              : MalformedPolicy::kError;
+  t.malformed = r.choice_or("malformed", "error", {"error", "skip"}) == "skip"
+                    ? MalformedPolicy::kSkip
+                    : MalformedPolicy::kError;
   t.hash_block_tokens =
       static_cast<std::uint64_t>(r.integer_or("hash_block_tokens", 512, yaml::positive(1 << 20)));
   t.class_name = r.string_or("class_name", "trace");
@@ -252,8 +265,8 @@ void parse_trace(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec& 
 
 }  // namespace
 
-void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/, const Scenario& scenario,
-                      SimulationSpec& out) {
+void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/,
+                      const Scenario& scenario, SimulationSpec& out) {
   auto& ctx = section.context();
   const double duration_s = section.number_or("duration_s", 3600, yaml::positive(kMaxSeconds));
   out.duration_ns = to_ns(duration_s);
@@ -301,9 +314,10 @@ void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/, cons
   if (section.has("batching")) {
     yaml::MapReader b(ctx, section.child("batching"), section.path_of("batching"));
     auto& bs = out.batching;
-    bs.max_num_seqs = static_cast<std::uint32_t>(b.integer_or("max_num_seqs", 256, yaml::positive(1 << 20)));
-    bs.max_batched_tokens =
-        static_cast<std::uint32_t>(b.integer_or("max_batched_tokens", 8192, yaml::positive(1 << 24)));
+    bs.max_num_seqs =
+        static_cast<std::uint32_t>(b.integer_or("max_num_seqs", 256, yaml::positive(1 << 20)));
+    bs.max_batched_tokens = static_cast<std::uint32_t>(
+        b.integer_or("max_batched_tokens", 8192, yaml::positive(1 << 24)));
     bs.chunked_prefill = b.boolean_or("chunked_prefill", true);
     bs.watermark = b.number_or("watermark", 0.01, yaml::between(0, 0.5));
     b.finish();
@@ -348,18 +362,19 @@ void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/, cons
     const std::string r = section.choice_or(
         "router", "least-outstanding",
         {"round-robin", "least-outstanding", "least-kv", "power-of-two", "prefix-affinity"});
-    out.router = r == "round-robin"         ? RouterKind::kRoundRobin
-                 : r == "least-kv"          ? RouterKind::kLeastKv
-                 : r == "power-of-two"      ? RouterKind::kPowerOfTwo
-                 : r == "prefix-affinity"   ? RouterKind::kPrefixAffinity
-                                            : RouterKind::kLeastOutstanding;
+    out.router = r == "round-robin"       ? RouterKind::kRoundRobin
+                 : r == "least-kv"        ? RouterKind::kLeastKv
+                 : r == "power-of-two"    ? RouterKind::kPowerOfTwo
+                 : r == "prefix-affinity" ? RouterKind::kPrefixAffinity
+                                          : RouterKind::kLeastOutstanding;
   }
   if (section.has("timing")) {
     yaml::MapReader t(ctx, section.child("timing"), section.path_of("timing"));
     out.timing.model = t.choice_or("model", "roofline", {"roofline", "constant"}) == "constant"
                            ? TimingSpec::Model::kConstant
                            : TimingSpec::Model::kRoofline;
-    out.timing.constant_step_ns = ms_to_ns(t.number_or("constant_step_ms", 10, yaml::positive(1e7)));
+    out.timing.constant_step_ns =
+        ms_to_ns(t.number_or("constant_step_ms", 10, yaml::positive(1e7)));
     t.finish();
   }
   if (section.has("power")) {

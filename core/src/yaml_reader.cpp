@@ -1,9 +1,10 @@
 #include "yaml_reader.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 
 namespace jevons::yaml {
 
@@ -62,9 +63,15 @@ std::string Range::expected() const {
   return "a finite number";
 }
 
-Range positive(double max) { return Range{0, max, true}; }
-Range non_negative(double max) { return Range{0, max, false}; }
-Range between(double lo, double hi) { return Range{lo, hi, false}; }
+Range positive(double max) {
+  return Range{0, max, true};
+}
+Range non_negative(double max) {
+  return Range{0, max, false};
+}
+Range between(double lo, double hi) {
+  return Range{lo, hi, false};
+}
 
 MapReader::MapReader(Context& ctx, YAML::Node node, std::string path)
     : ctx_(ctx), node_(std::move(node)), path_(std::move(path)) {
@@ -112,8 +119,8 @@ std::optional<double> MapReader::to_number(Context& ctx, const YAML::Node& n,
   errno = 0;
   char* end = nullptr;
   const double v = clean.empty() ? 0.0 : std::strtod(clean.c_str(), &end);
-  const bool parsed = !clean.empty() && end && *end == '\0' &&
-                      clean.find_first_of("xXnNiI") == std::string::npos;
+  const bool parsed =
+      !clean.empty() && end && *end == '\0' && clean.find_first_of("xXnNiI") == std::string::npos;
   if (!parsed) {
     ctx.error(n, path, s, "expected " + range.expected());
     return std::nullopt;
@@ -130,8 +137,7 @@ std::optional<double> MapReader::to_number(Context& ctx, const YAML::Node& n,
   return v;
 }
 
-std::optional<double> MapReader::number(const std::string& key, const Range& range,
-                                        bool required) {
+std::optional<double> MapReader::number(const std::string& key, const Range& range, bool required) {
   YAML::Node n = child(key, required);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   return to_number(ctx_, n, path_of(key), range);

@@ -49,8 +49,8 @@ struct Range {
   bool min_exclusive = false;  ///< true: value must be > min (e.g. strictly positive)
   std::string expected() const;
 };
-Range positive(double max);       ///< (0, max]
-Range non_negative(double max);   ///< [0, max]
+Range positive(double max);      ///< (0, max]
+Range non_negative(double max);  ///< [0, max]
 Range between(double lo, double hi);
 
 class MapReader {

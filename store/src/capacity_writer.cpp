@@ -7,10 +7,12 @@ void write_static_capacity(Store& store, std::int64_t run_id, const StaticCapaci
   Statement mem = store.prepare(
       "INSERT INTO replica_memory (run_id, pool, gpu, model, gpus, tensor_parallel, replicas, "
       "weight_precision, hbm_usable_bytes_per_gpu, budget_bytes_per_gpu, weight_bytes_per_gpu, "
-      "reserve_bytes_per_gpu, kv_bytes_per_gpu) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+      "reserve_bytes_per_gpu, kv_bytes_per_gpu) VALUES "
+      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
   for (const auto& p : capacity.pools) {
     mem.insert({run_id, p.pool, p.gpu_id, p.model_id, I{p.gpus}, I{p.memory.tensor_parallel},
-                I{p.replicas}, to_string(p.weights), static_cast<I>(p.memory.hbm_usable_bytes_per_gpu),
+                I{p.replicas}, to_string(p.weights),
+                static_cast<I>(p.memory.hbm_usable_bytes_per_gpu),
                 static_cast<I>(p.memory.budget_bytes_per_gpu),
                 static_cast<I>(p.memory.weight_bytes_per_gpu),
                 static_cast<I>(p.memory.reserve_bytes_per_gpu), I{p.memory.kv_bytes_per_gpu}});

@@ -1,12 +1,12 @@
 #include "jevons/store/store.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fmt/format.h>
 
 #include "jevons/core/build_info.h"
 
@@ -40,7 +40,9 @@ Statement::Statement(sqlite3* db, std::string_view sql, std::string path)
     fail(db, path_, fmt::format("preparing \"{}\"", sql.substr(0, 80)));
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement::Statement(Statement&& o) noexcept
     : stmt_(o.stmt_), db_(o.db_), path_(std::move(o.path_)) {
@@ -53,7 +55,8 @@ Statement& Statement::bind(int index, std::int64_t v) {
 }
 Statement& Statement::bind(int index, double v) {
   // SQLite stores NaN as NULL anyway; doing it explicitly keeps the intent visible.
-  const int rc = std::isnan(v) ? sqlite3_bind_null(stmt_, index) : sqlite3_bind_double(stmt_, index, v);
+  const int rc =
+      std::isnan(v) ? sqlite3_bind_null(stmt_, index) : sqlite3_bind_double(stmt_, index, v);
   if (rc != SQLITE_OK) fail(db_, path_, "binding a real");
   return *this;
 }
@@ -90,8 +93,12 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
-double Statement::column_double(int col) const { return sqlite3_column_double(stmt_, col); }
+std::int64_t Statement::column_int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+double Statement::column_double(int col) const {
+  return sqlite3_column_double(stmt_, col);
+}
 std::string Statement::column_text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   return p ? std::string(reinterpret_cast<const char*>(p),
@@ -101,13 +108,17 @@ std::string Statement::column_text(int col) const {
 bool Statement::column_is_null(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
-int Statement::column_count() const { return sqlite3_column_count(stmt_); }
-std::string Statement::column_name(int col) const { return sqlite3_column_name(stmt_, col); }
+int Statement::column_count() const {
+  return sqlite3_column_count(stmt_);
+}
+std::string Statement::column_name(int col) const {
+  return sqlite3_column_name(stmt_, col);
+}
 
 Store::Store(const std::string& path) : path_(path) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -128,7 +139,9 @@ Store::Store(const std::string& path) : path_(path) {
   }
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_close(db_);
+}
 
 void Store::exec(std::string_view sql) {
   char* err = nullptr;
@@ -140,7 +153,9 @@ void Store::exec(std::string_view sql) {
   }
 }
 
-Statement Store::prepare(std::string_view sql) { return Statement(db_, sql, path_); }
+Statement Store::prepare(std::string_view sql) {
+  return Statement(db_, sql, path_);
+}
 
 int Store::schema_version() const {
   sqlite3_stmt* st = nullptr;
@@ -154,18 +169,18 @@ int Store::schema_version() const {
 void Store::migrate() {
   const int v = schema_version();
   if (v > kSchemaVersion)
-    throw StoreError(fmt::format(
-        "database '{}' has schema version {}, newer than this Jevons ({}, schema {}); "
-        "use a newer Jevons or a new database file",
-        path_, v, jevons::version(), kSchemaVersion));
+    throw StoreError(
+        fmt::format("database '{}' has schema version {}, newer than this Jevons ({}, schema {}); "
+                    "use a newer Jevons or a new database file",
+                    path_, v, jevons::version(), kSchemaVersion));
   if (v == kSchemaVersion) return;
   if (v != 0) {
     // Only version 1 exists so far; a later schema adds its upgrade steps here.
     throw StoreError(fmt::format("database '{}' has unknown schema version {}", path_, v));
   }
   // A file that is not empty but has user_version 0 is not ours: refuse rather than mix tables.
-  Statement tables = prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'");
+  Statement tables =
+      prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'");
   tables.step();
   const bool empty = tables.column_int(0) == 0;
   if (!empty) {
@@ -195,10 +210,11 @@ std::int64_t Store::write_run(const RunInfo& info, const std::function<void(std:
               info.started_at_utc.empty() ? utc_now() : info.started_at_utc});
   const std::int64_t run_id = sqlite3_last_insert_rowid(db_);
   body(run_id);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
-  Statement fin = prepare("UPDATE runs SET finished_at_utc = ?1, wall_time_ms = ?2 WHERE run_id = ?3");
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  Statement fin =
+      prepare("UPDATE runs SET finished_at_utc = ?1, wall_time_ms = ?2 WHERE run_id = ?3");
   fin.insert({utc_now(), static_cast<std::int64_t>(ms), run_id});
   tx.commit();
   return run_id;
@@ -225,7 +241,9 @@ std::string Store::sha256_hex(std::string_view text) {
   return hex;
 }
 
-Transaction::Transaction(Store& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Store& store) : store_(store) {
+  store_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (done_) return;

@@ -1,11 +1,12 @@
 // The CLI end to end: exit codes, messages, and what lands in the database.
-#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "jevons/store/store.h"
 
@@ -86,8 +87,10 @@ TEST_CASE("run the default scenario: summary on screen, results in the database"
   const std::string cols =
       "pool, kv_format, context_tokens, kv_bytes_per_token, kv_capacity_sequences, "
       "decode_step_time_ns, decode_tokens_per_s_per_gpu";
-  const auto first = s.query("SELECT " + cols + " FROM capacity_estimates WHERE run_id=1 ORDER BY 1,2,3");
-  const auto second = s.query("SELECT " + cols + " FROM capacity_estimates WHERE run_id=2 ORDER BY 1,2,3");
+  const auto first =
+      s.query("SELECT " + cols + " FROM capacity_estimates WHERE run_id=1 ORDER BY 1,2,3");
+  const auto second =
+      s.query("SELECT " + cols + " FROM capacity_estimates WHERE run_id=2 ORDER BY 1,2,3");
   CHECK(first == second);
   CHECK(s.query("SELECT count(DISTINCT scenario_sha256) FROM runs")[0][0] == "1");
 }
@@ -96,8 +99,9 @@ TEST_CASE("bad scenarios exit 2 with the location, and never touch the database"
   const auto db = temp_path("keep.sqlite");
   REQUIRE(run("run " + kScenarios + "/legacy-fleet.yaml --db " + db).code == 0);
   const auto bad = temp_path("bad.yaml");
-  std::ofstream(bad) << "name: bad\nkv_formats: [bf16]\npools:\n  - name: p\n    gpu: h100-sxm\n"
-                        "    model: llama-3.1-405b\n    gpus: 1\nworkload: {context_tokens: [1024]}\n";
+  std::ofstream(bad)
+      << "name: bad\nkv_formats: [bf16]\npools:\n  - name: p\n    gpu: h100-sxm\n"
+         "    model: llama-3.1-405b\n    gpus: 1\nworkload: {context_tokens: [1024]}\n";
   for (const std::string& cmd : {"validate " + bad, "run " + bad + " --db " + db}) {
     const auto r = run(cmd);
     INFO(r.out);

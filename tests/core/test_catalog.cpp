@@ -22,9 +22,9 @@ TEST_CASE("the catalog holds every GPU and model the project needs", "[catalog]"
 TEST_CASE("every GPU figure has a source, and roadmap parts are projections", "[catalog]") {
   const auto& c = test_catalog();
   for (const auto& g : c.gpus()) {
-    for (const Figure* f : {&g.hbm_nominal_gib, &g.hbm_usable_gib, &g.hbm_bandwidth_tbps,
-                            &g.bf16_dense_tflops, &g.scaleup_link_gbps, &g.host_dram_per_gpu_gib,
-                            &g.host_link_gbps, &g.tdp_w}) {
+    for (const Figure* f :
+         {&g.hbm_nominal_gib, &g.hbm_usable_gib, &g.hbm_bandwidth_tbps, &g.bf16_dense_tflops,
+          &g.scaleup_link_gbps, &g.host_dram_per_gpu_gib, &g.host_link_gbps, &g.tdp_w}) {
       CHECK(f->known());
       CHECK(c.sources().count(f->source) == 1);
     }
@@ -43,9 +43,11 @@ TEST_CASE("models expand their attention pattern per layer", "[catalog]") {
   const auto& c = test_catalog();
   const auto& g = c.model("gemma-3-27b");
   REQUIRE(g.layer_attention.size() == 62);
-  CHECK(std::count(g.layer_attention.begin(), g.layer_attention.end(), LayerAttention::kFull) == 10);
+  CHECK(std::count(g.layer_attention.begin(), g.layer_attention.end(), LayerAttention::kFull) ==
+        10);
   const auto& s = c.model("llama-4-scout");
-  CHECK(std::count(s.layer_attention.begin(), s.layer_attention.end(), LayerAttention::kFull) == 12);
+  CHECK(std::count(s.layer_attention.begin(), s.layer_attention.end(), LayerAttention::kFull) ==
+        12);
   CHECK(c.model("deepseek-v3").is_mla());
   CHECK(c.model("deepseek-v3").is_moe());
   CHECK_FALSE(c.model("llama-3.1-70b").is_moe());

@@ -64,8 +64,8 @@ TEST_CASE("a model that does not fit reports its shortfall", "[replica_memory]")
 
 TEST_CASE("more compression never fits fewer sequences", "[replica_memory]") {
   const auto& c = test_catalog();
-  const std::vector<std::string> order = {"bf16", "fp8", "tq-mse-4", "tq-3.5", "tq-mse-3",
-                                          "tq-2.5", "tq-mse-2", "tq-mse-1"};
+  const std::vector<std::string> order = {"bf16",     "fp8",    "tq-mse-4", "tq-3.5",
+                                          "tq-mse-3", "tq-2.5", "tq-mse-2", "tq-mse-1"};
   const MemoryPolicy pol;
   for (const auto& model : c.models()) {
     const auto mem = plan_replica_memory(c.gpu("b300"), model, 8, WeightPrecision::kFp8, pol);

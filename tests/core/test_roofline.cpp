@@ -31,7 +31,8 @@ TEST_CASE("batch-1 dense decode is bandwidth bound at weights over bandwidth", "
   p.step_overhead_us = 0;
   const KvFootprint kv(m, KvConfig::parse("bf16"), 1);
   const auto e = estimate_decode_step(gpu, m, kv, WeightPrecision::kBf16, 1, 1024, p);
-  const double expect_ns = (8.03e9 * 2 + 131072.0 * 1024) / (3.35e12 * p.bandwidth_efficiency) * 1e9;
+  const double expect_ns =
+      (8.03e9 * 2 + 131072.0 * 1024) / (3.35e12 * p.bandwidth_efficiency) * 1e9;
   CHECK(e.bound == "memory");
   CHECK(static_cast<double>(e.step_time_ns) == Approx(expect_ns).epsilon(1e-6));
   CHECK(e.tokens_per_s_per_gpu == Approx(1e9 / static_cast<double>(e.step_time_ns)));

@@ -137,8 +137,8 @@ TEST_CASE("structural mistakes are named", "[scenario]") {
   // GPUs not a multiple of TP; TP not dividing heads.
   d = errors_of(replace(kValid, "gpus: 8", "gpus: 7"));
   CHECK(d[0].message.find("multiple of tensor_parallel") != std::string::npos);
-  d = errors_of(replace(replace(kValid, "tensor_parallel: 2", "tensor_parallel: 3"), "gpus: 8",
-                        "gpus: 9"));
+  d = errors_of(
+      replace(replace(kValid, "tensor_parallel: 2", "tensor_parallel: 3"), "gpus: 8", "gpus: 9"));
   CHECK(d[0].key == "pools[0].tensor_parallel");
   // Missing required keys, wrong types, empty lists.
   d = errors_of(replace(kValid, "name: t\n", ""));

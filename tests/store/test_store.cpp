@@ -1,11 +1,12 @@
 // Store: schema versioning, round trips, and atomic runs (an interrupted write leaves the
 // database exactly as it was).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "jevons/store/store.h"
 
@@ -76,8 +77,9 @@ TEST_CASE("a failed run leaves the previous contents intact", "[store]") {
     s.write_run(info("kept"), [](std::int64_t) {});
     CHECK_THROWS_WITH(s.write_run(info("lost"),
                                   [&](std::int64_t run) {
-                                    s.prepare("INSERT INTO replica_memory VALUES "
-                                              "(?1,'p','g','m',1,1,1,'bf16',1,1,1,1,1)")
+                                    s.prepare(
+                                         "INSERT INTO replica_memory VALUES "
+                                         "(?1,'p','g','m',1,1,1,'bf16',1,1,1,1,1)")
                                         .insert({run});
                                     throw std::runtime_error("simulated failure mid-run");
                                   }),
@@ -91,7 +93,9 @@ TEST_CASE("a failed run leaves the previous contents intact", "[store]") {
 
 TEST_CASE("a process killed mid-transaction leaves an intact database", "[store]") {
   const auto path = temp_db("sigkill");
-  { Store(path).write_run(info("before"), [](std::int64_t) {}); }
+  {
+    Store(path).write_run(info("before"), [](std::int64_t) {});
+  }
   int pipefd[2];
   REQUIRE(::pipe(pipefd) == 0);
   const pid_t child = ::fork();
@@ -101,8 +105,8 @@ TEST_CASE("a process killed mid-transaction leaves an intact database", "[store]
     try {
       Store s(path);
       s.write_run(info("killed"), [&](std::int64_t run) {
-        auto st = s.prepare(
-            "INSERT INTO replica_memory VALUES (?1,?2,'g','m',1,1,1,'bf16',1,1,1,1,1)");
+        auto st =
+            s.prepare("INSERT INTO replica_memory VALUES (?1,?2,'g','m',1,1,1,'bf16',1,1,1,1,1)");
         for (int i = 0; i < 1000; ++i) st.insert({run, "pool" + std::to_string(i)});
         const char ready = 'r';
         (void)!::write(pipefd[1], &ready, 1);

@@ -32,14 +32,14 @@ struct CapacityRow {
   std::uint32_t replicas = 0;
   KvConfig kv;
   std::uint64_t context_tokens = 0;
-  std::uint64_t kv_bytes_per_token = 0;       ///< whole replica, every layer holding the token
-  std::uint64_t kv_bytes_per_sequence = 0;    ///< whole replica, at context_tokens, paged
-  double effective_kv_bytes_per_token = 0;    ///< per sequence / context (windows count)
-  std::uint64_t kv_capacity_tokens = 0;       ///< per replica
-  std::uint64_t kv_capacity_sequences = 0;    ///< per replica, at context_tokens
-  std::uint32_t batch_sequences = 0;          ///< min(capacity, max_batch_sequences)
-  DecodeEstimate decode;                      ///< at batch_sequences (zero when nothing fits)
-  double compression_vs_bf16 = 0;             ///< bf16 bytes per token / this format's
+  std::uint64_t kv_bytes_per_token = 0;     ///< whole replica, every layer holding the token
+  std::uint64_t kv_bytes_per_sequence = 0;  ///< whole replica, at context_tokens, paged
+  double effective_kv_bytes_per_token = 0;  ///< per sequence / context (windows count)
+  std::uint64_t kv_capacity_tokens = 0;     ///< per replica
+  std::uint64_t kv_capacity_sequences = 0;  ///< per replica, at context_tokens
+  std::uint32_t batch_sequences = 0;        ///< min(capacity, max_batch_sequences)
+  DecodeEstimate decode;                    ///< at batch_sequences (zero when nothing fits)
+  double compression_vs_bf16 = 0;           ///< bf16 bytes per token / this format's
 };
 
 struct StaticCapacity {

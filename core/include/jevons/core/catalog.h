@@ -38,8 +38,8 @@ struct Source {
 };
 
 struct GpuSpec {
-  std::string id;            ///< e.g. "h100-sxm"
-  std::string name;          ///< e.g. "NVIDIA H100 SXM5 80GB"
+  std::string id;    ///< e.g. "h100-sxm"
+  std::string name;  ///< e.g. "NVIDIA H100 SXM5 80GB"
   std::string vendor;
   std::string architecture;  ///< e.g. "Hopper"
   bool projection = false;   ///< roadmap part: figures are projections, not measurements
@@ -71,15 +71,15 @@ enum class LayerAttention : std::uint8_t {
 };
 
 struct ModelSpec {
-  std::string id;    ///< e.g. "llama-3.1-70b"
+  std::string id;  ///< e.g. "llama-3.1-70b"
   std::string name;
   std::uint32_t layers = 0;
   std::uint32_t hidden_size = 0;
   std::uint32_t q_heads = 0;
-  std::uint32_t kv_heads = 0;   ///< for MLA: the latent is shared by all heads (1 per layer)
-  std::uint32_t head_dim = 0;   ///< never derived from hidden/heads (Qwen3 breaks that)
-  double params_total_b = 0;    ///< billions
-  double params_active_b = 0;   ///< billions per token (MoE)
+  std::uint32_t kv_heads = 0;  ///< for MLA: the latent is shared by all heads (1 per layer)
+  std::uint32_t head_dim = 0;  ///< never derived from hidden/heads (Qwen3 breaks that)
+  double params_total_b = 0;   ///< billions
+  double params_active_b = 0;  ///< billions per token (MoE)
   std::uint64_t max_context_tokens = 0;
   std::uint32_t experts = 0;            ///< routed experts; 0 for dense models
   std::uint32_t experts_per_token = 0;  ///< routed experts chosen per token
@@ -91,7 +91,9 @@ struct ModelSpec {
   std::vector<std::string> sources;
 
   bool is_moe() const { return experts > 0; }
-  bool is_mla() const { return !layer_attention.empty() && layer_attention[0] == LayerAttention::kMla; }
+  bool is_mla() const {
+    return !layer_attention.empty() && layer_attention[0] == LayerAttention::kMla;
+  }
   /// "full", "sliding(1024) 52/62 layers", "mla(512+64)", ...
   std::string layout_description() const;
 };

@@ -13,13 +13,13 @@ namespace jevons {
 
 /// One problem in one input file, located as precisely as the reader can.
 struct Diagnostic {
-  std::string file;      ///< path as given by the user ("" when not from a file)
-  int line = 0;          ///< 1-based; 0 when unknown
-  int column = 0;        ///< 1-based; 0 when unknown
-  std::string key;       ///< dotted key path, e.g. "pools[1].tensor_parallel"
-  std::string value;     ///< the offending value as written ("" when missing)
-  std::string message;   ///< what was expected, in a sentence
-  std::string hint;      ///< optional, e.g. "did you mean 'tensor_parallel'?"
+  std::string file;     ///< path as given by the user ("" when not from a file)
+  int line = 0;         ///< 1-based; 0 when unknown
+  int column = 0;       ///< 1-based; 0 when unknown
+  std::string key;      ///< dotted key path, e.g. "pools[1].tensor_parallel"
+  std::string value;    ///< the offending value as written ("" when missing)
+  std::string message;  ///< what was expected, in a sentence
+  std::string hint;     ///< optional, e.g. "did you mean 'tensor_parallel'?"
 
   /// "file:line:col: key 'k' = 'v': message (hint)"
   std::string format() const;

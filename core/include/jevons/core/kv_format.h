@@ -10,9 +10,9 @@
 ///   fp8 (E4M3)         d            (one per-tensor scale, not per token: 0 B/token)
 ///   int4-kivi          d/2 + 4·⌈d/32⌉   (fp16 scale + fp16 zero point per group of 32; KIVI)
 ///   int2-kivi          d/4 + 4·⌈d/32⌉
-///   nvfp4              d/2 + ⌈d/16⌉     (E2M1 + one FP8 E4M3 scale per 16; per-tensor fp32 ignored)
-///   tq-mse-b           ⌈b·d/8⌉ + 2      (b-bit Lloyd-Max codes + fp16 vector norm), b = 1..4
-///   tq-prod-b          ⌈(b−1)·d/8⌉ + ⌈d/8⌉ + 2 + 2
+///   nvfp4              d/2 + ⌈d/16⌉     (E2M1 + one FP8 E4M3 scale per 16; per-tensor fp32
+///   ignored) tq-mse-b           ⌈b·d/8⌉ + 2      (b-bit Lloyd-Max codes + fp16 vector norm), b
+///   = 1..4 tq-prod-b          ⌈(b−1)·d/8⌉ + ⌈d/8⌉ + 2 + 2
 ///                                       ((b−1)-bit codes, d QJL sign bits, fp16 residual norm γ,
 ///                                        fp16 vector norm), b = 2..4
 ///   tq-2.5             outlier split: d/4 channels at 3 bits and 3d/4 at 2 bits, two independent
@@ -46,9 +46,9 @@ enum class KvScheme : std::uint8_t {
 /// One storage format for keys or for values.
 struct KvFormat {
   KvScheme scheme = KvScheme::kBf16;
-  int bits = 16;            ///< code bits for int/tq formats (for kTqSplit: the outlier bits)
-  int regular_bits = 0;     ///< kTqSplit only: bits of the non-outlier channels
-  int outlier_num = 0;      ///< kTqSplit only: outlier channels = dim · outlier_num / outlier_den
+  int bits = 16;         ///< code bits for int/tq formats (for kTqSplit: the outlier bits)
+  int regular_bits = 0;  ///< kTqSplit only: bits of the non-outlier channels
+  int outlier_num = 0;   ///< kTqSplit only: outlier channels = dim · outlier_num / outlier_den
   int outlier_den = 1;
 
   /// Parses a canonical name ("bf16", "fp8", "int4-kivi", "nvfp4", "tq-mse-3", "tq-prod-4",

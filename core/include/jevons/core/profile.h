@@ -21,38 +21,38 @@ struct ProfileMeta {
   std::string date_utc;        ///< ISO 8601
   std::string git_commit;
   std::string jevons_version;
-  std::string host;            ///< hostname-free description: cores, compiler
+  std::string host;                       ///< hostname-free description: cores, compiler
   double copy_bandwidth_bytes_per_s = 0;  ///< measured device-to-device (or memcpy) bandwidth
   int iterations = 0;                     ///< timed repetitions per point (median reported)
 };
 
 /// One (format × shape) measurement of the attention kernels.
 struct AttentionPoint {
-  std::string kv_format;        ///< KvConfig::name(), e.g. "tq-3.5" or "k:tq-prod-4/v:tq-mse-3"
+  std::string kv_format;  ///< KvConfig::name(), e.g. "tq-3.5" or "k:tq-prod-4/v:tq-mse-3"
   std::uint32_t head_dim = 0;
   std::uint32_t batch = 0;
   std::uint64_t context_tokens = 0;
   std::uint32_t q_heads = 0;
   std::uint32_t kv_heads = 0;
-  double bytes_per_token_format = 0;     ///< per token per KV head, K+V, from KvFormat
-  double bytes_per_token_allocated = 0;  ///< per token per KV head, K+V, from the real buffers
-  double append_time_ns_per_token = 0;   ///< quantize + append, per token (all KV heads)
-  double decode_time_ns = 0;             ///< one fused decode-attention step (whole batch)
+  double bytes_per_token_format = 0;        ///< per token per KV head, K+V, from KvFormat
+  double bytes_per_token_allocated = 0;     ///< per token per KV head, K+V, from the real buffers
+  double append_time_ns_per_token = 0;      ///< quantize + append, per token (all KV heads)
+  double decode_time_ns = 0;                ///< one fused decode-attention step (whole batch)
   double decode_bandwidth_bytes_per_s = 0;  ///< compressed bytes read / decode_time
-  double mse = 0;                ///< E‖x − x̃‖² / E‖x‖² on the keys
+  double mse = 0;                           ///< E‖x − x̃‖² / E‖x‖² on the keys
   double inner_product_error = 0;  ///< d·E[(⟨q,k̃⟩ − ⟨q,k⟩)²] for unit vectors
-  double attention_cosine = 0;   ///< cosine(output, fp32 reference output)
+  double attention_cosine = 0;     ///< cosine(output, fp32 reference output)
   double attention_rel_error = 0;  ///< ‖out − ref‖ / ‖ref‖
 };
 
 /// One synthetic model step (GEMMs on random weights + attention) measured by the profiler.
 struct StepPoint {
   std::string model_id;
-  std::string phase;            ///< "prefill" or "decode"
+  std::string phase;  ///< "prefill" or "decode"
   std::string kv_format;
   std::uint32_t tensor_parallel = 1;
-  std::uint32_t batch = 0;        ///< sequences in the step
-  std::uint64_t tokens = 0;       ///< new tokens processed in the step
+  std::uint32_t batch = 0;   ///< sequences in the step
+  std::uint64_t tokens = 0;  ///< new tokens processed in the step
   std::uint64_t context_tokens = 0;
   double time_ns = 0;
 };
@@ -69,7 +69,8 @@ struct Profile {
 
   /// Achieved decode-attention bandwidth for a format at a head_dim: the median over the points
   /// with the largest byte volume (the bandwidth-bound regime). Empty when not measured.
-  std::optional<double> decode_bandwidth(const std::string& kv_format, std::uint32_t head_dim) const;
+  std::optional<double> decode_bandwidth(const std::string& kv_format,
+                                         std::uint32_t head_dim) const;
   /// Decode-attention time ratio of `kv_format` against bf16 at the same shape, median over the
   /// shapes measured for both. Empty when either is missing.
   std::optional<double> decode_time_ratio_vs_bf16(const std::string& kv_format,

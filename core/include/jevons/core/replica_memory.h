@@ -27,7 +27,7 @@ struct MemoryPolicy {
 struct ReplicaMemory {
   std::uint32_t tensor_parallel = 1;
   std::uint64_t hbm_usable_bytes_per_gpu = 0;
-  std::uint64_t budget_bytes_per_gpu = 0;   ///< usable × utilization
+  std::uint64_t budget_bytes_per_gpu = 0;  ///< usable × utilization
   std::uint64_t weight_bytes_per_gpu = 0;
   std::uint64_t reserve_bytes_per_gpu = 0;  ///< activation reserve + runtime overhead
   /// budget − weights − reserve; negative when the model does not fit.
@@ -51,7 +51,7 @@ struct KvCapacity {
   std::uint64_t sequences = 0;  ///< whole sequences of `context_tokens` that fit (paged)
   std::uint64_t context_tokens = 0;
 };
-KvCapacity kv_capacity(const ReplicaMemory& mem, const KvFootprint& kv, std::uint64_t context_tokens,
-                       std::uint32_t block_tokens);
+KvCapacity kv_capacity(const ReplicaMemory& mem, const KvFootprint& kv,
+                       std::uint64_t context_tokens, std::uint32_t block_tokens);
 
 }  // namespace jevons

@@ -49,13 +49,13 @@ struct HorizonSpec {
 };
 
 struct Scenario {
-  std::string path;    ///< as given
-  std::string text;    ///< the file's exact bytes (stored with every run)
+  std::string path;  ///< as given
+  std::string text;  ///< the file's exact bytes (stored with every run)
   std::string name;
   std::string description;
   std::uint64_t seed = 0;
   HorizonSpec horizon;
-  std::vector<std::string> models;  ///< model ids the scenario names
+  std::vector<std::string> models;   ///< model ids the scenario names
   std::vector<KvConfig> kv_formats;  ///< default formats for pools that list none
   std::vector<PoolSpec> pools;
   WorkloadSpec workload;
@@ -69,6 +69,8 @@ struct Scenario {
 };
 
 /// SHA-256 of the scenario text is computed by the store; this is the canonical text it hashes.
-inline const std::string& canonical_text(const Scenario& s) { return s.text; }
+inline const std::string& canonical_text(const Scenario& s) {
+  return s.text;
+}
 
 }  // namespace jevons

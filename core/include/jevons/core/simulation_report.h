@@ -33,8 +33,8 @@ struct GroupMetrics {
   std::string pool_name;
   std::uint64_t arrived = 0;
   std::uint64_t finished = 0;
-  std::uint64_t rejected = 0;    ///< could never fit the KV capacity, or no pool serves it
-  std::uint64_t unfinished = 0;  ///< still queued or running when the simulation stopped
+  std::uint64_t rejected = 0;       ///< could never fit the KV capacity, or no pool serves it
+  std::uint64_t unfinished = 0;     ///< still queued or running when the simulation stopped
   std::uint64_t input_tokens = 0;   ///< of finished requests
   std::uint64_t output_tokens = 0;  ///< of finished requests
   std::uint64_t slo_met = 0;        ///< finished within both SLO targets
@@ -44,13 +44,13 @@ struct GroupMetrics {
   std::uint64_t prefix_hit_tokens_gpu = 0;
   std::uint64_t prefix_hit_tokens_host = 0;
   LatencySummary ttft;
-  LatencySummary tpot;   ///< mean inter-token time per request, (e2e − ttft) / (output − 1)
+  LatencySummary tpot;  ///< mean inter-token time per request, (e2e − ttft) / (output − 1)
   LatencySummary e2e;
-  LatencySummary queue;  ///< arrival → first scheduled
+  LatencySummary queue;                ///< arrival → first scheduled
   double throughput_tokens_per_s = 0;  ///< output tokens per second of measured window
   double throughput_requests_per_s = 0;
-  double goodput_requests_per_s = 0;   ///< finished within SLO per second
-  double prefix_hit_rate = 0;          ///< (gpu + host hit tokens) / eligible prompt tokens
+  double goodput_requests_per_s = 0;  ///< finished within SLO per second
+  double prefix_hit_rate = 0;         ///< (gpu + host hit tokens) / eligible prompt tokens
 };
 
 struct PoolMetrics {
@@ -118,9 +118,9 @@ struct RequestRow {
 
 struct SimulationReport {
   std::uint64_t seed = 0;
-  std::int64_t duration_ns = 0;   ///< arrivals window
+  std::int64_t duration_ns = 0;  ///< arrivals window
   std::int64_t warmup_ns = 0;
-  std::int64_t end_ns = 0;        ///< simulated time when the run stopped (after draining)
+  std::int64_t end_ns = 0;  ///< simulated time when the run stopped (after draining)
   std::string router;
   std::string preemption;
   std::string workload;  ///< "classes" or the trace path

@@ -15,12 +15,12 @@ namespace jevons {
 struct LengthDistSpec {
   enum class Kind : std::uint8_t { kFixed, kLognormal, kExponential, kUniform, kEmpirical };
   Kind kind = Kind::kFixed;
-  double value = 128;  ///< kFixed: tokens
-  double mean = 128;   ///< kLognormal, kExponential: mean tokens
-  double cv = 1.0;     ///< kLognormal: coefficient of variation (stddev / mean)
-  std::uint64_t min_tokens = 1;          ///< every draw is clamped to [min_tokens, max_tokens]
-  std::uint64_t max_tokens = 1u << 20;   ///< (kUniform: the range itself)
-  std::vector<std::uint64_t> values;     ///< kEmpirical: equally likely values
+  double value = 128;                   ///< kFixed: tokens
+  double mean = 128;                    ///< kLognormal, kExponential: mean tokens
+  double cv = 1.0;                      ///< kLognormal: coefficient of variation (stddev / mean)
+  std::uint64_t min_tokens = 1;         ///< every draw is clamped to [min_tokens, max_tokens]
+  std::uint64_t max_tokens = 1u << 20;  ///< (kUniform: the range itself)
+  std::vector<std::uint64_t> values;    ///< kEmpirical: equally likely values
 };
 
 /// One spike of extra load: the rate is multiplied by `multiplier` during [start, start+duration).
@@ -37,11 +37,11 @@ struct ArrivalSpec {
   double rate_per_s = 1;  ///< mean rate (for a diurnal profile: the mean over a day)
   double cv = 1;          ///< coefficient of variation of inter-arrival times (kGamma; Poisson = 1)
   bool diurnal = false;
-  double peak_hour = 14;          ///< hour of day (0..24) of the daily peak
-  double peak_to_trough = 1;      ///< ratio of the peak rate to the trough rate (≥ 1)
-  double start_hour = 0;          ///< simulated time 0 is this hour of day
-  int start_weekday = 0;          ///< 0 = Monday; indexes `weekly`
-  std::vector<double> weekly;     ///< 7 day multipliers (empty = all 1)
+  double peak_hour = 14;       ///< hour of day (0..24) of the daily peak
+  double peak_to_trough = 1;   ///< ratio of the peak rate to the trough rate (≥ 1)
+  double start_hour = 0;       ///< simulated time 0 is this hour of day
+  int start_weekday = 0;       ///< 0 = Monday; indexes `weekly`
+  std::vector<double> weekly;  ///< 7 day multipliers (empty = all 1)
   std::vector<SpikeSpec> spikes;
 };
 
@@ -75,11 +75,11 @@ enum class MalformedPolicy : std::uint8_t { kError, kSkip };
 
 /// Trace replay.
 struct TraceSpec {
-  std::string path;           ///< as written in the scenario
-  std::string resolved_path;  ///< resolved against the scenario's directory
+  std::string path;              ///< as written in the scenario
+  std::string resolved_path;     ///< resolved against the scenario's directory
   std::string format = "azure";  ///< "azure", "mooncake" or "csv"
-  double time_scale = 1;  ///< multiplies every timestamp (0.5 replays twice as fast)
-  double rate_scale = 1;  ///< duplicates (>1) or thins (<1) requests at the same timestamps
+  double time_scale = 1;         ///< multiplies every timestamp (0.5 replays twice as fast)
+  double rate_scale = 1;         ///< duplicates (>1) or thins (<1) requests at the same timestamps
   MalformedPolicy malformed = MalformedPolicy::kError;
   std::uint64_t hash_block_tokens = 512;  ///< tokens per Mooncake hash_id block
   std::string class_name = "trace";
@@ -88,8 +88,8 @@ struct TraceSpec {
 };
 
 struct BatchingSpec {
-  std::uint32_t max_num_seqs = 256;           ///< vLLM max_num_seqs
-  std::uint32_t max_batched_tokens = 8192;    ///< vLLM max_num_batched_tokens (token budget/step)
+  std::uint32_t max_num_seqs = 256;         ///< vLLM max_num_seqs
+  std::uint32_t max_batched_tokens = 8192;  ///< vLLM max_num_batched_tokens (token budget/step)
   bool chunked_prefill = true;
   double watermark = 0.01;  ///< fraction of KV blocks kept free when admitting (vLLM: 1 %)
 };

@@ -65,10 +65,10 @@ class Statement {
 
 /// What identifies a run: stored in `runs`.
 struct RunInfo {
-  std::string kind;            ///< "static-capacity", "simulation", "projection", "sweep", ...
+  std::string kind;  ///< "static-capacity", "simulation", "projection", "sweep", ...
   std::string scenario_name;
   std::string scenario_path;
-  std::string scenario_text;   ///< exact file bytes
+  std::string scenario_text;  ///< exact file bytes
   std::uint64_t seed = 0;
   std::string started_at_utc;  ///< ISO 8601; filled by Store when empty
 };
