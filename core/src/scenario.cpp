@@ -94,7 +94,8 @@ void read_horizon(yaml::MapReader& root, Scenario& s) {
 
 void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
   auto& ctx = root.context();
-  YAML::Node list = root.child("pools", true);
+  // A planner scenario describes its fleet under planner.fleet; pools are then optional.
+  YAML::Node list = root.child("pools", !root.has("planner"));
   if (!list.IsDefined()) return;
   if (!list.IsSequence() || list.size() == 0) {
     ctx.error(list, "pools", yaml::describe(list), "expected a non-empty list of GPU pools");
@@ -202,8 +203,8 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
 
 void read_workload(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
   auto& ctx = root.context();
-  yaml::MapReader w(ctx, root.child("workload", true), "workload");
-  YAML::Node ctxs = w.child("context_tokens", true);
+  yaml::MapReader w(ctx, root.child("workload", !s.pools.empty()), "workload");
+  YAML::Node ctxs = w.child("context_tokens", !s.pools.empty());
   if (ctxs.IsDefined() && !ctxs.IsNull()) {
     if (!ctxs.IsSequence() || ctxs.size() == 0) {
       ctx.error(ctxs, "workload.context_tokens", yaml::describe(ctxs),
@@ -293,6 +294,12 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
     SimulationSpec spec;
     detail::parse_simulation(sim, catalog, s, spec);
     s.simulation = spec;
+  }
+  if (root.has("planner")) {
+    yaml::MapReader plan(ctx, root.child("planner"), "planner");
+    PlannerSpec spec;
+    detail::parse_planner(plan, catalog, s, spec);
+    s.planner = spec;
   }
   root.finish();
   ctx.throw_if_errors();

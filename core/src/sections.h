@@ -11,4 +11,13 @@ namespace jevons::detail {
 void parse_simulation(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
                       SimulationSpec& out);
 
+/// Parses `planner:` (core/src/planner_spec.cpp).
+void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
+                   PlannerSpec& out);
+
+/// Shared by the simulation and planner sections: a token-length distribution under `key`, and
+/// the `slo:` mapping of `parent`.
+LengthDistSpec parse_length(yaml::MapReader& parent, const std::string& key, double fallback);
+SloSpec parse_slo(yaml::MapReader& parent);
+
 }  // namespace jevons::detail

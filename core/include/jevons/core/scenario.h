@@ -13,6 +13,7 @@
 
 #include "jevons/core/catalog.h"
 #include "jevons/core/kv_format.h"
+#include "jevons/core/planner_spec.h"
 #include "jevons/core/replica_memory.h"
 #include "jevons/core/roofline.h"
 #include "jevons/core/simulation_spec.h"
@@ -61,6 +62,7 @@ struct Scenario {
   WorkloadSpec workload;
   AnalyticalParams analytical;
   std::optional<SimulationSpec> simulation;  ///< present when the file has `simulation:`
+  std::optional<PlannerSpec> planner;        ///< present when the file has `planner:`
 
   /// Reads and validates a file. Throws InputError (file unreadable, YAML syntax, or content).
   static Scenario load(const std::string& path, const Catalog& catalog);

@@ -1,0 +1,97 @@
+#pragma once
+/// \file The scenario's `planner:` section: demand classes with elasticities, fleet generations
+/// with supply and power limits, KV-format adoption, economics and the capacity search.
+/// Schema: docs/planner.md. Defaults cite their sources there.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jevons/core/kv_format.h"
+#include "jevons/core/replica_memory.h"
+#include "jevons/core/simulation_spec.h"
+
+namespace jevons {
+
+/// Demand response to the cost per token, Q = Q0 · (P/P0)^(−ε), reached by partial adjustment:
+/// each quarter closes a share λ = short_run / long_run of the gap to the long-run response.
+struct ElasticitySpec {
+  double short_run = 0.5;  ///< one-quarter elasticity (≤ long_run)
+  double long_run = 1.1;   ///< OpenRouter-based estimate ≈ 1.1 (hardware-and-models.md §3a)
+  /// Sensitivity range of long_run for sweeps and the tornado chart (low ≤ long_run ≤ high).
+  double low = 0.0;
+  double high = 2.0;
+};
+
+struct DemandClassSpec {
+  std::string name;      ///< chat, code, agents, rag, batch, ...
+  std::string model_id;  ///< the model that serves it
+  double tokens_per_s = 0;      ///< average demand (prompt + output tokens/s) in the first quarter
+  double growth_per_year = 1;   ///< baseline multiplicative growth per year (3 = ×3 a year)
+  LengthDistSpec input_tokens;
+  LengthDistSpec output_tokens;
+  SloSpec slo;
+  ElasticitySpec elasticity;
+  /// Context-length elasticity η: mean prompt length scales by (P/P0)^(−η), capped at the
+  /// model's maximum context.
+  double context_elasticity = 0;
+  double peak_to_average = 1.5;  ///< diurnal peak over the daily average
+  int line = 0;
+};
+
+/// Logistic adoption of the compressed format on one GPU generation: share(t) =
+/// ceiling / (1 + exp(−speed·(t − t_mid))) with t_mid placed so share(start) = 1 % of ceiling.
+struct AdoptionSpec {
+  int start_quarter_index = 0;  ///< quarters after the horizon start
+  double speed_per_quarter = 1.0;
+  double ceiling = 1.0;
+};
+
+struct GenerationSpec {
+  std::string gpu_id;
+  double installed = 0;              ///< GPUs installed at the start of the horizon
+  int available_quarter_index = 0;   ///< first quarter new units can be delivered
+  double deliveries_per_quarter = 0; ///< supply cap on new units per quarter
+  double delivery_growth_per_year = 1;
+  WeightPrecision weights = WeightPrecision::kFp8;
+  bool has_adoption = false;         ///< overrides the planner-wide adoption curve
+  AdoptionSpec adoption;
+  double price_usd = 0;              ///< 0 = the catalog's price
+  int line = 0;
+};
+
+struct PlannerSpec {
+  std::vector<DemandClassSpec> classes;
+  std::vector<GenerationSpec> generations;
+  KvConfig baseline_format;    ///< the counterfactual: no compression (e.g. fp8)
+  KvConfig compressed_format;  ///< what adoption moves to (e.g. tq-3.5)
+  AdoptionSpec adoption;
+
+  // Power: MW available to the fleet (facility power, PUE included).
+  double power_budget_mw = 0;  ///< 0 = unlimited
+  double power_growth_per_year = 1;
+  double pue = 1.3;
+
+  // Retirement: "none" keeps every GPU (AWS never retired an A100), "age" retires after
+  // max_age_years of service (the installed base at the start counts from its launch date).
+  bool retire_by_age = false;
+  double max_age_years = 6;
+
+  // Economics.
+  double gpu_lifetime_years = 5;     ///< straight-line amortisation of the GPU's capital cost
+  double server_cost_multiplier = 1.5;  ///< server, network and facility capex per GPU dollar
+  double power_usd_per_kwh = 0.08;
+  double average_utilization = 0.6;  ///< share of TDP drawn on average (power cost, energy)
+  double default_price_usd = 30000;  ///< for GPUs whose catalog price is unknown
+
+  // Capacity search.
+  bool simulate_capacity = true;   ///< bisection on DES runs; false = analytical estimate
+  double search_duration_s = 120;  ///< simulated seconds per probe
+  double search_tolerance = 0.02;  ///< relative width at which bisection stops
+  double slo_attainment = 0.95;    ///< share of requests that must meet both TTFT and TPOT
+  std::uint32_t max_tensor_parallel = 8;
+  std::string capacity_cache_path;  ///< "" = in-memory only; resolved against the scenario dir
+};
+
+}  // namespace jevons

@@ -1,0 +1,230 @@
+// Parser of the scenario's `planner:` section. Schema: docs/planner.md.
+#include <cmath>
+#include <fmt/format.h>
+#include <regex>
+
+#include "jevons/core/planner_spec.h"
+#include "sections.h"
+
+namespace jevons::detail {
+
+namespace {
+
+constexpr double kHuge = 1e15;
+
+/// Quarter label "YYYYQn" → index relative to the horizon start; reports a bad label.
+int quarter_index(yaml::MapReader& r, const std::string& key, const Scenario& s, int fallback) {
+  auto label = r.string(key, false);
+  if (!label) return fallback;
+  static const std::regex re(R"(^(20[0-9]{2})Q([1-4])$)");
+  std::smatch m;
+  if (!std::regex_match(*label, m, re)) {
+    r.context().error(r.node()[key], r.path_of(key), *label,
+                      "expected a quarter written YYYYQn, e.g. 2026Q3");
+    return fallback;
+  }
+  return (std::stoi(m[1]) - s.horizon.start_year) * 4 + (std::stoi(m[2]) - s.horizon.start_quarter);
+}
+
+AdoptionSpec parse_adoption(yaml::MapReader& parent, const Scenario& s, const AdoptionSpec& base) {
+  AdoptionSpec a = base;
+  yaml::MapReader r(parent.context(), parent.child("adoption"), parent.path_of("adoption"));
+  a.start_quarter_index = quarter_index(r, "start", s, base.start_quarter_index);
+  a.speed_per_quarter = r.number_or("speed_per_quarter", base.speed_per_quarter, yaml::positive(50));
+  a.ceiling = r.number_or("ceiling", base.ceiling, yaml::non_negative(1));
+  r.finish();
+  return a;
+}
+
+KvConfig parse_format(yaml::MapReader& r, const std::string& key, const std::string& fallback) {
+  const std::string name = r.string_or(key, fallback);
+  try {
+    return KvConfig::parse(name);
+  } catch (const InputError& e) {
+    const auto& d = e.diagnostics().front();
+    r.context().error(r.node()[key], r.path_of(key), name, d.message, d.hint);
+    return KvConfig::parse(fallback);
+  }
+}
+
+void parse_classes(yaml::MapReader& section, const Catalog& catalog, PlannerSpec& out) {
+  auto& ctx = section.context();
+  YAML::Node list = section.child("classes", true);
+  if (!list.IsDefined()) return;
+  if (!list.IsSequence() || list.size() == 0) {
+    ctx.error(list, "planner.classes", yaml::describe(list),
+              "expected a non-empty list of demand classes");
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string p = fmt::format("planner.classes[{}]", i);
+    yaml::MapReader r(ctx, list[i], p);
+    if (!r.valid()) continue;
+    DemandClassSpec c;
+    c.line = list[i].Mark().line + 1;
+    c.name = r.string("name", true).value_or("");
+    c.model_id = r.string("model", true).value_or("");
+    c.tokens_per_s = r.number("tokens_per_s", yaml::positive(kHuge), true).value_or(1);
+    c.growth_per_year = r.number_or("growth_per_year", 1, yaml::positive(1000));
+    c.input_tokens = parse_length(r, "input_tokens", 1024);
+    c.output_tokens = parse_length(r, "output_tokens", 256);
+    c.slo = parse_slo(r);
+    if (r.has("elasticity")) {
+      yaml::MapReader e(ctx, r.child("elasticity"), p + ".elasticity");
+      c.elasticity.long_run = e.number_or("long_run", c.elasticity.long_run, yaml::non_negative(10));
+      c.elasticity.short_run =
+          e.number_or("short_run", std::min(c.elasticity.short_run, c.elasticity.long_run),
+                      yaml::non_negative(10));
+      c.elasticity.low = e.number_or("low", c.elasticity.low, yaml::non_negative(10));
+      c.elasticity.high = e.number_or("high", std::max(c.elasticity.high, c.elasticity.long_run),
+                                      yaml::non_negative(10));
+      if (c.elasticity.short_run > c.elasticity.long_run)
+        ctx.error(e.node()["short_run"], p + ".elasticity.short_run",
+                  fmt::format("{}", c.elasticity.short_run),
+                  fmt::format("expected short_run ≤ long_run ({}): demand adjusts toward the "
+                              "long-run response, never past it",
+                              c.elasticity.long_run));
+      if (!(c.elasticity.low <= c.elasticity.long_run && c.elasticity.long_run <= c.elasticity.high))
+        ctx.error(e.node(), p + ".elasticity", "",
+                  "expected low ≤ long_run ≤ high for the sensitivity range");
+      e.finish();
+    }
+    c.context_elasticity = r.number_or("context_elasticity", 0, yaml::non_negative(5));
+    c.peak_to_average = r.number_or("peak_to_average", 1.5, yaml::between(1, 100));
+    r.finish();
+    const ModelSpec* m = catalog.find_model(c.model_id);
+    if (!m && !c.model_id.empty()) {
+      auto hint = closest_match(c.model_id, catalog.model_ids());
+      ctx.error(list[i]["model"], p + ".model", c.model_id,
+                "unknown model (see `jevons catalog models`)",
+                hint.empty() ? "" : "did you mean '" + hint + "'?");
+    }
+    if (m) {
+      const double mean_in = c.input_tokens.kind == LengthDistSpec::Kind::kFixed
+                                 ? c.input_tokens.value
+                                 : c.input_tokens.mean;
+      const double mean_out = c.output_tokens.kind == LengthDistSpec::Kind::kFixed
+                                  ? c.output_tokens.value
+                                  : c.output_tokens.mean;
+      if (mean_in + mean_out > static_cast<double>(m->max_context_tokens))
+        ctx.error(list[i], p, c.name,
+                  fmt::format("mean prompt + output ({:.0f} tokens) exceeds {}'s maximum context "
+                              "of {} tokens",
+                              mean_in + mean_out, m->id, m->max_context_tokens));
+    }
+    if (c.slo.ttft_ns == 0 && c.slo.tpot_ns == 0)
+      ctx.error(list[i], p + ".slo", "",
+                "a demand class needs an SLO (ttft_ms and/or tpot_ms): capacity is the load a "
+                "replica sustains within it");
+    for (const auto& o : out.classes)
+      if (o.name == c.name) ctx.error(list[i]["name"], p + ".name", c.name, "duplicate class name");
+    out.classes.push_back(std::move(c));
+  }
+}
+
+void parse_generations(yaml::MapReader& section, const Catalog& catalog, const Scenario& s,
+                       PlannerSpec& out) {
+  auto& ctx = section.context();
+  yaml::MapReader fleet(ctx, section.child("fleet", true), "planner.fleet");
+  out.power_budget_mw = fleet.number_or("power_budget_mw", 0, yaml::non_negative(1e7));
+  out.power_growth_per_year = fleet.number_or("power_growth_per_year", 1, yaml::positive(100));
+  out.pue = fleet.number_or("pue", out.pue, yaml::between(1, 5));
+  const std::string retire = fleet.choice_or("retirement", "none", {"none", "age"});
+  out.retire_by_age = retire == "age";
+  out.max_age_years = fleet.number_or("max_age_years", out.max_age_years, yaml::positive(50));
+  YAML::Node list = fleet.child("generations", true);
+  fleet.finish();
+  if (!list.IsDefined()) return;
+  if (!list.IsSequence() || list.size() == 0) {
+    ctx.error(list, "planner.fleet.generations", yaml::describe(list),
+              "expected a non-empty list of GPU generations");
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string p = fmt::format("planner.fleet.generations[{}]", i);
+    yaml::MapReader r(ctx, list[i], p);
+    if (!r.valid()) continue;
+    GenerationSpec g;
+    g.line = list[i].Mark().line + 1;
+    g.gpu_id = r.string("gpu", true).value_or("");
+    g.installed = r.number_or("installed", 0, yaml::non_negative(1e9));
+    g.available_quarter_index = quarter_index(r, "available_from", s, 0);
+    g.deliveries_per_quarter = r.number_or("deliveries_per_quarter", 0, yaml::non_negative(1e9));
+    g.delivery_growth_per_year = r.number_or("delivery_growth_per_year", 1, yaml::positive(100));
+    g.weights = parse_weight_precision(r.choice_or("weights", "fp8", {"bf16", "fp16", "fp8", "fp4"}));
+    g.price_usd = r.number_or("price_usd", 0, yaml::non_negative(1e8));
+    if (r.has("adoption")) {
+      g.has_adoption = true;
+      g.adoption = parse_adoption(r, s, out.adoption);
+    }
+    r.finish();
+    const GpuSpec* gpu = catalog.find_gpu(g.gpu_id);
+    if (!gpu && !g.gpu_id.empty()) {
+      auto hint = closest_match(g.gpu_id, catalog.gpu_ids());
+      ctx.error(list[i]["gpu"], p + ".gpu", g.gpu_id, "unknown GPU (see `jevons catalog gpus`)",
+                hint.empty() ? "" : "did you mean '" + hint + "'?");
+    }
+    if (gpu && g.weights == WeightPrecision::kFp4 && !gpu->fp4_dense_tflops.known())
+      ctx.error(list[i]["weights"], p + ".weights", "fp4",
+                fmt::format("{} has no FP4 tensor cores; expected bf16 or fp8", gpu->id));
+    for (const auto& o : out.generations)
+      if (o.gpu_id == g.gpu_id)
+        ctx.error(list[i]["gpu"], p + ".gpu", g.gpu_id, "generation listed twice");
+    out.generations.push_back(std::move(g));
+  }
+}
+
+}  // namespace
+
+void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
+                   PlannerSpec& out) {
+  auto& ctx = section.context();
+  out.baseline_format = parse_format(section, "baseline_format", "fp8");
+  out.compressed_format = parse_format(section, "compressed_format", "tq-3.5");
+  out.adoption = parse_adoption(section, scenario, out.adoption);
+  parse_classes(section, catalog, out);
+  parse_generations(section, catalog, scenario, out);
+
+  yaml::MapReader econ(ctx, section.child("economics"), "planner.economics");
+  out.gpu_lifetime_years = econ.number_or("gpu_lifetime_years", out.gpu_lifetime_years, yaml::positive(30));
+  out.server_cost_multiplier =
+      econ.number_or("server_cost_multiplier", out.server_cost_multiplier, yaml::between(1, 10));
+  out.power_usd_per_kwh = econ.number_or("power_usd_per_kwh", out.power_usd_per_kwh, yaml::non_negative(10));
+  out.average_utilization =
+      econ.number_or("average_utilization", out.average_utilization, yaml::Range{0, 1, true});
+  out.default_price_usd = econ.number_or("default_price_usd", out.default_price_usd, yaml::positive(1e8));
+  econ.finish();
+
+  yaml::MapReader cap(ctx, section.child("capacity"), "planner.capacity");
+  out.simulate_capacity = cap.choice_or("method", "simulate", {"simulate", "analytical"}) == "simulate";
+  out.search_duration_s = cap.number_or("duration_s", out.search_duration_s, yaml::positive(1e6));
+  out.search_tolerance = cap.number_or("tolerance", out.search_tolerance, yaml::Range{0, 0.5, true});
+  out.slo_attainment = cap.number_or("slo_attainment", out.slo_attainment, yaml::Range{0, 1, true});
+  out.max_tensor_parallel = static_cast<std::uint32_t>(
+      cap.integer_or("max_tensor_parallel", out.max_tensor_parallel, yaml::positive(1024)));
+  out.capacity_cache_path = cap.string_or("cache", "");
+  cap.finish();
+  section.finish();
+
+  // Every class's model must fit on at least one generation within max_tensor_parallel.
+  for (const auto& c : out.classes) {
+    const ModelSpec* m = catalog.find_model(c.model_id);
+    if (!m) continue;
+    bool fits_somewhere = false;
+    for (const auto& g : out.generations) {
+      const GpuSpec* gpu = catalog.find_gpu(g.gpu_id);
+      if (!gpu) continue;
+      for (std::uint32_t tp = 1; tp <= out.max_tensor_parallel; tp *= 2)
+        if (m->q_heads % tp == 0 &&
+            plan_replica_memory(*gpu, *m, tp, g.weights, MemoryPolicy{}).fits())
+          fits_somewhere = true;
+    }
+    if (!fits_somewhere && !out.generations.empty())
+      ctx.error(section.node()["classes"], "planner.classes", c.name,
+                fmt::format("{} fits on no fleet generation with tensor_parallel ≤ {}", m->id,
+                            out.max_tensor_parallel),
+                "raise planner.capacity.max_tensor_parallel or use narrower weights");
+  }
+}
+
+}  // namespace jevons::detail

@@ -1,0 +1,118 @@
+#pragma once
+/// \file Capacity search: the largest arrival rate one replica of (GPU × model × KV format)
+/// sustains for a demand class within its SLO, and what that replica holds in memory there.
+///
+/// Three oracles share one interface:
+/// - SimulatedOracle — bisection on discrete-event simulation runs (exact to the tolerance at the
+///   point searched);
+/// - AnalyticalOracle — a closed-form roofline/queueing estimate (also the simulated search's
+///   starting bracket);
+/// - CachedOracle — memoises another oracle in memory and optionally on disk, and interpolates
+///   between prompt-length grid points (docs/planner.md gives the measured interpolation error).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "jevons/core/catalog.h"
+#include "jevons/core/planner_spec.h"
+#include "jevons/core/profile.h"
+
+namespace jevons::planner {
+
+struct CapacityQuery {
+  const GpuSpec* gpu = nullptr;
+  const ModelSpec* model = nullptr;
+  WeightPrecision weights = WeightPrecision::kFp8;
+  KvConfig kv;
+  const DemandClassSpec* demand_class = nullptr;
+  /// Multiplies the class's prompt lengths (context-length elasticity); 1 = as specified.
+  double prompt_scale = 1.0;
+  std::uint32_t max_tensor_parallel = 8;
+  double slo_attainment = 0.95;
+  double duration_s = 120;
+  double tolerance = 0.02;
+  std::uint64_t seed = 0;
+
+  /// Canonical text of every input that changes the answer (the cache key).
+  std::string key(const std::string& method) const;
+};
+
+struct ReplicaCapacity {
+  std::uint32_t tensor_parallel = 1;
+  double rate_per_s = 0;          ///< requests/s one replica sustains within the SLO
+  double tokens_per_s = 0;        ///< prompt + output tokens/s at that rate, per replica
+  double kv_bytes_in_use = 0;     ///< mean KV bytes held per replica at that rate
+  double weight_bytes = 0;        ///< per replica (all its GPUs)
+  double hbm_bytes = 0;           ///< nominal HBM per replica (all its GPUs)
+  double host_offload_bytes = 0;  ///< mean host DRAM holding swapped KV, per replica
+  double host_prefix_bytes = 0;   ///< mean host DRAM prefix-cache tier, per replica
+  int probes = 0;                 ///< simulations run (0 for analytical answers)
+  bool exact = true;              ///< false when interpolated between grid points
+  std::string method;             ///< "simulated" or "analytical"
+};
+
+class CapacityOracle {
+ public:
+  virtual ~CapacityOracle() = default;
+  virtual ReplicaCapacity capacity(const CapacityQuery& q) = 0;
+  virtual std::string method() const = 0;
+};
+
+/// Mean of a length distribution, in tokens (before clamping).
+double mean_tokens(const LengthDistSpec& d);
+/// The distribution with every length multiplied by `scale`, capped at `max_tokens`.
+LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_tokens);
+/// Smallest power-of-two tensor parallelism (≤ max) that fits the model with room for at least
+/// four sequences twice the class's mean length; 0 when the model fits on none.
+std::uint32_t choose_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
+                                     WeightPrecision weights, const KvConfig& kv,
+                                     double sequence_tokens, std::uint32_t max_tp);
+
+class AnalyticalOracle : public CapacityOracle {
+ public:
+  ReplicaCapacity capacity(const CapacityQuery& q) override;
+  std::string method() const override { return "analytical"; }
+};
+
+class SimulatedOracle : public CapacityOracle {
+ public:
+  SimulatedOracle(const Catalog& catalog, std::optional<Profile> profile)
+      : catalog_(catalog), profile_(std::move(profile)) {}
+  ReplicaCapacity capacity(const CapacityQuery& q) override;
+  std::string method() const override { return "simulated"; }
+
+ private:
+  const Catalog& catalog_;
+  std::optional<Profile> profile_;
+  AnalyticalOracle bracket_;
+};
+
+class CachedOracle : public CapacityOracle {
+ public:
+  /// `path` "" keeps the cache in memory only; otherwise it is read now and written by save().
+  CachedOracle(CapacityOracle& inner, std::string path);
+  ReplicaCapacity capacity(const CapacityQuery& q) override;
+  std::string method() const override { return inner_.method(); }
+  /// Writes the cache file atomically (no-op without a path).
+  void save() const;
+  std::size_t size() const { return cache_.size(); }
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+
+  /// Prompt scales are searched on a geometric grid of this ratio; in between they interpolate.
+  static constexpr double kGridRatio = 1.189207115002721;  // 2^(1/4)
+
+ private:
+  ReplicaCapacity lookup(const CapacityQuery& q);
+
+  CapacityOracle& inner_;
+  std::string path_;
+  std::map<std::string, ReplicaCapacity> cache_;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+}  // namespace jevons::planner

@@ -1,0 +1,366 @@
+#include "jevons/planner/capacity_oracle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
+#include "jevons/core/roofline.h"
+#include "jevons/core/scenario.h"
+#include "jevons/simulator/simulate.h"
+
+namespace jevons::planner {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::string dist_key(const LengthDistSpec& d) {
+  std::string k = fmt::format("{}:{:.6g}:{:.6g}:{:.6g}:{}:{}", static_cast<int>(d.kind), d.value,
+                              d.mean, d.cv, d.min_tokens, d.max_tokens);
+  for (auto v : d.values) k += fmt::format(",{}", v);
+  return k;
+}
+}  // namespace
+
+std::string CapacityQuery::key(const std::string& method) const {
+  // Every figure the answer depends on, so an edited catalog or class never reuses a stale entry.
+  const auto& c = *demand_class;
+  return fmt::format(
+      "{}|{}|bw={:.6g},bf16={:.6g},fp8={:.6g},fp4={:.6g},hbm={:.6g},link={:.6g}|{}|L={},h={},"
+      "kv={},d={},p={:.6g}/{:.6g}|w={}|kv={}|in={}|out={}|slo={}/{}|ps={:.6f}|tp<={}|att={:.6g}|"
+      "dur={:.6g}|tol={:.6g}|seed={}",
+      method, gpu->id, gpu->hbm_bandwidth_tbps.value.value_or(0),
+      gpu->bf16_dense_tflops.value.value_or(0), gpu->fp8_dense_tflops.value.value_or(0),
+      gpu->fp4_dense_tflops.value.value_or(0), gpu->hbm_usable_gib.value.value_or(0),
+      gpu->scaleup_link_gbps.value.value_or(0), model->id, model->layers, model->hidden_size,
+      model->kv_heads, model->head_dim, model->params_total_b, model->params_active_b,
+      to_string(weights), kv.name(), dist_key(c.input_tokens), dist_key(c.output_tokens),
+      c.slo.ttft_ns, c.slo.tpot_ns, prompt_scale, max_tensor_parallel, slo_attainment, duration_s,
+      tolerance, seed);
+}
+
+double mean_tokens(const LengthDistSpec& d) {
+  switch (d.kind) {
+    case LengthDistSpec::Kind::kFixed: return d.value;
+    case LengthDistSpec::Kind::kLognormal:
+    case LengthDistSpec::Kind::kExponential: return d.mean;
+    case LengthDistSpec::Kind::kUniform:
+      return 0.5 * static_cast<double>(d.min_tokens + d.max_tokens);
+    case LengthDistSpec::Kind::kEmpirical: {
+      if (d.values.empty()) return 0;
+      double s = 0;
+      for (auto v : d.values) s += static_cast<double>(v);
+      return s / static_cast<double>(d.values.size());
+    }
+  }
+  return d.mean;
+}
+
+LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_tokens) {
+  LengthDistSpec s = d;
+  const double cap = static_cast<double>(max_tokens);
+  s.value = std::min(cap, d.value * scale);
+  s.mean = std::min(cap, d.mean * scale);
+  s.max_tokens = std::min<std::uint64_t>(
+      max_tokens, static_cast<std::uint64_t>(std::llround(static_cast<double>(d.max_tokens) * scale)));
+  s.min_tokens = std::min(s.max_tokens, std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
+                                                                       static_cast<double>(d.min_tokens) * scale)));
+  for (auto& v : s.values)
+    v = std::min<std::uint64_t>(max_tokens, static_cast<std::uint64_t>(std::llround(static_cast<double>(v) * scale)));
+  return s;
+}
+
+std::uint32_t choose_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
+                                     WeightPrecision weights, const KvConfig& kv,
+                                     double sequence_tokens, std::uint32_t max_tp) {
+  std::uint32_t last_fit = 0;
+  const MemoryPolicy policy;
+  for (std::uint32_t tp = 1; tp <= max_tp; tp *= 2) {
+    if (model.q_heads % tp != 0) continue;
+    const auto mem = plan_replica_memory(gpu, model, tp, weights, policy);
+    if (!mem.fits()) continue;
+    last_fit = tp;
+    const KvFootprint fp(model, kv, tp);
+    const auto seqs =
+        kv_capacity(mem, fp, static_cast<std::uint64_t>(std::ceil(2 * sequence_tokens)),
+                    policy.block_tokens)
+            .sequences;
+    if (seqs >= 4) return tp;
+  }
+  return last_fit;
+}
+
+namespace {
+
+struct Shape {
+  std::uint32_t tp = 0;
+  double mean_in = 0, mean_out = 0;
+  LengthDistSpec input, output;
+  ReplicaMemory mem;
+};
+
+Shape shape_of(const CapacityQuery& q) {
+  Shape s;
+  const auto& c = *q.demand_class;
+  s.output = c.output_tokens;
+  s.mean_out = mean_tokens(s.output);
+  const auto room = static_cast<std::uint64_t>(
+      std::max(1.0, static_cast<double>(q.model->max_context_tokens) - s.mean_out));
+  s.input = scaled(c.input_tokens, q.prompt_scale, room);
+  s.mean_in = mean_tokens(s.input);
+  s.tp = choose_tensor_parallel(*q.gpu, *q.model, q.weights, q.kv, s.mean_in + s.mean_out,
+                                q.max_tensor_parallel);
+  if (s.tp > 0) s.mem = plan_replica_memory(*q.gpu, *q.model, s.tp, q.weights, MemoryPolicy{});
+  return s;
+}
+
+void fill_memory(ReplicaCapacity& r, const CapacityQuery& q, const Shape& s) {
+  r.tensor_parallel = s.tp;
+  r.weight_bytes = static_cast<double>(s.mem.weight_bytes_per_gpu) * s.tp;
+  r.hbm_bytes = q.gpu->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB * s.tp;
+}
+
+}  // namespace
+
+ReplicaCapacity AnalyticalOracle::capacity(const CapacityQuery& q) {
+  ReplicaCapacity r;
+  r.method = "analytical";
+  const Shape s = shape_of(q);
+  if (s.tp == 0) return r;
+  fill_memory(r, q, s);
+  const KvFootprint fp(*q.model, q.kv, s.tp);
+  const MemoryPolicy policy;
+  const auto seq_tokens = static_cast<std::uint64_t>(std::ceil(s.mean_in + s.mean_out));
+  const std::uint64_t b_max = std::min<std::uint64_t>(
+      256, kv_capacity(s.mem, fp, seq_tokens, policy.block_tokens).sequences);
+  if (b_max == 0) return r;
+
+  // Prefill is compute-bound: 2·active FLOPs per prompt token plus causal attention.
+  const AnalyticalParams params;
+  double attn = 0;
+  for (auto kind : q.model->layer_attention) {
+    double held = s.mean_in;
+    if (kind == LayerAttention::kSliding || kind == LayerAttention::kChunked)
+      held = std::min(held, static_cast<double>(q.model->window_tokens));
+    attn += 2.0 * q.model->q_heads * q.model->head_dim * held * s.mean_in;
+  }
+  const double prefill_flops = 2.0 * q.model->params_active_b * 1e9 * s.mean_in + attn;
+  const double prefill_s =
+      prefill_flops / s.tp / (q.gpu->dense_tflops(to_string(q.weights)) * 1e12 * params.compute_efficiency);
+  const auto ctx_avg = static_cast<std::uint64_t>(std::llround(s.mean_in + s.mean_out / 2));
+  const double tpot_slo = q.demand_class->slo.tpot_ns > 0 ? static_cast<double>(q.demand_class->slo.tpot_ns) * 1e-9 : 1e30;
+  const double ttft_slo = q.demand_class->slo.ttft_ns > 0 ? static_cast<double>(q.demand_class->slo.ttft_ns) * 1e-9 : 1e30;
+
+  for (std::uint64_t b = 1; b <= b_max; ++b) {
+    const auto e = estimate_decode_step(*q.gpu, *q.model, fp, q.weights,
+                                        static_cast<std::uint32_t>(b), ctx_avg, params);
+    const double step_s = static_cast<double>(e.step_time_ns) * 1e-9;
+    // The replica alternates decode steps of batch b with prefills: per request it spends
+    // prefill_s alone and out·step_s shared by b, so λ = b / (out·step + b·prefill).
+    const double lambda = static_cast<double>(b) / (s.mean_out * step_s + static_cast<double>(b) * prefill_s);
+    const double rho = lambda * prefill_s;
+    if (rho >= 1) break;
+    const double tpot = step_s / (1 - rho);
+    const double ttft = prefill_s / (1 - rho);  // M/D/1-like inflation of the prefill wait
+    if (tpot > tpot_slo || ttft > ttft_slo) continue;
+    if (lambda > r.rate_per_s) {
+      r.rate_per_s = lambda;
+      r.kv_bytes_in_use = static_cast<double>(b) * static_cast<double>(fp.bytes_for_sequence(ctx_avg));
+    }
+  }
+  r.tokens_per_s = r.rate_per_s * (s.mean_in + s.mean_out);
+  return r;
+}
+
+ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
+  ReplicaCapacity r;
+  r.method = "simulated";
+  const Shape s = shape_of(q);
+  if (s.tp == 0) return r;
+  fill_memory(r, q, s);
+
+  struct Probe {
+    double attainment = 0;
+    double kv_bytes = 0, swap_bytes = 0, prefix_bytes = 0;
+  };
+  auto probe = [&](double rate) {
+    Scenario sc;
+    sc.name = "capacity-search";
+    sc.seed = q.seed;
+    PoolSpec pool;
+    pool.name = "replica";
+    pool.gpu_id = q.gpu->id;
+    pool.model_id = q.model->id;
+    pool.gpus = s.tp;
+    pool.tensor_parallel = s.tp;
+    pool.weights = q.weights;
+    pool.kv_formats = {q.kv};
+    sc.pools.push_back(pool);
+    SimulationSpec sim;
+    // Enough simulated time for ~2,000 requests, so attainment is not a handful of samples.
+    const double duration = std::clamp(std::max(q.duration_s, 2000.0 / rate), 10.0, 7200.0);
+    sim.duration_ns = static_cast<std::int64_t>(duration * 1e9);
+    sim.warmup_ns = sim.duration_ns / 10;
+    sim.max_drain_ns = sim.duration_ns * 4;
+    sim.metrics.interval_ns = std::max<std::int64_t>(sim.duration_ns / 50, 1'000'000'000);
+    RequestClassSpec c;
+    c.name = q.demand_class->name;
+    c.arrival.rate_per_s = rate;
+    c.input_tokens = s.input;
+    c.output_tokens = s.output;
+    c.slo = q.demand_class->slo;
+    sim.classes.push_back(c);
+    sim.kv_format = q.kv.name();
+    sc.simulation = sim;
+    const SimulationReport rep = simulate(sc, catalog_, profile_);
+    ++r.probes;
+    Probe p;
+    std::uint64_t arrived = 0, met = 0;
+    for (const auto& g : rep.groups) {
+      arrived += g.arrived;
+      met += g.slo_met;
+    }
+    p.attainment = arrived ? static_cast<double>(met) / static_cast<double>(arrived) : 1.0;
+    if (!rep.pools.empty()) {
+      const auto& pm = rep.pools.front();
+      p.kv_bytes = pm.mean_kv_occupancy * static_cast<double>(pm.kv_capacity_bytes_per_gpu) * pm.gpus;
+    }
+    if (!rep.timeseries.empty()) {
+      double sw = 0, pf = 0;
+      for (const auto& t : rep.timeseries) {
+        sw += static_cast<double>(t.host_swap_bytes);
+        pf += static_cast<double>(t.host_prefix_bytes);
+      }
+      p.swap_bytes = sw / static_cast<double>(rep.timeseries.size());
+      p.prefix_bytes = pf / static_cast<double>(rep.timeseries.size());
+    }
+    return p;
+  };
+
+  // Bracket from the analytical estimate, then bisect on the simulated SLO attainment.
+  const double guess = std::max(bracket_.capacity(q).rate_per_s, 1e-3);
+  double lo = 0, hi = guess * 1.5;
+  Probe at_lo;
+  for (int i = 0; i < 30; ++i) {
+    const Probe p = probe(hi);
+    if (p.attainment < q.slo_attainment) break;
+    lo = hi;
+    at_lo = p;
+    hi *= 2;
+  }
+  while (hi - lo > q.tolerance * hi) {
+    const double mid = 0.5 * (lo + hi);
+    const Probe p = probe(mid);
+    if (p.attainment >= q.slo_attainment) {
+      lo = mid;
+      at_lo = p;
+    } else {
+      hi = mid;
+    }
+  }
+  r.rate_per_s = lo;
+  r.tokens_per_s = lo * (s.mean_in + s.mean_out);
+  r.kv_bytes_in_use = at_lo.kv_bytes;
+  r.host_offload_bytes = at_lo.swap_bytes;
+  r.host_prefix_bytes = at_lo.prefix_bytes;
+  return r;
+}
+
+namespace {
+nlohmann::json to_json(const ReplicaCapacity& r) {
+  return {{"tensor_parallel", r.tensor_parallel}, {"rate_per_s", r.rate_per_s},
+          {"tokens_per_s", r.tokens_per_s},       {"kv_bytes_in_use", r.kv_bytes_in_use},
+          {"weight_bytes", r.weight_bytes},       {"hbm_bytes", r.hbm_bytes},
+          {"host_offload_bytes", r.host_offload_bytes}, {"host_prefix_bytes", r.host_prefix_bytes},
+          {"probes", r.probes},                   {"method", r.method}};
+}
+ReplicaCapacity from_json(const nlohmann::json& j) {
+  ReplicaCapacity r;
+  r.tensor_parallel = j.at("tensor_parallel").get<std::uint32_t>();
+  r.rate_per_s = j.at("rate_per_s").get<double>();
+  r.tokens_per_s = j.at("tokens_per_s").get<double>();
+  r.kv_bytes_in_use = j.at("kv_bytes_in_use").get<double>();
+  r.weight_bytes = j.at("weight_bytes").get<double>();
+  r.hbm_bytes = j.at("hbm_bytes").get<double>();
+  r.host_offload_bytes = j.at("host_offload_bytes").get<double>();
+  r.host_prefix_bytes = j.at("host_prefix_bytes").get<double>();
+  r.probes = j.at("probes").get<int>();
+  r.method = j.at("method").get<std::string>();
+  return r;
+}
+}  // namespace
+
+CachedOracle::CachedOracle(CapacityOracle& inner, std::string path)
+    : inner_(inner), path_(std::move(path)) {
+  if (path_.empty() || !std::filesystem::exists(path_)) return;
+  try {
+    std::ifstream in(path_);
+    const auto j = nlohmann::json::parse(in);
+    for (const auto& [k, v] : j.at("entries").items()) cache_[k] = from_json(v);
+  } catch (const std::exception&) {
+    // A damaged cache only costs time: start empty and overwrite it on save().
+    cache_.clear();
+  }
+}
+
+void CachedOracle::save() const {
+  if (path_.empty()) return;
+  nlohmann::json j;
+  j["format"] = "jevons-capacity-cache-v1";
+  auto& e = j["entries"];
+  e = nlohmann::json::object();
+  for (const auto& [k, v] : cache_) e[k] = to_json(v);
+  const auto dir = std::filesystem::path(path_).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  const std::string tmp = path_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(1);
+    if (!out) throw std::runtime_error("cannot write capacity cache '" + tmp + "'");
+  }
+  std::filesystem::rename(tmp, path_);
+}
+
+ReplicaCapacity CachedOracle::lookup(const CapacityQuery& q) {
+  const std::string k = q.key(inner_.method());
+  if (auto it = cache_.find(k); it != cache_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  ++misses_;
+  ReplicaCapacity r = inner_.capacity(q);
+  cache_[k] = r;
+  return r;
+}
+
+ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
+  const double pos = std::log(q.prompt_scale) / std::log(kGridRatio);
+  const double lo_i = std::floor(pos + 1e-9);
+  if (std::fabs(pos - std::round(pos)) < 1e-9) {
+    CapacityQuery g = q;
+    g.prompt_scale = std::pow(kGridRatio, std::round(pos));
+    return lookup(g);
+  }
+  CapacityQuery a = q, b = q;
+  a.prompt_scale = std::pow(kGridRatio, lo_i);
+  b.prompt_scale = std::pow(kGridRatio, lo_i + 1);
+  const ReplicaCapacity ra = lookup(a), rb = lookup(b);
+  // Linear in log(prompt scale) between neighbouring grid points.
+  const double w = pos - lo_i;
+  auto mix = [w](double x, double y) { return x + w * (y - x); };
+  ReplicaCapacity r = w < 0.5 ? ra : rb;
+  r.rate_per_s = mix(ra.rate_per_s, rb.rate_per_s);
+  r.tokens_per_s = mix(ra.tokens_per_s, rb.tokens_per_s);
+  r.kv_bytes_in_use = mix(ra.kv_bytes_in_use, rb.kv_bytes_in_use);
+  r.host_offload_bytes = mix(ra.host_offload_bytes, rb.host_offload_bytes);
+  r.host_prefix_bytes = mix(ra.host_prefix_bytes, rb.host_prefix_bytes);
+  r.probes = 0;
+  r.exact = false;
+  return r;
+}
+
+}  // namespace jevons::planner

@@ -1,0 +1,495 @@
+#include "jevons/planner/projection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <map>
+#include <tuple>
+#include <numeric>
+#include <stdexcept>
+
+#include "jevons/planner/elasticity.h"
+
+namespace jevons::planner {
+
+std::string to_string(Variant v) {
+  switch (v) {
+    case Variant::kCounterfactual: return "counterfactual";
+    case Variant::kEfficiency: return "efficiency";
+    case Variant::kFull: return "with-rebound";
+  }
+  return "?";
+}
+
+std::string quarter_label(const HorizonSpec& h, int index) {
+  const int q0 = h.start_year * 4 + (h.start_quarter - 1) + index;
+  return fmt::format("{}Q{}", q0 / 4, q0 % 4 + 1);
+}
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr double kHoursPerYear = 8766.0;
+constexpr double kHoursPerQuarter = kHoursPerYear / 4;
+// Idle draw as a share of TDP (Splitwise-sim's H100 model, 75 W of 700 W), as the simulator uses.
+constexpr double kIdlePowerFraction = 0.107;
+
+int launch_quarter_index(const GpuSpec& gpu, const HorizonSpec& h) {
+  // "YYYY-MM" → quarter index relative to the horizon start.
+  const int year = std::stoi(gpu.launch.substr(0, 4));
+  const int month = std::stoi(gpu.launch.substr(5, 2));
+  return (year - h.start_year) * 4 + ((month - 1) / 3) - (h.start_quarter - 1);
+}
+
+/// A uniform elasticity applied to every class (break-even search and sensitivity).
+struct ElasticityOverride {
+  bool active = false;
+  double long_run = 0;
+  int only_class = -1;  ///< ≥ 0: override that class only (tornado)
+};
+
+struct VariantRun {
+  std::vector<ClassQuarter> classes;         // [t][c] flattened
+  std::vector<GenerationQuarter> gens;       // [t][g] flattened
+  std::vector<QuarterTotals> totals;         // [t]
+  std::vector<std::vector<double>> token_share;  // [t*C + c][g]: share of tokens served by g
+};
+
+class Engine {
+ public:
+  Engine(const Scenario& s, const Catalog& catalog, CapacityOracle& oracle)
+      : s_(s), plan_(*s.planner), oracle_(oracle) {
+    for (const auto& g : plan_.generations) gpus_.push_back(&catalog.gpu(g.gpu_id));
+    for (const auto& c : plan_.classes) models_.push_back(&catalog.model(c.model_id));
+    // Newest first: newer parts serve first and are bought first (they are the cheapest per
+    // token in every catalog pair we ship); ties keep the scenario's order.
+    order_.resize(gpus_.size());
+    std::iota(order_.begin(), order_.end(), 0);
+    std::stable_sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
+      return gpus_[a]->launch > gpus_[b]->launch;
+    });
+  }
+
+  std::size_t num_classes() const { return plan_.classes.size(); }
+  std::size_t num_gens() const { return plan_.generations.size(); }
+  int quarters() const { return static_cast<int>(s_.horizon.quarters); }
+
+  ReplicaCapacity cap(std::size_t g, std::size_t c, bool compressed, double prompt_scale) {
+    // The break-even search replays the projection hundreds of times: memoise here on cheap
+    // keys before the oracle's canonical (string) key is ever built.
+    const auto key = std::make_tuple(g, c, compressed, prompt_scale);
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    CapacityQuery q;
+    q.gpu = gpus_[g];
+    q.model = models_[c];
+    q.weights = plan_.generations[g].weights;
+    q.kv = compressed ? plan_.compressed_format : plan_.baseline_format;
+    q.demand_class = &plan_.classes[c];
+    q.prompt_scale = prompt_scale;
+    q.max_tensor_parallel = plan_.max_tensor_parallel;
+    q.slo_attainment = plan_.slo_attainment;
+    q.duration_s = plan_.search_duration_s;
+    q.tolerance = plan_.search_tolerance;
+    q.seed = s_.seed;
+    return memo_[key] = oracle_.capacity(q);
+  }
+
+  double per_gpu_tokens(const ReplicaCapacity& r) const {
+    return r.tensor_parallel ? r.tokens_per_s / r.tensor_parallel : 0.0;
+  }
+
+  double hourly_cost(std::size_t g) const {
+    const auto& gen = plan_.generations[g];
+    double price = gen.price_usd;
+    if (price <= 0) price = gpus_[g]->price_usd.value.value_or(plan_.default_price_usd);
+    const double capex = price * plan_.server_cost_multiplier / (plan_.gpu_lifetime_years * kHoursPerYear);
+    const double power = gpus_[g]->tdp_w.get("tdp_w") * plan_.average_utilization * plan_.pue *
+                         plan_.power_usd_per_kwh / 1000.0;
+    return capex + power;
+  }
+
+  /// $ per token on generation g for class c: GPU-hour cost over tokens per GPU-hour at the
+  /// class's average load (fleets are sized for the peak, so they run at 1/peak_to_average).
+  double unit_cost(std::size_t g, std::size_t c, bool compressed, double prompt_scale) {
+    const double t = per_gpu_tokens(cap(g, c, compressed, prompt_scale));
+    if (t <= 0) return std::numeric_limits<double>::infinity();
+    return hourly_cost(g) / (t * 3600.0 / plan_.classes[c].peak_to_average);
+  }
+
+  double adoption(std::size_t g, int t, Variant v) const {
+    if (v == Variant::kCounterfactual) return 0.0;
+    const auto& gen = plan_.generations[g];
+    return adoption_share(gen.has_adoption ? gen.adoption : plan_.adoption, t);
+  }
+
+  VariantRun run(Variant v, const VariantRun* cf, const ElasticityOverride& eo) {
+    const std::size_t C = num_classes(), G = num_gens();
+    const int T = quarters();
+    VariantRun out;
+    // Cohorts per generation: (install quarter, count), to retire by age.
+    std::vector<std::vector<std::pair<int, double>>> cohorts(G);
+    for (std::size_t g = 0; g < G; ++g)
+      if (plan_.generations[g].installed > 0)
+        cohorts[g].push_back({launch_quarter_index(*gpus_[g], s_.horizon), plan_.generations[g].installed});
+    std::vector<double> deviation(C, 0.0);
+
+    for (int t = 0; t < T; ++t) {
+      const double years = t / 4.0;
+      std::vector<GenerationQuarter> gq(G);
+      std::vector<double> installed(G, 0), retired(G, 0);
+      for (std::size_t g = 0; g < G; ++g) {
+        auto& co = cohorts[g];
+        if (plan_.retire_by_age) {
+          for (auto& [q, n] : co)
+            if ((t - q) / 4.0 >= plan_.max_age_years && n > 0) {
+              retired[g] += n;
+              n = 0;
+            }
+        }
+        for (const auto& [q, n] : co) installed[g] += n;
+      }
+      std::vector<double> a(G);
+      for (std::size_t g = 0; g < G; ++g) a[g] = adoption(g, t, v);
+
+      // Demand.
+      std::vector<ClassQuarter> cq(C);
+      std::vector<double> need(C), prompt_scale(C, 1.0);
+      for (std::size_t c = 0; c < C; ++c) {
+        const auto& k = plan_.classes[c];
+        auto& row = cq[c];
+        row.variant = v;
+        row.quarter = t;
+        row.class_name = k.name;
+        row.baseline_tokens_per_s = k.tokens_per_s * std::pow(k.growth_per_year, years);
+        double q = row.baseline_tokens_per_s;
+        if (v == Variant::kFull && cf) {
+          // Price ratio from unit costs weighted by where the counterfactual served the class,
+          // so this quarter's price does not depend on this quarter's (responding) demand.
+          const auto& w = cf->token_share[static_cast<std::size_t>(t) * C + c];
+          double p_cf = 0, p_comp = 0;
+          for (std::size_t g = 0; g < G; ++g) {
+            if (w[g] <= 0) continue;
+            const double ub = unit_cost(g, c, false, 1.0);
+            p_cf += w[g] * ub;
+            p_comp += w[g] * (a[g] * unit_cost(g, c, true, 1.0) + (1 - a[g]) * ub);
+          }
+          const double r = (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
+          ElasticitySpec e = k.elasticity;
+          if (eo.active && (eo.only_class < 0 || eo.only_class == static_cast<int>(c))) {
+            const double lambda = e.long_run > 0 ? std::min(1.0, e.short_run / e.long_run) : 1.0;
+            e.long_run = eo.long_run;
+            e.short_run = lambda * eo.long_run;
+          }
+          deviation[c] = adjust_log_deviation(deviation[c], r, e);
+          q *= std::exp(deviation[c]);
+          row.price_ratio = r;
+          prompt_scale[c] = std::pow(r, -k.context_elasticity);
+        }
+        row.prompt_scale = prompt_scale[c];
+        row.demand_tokens_per_s = q;
+        row.peak_tokens_per_s = q * k.peak_to_average;
+        need[c] = row.peak_tokens_per_s;
+      }
+
+      // Per-GPU capacity of each (generation, class) under this quarter's format mix.
+      std::vector<std::vector<double>> capg(G, std::vector<double>(C, 0));
+      std::vector<std::vector<ReplicaCapacity>> rb(G), rc(G);
+      for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t c = 0; c < C; ++c) {
+          rb[g].push_back(cap(g, c, false, prompt_scale[c]));
+          rc[g].push_back(a[g] > 0 ? cap(g, c, true, prompt_scale[c]) : rb[g].back());
+          capg[g][c] = a[g] * per_gpu_tokens(rc[g][c]) + (1 - a[g]) * per_gpu_tokens(rb[g][c]);
+        }
+
+      // Power: newest generations are powered first.
+      const double budget_w = plan_.power_budget_mw > 0
+                                  ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, years)
+                                  : std::numeric_limits<double>::infinity();
+      double power_left = budget_w;
+      std::vector<double> powered(G, 0);
+      for (std::size_t g : order_) {
+        const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+        powered[g] = std::min(installed[g], std::max(0.0, power_left) / w);
+        power_left -= powered[g] * w;
+      }
+
+      // Serve peak demand from powered GPUs, newest first, sharing a generation between classes
+      // in proportion to what each still needs.
+      std::vector<std::vector<double>> serving(G, std::vector<double>(C, 0));
+      auto assign = [&](std::size_t g, double available) {
+        double want_total = 0;
+        std::vector<double> want(C, 0);
+        for (std::size_t c = 0; c < C; ++c)
+          if (capg[g][c] > 0 && need[c] > 0) {
+            want[c] = need[c] / capg[g][c];
+            want_total += want[c];
+          }
+        if (want_total <= 0 || available <= 0) return 0.0;
+        const double f = std::min(1.0, available / want_total);
+        for (std::size_t c = 0; c < C; ++c) {
+          serving[g][c] += want[c] * f;
+          need[c] -= want[c] * f * capg[g][c];
+          if (need[c] < 1e-9 * cq[c].peak_tokens_per_s) need[c] = 0;
+        }
+        return want_total * f;
+      };
+      for (std::size_t g : order_) assign(g, powered[g]);
+
+      // Buy what is still needed, within supply and power.
+      std::vector<double> purchased(G, 0);
+      for (std::size_t g : order_) {
+        const auto& gen = plan_.generations[g];
+        if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) continue;
+        if (t < launch_quarter_index(*gpus_[g], s_.horizon)) continue;
+        const double supply = gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
+        const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+        const double by_power = std::max(0.0, power_left) / w;
+        const double bought = assign(g, std::min(supply, by_power));
+        purchased[g] = bought;
+        power_left -= bought * w;
+        installed[g] += bought;
+        powered[g] += bought;
+        if (bought > 0) cohorts[g].push_back({t, bought});
+      }
+
+      // Memory, energy, cost.
+      QuarterTotals tot;
+      tot.variant = v;
+      tot.quarter = t;
+      tot.label = quarter_label(s_.horizon, t);
+      std::vector<double> class_cost(C, 0), class_gpus(C, 0);
+      for (std::size_t g = 0; g < G; ++g) {
+        auto& r = gq[g];
+        r.variant = v;
+        r.quarter = t;
+        r.gpu_id = gpus_[g]->id;
+        r.installed = installed[g];
+        r.powered = powered[g];
+        r.purchased = purchased[g];
+        r.retired = retired[g];
+        r.compressed_share = a[g];
+        r.hbm_installed_bytes = installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+        r.host_dram_baseline_bytes =
+            installed[g] * gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
+        double busy_gpus = 0;
+        for (std::size_t c = 0; c < C; ++c) {
+          const double n = serving[g][c];
+          if (n <= 0) continue;
+          r.serving += n;
+          // Serving GPUs are sized for the peak, so on average they run at 1/peak_to_average.
+          const double load = 1.0 / plan_.classes[c].peak_to_average;
+          for (int compressed = 0; compressed < 2; ++compressed) {
+            const double share = compressed ? a[g] : 1 - a[g];
+            const ReplicaCapacity& rcap = compressed ? rc[g][c] : rb[g][c];
+            if (share <= 0 || rcap.tensor_parallel == 0) continue;
+            const double replicas = n * share / rcap.tensor_parallel;
+            r.hbm_weight_bytes += replicas * rcap.weight_bytes;
+            r.hbm_kv_bytes += replicas * rcap.kv_bytes_in_use * load;
+            r.host_dram_offload_bytes += replicas * rcap.host_offload_bytes * load;
+            r.host_dram_prefix_bytes += replicas * rcap.host_prefix_bytes * load;
+          }
+          busy_gpus += n * load;
+          class_cost[c] += n * hourly_cost(g);
+          class_gpus[c] += n;
+        }
+        r.hbm_idle_bytes = std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
+        const double tdp = gpus_[g]->tdp_w.get("tdp_w");
+        const double watts = (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp * plan_.pue;
+        r.power_mw = watts / 1e6;
+        r.energy_mwh = r.power_mw * kHoursPerQuarter;
+        tot.gpus_installed += r.installed;
+        tot.gpus_powered += r.powered;
+        tot.hbm_installed_bytes += r.hbm_installed_bytes;
+        tot.hbm_weight_bytes += r.hbm_weight_bytes;
+        tot.hbm_kv_bytes += r.hbm_kv_bytes;
+        tot.hbm_idle_bytes += r.hbm_idle_bytes;
+        tot.host_dram_baseline_bytes += r.host_dram_baseline_bytes;
+        tot.host_dram_offload_bytes += r.host_dram_offload_bytes;
+        tot.host_dram_prefix_bytes += r.host_dram_prefix_bytes;
+        tot.energy_mwh += r.energy_mwh;
+        tot.power_mw += r.power_mw;
+      }
+      double weighted_cost = 0;
+      for (std::size_t c = 0; c < C; ++c) {
+        auto& row = cq[c];
+        row.unserved_peak_tokens_per_s = need[c];
+        row.gpus_serving = class_gpus[c];
+        const double served_avg = (row.peak_tokens_per_s - need[c]) / plan_.classes[c].peak_to_average;
+        row.cost_usd_per_mtok = served_avg > 0 ? class_cost[c] / (served_avg * 3600.0) * 1e6 : 0;
+        tot.demand_tokens_per_s += row.demand_tokens_per_s;
+        tot.peak_tokens_per_s += row.peak_tokens_per_s;
+        tot.unserved_peak_tokens_per_s += need[c];
+        weighted_cost += row.cost_usd_per_mtok * row.demand_tokens_per_s;
+        // Where each class's tokens were served, for the rebound variant's prices.
+        std::vector<double> share(G, 0);
+        double sum = 0;
+        for (std::size_t g = 0; g < G; ++g) sum += serving[g][c] * capg[g][c];
+        for (std::size_t g = 0; g < G; ++g) share[g] = sum > 0 ? serving[g][c] * capg[g][c] / sum : 0;
+        if (sum <= 0)
+          for (std::size_t g = 0; g < G; ++g) share[g] = 1.0 / static_cast<double>(G);
+        out.token_share.push_back(std::move(share));
+      }
+      tot.cost_usd_per_mtok = tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
+      out.classes.insert(out.classes.end(), cq.begin(), cq.end());
+      out.gens.insert(out.gens.end(), gq.begin(), gq.end());
+      out.totals.push_back(tot);
+    }
+    return out;
+  }
+
+ private:
+  const Scenario& s_;
+  const PlannerSpec& plan_;
+  CapacityOracle& oracle_;
+  std::vector<const GpuSpec*> gpus_;
+  std::vector<const ModelSpec*> models_;
+  std::vector<std::size_t> order_;
+  std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
+};
+
+double metric(const QuarterTotals& t, const std::string& m) {
+  if (m == "hbm_installed_bytes") return t.hbm_installed_bytes;
+  if (m == "hbm_used_bytes") return t.hbm_used_bytes();
+  if (m == "host_dram_bytes") return t.host_dram_bytes();
+  return t.gpus_installed;
+}
+
+const std::vector<std::string> kMetrics = {"hbm_installed_bytes", "hbm_used_bytes",
+                                           "host_dram_bytes", "gpus_installed"};
+
+}  // namespace
+
+Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOracle& oracle,
+                   const ProjectionOptions& options) {
+  if (!scenario.planner) throw std::logic_error("project(): the scenario has no planner section");
+  Engine e(scenario, catalog, oracle);
+  Projection p;
+  p.max_elasticity = options.max_elasticity;
+  const int T = e.quarters();
+  for (int t = 0; t < T; ++t) p.quarter_labels.push_back(quarter_label(scenario.horizon, t));
+
+  // Capacity searches first (they dominate a cold run), reported as progress.
+  const auto& plan = *scenario.planner;
+  const std::size_t total = e.num_gens() * e.num_classes() * 2;
+  std::size_t done = 0;
+  for (std::size_t g = 0; g < e.num_gens(); ++g)
+    for (std::size_t c = 0; c < e.num_classes(); ++c)
+      for (int comp = 0; comp < 2; ++comp) {
+        CapacityEntry ce;
+        ce.gpu_id = plan.generations[g].gpu_id;
+        ce.class_name = plan.classes[c].name;
+        ce.model_id = plan.classes[c].model_id;
+        ce.kv_format = (comp ? plan.compressed_format : plan.baseline_format).name();
+        ce.capacity = e.cap(g, c, comp != 0, 1.0);
+        p.capacity.push_back(ce);
+        if (options.progress) options.progress("capacity search", static_cast<double>(++done) / static_cast<double>(total));
+      }
+
+  const ElasticityOverride none;
+  const VariantRun cf = e.run(Variant::kCounterfactual, nullptr, none);
+  const VariantRun eff = e.run(Variant::kEfficiency, nullptr, none);
+  const VariantRun full = e.run(Variant::kFull, &cf, none);
+  for (const auto* r : {&cf, &eff, &full}) {
+    p.classes.insert(p.classes.end(), r->classes.begin(), r->classes.end());
+    p.generations.insert(p.generations.end(), r->gens.begin(), r->gens.end());
+    p.totals.insert(p.totals.end(), r->totals.begin(), r->totals.end());
+  }
+  for (int t = 0; t < T; ++t)
+    for (const auto& m : kMetrics) {
+      Decomposition d;
+      d.quarter = t;
+      d.metric = m;
+      const auto ti = static_cast<std::size_t>(t);
+      d.counterfactual = metric(cf.totals[ti], m);
+      d.efficiency_effect = metric(eff.totals[ti], m) - d.counterfactual;
+      d.with_compression = metric(full.totals[ti], m);
+      d.rebound_effect = d.with_compression - metric(eff.totals[ti], m);
+      d.net = d.efficiency_effect + d.rebound_effect;
+      p.decomposition.push_back(d);
+    }
+  if (options.progress) options.progress("projection", 1.0);
+
+  if (options.break_even || options.sensitivity) {
+    // Net change of each metric against the counterfactual, per quarter, for a uniform ε.
+    auto net_at = [&](double eps) {
+      ElasticityOverride o;
+      o.active = true;
+      o.long_run = eps;
+      const VariantRun r = e.run(Variant::kFull, &cf, o);
+      std::vector<std::vector<double>> net(kMetrics.size(), std::vector<double>(static_cast<std::size_t>(T)));
+      for (std::size_t m = 0; m < kMetrics.size(); ++m)
+        for (int t = 0; t < T; ++t) {
+          const auto ti = static_cast<std::size_t>(t);
+          net[m][ti] = metric(r.totals[ti], kMetrics[m]) - metric(cf.totals[ti], kMetrics[m]);
+        }
+      return net;
+    };
+    const int steps = static_cast<int>(std::lround(options.max_elasticity / options.elasticity_step));
+    std::vector<double> grid;
+    std::vector<std::vector<std::vector<double>>> nets;
+    for (int i = 0; i <= steps; ++i) {
+      grid.push_back(i * options.elasticity_step);
+      nets.push_back(net_at(grid.back()));
+      if (options.progress) options.progress("elasticity sweep", static_cast<double>(i + 1) / (steps + 1));
+    }
+    if (options.sensitivity) {
+      const auto last = static_cast<std::size_t>(T - 1);
+      for (std::size_t i = 0; i < grid.size(); ++i) {
+        SensitivityPoint sp;
+        sp.parameter = "elasticity";
+        sp.value = grid[i];
+        sp.hbm_installed_net_bytes = nets[i][0][last];
+        sp.hbm_used_net_bytes = nets[i][1][last];
+        sp.host_dram_net_bytes = nets[i][2][last];
+        p.sensitivity.push_back(sp);
+      }
+      // Tornado: each class's long-run elasticity at its low and high, the others as specified.
+      for (std::size_t c = 0; c < e.num_classes(); ++c)
+        for (double v : {plan.classes[c].elasticity.low, plan.classes[c].elasticity.high}) {
+          ElasticityOverride o;
+          o.active = true;
+          o.long_run = v;
+          o.only_class = static_cast<int>(c);
+          const VariantRun r = e.run(Variant::kFull, &cf, o);
+          SensitivityPoint sp;
+          sp.parameter = plan.classes[c].name + ".elasticity";
+          sp.value = v;
+          sp.hbm_installed_net_bytes = r.totals[last].hbm_installed_bytes - cf.totals[last].hbm_installed_bytes;
+          sp.hbm_used_net_bytes = r.totals[last].hbm_used_bytes() - cf.totals[last].hbm_used_bytes();
+          sp.host_dram_net_bytes = r.totals[last].host_dram_bytes() - cf.totals[last].host_dram_bytes();
+          p.sensitivity.push_back(sp);
+        }
+    }
+    if (options.break_even) {
+      // First grid point where the net change turns positive, refined by bisection.
+      for (std::size_t m = 0; m < 3; ++m)
+        for (int t = 0; t < T; ++t) {
+          const auto ti = static_cast<std::size_t>(t);
+          BreakEven be;
+          be.quarter = t;
+          be.metric = kMetrics[m];
+          be.elasticity = std::numeric_limits<double>::quiet_NaN();
+          const double tol = 1e-9 * std::max(1.0, std::fabs(metric(cf.totals[ti], kMetrics[m])));
+          for (std::size_t i = 0; i < grid.size(); ++i) {
+            if (nets[i][m][ti] <= tol) continue;
+            if (i == 0) {
+              be.elasticity = 0;
+              break;
+            }
+            double lo = grid[i - 1], hi = grid[i];
+            for (int it = 0; it < 14; ++it) {  // grid step / 2^14: ~3e-6 in ε
+              const double mid = 0.5 * (lo + hi);
+              (net_at(mid)[m][ti] > tol ? hi : lo) = mid;
+            }
+            be.elasticity = hi;
+            break;
+          }
+          p.break_even.push_back(be);
+        }
+    }
+  }
+  return p;
+}
+
+}  // namespace jevons::planner

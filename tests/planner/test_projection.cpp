@@ -1,0 +1,217 @@
+// The projection engine: closed-form cases, exact decomposition, monotonicity.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "jevons/core/error.h"
+#include "jevons/core/scenario.h"
+#include "jevons/planner/projection.h"
+
+using namespace jevons;
+using namespace jevons::planner;
+
+namespace {
+
+const Catalog& catalog() {
+  static const Catalog c = Catalog::load(JEVONS_TEST_DATA_DIR);
+  return c;
+}
+
+/// Capacity proportional to the format's compression: compressed replicas serve `gain` times the
+/// tokens of baseline ones, on one GPU each. Makes the closed forms exact.
+class FakeOracle : public CapacityOracle {
+ public:
+  explicit FakeOracle(double gain) : gain_(gain) {}
+  ReplicaCapacity capacity(const CapacityQuery& q) override {
+    ++calls;
+    ReplicaCapacity r;
+    r.tensor_parallel = 1;
+    const bool compressed = q.kv.name() != "bf16";
+    r.tokens_per_s = 1000.0 * (compressed ? gain_ : 1.0) / q.prompt_scale;
+    r.rate_per_s = r.tokens_per_s / 1000;
+    r.weight_bytes = 20e9;
+    r.kv_bytes_in_use = 40e9;
+    r.hbm_bytes = 80.0 * (1 << 30);
+    r.method = "fake";
+    return r;
+  }
+  std::string method() const override { return "fake"; }
+  int calls = 0;
+
+ private:
+  double gain_;
+};
+
+std::string planner_yaml(double eps, double context_elasticity = 0) {
+  return R"(name: closed-form
+seed: 1
+horizon: {start: 2026Q1, quarters: 8}
+planner:
+  baseline_format: bf16
+  compressed_format: tq-3.5
+  adoption: {start: 2025Q4, speed_per_quarter: 50, ceiling: 1}
+  classes:
+    - name: chat
+      model: llama-3.1-8b
+      tokens_per_s: 1.0e6
+      growth_per_year: 2
+      input_tokens: {dist: lognormal, mean: 1000, cv: 1}
+      output_tokens: {dist: lognormal, mean: 200, cv: 1}
+      slo: {ttft_ms: 2000, tpot_ms: 50}
+      elasticity: {short_run: )" +
+         std::to_string(eps) + ", long_run: " + std::to_string(eps) + R"(, low: 0, high: 3}
+      context_elasticity: )" +
+         std::to_string(context_elasticity) + R"(
+      peak_to_average: 1.5
+  fleet:
+    generations:
+      - {gpu: h100-sxm, installed: 0, deliveries_per_quarter: 1.0e9, weights: bf16}
+)";
+}
+
+Scenario load(const std::string& text) { return Scenario::parse(text, "closed-form.yaml", catalog()); }
+
+const QuarterTotals& totals(const Projection& p, Variant v, int t) {
+  for (const auto& x : p.totals)
+    if (x.variant == v && x.quarter == t) return x;
+  FAIL("no totals row");
+  return p.totals.front();
+}
+
+}  // namespace
+
+TEST_CASE("a planner section parses and validates", "[projection]") {
+  const Scenario s = load(planner_yaml(1.1));
+  REQUIRE(s.planner);
+  CHECK(s.planner->classes.size() == 1);
+  CHECK(s.planner->compressed_format.name() == "tq-3.5");
+  CHECK(s.pools.empty());
+  std::string bad = planner_yaml(1.1);
+  bad.replace(bad.find("short_run: 1.1"), 14, "short_run: 2.0");  // short > long
+  CHECK_THROWS_WITH(load(bad), Catch::Contains("short_run ≤ long_run"));
+  bad = planner_yaml(1.1);
+  bad.replace(bad.find("gpu: h100-sxm"), 13, "gpu: h100-sxn");
+  CHECK_THROWS_WITH(load(bad), Catch::Contains("did you mean 'h100-sxm'"));
+}
+
+TEST_CASE("capacity gain k with ε: fleet scales as k^(ε−1), break-even at ε = 1", "[projection]") {
+  const double k = 4.0;
+  for (double eps : {0.0, 0.5, 1.0, 1.5}) {
+    FakeOracle oracle(k);
+    const Scenario s = load(planner_yaml(eps));
+    ProjectionOptions opt;
+    opt.sensitivity = false;
+    opt.break_even = eps == 1.5;
+    const Projection p = project(s, catalog(), oracle, opt);
+    for (int t = 1; t < 8; ++t) {
+      INFO("eps " << eps << " quarter " << t);
+      const auto& cf = totals(p, Variant::kCounterfactual, t);
+      const auto& ef = totals(p, Variant::kEfficiency, t);
+      const auto& fu = totals(p, Variant::kFull, t);
+      // Same demand on 4x the capacity per GPU: a quarter of the GPUs (all bought new).
+      CHECK(ef.gpus_installed == Approx(cf.gpus_installed / k).epsilon(1e-9));
+      CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s * std::pow(k, eps)).epsilon(1e-9));
+      CHECK(fu.gpus_installed == Approx(cf.gpus_installed * std::pow(k, eps - 1)).epsilon(1e-6));
+      CHECK(fu.hbm_installed_bytes == Approx(cf.hbm_installed_bytes * std::pow(k, eps - 1)).epsilon(1e-6));
+      if (eps == 0.0) CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s));
+      if (eps == 1.0) {
+        // ε = 1 keeps spend constant: the same fleet serves k times the tokens.
+        CHECK(fu.gpus_installed == Approx(cf.gpus_installed).epsilon(1e-9));
+        CHECK(fu.cost_usd_per_mtok * fu.demand_tokens_per_s ==
+              Approx(cf.cost_usd_per_mtok * cf.demand_tokens_per_s).epsilon(1e-9));
+      }
+    }
+    if (opt.break_even) {
+      int found = 0;
+      for (const auto& b : p.break_even)
+        if (b.metric == "hbm_installed_bytes" && b.quarter >= 1) {
+          CHECK(b.elasticity == Approx(1.0).margin(1e-4));
+          ++found;
+        }
+      CHECK(found == 7);
+    }
+  }
+}
+
+TEST_CASE("the decomposition matches the three variants' totals", "[projection]") {
+  FakeOracle oracle(3.0);
+  const Projection p = project(load(planner_yaml(1.3, 0.2)), catalog(), oracle);
+  int checked = 0;
+  for (const auto& d : p.decomposition) {
+    if (d.metric != "hbm_installed_bytes" && d.metric != "host_dram_bytes") continue;
+    const auto& cf = totals(p, Variant::kCounterfactual, d.quarter);
+    const auto& ef = totals(p, Variant::kEfficiency, d.quarter);
+    const auto& fu = totals(p, Variant::kFull, d.quarter);
+    const bool hbm = d.metric == "hbm_installed_bytes";
+    const double c = hbm ? cf.hbm_installed_bytes : cf.host_dram_bytes();
+    const double e = hbm ? ef.hbm_installed_bytes : ef.host_dram_bytes();
+    const double f = hbm ? fu.hbm_installed_bytes : fu.host_dram_bytes();
+    CHECK(d.counterfactual == c);
+    CHECK(d.efficiency_effect == Approx(e - c).margin(1e-6 * c));
+    CHECK(d.rebound_effect == Approx(f - e).margin(1e-6 * c));
+    CHECK(d.counterfactual + d.efficiency_effect + d.rebound_effect == Approx(f).epsilon(1e-12));
+    CHECK(d.net == Approx(f - c).margin(1e-6 * c));
+    ++checked;
+  }
+  CHECK(checked == 16);
+  // Cheaper tokens moved prompts longer (context elasticity 0.2): prompt scale > 1.
+  for (const auto& c : p.classes)
+    if (c.variant == Variant::kFull && c.quarter >= 1) CHECK(c.prompt_scale > 1.0);
+}
+
+TEST_CASE("sensitivity: net HBM grows with elasticity", "[projection]") {
+  FakeOracle oracle(2.0);
+  const Projection p = project(load(planner_yaml(1.1)), catalog(), oracle);
+  double prev = -1e300;
+  int n = 0;
+  for (const auto& sp : p.sensitivity) {
+    if (sp.parameter != "elasticity") continue;
+    CHECK(sp.hbm_installed_net_bytes >= prev - 1e-6 * std::fabs(prev));
+    prev = sp.hbm_installed_net_bytes;
+    ++n;
+  }
+  CHECK(n == 101);
+  bool tornado = false;
+  for (const auto& sp : p.sensitivity) tornado |= sp.parameter == "chat.elasticity";
+  CHECK(tornado);
+}
+
+TEST_CASE("more compression never needs more GPUs for the same demand", "[projection]") {
+  AnalyticalOracle inner;
+  CachedOracle oracle(inner, "");
+  double prev_gpus = 1e300;
+  for (const char* fmt : {"bf16", "fp8", "tq-mse-4", "tq-3.5", "tq-2.5"}) {
+    std::string y = planner_yaml(1.1);
+    y.replace(y.find("compressed_format: tq-3.5"), 25, std::string("compressed_format: ") + fmt);
+    ProjectionOptions opt;
+    opt.break_even = opt.sensitivity = false;
+    const Projection p = project(load(y), catalog(), oracle, opt);
+    double gpus = 0;
+    for (int t = 0; t < 8; ++t) {
+      const auto& cf = totals(p, Variant::kCounterfactual, t);
+      const auto& ef = totals(p, Variant::kEfficiency, t);
+      CHECK(ef.gpus_installed <= cf.gpus_installed * (1 + 1e-12));
+      gpus += ef.gpus_installed;
+    }
+    INFO(fmt);
+    CHECK(gpus <= prev_gpus * (1 + 1e-12));
+    prev_gpus = gpus;
+  }
+}
+
+TEST_CASE("supply and power limits leave demand unserved, never negative", "[projection]") {
+  FakeOracle oracle(2.0);
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("deliveries_per_quarter: 1.0e9"), 29, "deliveries_per_quarter: 100");
+  y += "    power_budget_mw: 0.5\n";
+  // power_budget_mw belongs to fleet:, one level up from generations:
+  y.replace(y.find("    power_budget_mw: 0.5\n"), 25, "");
+  y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    power_budget_mw: 0.5\n");
+  const Projection p = project(load(y), catalog(), oracle);
+  bool unserved = false;
+  for (const auto& t : p.totals) {
+    CHECK(t.unserved_peak_tokens_per_s >= 0);
+    CHECK(t.power_mw <= 0.5 + 1e-9);
+    unserved |= t.unserved_peak_tokens_per_s > 0;
+  }
+  CHECK(unserved);
+}
