@@ -13,15 +13,6 @@
 
 namespace jevons::planner {
 
-std::string to_string(Variant v) {
-  switch (v) {
-    case Variant::kCounterfactual: return "counterfactual";
-    case Variant::kEfficiency: return "efficiency";
-    case Variant::kFull: return "with-rebound";
-  }
-  return "?";
-}
-
 std::string quarter_label(const HorizonSpec& h, int index) {
   const int q0 = h.start_year * 4 + (h.start_quarter - 1) + index;
   return fmt::format("{}Q{}", q0 / 4, q0 % 4 + 1);

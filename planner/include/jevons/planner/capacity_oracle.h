@@ -19,8 +19,11 @@
 #include "jevons/core/catalog.h"
 #include "jevons/core/planner_spec.h"
 #include "jevons/core/profile.h"
+#include "jevons/core/projection_result.h"
 
 namespace jevons::planner {
+
+using jevons::ReplicaCapacity;
 
 struct CapacityQuery {
   const GpuSpec* gpu = nullptr;
@@ -40,19 +43,6 @@ struct CapacityQuery {
   std::string key(const std::string& method) const;
 };
 
-struct ReplicaCapacity {
-  std::uint32_t tensor_parallel = 1;
-  double rate_per_s = 0;          ///< requests/s one replica sustains within the SLO
-  double tokens_per_s = 0;        ///< prompt + output tokens/s at that rate, per replica
-  double kv_bytes_in_use = 0;     ///< mean KV bytes held per replica at that rate
-  double weight_bytes = 0;        ///< per replica (all its GPUs)
-  double hbm_bytes = 0;           ///< nominal HBM per replica (all its GPUs)
-  double host_offload_bytes = 0;  ///< mean host DRAM holding swapped KV, per replica
-  double host_prefix_bytes = 0;   ///< mean host DRAM prefix-cache tier, per replica
-  int probes = 0;                 ///< simulations run (0 for analytical answers)
-  bool exact = true;              ///< false when interpolated between grid points
-  std::string method;             ///< "simulated" or "analytical"
-};
 
 class CapacityOracle {
  public:

@@ -1,0 +1,127 @@
+#include "projection_cli.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <ostream>
+
+#include "common.h"
+#include "jevons/planner/capacity_oracle.h"
+#include "jevons/planner/projection.h"
+
+namespace jevons::cli {
+
+std::string capacity_cache_path(const Scenario& s, const std::string& option) {
+  namespace fs = std::filesystem;
+  if (option == "-") return "";
+  if (!option.empty()) return option;
+  if (s.planner && !s.planner->capacity_cache_path.empty()) {
+    const fs::path p(s.planner->capacity_cache_path);
+    return p.is_absolute() ? p.string() : (fs::path(s.path).parent_path() / p).lexically_normal().string();
+  }
+  fs::path dir;
+  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d) dir = d;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = fs::path(x) / "jevons";
+  else if (const char* h = std::getenv("HOME"); h && *h) dir = fs::path(h) / ".cache" / "jevons";
+  else return "";
+  return (dir / "capacity-cache.json").string();
+}
+
+Projection run_projection(const Scenario& s, const Catalog& catalog,
+                          const ProjectionRunOptions& options) {
+  std::optional<Profile> profile;
+  if (!options.profile_path.empty()) profile = Profile::load(options.profile_path);
+  planner::AnalyticalOracle analytical;
+  planner::SimulatedOracle simulated(catalog, profile);
+  planner::CapacityOracle& inner =
+      s.planner->simulate_capacity ? static_cast<planner::CapacityOracle&>(simulated) : analytical;
+  planner::CachedOracle oracle(inner, capacity_cache_path(s, options.cache_path));
+
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto last = start;
+  bool drawn = false;
+  planner::ProjectionOptions po;
+  if (options.progress)
+    po.progress = [&](const std::string& stage, double fraction) {
+      const auto now = clock::now();
+      if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100)) return;
+      last = now;
+      drawn = true;
+      const int filled = static_cast<int>(fraction * 30);
+      fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {:<20}", std::string(static_cast<std::size_t>(filled), '#'),
+                 100 * fraction, stage);
+      std::fflush(stderr);
+    };
+  Projection p = planner::project(s, catalog, oracle, po);
+  if (drawn) fmt::print(stderr, "\n");
+  oracle.save();
+  return p;
+}
+
+namespace {
+std::string pb(double bytes) { return fmt::format("{:.2f}", bytes / 1e15); }  // petabytes
+std::string gpus(double n) { return n >= 1e6 ? fmt::format("{:.2f}M", n / 1e6) : fmt::format("{:.0f}k", n / 1e3); }
+
+const QuarterTotals* find(const Projection& p, Variant v, int q) {
+  for (const auto& t : p.totals)
+    if (t.variant == v && t.quarter == q) return &t;
+  return nullptr;
+}
+}  // namespace
+
+void print_projection(std::ostream& out, const Scenario& s, const Projection& p) {
+  const auto& plan = *s.planner;
+  fmt::print(out, "Scenario '{}' (seed {}): projection {}–{}, {} → {} KV\n", s.name, s.seed,
+             p.quarter_labels.front(), p.quarter_labels.back(), plan.baseline_format.name(),
+             plan.compressed_format.name());
+  fmt::print(out, "\nCapacity per replica within SLO ({} search):\n",
+             p.capacity.empty() ? "no" : p.capacity.front().capacity.method);
+  fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10} {:>12}\n", "gpu", "class", "kv format", "TP",
+             "req/s", "tok/s/GPU");
+  for (const auto& c : p.capacity)
+    fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10.2f} {:>12.0f}\n", c.gpu_id, c.class_name,
+               c.kv_format, c.capacity.tensor_parallel, c.capacity.rate_per_s,
+               c.capacity.tensor_parallel ? c.capacity.tokens_per_s / c.capacity.tensor_parallel : 0.0);
+
+  fmt::print(out, "\n{:<8} {:<15} {:>12} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9}\n", "quarter",
+             "variant", "demand Mt/s", "$/Mtok", "GPUs", "HBM inst", "HBM used", "host DRAM",
+             "power MW");
+  fmt::print(out, "{:<8} {:<15} {:>12} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9}\n", "", "", "", "",
+             "", "PB", "PB", "PB", "");
+  const int T = static_cast<int>(p.quarter_labels.size());
+  for (int q = 0; q < T; ++q) {
+    if (q % 4 != 3 && q != 0 && q != T - 1) continue;  // yearly, plus the first and last quarter
+    for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
+      const auto* t = find(p, v, q);
+      if (!t) continue;
+      fmt::print(out, "{:<8} {:<15} {:>12.3f} {:>9.3f} {:>9} {:>10} {:>10} {:>10} {:>9.0f}\n",
+                 v == Variant::kCounterfactual ? t->label : "", to_string(v),
+                 t->demand_tokens_per_s / 1e6, t->cost_usd_per_mtok, gpus(t->gpus_installed),
+                 pb(t->hbm_installed_bytes), pb(t->hbm_used_bytes()), pb(t->host_dram_bytes()),
+                 t->power_mw);
+    }
+  }
+  fmt::print(out, "\nChange against no compression in {} (efficiency + rebound = net):\n",
+             p.quarter_labels.back());
+  for (const auto& d : p.decomposition) {
+    if (d.quarter != T - 1) continue;
+    const bool bytes = d.metric != "gpus_installed";
+    auto f = [&](double x) { return bytes ? fmt::format("{:+.3f} PB", x / 1e15) : fmt::format("{:+.0f}", x); };
+    const double pct = d.counterfactual != 0 ? 100.0 * d.net / d.counterfactual : 0.0;
+    fmt::print(out, "  {:<20} efficiency {:>14}  rebound {:>14}  net {:>14} ({:+.1f}%)\n", d.metric,
+               f(d.efficiency_effect), f(d.rebound_effect), f(d.net), pct);
+  }
+  for (const auto& b : p.break_even) {
+    if (b.quarter != T - 1) continue;
+    fmt::print(out, "  break-even elasticity for {:<20} {}\n", b.metric,
+               std::isnan(b.elasticity) ? fmt::format("above {:.1f}", p.max_elasticity)
+                                        : fmt::format("{:.3f}", b.elasticity));
+  }
+}
+
+}  // namespace jevons::cli
