@@ -79,6 +79,8 @@ void check_pools(yaml::MapReader& r, const std::string& key, const std::vector<s
   }
 }
 
+}  // namespace
+
 SloSpec parse_slo(yaml::MapReader& parent) {
   SloSpec slo;
   if (!parent.has("slo")) return slo;
@@ -141,6 +143,8 @@ LengthDistSpec parse_length(yaml::MapReader& parent, const std::string& key, dou
   r.finish();
   return d;
 }
+
+namespace {
 
 ArrivalSpec parse_arrival(yaml::MapReader& parent) {
   ArrivalSpec a;

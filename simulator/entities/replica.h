@@ -1,0 +1,188 @@
+#pragma once
+// One replica: a model on `tensor_parallel` GPUs of one type, batching continuously as vLLM
+// does (token budget per step, chunked prefill, paged KV blocks, LIFO preemption by recompute
+// or swap, optional prefix cache with a host-DRAM tier).
+//
+// Per-step work is independent of the batch size. A decoder is never touched while it decodes:
+//   * its KV length at step s is join_len + (s − join_step), so Σ KV lengths over decoders is
+//     kv_base_ + D·s with kv_base_ = Σ (join_len − join_step), kept incrementally;
+//   * it needs a new block before step s iff its KV length is a multiple of the block size,
+//     i.e. iff s ≡ join_step − join_len (mod B): phase_[s mod B] counts the decoders due;
+//   * it finishes at step join_step + remaining − 1, kept in a min-heap of completion steps.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "engine/event_queue.h"
+#include "entities/prefix_cache.h"
+#include "entities/request.h"
+#include "jevons/core/simulation_spec.h"
+#include "timing/latency_model.h"
+
+namespace jevons::sim {
+
+enum class ReplicaRole : std::uint8_t { kMixed, kPrefill, kDecode };
+
+struct ReplicaConfig {
+  ReplicaRole role = ReplicaRole::kMixed;
+  std::uint32_t gpus = 1;
+  std::uint32_t block_tokens = 16;
+  std::uint64_t capacity_blocks = 0;      // KV blocks that fit in the HBM left for KV (per GPU)
+  std::uint64_t watermark_blocks = 0;     // kept free when admitting
+  std::uint64_t block_bytes_per_gpu = 0;  // one block of the full-attention layers, one GPU
+  std::uint32_t max_num_seqs = 256;
+  std::uint32_t max_batched_tokens = 8192;
+  bool chunked_prefill = true;
+  PreemptionMode preemption = PreemptionMode::kRecompute;
+  std::uint64_t swap_capacity_blocks = 0;  // host DRAM for swapped KV, per GPU, in blocks
+  bool prefix_cache = false;
+  std::uint64_t hash_block_tokens = 512;
+  std::uint64_t host_tier_blocks = 0;
+  std::uint64_t swa_window_tokens = 0;  // sliding-window layers (0 = none)
+  double swa_block_ratio = 0;           // bytes of a sliding-layer block / block_bytes_per_gpu
+};
+
+/// What a replica tells the fleet (once per request event or per step, never per token).
+class ReplicaListener {
+ public:
+  virtual ~ReplicaListener() = default;
+  virtual void on_first_token(std::uint32_t slot, TimeNs now) = 0;
+  virtual void on_finished(std::uint32_t slot, TimeNs now) = 0;
+  /// Prefill replica under disaggregation: the prompt is done and the KV must move.
+  virtual void on_handoff(std::uint32_t slot, TimeNs now) = 0;
+  virtual void on_preempted(std::uint32_t slot, bool swapped) = 0;
+  /// Step finished or a request was enqueued: outstanding work or KV load changed.
+  virtual void on_load_changed(std::uint32_t replica) = 0;
+};
+
+struct ReplicaStats {
+  std::uint64_t steps = 0;
+  TimeNs busy_ns = 0;
+  double busy_energy_j = 0;  // all GPUs of the replica
+  std::uint64_t preemptions = 0;
+  std::uint64_t swaps_out = 0;
+  std::uint64_t swaps_in = 0;
+  std::uint64_t swap_bytes = 0;  // per GPU × gpus
+  std::uint64_t output_tokens = 0;
+  double batch_seq_area = 0;  // Σ sequences × step time (ns)
+  double kv_area = 0;         // Σ KV blocks in use × time (ns)
+  double peak_kv_fraction = 0;
+  double queue_area = 0;  // Σ waiting × time (ns)
+  std::uint64_t queue_visits = 0;
+  double queue_delay_ns = 0;
+};
+
+class Replica {
+ public:
+  Replica(std::uint32_t id, std::uint32_t pool, const ReplicaConfig& cfg, const LatencyModel& model,
+          RequestTable& requests, EventQueue& events, ReplicaListener& listener);
+
+  /// Can this request ever fit this replica's KV, alone? (Otherwise it is rejected.)
+  bool fits(const Request& r) const;
+  /// A new (or handed-off) request joins the waiting queue; starts a step if idle.
+  void enqueue(std::uint32_t slot, TimeNs now);
+  /// The step event fired.
+  void on_step_end(TimeNs now);
+  /// Disaggregated prefill replica: the KV of `slot` has left; free its blocks.
+  void release_transferred(std::uint32_t slot, TimeNs now);
+  /// Closes time-weighted statistics at the end of the run.
+  void finish_stats(TimeNs end_ns);
+
+  std::uint32_t id() const { return id_; }
+  std::uint32_t pool() const { return pool_; }
+  const ReplicaConfig& config() const { return cfg_; }
+  std::uint32_t outstanding() const {
+    return static_cast<std::uint32_t>(waiting_.size() + swapped_.size() + prefilling_.size()) +
+           decoders_ + transferring_;
+  }
+  std::uint32_t waiting() const { return static_cast<std::uint32_t>(waiting_.size()); }
+  std::uint32_t running() const {
+    return static_cast<std::uint32_t>(prefilling_.size()) + decoders_;
+  }
+  std::uint64_t used_private_blocks() const { return used_private_; }
+  std::uint64_t cache_gpu_blocks() const { return cache_ ? cache_->gpu_blocks() : 0; }
+  std::uint64_t cache_host_blocks() const { return cache_ ? cache_->host_blocks() : 0; }
+  std::uint64_t swap_blocks() const { return swap_used_; }
+  /// KV in use as a fraction of capacity (cached prefix blocks count: they occupy HBM).
+  double kv_load() const {
+    return static_cast<double>(used_private_ + cache_gpu_blocks()) /
+           static_cast<double>(cfg_.capacity_blocks);
+  }
+  const ReplicaStats& stats() const { return stats_; }
+  /// For prefix-aware routing: does HBM hold the first hash block of `r`?
+  bool has_prefix(std::uint64_t first_hash) const {
+    return cache_ && cache_->where(first_hash) == PrefixCache::Where::kGpu;
+  }
+
+ private:
+  std::uint64_t blocks_for(std::uint64_t tokens) const {
+    return (tokens + cfg_.block_tokens - 1) / cfg_.block_tokens;
+  }
+  std::uint64_t free_blocks() const {
+    return cfg_.capacity_blocks - used_private_ - cache_gpu_blocks();
+  }
+  bool make_room(std::uint64_t blocks, std::uint64_t extra);
+  void form_and_start(TimeNs now);
+  void join_decoders(std::uint32_t slot, std::uint32_t kv_len, std::int64_t step, bool alloc_now);
+  void leave_decoders(Request& r);
+  std::uint64_t decoder_private_blocks(const Request& r, std::int64_t allocated_through) const;
+  void release_kv(Request& r, std::uint64_t private_blocks);
+  void preempt(std::uint32_t slot, TimeNs now);
+  bool admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs now, bool batch_empty);
+  void finish(std::uint32_t slot, TimeNs now);
+  void running_push(std::uint32_t slot);
+  void running_remove(std::uint32_t slot);
+  void touch_queue(TimeNs now) {
+    stats_.queue_area += static_cast<double>(waiting_.size()) * static_cast<double>(now - queue_t_);
+    queue_t_ = now;
+  }
+  void dequeue_stats(Request& r, TimeNs now);
+  std::uint64_t hash_at(const Request& r, std::uint32_t i) const;
+
+  std::uint32_t id_;
+  std::uint32_t pool_;
+  ReplicaConfig cfg_;
+  const LatencyModel& model_;
+  RequestTable& reqs_;
+  EventQueue& events_;
+  ReplicaListener& listener_;
+  std::optional<PrefixCache> cache_;
+
+  std::deque<std::uint32_t> waiting_;
+  std::deque<std::uint32_t> swapped_;
+  std::vector<std::uint32_t> prefilling_;
+  std::uint32_t run_head_ = kNoSlot, run_tail_ = kNoSlot;
+
+  std::uint32_t decoders_ = 0;
+  std::int64_t kv_base_ = 0;
+  std::vector<std::uint32_t> phase_;
+  struct Completion {
+    std::int64_t step;
+    std::uint32_t slot;
+    std::uint32_t generation;
+    bool operator>(const Completion& o) const {
+      return step != o.step ? step > o.step : slot > o.slot;
+    }
+  };
+  std::priority_queue<Completion, std::vector<Completion>, std::greater<Completion>> done_;
+
+  std::int64_t step_ = 0;  // index of the next (or running) step
+  bool busy_ = false;
+  TimeNs step_start_ = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> chunks_;  // (slot, tokens) this step
+  std::uint32_t step_decoders_ = 0;
+  std::uint32_t transferring_ = 0;
+  std::uint64_t host_bytes_step_ = 0;
+
+  std::uint64_t used_private_ = 0;
+  std::uint64_t swap_used_ = 0;
+  TimeNs queue_t_ = 0;
+  TimeNs kv_t_ = 0;
+  std::uint64_t kv_last_ = 0;
+  ReplicaStats stats_;
+};
+
+}  // namespace jevons::sim

@@ -1,0 +1,163 @@
+#include "timing/latency_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace jevons::sim {
+namespace {
+
+std::string precision_name(WeightPrecision w) {
+  switch (w) {
+    case WeightPrecision::kBf16:
+      return "bf16";
+    case WeightPrecision::kFp8:
+      return "fp8";
+    case WeightPrecision::kFp4:
+      return "fp4";
+  }
+  return "bf16";
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
+                           WeightPrecision weights, std::uint32_t tensor_parallel,
+                           const AnalyticalParams& params, const TimingSpec& timing,
+                           const PowerSpec& power, const std::optional<Profile>& profile,
+                           const GpuSpec* profile_gpu, std::uint32_t max_step_tokens) {
+  constant_ = timing.model == TimingSpec::Model::kConstant;
+  constant_ns_ = timing.constant_step_ns;
+  const double tp = tensor_parallel;
+
+  const double hbm_bytes_per_s = gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12;
+  const double eff_bw = hbm_bytes_per_s * params.bandwidth_efficiency;
+  ns_per_weight_byte_ = 1e9 / eff_bw;
+  ns_per_flop_ =
+      1e9 / (gpu.dense_tflops(precision_name(weights)) * 1e12 * params.compute_efficiency);
+  overhead_ns_ = params.step_overhead_us * 1e3;
+
+  moe_ = model.is_moe();
+  if (moe_) {
+    weight_bytes_by_tokens_.resize(static_cast<std::size_t>(max_step_tokens) + 1);
+    for (std::uint32_t t = 0; t <= max_step_tokens; ++t) {
+      weight_bytes_by_tokens_[t] = weight_bytes_read_per_gpu(model, weights, tensor_parallel, t);
+    }
+  } else {
+    dense_weight_bytes_ = weight_bytes_read_per_gpu(model, weights, tensor_parallel, 1);
+  }
+  linear_flops_per_token_ = 2.0 * model.params_active_b * 1e9 / tp;
+  // Attention FLOPs per (query, key) pair: QKᵀ and PV, 2 FLOPs per multiply-add. MLA with
+  // absorbed projections attends over the latent (kv_lora_rank) plus the rope part.
+  const double per_layer =
+      model.is_mla() ? 2.0 * model.q_heads * (2.0 * model.kv_lora_rank + model.qk_rope_head_dim)
+                     : 4.0 * model.q_heads * model.head_dim;
+  attn_flops_per_pair_ = per_layer * model.layers / tp;
+  kv_bytes_per_token_ = static_cast<double>(kv.bytes_per_token_per_gpu());
+
+  if (tensor_parallel > 1) {
+    // Two all-reduces per layer (after attention and after the MLP) of the step's activations
+    // (bf16) on a ring: each GPU sends and receives 2(tp−1)/tp of the buffer.
+    const double link_bytes_per_s = gpu.scaleup_link_gbps.value.value_or(64.0) * 1e9 / 2.0;
+    allreduce_fixed_ns_ = 2.0 * model.layers * params.allreduce_latency_us * 1e3;
+    allreduce_ns_per_token_ =
+        2.0 * model.layers * 2.0 * (tp - 1) / tp * model.hidden_size * 2.0 / link_bytes_per_s * 1e9;
+  }
+  // PCIe Gen5 x16 practical ~50 GB/s when the catalog has no figure (BLIS #806).
+  host_ns_per_byte_ = 1e9 / (gpu.host_link_gbps.value.value_or(50.0) * 1e9);
+  tdp_w_ = gpu.tdp_w.value.value_or(700.0);
+  idle_w_ = tdp_w_ * power.idle_fraction;
+  memory_weight_ = power.memory_bound_weight;
+
+  // KV-read cost of the format: measured decode-attention bandwidth when profiled, else the
+  // measured slowdown against bf16, else bytes over effective HBM bandwidth.
+  kv_cal_.seconds_per_byte = 1.0 / eff_bw;
+  kv_cal_.source = "roofline";
+  if (profile) {
+    const std::string fmt = kv.kv().name();
+    const std::uint32_t hd =
+        model.is_mla() ? model.kv_lora_rank + model.qk_rope_head_dim : model.head_dim;
+    double scale = 1.0;
+    if (profile_gpu != nullptr && profile_gpu->id != gpu.id &&
+        profile_gpu->hbm_bandwidth_tbps.known()) {
+      scale = hbm_bytes_per_s / (profile_gpu->hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12);
+      kv_cal_.projected = true;
+    }
+    if (auto bw = profile->decode_bandwidth(fmt, hd); bw && *bw > 0) {
+      kv_cal_.seconds_per_byte = 1.0 / (*bw * scale);
+      kv_cal_.source = "profile:bandwidth";
+    } else if (auto ratio = profile->decode_time_ratio_vs_bf16(fmt, hd); ratio && *ratio > 0) {
+      const KvFootprint bf16(model, KvConfig::parse("bf16"), tensor_parallel);
+      const double bf16_bytes = static_cast<double>(bf16.bytes_per_token_per_gpu());
+      kv_cal_.seconds_per_byte = *ratio * bf16_bytes / kv_bytes_per_token_ / eff_bw;
+      kv_cal_.source = "profile:ratio";
+    } else {
+      kv_cal_.projected = false;
+    }
+    // Whole-step correction from measured synthetic steps of this model (jevons profile).
+    std::vector<double> ratios;
+    for (const auto& p : profile->steps) {
+      if (p.model_id != model.id || p.tensor_parallel != tensor_parallel || p.time_ns <= 0 ||
+          p.batch == 0 || (p.kv_format != fmt && !p.kv_format.empty())) {
+        continue;
+      }
+      StepShape s;
+      if (p.phase == "decode") {
+        s.decode_seqs = p.batch;
+        s.decode_kv_tokens = p.batch * (p.context_tokens + 1);
+      } else {
+        const double c = static_cast<double>(p.tokens) / p.batch;
+        const double o = std::max(0.0, static_cast<double>(p.context_tokens) - c);
+        s.prefill_seqs = p.batch;
+        s.prefill_tokens = p.tokens;
+        s.prefill_attention_pairs = p.batch * c * (o + (c + 1) / 2);
+      }
+      const double predicted = static_cast<double>(step(s).time_ns);
+      if (predicted > 0) ratios.push_back(p.time_ns / predicted);
+    }
+    if (!ratios.empty()) {
+      correction_ = median(ratios);
+      correction_source_ = "profile steps (" + std::to_string(ratios.size()) + " points" +
+                           (profile_gpu && profile_gpu->id != gpu.id ? ", projected" : "") + ")";
+    }
+  }
+}
+
+double LatencyModel::weight_bytes(std::uint64_t tokens) const {
+  if (!moe_) return dense_weight_bytes_;
+  if (tokens < weight_bytes_by_tokens_.size()) return weight_bytes_by_tokens_[tokens];
+  return weight_bytes_by_tokens_.back();
+}
+
+StepCost LatencyModel::step(const StepShape& s) const {
+  StepCost c;
+  if (constant_) {
+    c.time_ns = constant_ns_;
+    c.power_w_per_gpu = tdp_w_;
+    return c;
+  }
+  const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
+  const double flops =
+      linear_flops_per_token_ * static_cast<double>(tokens) +
+      attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs);
+  c.compute_ns = flops * ns_per_flop_;
+  c.memory_ns = weight_bytes(tokens) * ns_per_weight_byte_ +
+                static_cast<double>(s.decode_kv_tokens) * kv_bytes_per_token_ *
+                    kv_cal_.seconds_per_byte * 1e9;
+  const double body = std::max(c.compute_ns, c.memory_ns) * correction_;
+  const double comm =
+      tokens ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * static_cast<double>(tokens) : 0;
+  const double host = static_cast<double>(s.host_transfer_bytes_per_gpu) * host_ns_per_byte_;
+  const double total = overhead_ns_ + body + comm + host;
+  c.time_ns = static_cast<TimeNs>(total + 0.5);
+  const double u = std::max(c.compute_ns, memory_weight_ * c.memory_ns) * correction_ / total;
+  c.power_w_per_gpu = idle_w_ + (tdp_w_ - idle_w_) * std::min(1.0, u);
+  return c;
+}
+
+}  // namespace jevons::sim

@@ -1,0 +1,96 @@
+#pragma once
+// Step time of one replica from the composition of its batch (docs/latency-model.md).
+//
+// The model is a roofline over the step's work, with every per-step quantity O(1) in the batch
+// size: the replica passes sums (decode sequences, KV tokens attended, prefill tokens, causal
+// attention pairs), never the batch itself.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/event_queue.h"
+#include "jevons/core/catalog.h"
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/profile.h"
+#include "jevons/core/replica_memory.h"
+#include "jevons/core/roofline.h"
+#include "jevons/core/simulation_spec.h"
+
+namespace jevons::sim {
+
+/// What a step does, as sums over its sequences.
+struct StepShape {
+  std::uint32_t decode_seqs = 0;
+  std::uint64_t decode_kv_tokens = 0;  ///< Σ over decoders of KV tokens attended (incl. new)
+  std::uint32_t prefill_seqs = 0;
+  std::uint64_t prefill_tokens = 0;  ///< new prompt tokens computed this step
+  /// Σ over prefill chunks of c·(o + (c+1)/2): (query, key) pairs of causal attention for a
+  /// chunk of c tokens after o tokens already in KV.
+  double prefill_attention_pairs = 0;
+  std::uint64_t host_transfer_bytes_per_gpu = 0;  ///< swap in/out + prefix-tier loads
+};
+
+struct StepCost {
+  TimeNs time_ns = 0;
+  double compute_ns = 0;
+  double memory_ns = 0;
+  double power_w_per_gpu = 0;
+};
+
+/// Where the KV-read cost of a format came from (reported with each pool).
+struct KvCalibration {
+  double seconds_per_byte = 0;  ///< effective HBM time per KV byte read, per GPU
+  std::string source;           ///< "profile:bandwidth", "profile:ratio", "roofline"
+  bool projected = false;       ///< measured on another GPU and scaled by bandwidth ratio
+};
+
+class LatencyModel {
+ public:
+  /// Builds the model of one replica. `profile` may be absent (pure roofline); `profile_gpu` is
+  /// the catalog entry of the GPU the profile was measured on (nullptr when unknown), used to
+  /// scale measured figures to another GPU by HBM bandwidth (a labelled projection).
+  LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
+               WeightPrecision weights, std::uint32_t tensor_parallel,
+               const AnalyticalParams& params, const TimingSpec& timing, const PowerSpec& power,
+               const std::optional<Profile>& profile, const GpuSpec* profile_gpu,
+               std::uint32_t max_step_tokens);
+
+  StepCost step(const StepShape& s) const;
+  /// Host-link time for `bytes` per GPU (swap, prefix-tier load).
+  double host_transfer_ns(std::uint64_t bytes_per_gpu) const {
+    return static_cast<double>(bytes_per_gpu) * host_ns_per_byte_;
+  }
+  const KvCalibration& kv_calibration() const { return kv_cal_; }
+  double idle_power_w_per_gpu() const { return idle_w_; }
+  /// Multiplicative correction fitted on measured step times (1 when none were measured).
+  double step_correction() const { return correction_; }
+  std::string correction_source() const { return correction_source_; }
+
+ private:
+  double weight_bytes(std::uint64_t tokens) const;
+
+  bool constant_ = false;
+  TimeNs constant_ns_ = 0;
+  std::vector<double> weight_bytes_by_tokens_;  // MoE: bytes read per GPU for T tokens
+  double dense_weight_bytes_ = 0;
+  bool moe_ = false;
+  double linear_flops_per_token_ = 0;  // per GPU
+  double attn_flops_per_pair_ = 0;     // per GPU
+  double kv_bytes_per_token_ = 0;      // per GPU, every layer holding the token
+  double ns_per_weight_byte_ = 0;
+  double ns_per_flop_ = 0;
+  double overhead_ns_ = 0;
+  double allreduce_fixed_ns_ = 0;      // per step: 2·layers·latency
+  double allreduce_ns_per_token_ = 0;  // per step, per token
+  double host_ns_per_byte_ = 0;
+  double tdp_w_ = 0;
+  double idle_w_ = 0;
+  double memory_weight_ = 0.49;
+  double correction_ = 1.0;
+  std::string correction_source_ = "none";
+  KvCalibration kv_cal_;
+};
+
+}  // namespace jevons::sim

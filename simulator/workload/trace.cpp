@@ -1,0 +1,355 @@
+#include "workload/trace.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+
+#include "jevons/core/error.h"
+
+namespace jevons::sim {
+namespace {
+
+constexpr std::uint64_t kMaxTokens = 0xFFFFFFFFull;
+
+struct LineError {
+  std::string key;
+  std::string value;
+  std::string expected;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '"')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view line, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t p = line.find(sep, start);
+    out.push_back(
+        trim(line.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start)));
+    if (p == std::string_view::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool parse_double(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size() && std::isfinite(out);
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// "2023-11-16 18:15:46.6805900" (Azure) → ns since the epoch. Also accepts a 'T' separator.
+bool parse_timestamp(std::string_view s, TimeNs& out) {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+      s[13] != ':' || s[16] != ':') {
+    return false;
+  }
+  std::uint64_t y, mo, d, h, mi, se;
+  if (!parse_u64(s.substr(0, 4), y) || !parse_u64(s.substr(5, 2), mo) ||
+      !parse_u64(s.substr(8, 2), d) || !parse_u64(s.substr(11, 2), h) ||
+      !parse_u64(s.substr(14, 2), mi) || !parse_u64(s.substr(17, 2), se)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  std::int64_t frac_ns = 0;
+  if (s.size() > 19) {
+    if (s[19] != '.') return false;
+    std::string_view f = s.substr(20);
+    if (f.empty() || f.size() > 9) return false;
+    std::uint64_t v;
+    if (!parse_u64(f, v)) return false;
+    frac_ns = static_cast<std::int64_t>(v);
+    for (std::size_t i = f.size(); i < 9; ++i) frac_ns *= 10;
+  }
+  const std::int64_t days = days_from_civil(static_cast<std::int64_t>(y), static_cast<unsigned>(mo),
+                                            static_cast<unsigned>(d));
+  out = ((days * 24 + static_cast<std::int64_t>(h)) * 60 + static_cast<std::int64_t>(mi)) * 60 +
+        static_cast<std::int64_t>(se);
+  out = out * 1'000'000'000 + frac_ns;
+  return true;
+}
+
+bool tokens(std::string_view s, std::uint32_t& out) {
+  std::uint64_t v;
+  if (!parse_u64(s, v) || v == 0 || v > kMaxTokens) return false;
+  out = static_cast<std::uint32_t>(v);
+  return true;
+}
+
+class Reader {
+ public:
+  Reader(std::string label, MalformedPolicy policy) : policy_(policy) {
+    trace_.path = std::move(label);
+  }
+
+  // Reports a malformed line: throws (kError) or counts it (kSkip).
+  void bad(std::uint64_t line, const LineError& e) {
+    if (policy_ == MalformedPolicy::kError) {
+      Diagnostic d;
+      d.file = trace_.path;
+      d.line = static_cast<int>(line);
+      d.key = e.key;
+      d.value = e.value;
+      d.message = e.expected;
+      d.hint = "set `malformed: skip` in the trace section to skip and count such lines";
+      throw InputError(d);
+    }
+    if (trace_.skipped_lines++ == 0) trace_.first_skipped_line = line;
+  }
+  void add(TimeNs t, std::uint32_t in, std::uint32_t out,
+           const std::vector<std::uint64_t>& h = {}) {
+    TraceRow r;
+    r.arrival_ns = t;
+    r.input_tokens = in;
+    r.output_tokens = out;
+    r.hash_offset = static_cast<std::uint32_t>(trace_.hashes.size());
+    r.hash_count = static_cast<std::uint32_t>(h.size());
+    trace_.hashes.insert(trace_.hashes.end(), h.begin(), h.end());
+    trace_.rows.push_back(r);
+  }
+  Trace finish() {
+    std::stable_sort(
+        trace_.rows.begin(), trace_.rows.end(),
+        [](const TraceRow& a, const TraceRow& b) { return a.arrival_ns < b.arrival_ns; });
+    if (!trace_.rows.empty()) {
+      const TimeNs t0 = trace_.rows.front().arrival_ns;
+      for (auto& r : trace_.rows) {
+        r.arrival_ns -= t0;
+        trace_.input_tokens += r.input_tokens;
+        trace_.output_tokens += r.output_tokens;
+      }
+    }
+    return std::move(trace_);
+  }
+
+ private:
+  MalformedPolicy policy_;
+  Trace trace_;
+};
+
+template <typename Fn>
+void for_each_line(const std::string& text, Fn&& fn) {
+  std::size_t start = 0;
+  std::uint64_t line = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    ++line;
+    std::string_view l(text.data() + start, end - start);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    fn(line, l);
+    start = end + 1;
+  }
+}
+
+bool blank(std::string_view l) {
+  return trim(l).empty();
+}
+
+void read_azure(const std::string& text, Reader& rd) {
+  bool header = true;
+  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+    if (blank(l)) return;
+    if (header) {
+      header = false;
+      if (l.find("TIMESTAMP") != std::string_view::npos) return;
+    }
+    const auto f = split(l, ',');
+    if (f.size() != 3) {
+      rd.bad(line,
+             {"", std::string(l), "expected 3 fields: TIMESTAMP,ContextTokens,GeneratedTokens"});
+      return;
+    }
+    TimeNs t;
+    std::uint32_t in, out;
+    if (!parse_timestamp(f[0], t)) {
+      rd.bad(line,
+             {"TIMESTAMP", std::string(f[0]), "expected a time like 2023-11-16 18:15:46.6805900"});
+    } else if (!tokens(f[1], in)) {
+      rd.bad(line, {"ContextTokens", std::string(f[1]), "expected a positive integer"});
+    } else if (!tokens(f[2], out)) {
+      rd.bad(line, {"GeneratedTokens", std::string(f[2]), "expected a positive integer"});
+    } else {
+      rd.add(t, in, out);
+    }
+  });
+}
+
+void read_mooncake(const std::string& text, Reader& rd) {
+  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+    if (blank(l)) return;
+    const auto j = nlohmann::json::parse(l.begin(), l.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      rd.bad(line, {"", std::string(l.substr(0, 80)), "expected one JSON object per line"});
+      return;
+    }
+    auto num = [&](const char* key, double& out) {
+      auto it = j.find(key);
+      if (it == j.end() || !it->is_number()) return false;
+      out = it->get<double>();
+      return std::isfinite(out);
+    };
+    double ts, in, out;
+    if (!num("timestamp", ts) || ts < 0) {
+      rd.bad(line, {"timestamp", j.contains("timestamp") ? j["timestamp"].dump() : "",
+                    "expected a non-negative time in milliseconds"});
+      return;
+    }
+    if (!num("input_length", in) || in < 1 || in > kMaxTokens || in != std::floor(in)) {
+      rd.bad(line, {"input_length", j.contains("input_length") ? j["input_length"].dump() : "",
+                    "expected a positive integer"});
+      return;
+    }
+    if (!num("output_length", out) || out < 1 || out > kMaxTokens || out != std::floor(out)) {
+      rd.bad(line, {"output_length", j.contains("output_length") ? j["output_length"].dump() : "",
+                    "expected a positive integer"});
+      return;
+    }
+    std::vector<std::uint64_t> hashes;
+    if (auto it = j.find("hash_ids"); it != j.end()) {
+      if (!it->is_array()) {
+        rd.bad(line, {"hash_ids", it->dump().substr(0, 80), "expected a list of integers"});
+        return;
+      }
+      for (const auto& h : *it) {
+        if (!h.is_number_integer()) {
+          rd.bad(line, {"hash_ids", h.dump(), "expected a list of integers"});
+          return;
+        }
+        hashes.push_back(h.get<std::uint64_t>());
+      }
+    }
+    rd.add(static_cast<TimeNs>(std::llround(ts * 1e6)), static_cast<std::uint32_t>(in),
+           static_cast<std::uint32_t>(out), hashes);
+  });
+}
+
+void read_csv(const std::string& text, Reader& rd, const std::string& label) {
+  int time_col = -1, in_col = -1, out_col = -1;
+  double time_to_ns = 1;
+  std::size_t fields = 0;
+  bool header = true;
+  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+    if (blank(l) || trim(l).front() == '#') return;
+    const auto f = split(l, ',');
+    if (header) {
+      header = false;
+      fields = f.size();
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        const std::string c(f[i]);
+        const int ci = static_cast<int>(i);
+        if (c == "time_s" || c == "arrival_time_s" || c == "timestamp_s" || c == "arrived_at") {
+          time_col = ci, time_to_ns = 1e9;
+        } else if (c == "time_ms" || c == "timestamp_ms" || c == "timestamp") {
+          time_col = ci, time_to_ns = 1e6;
+        } else if (c == "time_ns") {
+          time_col = ci, time_to_ns = 1;
+        } else if (c == "input_tokens" || c == "num_prefill_tokens" || c == "prompt_tokens" ||
+                   c == "input_length" || c == "ContextTokens") {
+          in_col = ci;
+        } else if (c == "output_tokens" || c == "num_decode_tokens" || c == "completion_tokens" ||
+                   c == "output_length" || c == "GeneratedTokens") {
+          out_col = ci;
+        }
+      }
+      if (time_col < 0 || in_col < 0 || out_col < 0) {
+        Diagnostic d;
+        d.file = label;
+        d.line = static_cast<int>(line);
+        d.value = std::string(l);
+        d.message =
+            "expected a header naming a time column (time_s, time_ms, time_ns or arrived_at), "
+            "input_tokens and output_tokens";
+        throw InputError(d);  // a missing header is never a per-line problem
+      }
+      return;
+    }
+    if (f.size() != fields) {
+      rd.bad(line, {"", std::string(l),
+                    "expected " + std::to_string(fields) + " fields as in the header"});
+      return;
+    }
+    double t;
+    std::uint32_t in, out;
+    if (!parse_double(f[static_cast<std::size_t>(time_col)], t) || t < 0) {
+      rd.bad(line, {"time", std::string(f[static_cast<std::size_t>(time_col)]),
+                    "expected a non-negative number"});
+    } else if (!tokens(f[static_cast<std::size_t>(in_col)], in)) {
+      rd.bad(line, {"input_tokens", std::string(f[static_cast<std::size_t>(in_col)]),
+                    "expected a positive integer"});
+    } else if (!tokens(f[static_cast<std::size_t>(out_col)], out)) {
+      rd.bad(line, {"output_tokens", std::string(f[static_cast<std::size_t>(out_col)]),
+                    "expected a positive integer"});
+    } else {
+      rd.add(static_cast<TimeNs>(std::llround(t * time_to_ns)), in, out);
+    }
+  });
+}
+
+}  // namespace
+
+TraceFormat parse_trace_format(const std::string& name) {
+  if (name == "mooncake") return TraceFormat::kMooncake;
+  if (name == "csv") return TraceFormat::kCsv;
+  return TraceFormat::kAzure;
+}
+
+Trace parse_trace(const std::string& text, const std::string& label, TraceFormat format,
+                  MalformedPolicy policy) {
+  Reader rd(label, policy);
+  switch (format) {
+    case TraceFormat::kAzure:
+      read_azure(text, rd);
+      break;
+    case TraceFormat::kMooncake:
+      read_mooncake(text, rd);
+      break;
+    case TraceFormat::kCsv:
+      read_csv(text, rd, label);
+      break;
+  }
+  return rd.finish();
+}
+
+Trace read_trace(const std::string& path, TraceFormat format, MalformedPolicy policy) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Diagnostic d;
+    d.file = path;
+    d.message = "cannot open the trace file";
+    throw InputError(d);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_trace(ss.str(), path, format, policy);
+}
+
+}  // namespace jevons::sim

@@ -1,0 +1,203 @@
+#include "jevons/store/simulation_writer.h"
+
+#include <fmt/format.h>
+
+namespace jevons::store {
+namespace {
+
+using I = std::int64_t;
+
+const char* status_name(RequestRow::Status s) {
+  switch (s) {
+    case RequestRow::Status::kFinished:
+      return "finished";
+    case RequestRow::Status::kRejected:
+      return "rejected";
+    case RequestRow::Status::kUnfinished:
+      return "unfinished";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void write_simulation(Store& store, std::int64_t run_id, const SimulationReport& r) {
+  store
+      .prepare(
+          "INSERT INTO sim_runs (run_id, seed, duration_ns, warmup_ns, end_ns, router, preemption, "
+          "workload, requests_arrived, requests_finished, requests_rejected, requests_unfinished, "
+          "trace_lines_skipped, input_tokens_arrived, output_tokens_arrived, events, steps, "
+          "fingerprint, quantile_relative_error, wall_time_ms) VALUES "
+          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)")
+      .insert({run_id,
+               static_cast<I>(r.seed),
+               I{r.duration_ns},
+               I{r.warmup_ns},
+               I{r.end_ns},
+               r.router,
+               r.preemption,
+               r.workload,
+               static_cast<I>(r.requests_arrived),
+               static_cast<I>(r.requests_finished),
+               static_cast<I>(r.requests_rejected),
+               static_cast<I>(r.requests_unfinished),
+               static_cast<I>(r.trace_lines_skipped),
+               static_cast<I>(r.input_tokens_arrived),
+               static_cast<I>(r.output_tokens_arrived),
+               static_cast<I>(r.events),
+               static_cast<I>(r.steps),
+               fmt::format("{:016x}", r.fingerprint),
+               kQuantileRelativeError,
+               static_cast<I>(r.wall_s * 1e3)});
+
+  Statement cls =
+      store.prepare("INSERT INTO sim_classes (run_id, class_index, name) VALUES (?1,?2,?3)");
+  for (std::size_t i = 0; i < r.class_names.size(); ++i)
+    cls.insert({run_id, static_cast<I>(i), r.class_names[i]});
+
+  Statement pool = store.prepare(
+      "INSERT INTO sim_pools (run_id, pool_index, pool, gpu, model, kv_format, role, replicas, "
+      "gpus, "
+      "tensor_parallel, hbm_bytes_per_gpu, weight_bytes_per_gpu, kv_capacity_bytes_per_gpu, "
+      "host_tier_capacity_bytes_per_gpu, steps, busy_ns, utilization, preemptions, swaps_out, "
+      "swaps_in, swap_bytes, kv_transfers, output_tokens, energy_j, mean_batch_sequences, "
+      "mean_kv_occupancy, peak_kv_occupancy, mean_queue_length, mean_queue_delay_ns, "
+      "arrival_rate_per_s) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
+      "?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)");
+  for (std::size_t i = 0; i < r.pools.size(); ++i) {
+    const PoolMetrics& p = r.pools[i];
+    pool.insert({run_id,
+                 static_cast<I>(i),
+                 p.name,
+                 p.gpu_id,
+                 p.model_id,
+                 p.kv_format,
+                 p.role,
+                 I{p.replicas},
+                 I{p.gpus},
+                 I{p.tensor_parallel},
+                 static_cast<I>(p.hbm_bytes_per_gpu),
+                 static_cast<I>(p.weight_bytes_per_gpu),
+                 static_cast<I>(p.kv_capacity_bytes_per_gpu),
+                 static_cast<I>(p.host_tier_capacity_bytes_per_gpu),
+                 static_cast<I>(p.steps),
+                 I{p.busy_ns},
+                 p.utilization,
+                 static_cast<I>(p.preemptions),
+                 static_cast<I>(p.swaps_out),
+                 static_cast<I>(p.swaps_in),
+                 static_cast<I>(p.swap_bytes),
+                 static_cast<I>(p.kv_transfers),
+                 static_cast<I>(p.output_tokens),
+                 p.energy_j,
+                 p.mean_batch_sequences,
+                 p.mean_kv_occupancy,
+                 p.peak_kv_occupancy,
+                 p.mean_queue_length,
+                 p.mean_queue_delay_ns,
+                 p.arrival_rate_per_s});
+  }
+
+  Statement grp = store.prepare(
+      "INSERT INTO sim_groups (run_id, class, pool, arrived, finished, rejected, unfinished, "
+      "input_tokens, output_tokens, slo_met, preemptions, swaps_out, "
+      "prompt_tokens_prefix_eligible, "
+      "prefix_hit_tokens_gpu, prefix_hit_tokens_host, prefix_hit_rate, "
+      "ttft_mean_ns, ttft_p50_ns, ttft_p90_ns, ttft_p99_ns, ttft_max_ns, tpot_count, "
+      "tpot_mean_ns, tpot_p50_ns, tpot_p90_ns, tpot_p99_ns, tpot_max_ns, "
+      "e2e_mean_ns, e2e_p50_ns, e2e_p90_ns, e2e_p99_ns, e2e_max_ns, "
+      "queue_mean_ns, queue_p50_ns, queue_p90_ns, queue_p99_ns, queue_max_ns, "
+      "throughput_tokens_per_s, throughput_requests_per_s, goodput_requests_per_s) VALUES "
+      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,"
+      "?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37,?38,?39,?40)");
+  for (const GroupMetrics& g : r.groups) {
+    grp.insert({run_id,
+                g.class_name,
+                g.pool_name,
+                static_cast<I>(g.arrived),
+                static_cast<I>(g.finished),
+                static_cast<I>(g.rejected),
+                static_cast<I>(g.unfinished),
+                static_cast<I>(g.input_tokens),
+                static_cast<I>(g.output_tokens),
+                static_cast<I>(g.slo_met),
+                static_cast<I>(g.preemptions),
+                static_cast<I>(g.swaps_out),
+                static_cast<I>(g.prompt_tokens_prefix_eligible),
+                static_cast<I>(g.prefix_hit_tokens_gpu),
+                static_cast<I>(g.prefix_hit_tokens_host),
+                g.prefix_hit_rate,
+                g.ttft.mean_ns,
+                g.ttft.p50_ns,
+                g.ttft.p90_ns,
+                g.ttft.p99_ns,
+                g.ttft.max_ns,
+                static_cast<I>(g.tpot.count),
+                g.tpot.mean_ns,
+                g.tpot.p50_ns,
+                g.tpot.p90_ns,
+                g.tpot.p99_ns,
+                g.tpot.max_ns,
+                g.e2e.mean_ns,
+                g.e2e.p50_ns,
+                g.e2e.p90_ns,
+                g.e2e.p99_ns,
+                g.e2e.max_ns,
+                g.queue.mean_ns,
+                g.queue.p50_ns,
+                g.queue.p90_ns,
+                g.queue.p99_ns,
+                g.queue.max_ns,
+                g.throughput_tokens_per_s,
+                g.throughput_requests_per_s,
+                g.goodput_requests_per_s});
+  }
+
+  // Bulk rows bind by index and reuse one statement: no per-row allocation.
+  Statement ts = store.prepare(
+      "INSERT INTO sim_timeseries (run_id, time_ns, pool_index, kv_used_bytes, kv_capacity_bytes, "
+      "hbm_weight_bytes, hbm_kv_bytes, hbm_free_bytes, host_swap_bytes, host_prefix_bytes, "
+      "running, "
+      "waiting) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+  for (const TimeSample& s : r.timeseries) {
+    ts.bind(1, run_id)
+        .bind(2, I{s.time_ns})
+        .bind(3, I{s.pool})
+        .bind(4, static_cast<I>(s.kv_used_bytes))
+        .bind(5, static_cast<I>(s.kv_capacity_bytes))
+        .bind(6, static_cast<I>(s.hbm_weight_bytes))
+        .bind(7, static_cast<I>(s.hbm_kv_bytes))
+        .bind(8, static_cast<I>(s.hbm_free_bytes))
+        .bind(9, static_cast<I>(s.host_swap_bytes))
+        .bind(10, static_cast<I>(s.host_prefix_bytes))
+        .bind(11, I{s.running})
+        .bind(12, I{s.waiting});
+    ts.step();
+    ts.reset();
+  }
+  Statement req = store.prepare(
+      "INSERT INTO sim_requests (run_id, request_id, class_index, pool_index, replica_index, "
+      "arrival_ns, first_scheduled_ns, first_token_ns, finish_ns, input_tokens, output_tokens, "
+      "prefix_hit_tokens, preemptions, status) VALUES "
+      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+  for (const RequestRow& q : r.requests) {
+    req.bind(1, run_id)
+        .bind(2, static_cast<I>(q.id))
+        .bind(3, I{q.class_index})
+        .bind(4, I{q.pool})
+        .bind(5, I{q.replica})
+        .bind(6, I{q.arrival_ns})
+        .bind(7, I{q.first_scheduled_ns})
+        .bind(8, I{q.first_token_ns})
+        .bind(9, I{q.finish_ns})
+        .bind(10, I{q.input_tokens})
+        .bind(11, I{q.output_tokens})
+        .bind(12, I{q.prefix_hit_tokens})
+        .bind(13, I{q.preemptions})
+        .bind(14, status_name(q.status));
+    req.step();
+    req.reset();
+  }
+}
+
+}  // namespace jevons::store
