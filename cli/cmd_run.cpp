@@ -1,18 +1,51 @@
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "common.h"
 #include "jevons/core/capacity.h"
 #include "jevons/core/scenario.h"
+#include "jevons/simulator/simulate.h"
 #include "jevons/store/capacity_writer.h"
+#include "jevons/store/projection_writer.h"
+#include "projection_cli.h"
+#include "jevons/store/simulation_writer.h"
 #include "jevons/store/store.h"
 
 namespace jevons::cli {
 
 namespace {
+
+// Simulates the scenario's `simulation:` section with a progress bar on stderr once the run has
+// taken more than a second (redrawn at most 10 times a second).
+SimulationReport run_simulation(const Scenario& s, const Catalog& catalog,
+                                const std::string& profile_path) {
+  std::optional<Profile> profile;
+  if (!profile_path.empty()) profile = Profile::load(profile_path);
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto last = start;
+  bool drawn = false;
+  const SimulationReport report =
+      simulate(s, catalog, profile, [&](double fraction, std::uint64_t finished) {
+        const auto now = clock::now();
+        if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100)) {
+          return;
+        }
+        last = now;
+        drawn = true;
+        const int filled = static_cast<int>(fraction * 30);
+        fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {} requests finished", std::string(filled, '#'),
+                   100 * fraction, thousands(finished));
+        std::fflush(stderr);
+      });
+  if (drawn) fmt::print(stderr, "\n");
+  return report;
+}
 
 void print_static_capacity(const Scenario& s, const Catalog& catalog, const StaticCapacity& cap) {
   fmt::print("Scenario '{}' (seed {}): static KV capacity and analytical decode estimate\n", s.name,
@@ -60,24 +93,48 @@ void add_run(CLI::App& app, Action& action) {
   sub->add_option("--db", *db, "SQLite results database (created if missing)")
       ->capture_default_str();
   sub->add_option("--data-dir", *data_dir, "Directory holding gpus.yaml and models.yaml");
-  sub->callback([&action, path, db, data_dir] {
-    action = [path, db, data_dir] {
+  auto profile = std::make_shared<std::string>();
+  sub->add_option(
+      "--profile", *profile,
+      "Measured kernel profile (profile.json) calibrating the simulator's latency model");
+  auto cache = std::make_shared<std::string>();
+  sub->add_option("--capacity-cache", *cache,
+                  "Planner capacity cache file ('-' for none; default ~/.cache/jevons)");
+  sub->callback([&action, path, db, data_dir, profile, cache] {
+    action = [path, db, data_dir, profile, cache] {
       const Catalog catalog = load_catalog(*data_dir);
       const Scenario s = Scenario::load(*path, catalog);
       // Compute everything before touching the database: a failure leaves it untouched.
       const StaticCapacity cap = compute_static_capacity(s, catalog);
-      print_static_capacity(s, catalog, cap);
+      if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
+      std::optional<SimulationReport> sim;
+      if (s.simulation) {
+        sim = run_simulation(s, catalog, *profile);
+        print_summary(std::cout, *sim);
+      }
+
+      std::optional<Projection> projection;
+      if (s.planner) {
+        ProjectionRunOptions po;
+        po.profile_path = *profile;
+        po.cache_path = *cache;
+        projection = run_projection(s, catalog, po);
+        print_projection(std::cout, s, *projection);
+      }
 
       store::Store st(*db);
       store::RunInfo info;
-      info.kind = "static-capacity";
+      info.kind = projection ? "projection" : sim ? "simulation" : "static-capacity";
       info.scenario_name = s.name;
       info.scenario_path = s.path;
       info.scenario_text = s.text;
       info.seed = s.seed;
-      const auto run_id =
-          st.write_run(info, [&](std::int64_t id) { store::write_static_capacity(st, id, cap); });
-      fmt::print("Wrote run {} ({} capacity rows) to {}\n", run_id, cap.rows.size(), *db);
+      const auto run_id = st.write_run(info, [&](std::int64_t id) {
+        store::write_static_capacity(st, id, cap);
+        if (sim) store::write_simulation(st, id, *sim);
+        if (projection) store::write_projection(st, id, *projection);
+      });
+      fmt::print("Wrote run {} ({}) to {}\n", run_id, info.kind, *db);
       return kExitOk;
     };
   });

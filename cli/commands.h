@@ -21,5 +21,7 @@ void add_run(CLI::App& app, Action& action);       // cmd_run.cpp
 void add_validate(CLI::App& app, Action& action);  // cmd_validate.cpp
 void add_catalog(CLI::App& app, Action& action);   // cmd_catalog.cpp
 void add_profile(CLI::App& app, Action& action);   // cmd_profile.cpp (kernels profiler)
+void add_sweep(CLI::App& app, Action& action);     // cmd_sweep.cpp (planner sweeps, MPI)
+void add_report(CLI::App& app, Action& action);    // cmd_report.cpp (HTML/Markdown reports)
 
 }  // namespace jevons::cli

@@ -138,3 +138,24 @@ struct Projection {
 };
 
 }  // namespace jevons
+
+namespace jevons {
+
+/// One point of a sweep: its parameters and the projection's totals, decomposition and
+/// break-even (sensitivity is not repeated per point).
+struct SweepPointResult {
+  std::size_t index = 0;
+  std::string parameters_json;  ///< {"key": "value", ...}
+  std::string scenario_sha256;  ///< of the point's scenario text
+  std::vector<QuarterTotals> totals;
+  std::vector<Decomposition> decomposition;
+  std::vector<BreakEven> break_even;
+  std::vector<std::string> quarter_labels;
+  std::string error;  ///< non-empty when the point's scenario was invalid (message)
+
+  /// Lossless JSON round trip (doubles keep 17 significant digits), for MPI messages.
+  std::string to_json() const;
+  static SweepPointResult from_json(const std::string& text);
+};
+
+}  // namespace jevons

@@ -1,0 +1,45 @@
+#pragma once
+// Minimal SVG charts for `jevons report`: line/stacked-area charts over quarters, a waterfall and
+// horizontal bars. Deterministic text output (same data, same bytes), self-contained, no fonts.
+
+#include <string>
+#include <vector>
+
+namespace jevons::cli::svg {
+
+struct Series {
+  std::string name;
+  std::vector<double> values;  ///< one per x label
+  bool dashed = false;
+};
+
+struct LineChart {
+  std::string title;
+  std::string y_label;  ///< with the unit, e.g. "HBM (PB)"
+  std::vector<std::string> x_labels;
+  std::vector<Series> series;
+  bool stacked = false;  ///< stacked areas (in order), else lines
+  std::vector<Series> overlay;  ///< lines drawn over a stacked chart (e.g. a counterfactual)
+};
+std::string render(const LineChart& chart);
+
+struct Bar {
+  std::string label;
+  double value = 0;
+};
+/// A waterfall: the first and last bars are totals from zero, the middle ones steps.
+std::string waterfall(const std::string& title, const std::string& y_label,
+                      const std::vector<Bar>& bars);
+/// Horizontal bars around zero (a tornado): pairs of (low, high) per row.
+struct TornadoRow {
+  std::string label;
+  double low = 0, high = 0;  ///< effects at the parameter's low and high values
+  std::string low_note, high_note;
+};
+std::string tornado(const std::string& title, const std::string& x_label,
+                    const std::vector<TornadoRow>& rows);
+
+/// Round axis maximum and step for [lo, hi].
+void nice_axis(double lo, double hi, double& axis_lo, double& axis_hi, double& step);
+
+}  // namespace jevons::cli::svg
