@@ -22,9 +22,14 @@ void add_validate(CLI::App& app, Action& action) {
       for (const auto& p : s.pools) combos += p.kv_formats.size();
       fmt::print(
           "{}: ok — scenario '{}', {} pool(s), {} pool×format combination(s), {} context "
-          "length(s){}\n",
+          "length(s){}{}\n",
           *path, s.name, s.pools.size(), combos, s.workload.context_tokens.size(),
-          s.simulation ? ", with a simulation section" : "");
+          s.simulation ? ", with a simulation section" : "",
+          s.planner ? fmt::format(", with a planner section ({} demand classes, {} GPU "
+                                  "generations, {} quarters)",
+                                  s.planner->classes.size(), s.planner->generations.size(),
+                                  s.horizon.quarters)
+                    : std::string());
       return kExitOk;
     };
   });

@@ -1,4 +1,5 @@
 // Parser of the scenario's `planner:` section. Schema: docs/planner.md.
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <regex>
@@ -47,7 +48,8 @@ KvConfig parse_format(yaml::MapReader& r, const std::string& key, const std::str
   }
 }
 
-void parse_classes(yaml::MapReader& section, const Catalog& catalog, PlannerSpec& out) {
+void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
+                   PlannerSpec& out) {
   auto& ctx = section.context();
   YAML::Node list = section.child("classes", true);
   if (!list.IsDefined()) return;
@@ -99,6 +101,10 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, PlannerSpec
                 "unknown model (see `jevons catalog models`)",
                 hint.empty() ? "" : "did you mean '" + hint + "'?");
     }
+    if (m && !scenario.models.empty() &&
+        std::find(scenario.models.begin(), scenario.models.end(), c.model_id) == scenario.models.end())
+      ctx.error(list[i]["model"], p + ".model", c.model_id,
+                "model is not listed in the scenario's top-level 'models'");
     if (m) {
       const double mean_in = c.input_tokens.kind == LengthDistSpec::Kind::kFixed
                                  ? c.input_tokens.value
@@ -182,7 +188,7 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
   out.baseline_format = parse_format(section, "baseline_format", "fp8");
   out.compressed_format = parse_format(section, "compressed_format", "tq-3.5");
   out.adoption = parse_adoption(section, scenario, out.adoption);
-  parse_classes(section, catalog, out);
+  parse_classes(section, catalog, scenario, out);
   parse_generations(section, catalog, scenario, out);
 
   yaml::MapReader econ(ctx, section.child("economics"), "planner.economics");

@@ -74,24 +74,23 @@ LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_t
   return s;
 }
 
-std::uint32_t choose_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
-                                     WeightPrecision weights, const KvConfig& kv,
-                                     double sequence_tokens, std::uint32_t max_tp) {
-  std::uint32_t last_fit = 0;
+std::vector<std::uint32_t> feasible_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
+                                                    WeightPrecision weights, const KvConfig& kv,
+                                                    double sequence_tokens, std::uint32_t max_tp) {
+  std::vector<std::uint32_t> out;
   const MemoryPolicy policy;
   for (std::uint32_t tp = 1; tp <= max_tp; tp *= 2) {
     if (model.q_heads % tp != 0) continue;
     const auto mem = plan_replica_memory(gpu, model, tp, weights, policy);
     if (!mem.fits()) continue;
-    last_fit = tp;
     const KvFootprint fp(model, kv, tp);
-    const auto seqs =
-        kv_capacity(mem, fp, static_cast<std::uint64_t>(std::ceil(2 * sequence_tokens)),
+    // At least one sequence of twice the mean length must fit, or the replica serves nothing.
+    if (kv_capacity(mem, fp, static_cast<std::uint64_t>(std::ceil(2 * sequence_tokens)),
                     policy.block_tokens)
-            .sequences;
-    if (seqs >= 4) return tp;
+            .sequences >= 1)
+      out.push_back(tp);
   }
-  return last_fit;
+  return out;
 }
 
 namespace {
@@ -103,7 +102,7 @@ struct Shape {
   ReplicaMemory mem;
 };
 
-Shape shape_of(const CapacityQuery& q) {
+Shape shape_of(const CapacityQuery& q, std::uint32_t tp) {
   Shape s;
   const auto& c = *q.demand_class;
   s.output = c.output_tokens;
@@ -112,8 +111,7 @@ Shape shape_of(const CapacityQuery& q) {
       std::max(1.0, static_cast<double>(q.model->max_context_tokens) - s.mean_out));
   s.input = scaled(c.input_tokens, q.prompt_scale, room);
   s.mean_in = mean_tokens(s.input);
-  s.tp = choose_tensor_parallel(*q.gpu, *q.model, q.weights, q.kv, s.mean_in + s.mean_out,
-                                q.max_tensor_parallel);
+  s.tp = tp;
   if (s.tp > 0) s.mem = plan_replica_memory(*q.gpu, *q.model, s.tp, q.weights, MemoryPolicy{});
   return s;
 }
@@ -126,10 +124,44 @@ void fill_memory(ReplicaCapacity& r, const CapacityQuery& q, const Shape& s) {
 
 }  // namespace
 
+namespace {
+
+double mean_sequence_tokens(const CapacityQuery& q) {
+  const double out = mean_tokens(q.demand_class->output_tokens);
+  const double room = std::max(1.0, static_cast<double>(q.model->max_context_tokens) - out);
+  return std::min(room, mean_tokens(q.demand_class->input_tokens) * q.prompt_scale) + out;
+}
+
+ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp);
+
+}  // namespace
+
+std::uint32_t choose_tensor_parallel(const CapacityQuery& q) {
+  // Operators pick the parallelism that serves the most tokens per GPU within the SLO; the
+  // closed-form estimate ranks the candidates (the simulated search then runs at the winner).
+  std::uint32_t best = 0;
+  double best_tokens = -1;
+  for (std::uint32_t tp : feasible_tensor_parallel(*q.gpu, *q.model, q.weights, q.kv,
+                                                   mean_sequence_tokens(q), q.max_tensor_parallel)) {
+    const double per_gpu = analytical_at(q, tp).tokens_per_s / tp;
+    if (per_gpu > best_tokens * (1 + 1e-9)) {
+      best = tp;
+      best_tokens = per_gpu;
+    }
+  }
+  return best;
+}
+
 ReplicaCapacity AnalyticalOracle::capacity(const CapacityQuery& q) {
+  return analytical_at(q, choose_tensor_parallel(q));
+}
+
+namespace {
+
+ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
   ReplicaCapacity r;
   r.method = "analytical";
-  const Shape s = shape_of(q);
+  const Shape s = shape_of(q, tp);
   if (s.tp == 0) return r;
   fill_memory(r, q, s);
   const KvFootprint fp(*q.model, q.kv, s.tp);
@@ -176,10 +208,12 @@ ReplicaCapacity AnalyticalOracle::capacity(const CapacityQuery& q) {
   return r;
 }
 
+}  // namespace
+
 ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
   ReplicaCapacity r;
   r.method = "simulated";
-  const Shape s = shape_of(q);
+  const Shape s = shape_of(q, choose_tensor_parallel(q));
   if (s.tp == 0) return r;
   fill_memory(r, q, s);
 

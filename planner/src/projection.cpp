@@ -83,7 +83,14 @@ class Engine {
     q.duration_s = plan_.search_duration_s;
     q.tolerance = plan_.search_tolerance;
     q.seed = s_.seed;
-    return memo_[key] = oracle_.capacity(q);
+    ReplicaCapacity r = oracle_.capacity(q);
+    if (compressed) {
+      // An operator adopts the compressed format where it serves more tokens per GPU; where it
+      // does not (the SLO binds before memory does), that generation keeps the baseline format.
+      const ReplicaCapacity base = cap(g, c, false, prompt_scale);
+      if (per_gpu_tokens(r) < per_gpu_tokens(base)) r = base;
+    }
+    return memo_[key] = r;
   }
 
   double per_gpu_tokens(const ReplicaCapacity& r) const {

@@ -67,7 +67,7 @@ TEST_CASE("run the default scenario: summary on screen, results in the database"
   jevons::store::Store s(db);
   const auto runs = s.query("SELECT kind, scenario_name, seed FROM runs");
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0][0] == "static-capacity");
+  CHECK(runs[0][0] == "projection");  // the default scenario also projects its planner section
   CHECK(runs[0][1] == "default");
   // The B200 × Llama-3.1-70B question: 32k sequences per format, more for every compression step.
   const auto rows = s.query(

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "jevons/core/catalog.h"
 #include "jevons/core/planner_spec.h"
@@ -55,11 +56,14 @@ class CapacityOracle {
 double mean_tokens(const LengthDistSpec& d);
 /// The distribution with every length multiplied by `scale`, capped at `max_tokens`.
 LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_tokens);
-/// Smallest power-of-two tensor parallelism (≤ max) that fits the model with room for at least
-/// four sequences twice the class's mean length; 0 when the model fits on none.
-std::uint32_t choose_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
-                                     WeightPrecision weights, const KvConfig& kv,
-                                     double sequence_tokens, std::uint32_t max_tp);
+/// Power-of-two tensor parallelism degrees (≤ max, dividing the heads) at which the model fits
+/// with room for at least one sequence of twice `sequence_tokens`.
+std::vector<std::uint32_t> feasible_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
+                                                    WeightPrecision weights, const KvConfig& kv,
+                                                    double sequence_tokens, std::uint32_t max_tp);
+/// The feasible degree with the most tokens/s per GPU by the closed-form estimate; 0 when the
+/// model fits at none.
+std::uint32_t choose_tensor_parallel(const CapacityQuery& q);
 
 class AnalyticalOracle : public CapacityOracle {
  public:
