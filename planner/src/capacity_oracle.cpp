@@ -363,7 +363,9 @@ ReplicaCapacity CachedOracle::lookup(const CapacityQuery& q) {
   const std::string k = q.key(inner_.method());
   if (auto it = cache_.find(k); it != cache_.end()) {
     ++hits_;
-    return it->second;
+    ReplicaCapacity r = it->second;
+    r.probes = 0;  // no simulation ran for this answer in this invocation
+    return r;
   }
   ++misses_;
   ReplicaCapacity r = inner_.capacity(q);
@@ -383,10 +385,14 @@ ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
   a.prompt_scale = std::pow(kGridRatio, lo_i);
   b.prompt_scale = std::pow(kGridRatio, lo_i + 1);
   const ReplicaCapacity ra = lookup(a), rb = lookup(b);
-  // Linear in log(prompt scale) between neighbouring grid points.
+  // Linear in log(prompt scale) between neighbouring grid points, per GPU: the two points may
+  // have chosen different tensor parallelism, so replica-level figures would not mix.
   const double w = pos - lo_i;
-  auto mix = [w](double x, double y) { return x + w * (y - x); };
   ReplicaCapacity r = w < 0.5 ? ra : rb;
+  const double tpa = std::max<std::uint32_t>(ra.tensor_parallel, 1);
+  const double tpb = std::max<std::uint32_t>(rb.tensor_parallel, 1);
+  const double tp = std::max<std::uint32_t>(r.tensor_parallel, 1);
+  auto mix = [&](double x, double y) { return tp * (x / tpa + w * (y / tpb - x / tpa)); };
   r.rate_per_s = mix(ra.rate_per_s, rb.rate_per_s);
   r.tokens_per_s = mix(ra.tokens_per_s, rb.tokens_per_s);
   r.kv_bytes_in_use = mix(ra.kv_bytes_in_use, rb.kv_bytes_in_use);

@@ -149,3 +149,110 @@ TEST_CASE("an unwritable database is an error, after the summary", "[cli]") {
   CHECK(r.code == 3);
   CHECK(r.out.find("cannot open database '/nonexistent-dir/x.sqlite'") != std::string::npos);
 }
+
+namespace {
+const std::string kFixtures = JEVONS_TEST_FIXTURE_DIR;
+
+double num(const std::string& s) { return std::stod(s); }
+}  // namespace
+
+TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]") {
+  const auto db = temp_path("planner.sqlite");
+  const auto cache = temp_path("cache.json");
+  auto r = run("run " + kFixtures + "/planner-small.yaml --db " + db + " --capacity-cache " + cache);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("efficiency + rebound = net") != std::string::npos);
+  CHECK(r.out.find("break-even elasticity") != std::string::npos);
+  jevons::store::Store s(db);
+  CHECK(s.query("SELECT kind FROM runs")[0][0] == "projection");
+  CHECK(s.query("SELECT count(*) FROM projection_quarters")[0][0] == "24");  // 3 variants × 8
+  CHECK(s.query("SELECT count(DISTINCT gpu) FROM projection_generations")[0][0] == "2");
+  CHECK(s.query("SELECT count(*) FROM capacity_search WHERE method='simulated' AND rate_per_s > 0")[0][0] == "8");
+  // The stored decomposition matches the stored variants.
+  for (const auto& row : s.query(
+           "SELECT d.efficiency_effect, d.rebound_effect, d.net, c.hbm_installed_bytes, "
+           "e.hbm_installed_bytes, f.hbm_installed_bytes FROM memory_decomposition d "
+           "JOIN projection_quarters c ON c.run_id=d.run_id AND c.quarter_index=d.quarter_index AND c.variant='counterfactual' "
+           "JOIN projection_quarters e ON e.run_id=d.run_id AND e.quarter_index=d.quarter_index AND e.variant='efficiency' "
+           "JOIN projection_quarters f ON f.run_id=d.run_id AND f.quarter_index=d.quarter_index AND f.variant='with-rebound' "
+           "WHERE d.metric='hbm_installed_bytes'")) {
+    CHECK(num(row[0]) == Approx(num(row[4]) - num(row[3])).margin(1e-6 * num(row[3])));
+    CHECK(num(row[1]) == Approx(num(row[5]) - num(row[4])).margin(1e-6 * num(row[3])));
+    CHECK(num(row[2]) == Approx(num(row[5]) - num(row[3])).margin(1e-6 * num(row[3])));
+  }
+  // A second run reads the capacity cache and gives identical results.
+  r = run("run " + kFixtures + "/planner-small.yaml --db " + db + " --capacity-cache " + cache);
+  REQUIRE(r.code == 0);
+  const std::string q =
+      "SELECT variant, quarter_index, gpus_installed, hbm_installed_bytes, hbm_kv_bytes, "
+      "host_dram_bytes FROM (SELECT *, host_dram_baseline_bytes + host_dram_offload_bytes + "
+      "host_dram_prefix_bytes AS host_dram_bytes FROM projection_quarters) WHERE run_id=";
+  CHECK(s.query(q + "1 ORDER BY 1,2") == s.query(q + "2 ORDER BY 1,2"));
+  CHECK(s.query("SELECT sum(probes) FROM capacity_search WHERE run_id=2")[0][0] == "0");
+
+  const auto out = temp_path("report");
+  r = run("report " + db + " --out " + out);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"report.html", "report.md", "hbm-by-generation.svg", "host-dram.svg",
+                        "fleet.svg", "cost.svg", "decomposition.svg", "break-even.svg", "tornado.svg"})
+    CHECK(std::filesystem::exists(std::filesystem::path(out) / f));
+  std::ifstream html(std::filesystem::path(out) / "report.html");
+  const std::string body{std::istreambuf_iterator<char>(html), {}};
+  CHECK(body.find("<svg") != std::string::npos);
+  CHECK(body.find("efficiency effect") != std::string::npos);
+  CHECK(run("report " + temp_path("nosuch.sqlite")).code == 2);
+}
+
+TEST_CASE("sweeps give identical rows on 1 or 2 threads and 1 or 2 MPI ranks", "[cli][sweep]") {
+  const auto cache = temp_path("sweep-cache.json");
+  std::vector<std::string> dbs;
+  auto rows = [](const std::string& db) {
+    jevons::store::Store s(db);
+    return s.query(
+        "SELECT q.point_index, p.parameters_json, p.scenario_sha256, q.variant, q.quarter_index, "
+        "q.gpus_installed, q.hbm_installed_bytes, q.host_dram_bytes, q.cost_usd_per_mtok FROM "
+        "sweep_quarters q JOIN sweep_points p USING (run_id, point_index) ORDER BY 1,4,5");
+  };
+  for (const char* threads : {"1", "2"}) {
+    dbs.push_back(temp_path(std::string("sweep-t") + threads + ".sqlite"));
+    const auto r = run("sweep " + kFixtures + "/sweep-small.yaml --threads " + threads + " --db " +
+                       dbs.back() + " --capacity-cache " + cache);
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("Sweep over 4 point(s)") != std::string::npos);
+  }
+  CHECK(rows(dbs[0]).size() == 4u * 3u * 8u);
+  CHECK(rows(dbs[0]) == rows(dbs[1]));
+  // Under mpirun (root needs OpenMPI's explicit consent in containers).
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  for (const char* ranks : {"1", "2"}) {
+    dbs.push_back(temp_path(std::string("sweep-r") + ranks + ".sqlite"));
+    const std::string cmd = std::string("mpirun --oversubscribe -np ") + ranks + " " + JEVONS_EXE +
+                            " sweep " + kFixtures + "/sweep-small.yaml --db " + dbs.back() +
+                            " --capacity-cache " + cache + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string out;
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    const int status = ::pclose(p);
+    INFO(out);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    CHECK(out.find(std::string("computed on ") + ranks + " MPI rank") != std::string::npos);
+    CHECK(rows(dbs.back()) == rows(dbs[0]));
+  }
+}
+
+TEST_CASE("a sweep grid with no points is refused", "[cli][sweep]") {
+  const auto grid = temp_path("empty-grid.yaml");
+  std::ofstream(grid) << "scenario: " << kFixtures << "/planner-small.yaml\nparameters:\n"
+                      << "  - key: planner.compressed_format\n    values: []\n";
+  const auto r = run("sweep " + grid + " --db " + temp_path("x.sqlite"));
+  CHECK(r.code == 2);
+  CHECK(r.out.find("no points") != std::string::npos);
+}

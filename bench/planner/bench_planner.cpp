@@ -1,0 +1,96 @@
+// Planner benchmark (a target, not a test):
+//   bench_planner [SCENARIO]        default: scenarios/default.yaml
+// 1. A full quarterly projection of the scenario with its capacity searches, cold (empty capacity
+//    cache) and warm (cache filled by the cold run): targets < 30 s cold and < 2 s warm, one core.
+// 2. The capacity cache's interpolation error: at prompt scales halfway between grid points
+//    (2^(1/8), 2^(3/8), ...), interpolated capacity against a direct search at that scale.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <string>
+
+#include "jevons/core/catalog.h"
+#include "jevons/core/scenario.h"
+#include "jevons/planner/capacity_oracle.h"
+#include "jevons/planner/projection.h"
+
+using namespace jevons;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string path = argc > 1 ? argv[1] : std::string(JEVONS_SOURCE_DIR) + "/scenarios/default.yaml";
+  const Catalog catalog = Catalog::load(Catalog::default_dir());
+  const Scenario s = Scenario::load(path, catalog);
+  if (!s.planner) {
+    std::fprintf(stderr, "%s has no planner section\n", path.c_str());
+    return 2;
+  }
+  planner::SimulatedOracle sim(catalog, std::nullopt);
+  planner::AnalyticalOracle analytical;
+  planner::CapacityOracle& inner =
+      s.planner->simulate_capacity ? static_cast<planner::CapacityOracle&>(sim) : analytical;
+  planner::CachedOracle cache(inner, "");
+
+  auto t0 = clock_type::now();
+  const Projection cold = planner::project(s, catalog, cache);
+  const double cold_s = seconds_since(t0);
+  int probes = 0;
+  for (const auto& c : cold.capacity) probes += c.capacity.probes;
+  const auto searches = cache.misses();
+
+  t0 = clock_type::now();
+  const Projection warm = planner::project(s, catalog, cache);
+  const double warm_s = seconds_since(t0);
+  bool same = cold.totals.size() == warm.totals.size();
+  for (std::size_t i = 0; same && i < cold.totals.size(); ++i)
+    same = cold.totals[i].hbm_installed_bytes == warm.totals[i].hbm_installed_bytes;
+
+  fmt::print("scenario {}: {} quarters, {} classes x {} generations\n", s.name, s.horizon.quarters,
+             s.planner->classes.size(), s.planner->generations.size());
+  fmt::print("cold projection: {:.2f} s ({} capacity searches, {} DES probes at base prompts)  target < 30 s\n",
+             cold_s, searches, probes);
+  fmt::print("warm projection: {:.3f} s (capacity cache warm)  target < 2 s; results identical: {}\n",
+             warm_s, same ? "yes" : "NO");
+
+  // Interpolation error between grid points of the prompt scale.
+  double max_err = 0, sum_err = 0;
+  int n = 0;
+  for (std::size_t g = 0; g < s.planner->generations.size(); ++g)
+    for (std::size_t c = 0; c < s.planner->classes.size(); ++c) {
+      planner::CapacityQuery q;
+      q.gpu = &catalog.gpu(s.planner->generations[g].gpu_id);
+      q.model = &catalog.model(s.planner->classes[c].model_id);
+      q.weights = s.planner->generations[g].weights;
+      q.kv = s.planner->compressed_format;
+      q.demand_class = &s.planner->classes[c];
+      q.max_tensor_parallel = s.planner->max_tensor_parallel;
+      q.slo_attainment = s.planner->slo_attainment;
+      q.duration_s = s.planner->search_duration_s;
+      q.tolerance = s.planner->search_tolerance;
+      q.seed = s.seed;
+      for (double e : {0.125, 0.375}) {
+        q.prompt_scale = std::pow(2.0, e);
+        const double interp = cache.capacity(q).tokens_per_s;
+        const double exact = inner.capacity(q).tokens_per_s;
+        if (exact <= 0) continue;
+        const double err = std::fabs(interp - exact) / exact;
+        if (err > 0.10)
+          fmt::print("  large: {} {} scale {:.3f}: interpolated {:.0f}, searched {:.0f} tokens/s\n",
+                     q.gpu->id, q.demand_class->name, q.prompt_scale, interp, exact);
+        max_err = std::max(max_err, err);
+        sum_err += err;
+        ++n;
+      }
+    }
+  fmt::print("interpolation between prompt-scale grid points (ratio 2^(1/4)): {} points, mean "
+             "relative error {:.2f}%, max {:.2f}%\n",
+             n, n ? 100 * sum_err / n : 0.0, 100 * max_err);
+  return same ? 0 : 1;
+}
