@@ -34,6 +34,7 @@ struct Data {
   std::vector<std::string> labels;
   std::map<std::string, std::map<std::string, std::vector<double>>> totals;  // variant → column → q
   std::map<std::string, std::vector<double>> hbm_by_gpu;                    // with-rebound
+  std::vector<std::string> gpu_order;
   std::vector<std::vector<std::string>> decomposition, break_even, sensitivity, capacity;
 };
 
@@ -73,6 +74,11 @@ Data load(store::Store& st, std::int64_t run) {
   for (const auto& r : st.query(fmt::format(
            "SELECT variant{} FROM projection_quarters WHERE run_id={} ORDER BY variant, quarter_index", sel, run)))
     for (std::size_t i = 0; i < std::size(cols); ++i) x.totals[r[0]][cols[i]].push_back(d(r[i + 1]));
+  // Generations in the scenario's order (oldest first in the bundled scenarios), so the stack
+  // reads bottom-up by age.
+  for (const auto& g : st.query(fmt::format(
+           "SELECT gpu FROM projection_generations WHERE run_id={} GROUP BY gpu ORDER BY min(rowid)", run)))
+    x.gpu_order.push_back(g[0]);
   for (const auto& r : st.query(fmt::format(
            "SELECT gpu, hbm_installed_bytes FROM projection_generations WHERE run_id={} AND "
            "variant='with-rebound' ORDER BY gpu, quarter_index", run)))
@@ -115,7 +121,7 @@ std::vector<Figure> figures(const Data& x) {
     c.y_label = "HBM installed (PB)";
     c.x_labels = x.labels;
     c.stacked = true;
-    for (const auto& [gpu, v] : x.hbm_by_gpu) c.series.push_back({gpu, scale(v, PB)});
+    for (const auto& gpu : x.gpu_order) c.series.push_back({gpu, scale(x.hbm_by_gpu.at(gpu), PB)});
     c.overlay.push_back({"no compression", scale(cf.at("hbm_installed_bytes"), PB), true});
     f.push_back({"hbm-by-generation.svg", "HBM installed, stacked by GPU generation; dashed: the no-compression counterfactual.", svg::render(c)});
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "jevons/core/build_info.h"
 #include "jevons/core/kv_accounting.h"
 #include "jevons/core/replica_memory.h"
 #include "jevons/core/roofline.h"
@@ -29,11 +30,12 @@ std::string dist_key(const LengthDistSpec& d) {
 std::string CapacityQuery::key(const std::string& method) const {
   // Every figure the answer depends on, so an edited catalog or class never reuses a stale entry.
   const auto& c = *demand_class;
+  // The build's commit is part of the key: a changed simulator or search never reuses answers.
   return fmt::format(
-      "{}|{}|bw={:.6g},bf16={:.6g},fp8={:.6g},fp4={:.6g},hbm={:.6g},link={:.6g}|{}|L={},h={},"
+      "{}@{}|{}|bw={:.6g},bf16={:.6g},fp8={:.6g},fp4={:.6g},hbm={:.6g},link={:.6g}|{}|L={},h={},"
       "kv={},d={},p={:.6g}/{:.6g}|w={}|kv={}|in={}|out={}|slo={}/{}|ps={:.6f}|tp<={}|att={:.6g}|"
       "dur={:.6g}|tol={:.6g}|seed={}",
-      method, gpu->id, gpu->hbm_bandwidth_tbps.value.value_or(0),
+      method, jevons::git_commit(), gpu->id, gpu->hbm_bandwidth_tbps.value.value_or(0),
       gpu->bf16_dense_tflops.value.value_or(0), gpu->fp8_dense_tflops.value.value_or(0),
       gpu->fp4_dense_tflops.value.value_or(0), gpu->hbm_usable_gib.value.value_or(0),
       gpu->scaleup_link_gbps.value.value_or(0), model->id, model->layers, model->hidden_size,
