@@ -1,0 +1,166 @@
+// gpu::decode_attention: prologue (queries into the codec domain), split kernel, combine kernel.
+// Instantiations: head_dim {64,128,256} × {generic, bf16, tq-mse-2/3/4} for GQA groups ≤ 4,
+// plus the generic kernel for groups ≤ 8: 18 kernels, compiled in one translation unit.
+#include <cmath>
+
+#include "common/cuda_util.cuh"
+#include "decode_attention/decode_attention.h"
+#include "decode_attention/decode_attention_kernel.cuh"
+
+namespace jevons::kernels::gpu {
+namespace {
+
+struct Plan {
+  std::uint32_t splits, group, kw, vw;
+};
+
+Plan plan_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const PagedBatch& pb,
+              std::uint32_t num_splits, int sm_count) {
+  Plan p{};
+  p.group = pb.kv_heads ? pb.q_heads / pb.kv_heads : 1;
+  p.kw = k_set.desc.work_width();
+  p.vw = v_set.desc.work_width();
+  // Lengths live on the device; the block-table capacity bounds them. choose_num_splits only
+  // looks at the page count, so any page size gives the same answer here.
+  p.splits = num_splits ? num_splits
+                        : choose_num_splits(pb.batch, pb.kv_heads, pb.max_pages_per_seq * 16u, 16u,
+                                            static_cast<std::uint32_t>(sm_count));
+  return p;
+}
+
+int sm_count_cached() {
+  static int count = [] {
+    int dev = 0, n = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
+      cudaGetLastError();
+      return 132;
+    }
+    return n;
+  }();
+  return count;
+}
+
+// Compile-time mode for a K/V format pair: equal tq-mse bits → fixed-bit kernel, bf16 → bf16.
+int mode_for(const VectorDesc& k, const VectorDesc& v) {
+  if (k.kind == CodecKind::kBf16 && v.kind == CodecKind::kBf16) return dev::kModeBf16;
+  const bool k_mse = k.kind == CodecKind::kTq && k.num_segments == 1 && !k.has_qjl;
+  const bool v_mse = v.kind == CodecKind::kTq && v.num_segments == 1 && !v.has_qjl;
+  if (k_mse && v_mse && k.seg[0].bits == v.seg[0].bits && k.seg[0].bits >= 2)
+    return static_cast<int>(k.seg[0].bits);
+  return dev::kModeGeneric;
+}
+
+template <int HEAD_DIM>
+Status run_split(int mode, std::uint32_t group, const dev::DecodeArgs& a, std::uint32_t batch,
+                 std::size_t smem_bytes, cudaStream_t s) {
+  const dim3 grid(a.num_splits, a.kv_heads, batch);
+  auto go = [&](auto kernel) -> Status {
+    if (smem_bytes > 48 * 1024)
+      JEVONS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             static_cast<int>(smem_bytes)));
+    kernel<<<grid, 128, smem_bytes, s>>>(a);
+    JEVONS_CUDA_CHECK_LAUNCH("decode_split_kernel");
+    return Status::ok_status();
+  };
+  if (group > 8)
+    return Status::error("Unsupported GQA group size: " + std::to_string(group) + " (max 8)");
+  if (group > 4) return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 8>);
+  switch (mode) {
+    case dev::kModeBf16:
+      return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeBf16, 4>);
+    case 4:
+      return go(dev::decode_split_kernel<HEAD_DIM, 4, 4>);
+    case 3:
+      return go(dev::decode_split_kernel<HEAD_DIM, 3, 4>);
+    case 2:
+      return go(dev::decode_split_kernel<HEAD_DIM, 2, 4>);
+    case dev::kModeGeneric:
+      return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 4>);
+    default:
+      return Status::error("Unsupported bits: " + std::to_string(mode));
+  }
+}
+
+}  // namespace
+
+std::size_t decode_workspace_bytes(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
+                                   const PagedBatch& pb, std::uint32_t num_splits) {
+  const Plan p = plan_for(k_set, v_set, pb, num_splits, sm_count_cached());
+  const std::size_t rows = std::size_t{pb.batch} * pb.q_heads;
+  return sizeof(float) * (rows * p.kw               // prepared queries
+                          + rows * p.splits * p.vw  // split accumulators
+                          + rows * p.splits * 2);   // (max, sum) per split
+}
+
+Status decode_attention(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
+                        const DeviceKvCache& cache, const PagedBatch& pb, const float* q,
+                        float softmax_scale, std::uint32_t num_splits, void* workspace, float* out,
+                        const Stream& stream) {
+  if (pb.batch == 0) return Status::ok_status();
+  if (pb.kv_heads == 0 || pb.q_heads % pb.kv_heads != 0)
+    return Status::error("decode_attention: q_heads must be a positive multiple of kv_heads");
+  if (k_set.desc.dim != pb.head_dim || v_set.desc.dim != pb.head_dim)
+    return Status::error("decode_attention: head_dim " + std::to_string(pb.head_dim) +
+                         " disagrees with the codecs (" + std::to_string(k_set.desc.dim) + ")");
+  if (k_set.kv_heads != pb.kv_heads || v_set.kv_heads != pb.kv_heads)
+    return Status::error("decode_attention: kv_heads disagrees with the codec sets");
+  if (cache.k_layout.page_tokens != cache.v_layout.page_tokens)
+    return Status::error("decode_attention: K and V pools must share page_tokens");
+  const Plan p = plan_for(k_set, v_set, pb, num_splits, sm_count_cached());
+  auto s = static_cast<cudaStream_t>(stream.handle());
+  const std::size_t rows = std::size_t{pb.batch} * pb.q_heads;
+  float* q_work = static_cast<float*>(workspace);
+  float* ws_acc = q_work + rows * p.kw;
+  float* ws_ml = ws_acc + rows * p.splits * p.vw;
+
+  // exp2 in the kernels: fold log2(e) into the query scale once.
+  const float scale = softmax_scale * 1.4426950408889634f;
+  Status st = prepare_queries(k_set, q, pb.batch, pb.q_heads, scale, q_work, stream);
+  if (!st.ok()) return st;
+
+  dev::DecodeArgs a{};
+  a.kd = k_set.desc;
+  a.vd = v_set.desc;
+  a.kl = cache.k_layout;
+  a.vl = cache.v_layout;
+  a.kpool = cache.k_pool.as<std::uint8_t>();
+  a.vpool = cache.v_pool.as<std::uint8_t>();
+  a.table = pb.block_table;
+  a.max_pages = pb.max_pages_per_seq;
+  a.lens = pb.seq_lens;
+  a.q_work = q_work;
+  a.q_heads = pb.q_heads;
+  a.kv_heads = pb.kv_heads;
+  a.group = p.group;
+  a.num_splits = p.splits;
+  a.ws_acc = ws_acc;
+  a.ws_ml = ws_ml;
+  const int mode = mode_for(k_set.desc, v_set.desc);
+  st = JEVONS_DISPATCH_HEAD_DIM(pb.head_dim, HEAD_DIM, [&] {
+    const std::size_t smem =
+        sizeof(float) * dev::split_smem_floats<HEAD_DIM>(p.group, k_set.desc.has_qjl != 0,
+                                                         v_set.desc.has_qjl != 0, p.vw);
+    Status r = run_split<HEAD_DIM>(mode, p.group, a, pb.batch, smem, s);
+    if (!r.ok()) return r;
+    dev::CombineArgs c{};
+    c.ws_acc = ws_acc;
+    c.ws_ml = ws_ml;
+    c.q_heads = pb.q_heads;
+    c.kv_heads = pb.kv_heads;
+    c.group = p.group;
+    c.num_splits = p.splits;
+    c.vw = p.vw;
+    c.identity = v_set.identity_transform;
+    c.has_qjl = v_set.desc.has_qjl != 0;
+    c.transform = v_set.transform.as<float>();
+    c.qjl = v_set.qjl.as<float>();
+    c.out = out;
+    dev::decode_combine_kernel<HEAD_DIM><<<static_cast<unsigned>(rows), HEAD_DIM, 0, s>>>(c);
+    JEVONS_CUDA_CHECK_LAUNCH("decode_combine_kernel");
+    return Status::ok_status();
+  });
+  return st;
+}
+
+}  // namespace jevons::kernels::gpu

@@ -1,0 +1,93 @@
+// DeviceCodecSet upload and gpu::quantize_vectors (single-tensor store).
+#include "append/append_kernel.cuh"
+#include "common/cuda_util.cuh"
+#include "quant/quant.h"
+#include "quant/quant_kernel.cuh"
+
+namespace jevons::kernels::gpu {
+
+Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCodecSet* out) {
+  if (codecs.empty()) return Status::error("DeviceCodecSet::create: no codecs");
+  const VectorCodec& c0 = codecs[0];
+  const std::uint32_t d = c0.dim();
+  if (d != 64 && d != 128 && d != 256)
+    return Status::error("Unsupported head_dim: " + std::to_string(d));
+  for (const auto& c : codecs)
+    if (!(c.format() == c0.format()) || c.dim() != d)
+      return Status::error("DeviceCodecSet::create: heads disagree on format or dim");
+  DeviceCodecSet& s = *out;
+  s.desc = c0.desc();
+  s.kv_heads = static_cast<std::uint32_t>(codecs.size());
+  s.identity_transform = c0.desc().kind != CodecKind::kTq;
+  std::vector<std::uint16_t> perm;
+  std::vector<float> t, tt;
+  for (const auto& c : codecs) {
+    perm.insert(perm.end(), c.permutation().begin(), c.permutation().end());
+    const auto m = c.transform_matrix();
+    t.insert(t.end(), m.begin(), m.end());
+    for (std::uint32_t i = 0; i < d; ++i)
+      for (std::uint32_t j = 0; j < d; ++j) tt.push_back(m[std::size_t{j} * d + i]);
+  }
+  Status st = s.perm.assign(perm);
+  if (st.ok()) st = s.transform.assign(t);
+  if (st.ok()) st = s.transform_t.assign(tt);
+  for (int seg = 0; st.ok() && seg < 2; ++seg) {
+    const Rotation* r = c0.rotation(seg);
+    if (!r) continue;
+    s.rot_kind[seg] = static_cast<std::uint32_t>(r->kind());
+    s.hadamard_scale[seg] = r->hadamard_scale();
+    st = s.rot[seg].assign(r->kind() == RotationKind::kHadamard ? r->signs() : r->matrix());
+  }
+  if (st.ok() && !c0.qjl_matrix().empty()) {
+    const auto& m = c0.qjl_matrix();
+    std::vector<float> mt(m.size());
+    for (std::uint32_t i = 0; i < d; ++i)
+      for (std::uint32_t j = 0; j < d; ++j) mt[std::size_t{j} * d + i] = m[std::size_t{i} * d + j];
+    st = s.qjl.assign(m);
+    if (st.ok()) st = s.qjl_t.assign(mt);
+  }
+  return st;
+}
+
+namespace dev {
+StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layout,
+                              std::uint8_t* pool, const void* input, InputType type) {
+  StoreTensor t{};
+  t.desc = set.desc;
+  t.tables.perm = set.perm.as<std::uint16_t>();
+  for (int s = 0; s < 2; ++s) {
+    t.tables.rot[s] = set.rot[s].as<float>();
+    t.tables.rot_kind[s] = set.rot_kind[s];
+    t.tables.hadamard_scale[s] = set.hadamard_scale[s];
+  }
+  t.tables.qjl = set.qjl.as<float>();
+  t.layout = layout;
+  t.pool = pool;
+  t.input = input;
+  t.input_bf16 = type == InputType::kBf16 ? 1u : 0u;
+  return t;
+}
+
+Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
+                    std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream) {
+  if (n == 0) return Status::ok_status();
+  auto s = static_cast<cudaStream_t>(stream.handle());
+  return JEVONS_DISPATCH_HEAD_DIM(t0.desc.dim, HEAD_DIM, [&] {
+    constexpr int kVpb = kStoreThreads / HEAD_DIM;
+    const std::uint64_t vectors = n * kv_heads;
+    const dim3 grid(static_cast<unsigned>((vectors + kVpb - 1) / kVpb), tensors);
+    store_kernel<HEAD_DIM><<<grid, kStoreThreads, 0, s>>>(t0, t1, n, kv_heads, slots);
+    JEVONS_CUDA_CHECK_LAUNCH("store_kernel");
+    return Status::ok_status();
+  });
+}
+}  // namespace dev
+
+Status quantize_vectors(const DeviceCodecSet& set, const PoolLayout& layout, const void* x,
+                        InputType input, std::size_t n, const std::int64_t* slots,
+                        std::uint8_t* pool, const Stream& stream) {
+  const dev::StoreTensor t = dev::make_store_tensor(set, layout, pool, x, input);
+  return dev::launch_store(t, t, 1, n, set.kv_heads, slots, stream);
+}
+
+}  // namespace jevons::kernels::gpu

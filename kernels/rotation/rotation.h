@@ -1,0 +1,70 @@
+#pragma once
+/// \file Seeded random rotations Π for TurboQuant (turboquant.md §2.2, §7.3, §7.11).
+///
+/// Two kinds:
+///  - kDense: Haar-distributed orthogonal matrix, Q of the QR decomposition of an i.i.d. N(0,1)
+///    matrix with the sign fix Q·diag(sign(R_ii)) (the paper's construction; the reference).
+///  - kHadamard: randomized Hadamard transform Π = (1/√d)·H·diag(s), s_i = ±1 random, H the
+///    Sylvester Walsh-Hadamard matrix, applied with the fast transform in O(d log d). Only for
+///    power-of-two d; make_rotation() falls back to kDense for other d (the 48/96/192-channel
+///    sub-vectors of the outlier-split formats) and records the kind actually used.
+///
+/// Determinism: the same (dim, kind, seed) gives the same rotation on every platform (Rng uses
+/// mt19937_64 with our own Box-Muller). apply() uses a fixed float operation order that the CUDA
+/// append kernel reproduces exactly, so codes agree bit for bit.
+
+#include <cstdint>
+#include <vector>
+
+#include "common/device.h"
+
+namespace jevons::kernels {
+
+enum class RotationKind : std::uint8_t { kDense = 0, kHadamard = 1 };
+
+class Rotation {
+ public:
+  /// `dim` ≥ 1. kHadamard with a non-power-of-two `dim` yields a kDense rotation.
+  static Rotation make(std::uint32_t dim, RotationKind kind, std::uint64_t seed);
+
+  std::uint32_t dim() const { return dim_; }
+  RotationKind kind() const { return kind_; }
+
+  /// y = Π·x. `x`, `y`: [dim] floats; may alias.
+  void apply(const float* x, float* y) const;
+  /// x = Πᵀ·y (the inverse). `y`, `x`: [dim] floats; may alias.
+  void apply_transpose(const float* y, float* x) const;
+
+  /// Row-major [dim][dim] matrix of Π (materialised for both kinds; the GPU rotates queries and
+  /// outputs with it, and kDense append uses it).
+  const std::vector<float>& matrix() const { return matrix_; }
+  /// kHadamard only: the [dim] random signs s (empty for kDense).
+  const std::vector<float>& signs() const { return signs_; }
+  /// 1/√dim as a float: the Hadamard scale, shared with the kernels.
+  float hadamard_scale() const { return scale_; }
+
+ private:
+  std::uint32_t dim_ = 0;
+  RotationKind kind_ = RotationKind::kDense;
+  std::vector<float> matrix_;
+  std::vector<float> signs_;
+  float scale_ = 1.0f;
+};
+
+/// In-place unnormalised fast Walsh-Hadamard transform of `x` ([n], n a power of two), in the
+/// canonical butterfly order (stage h = 1, 2, 4, ...; pair (j, j+h) → (a+b, a−b)).
+void fwht_inplace(float* x, std::uint32_t n);
+
+/// Row-major [rows][cols] i.i.d. N(0,1) matrix from `seed` (the QJL projection S).
+std::vector<float> gaussian_matrix(std::uint32_t rows, std::uint32_t cols, std::uint64_t seed);
+
+#if defined(JEVONS_HAVE_CUDA)
+namespace gpu {
+/// Applies `rotation` on the device to n vectors with the same float operation order as
+/// Rotation::apply (bit-identical results). `x`, `y`: device [n][dim] floats.
+Status rotate(const Rotation& rotation, const float* x, std::size_t n, float* y,
+              const Stream& stream);
+}  // namespace gpu
+#endif
+
+}  // namespace jevons::kernels

@@ -1,0 +1,57 @@
+#pragma once
+/// \file Device rotation helpers, reproducing Rotation::apply's float operation order exactly
+/// (explicit _rn intrinsics so nvcc never contracts into FMA), plus the canonical tree sum.
+///
+/// Block-cooperative: thread `j` of a vector owns channel j; a vector's channels may be split
+/// into segments [offset, offset+n) that are rotated independently. Every helper executes the same
+/// __syncthreads sequence in all threads of the block (loop bounds are compile-time HEAD_DIM).
+
+#include <cstdint>
+
+#include "common/cuda_util.cuh"
+
+namespace jevons::kernels::gpu::dev {
+
+/// In-place canonical tree sum of buf[offset .. offset+n) for the segment this thread belongs to
+/// (`local` = j − offset); the result lands in buf[offset]. Mirrors tree_sum() in numeric.h.
+template <int HEAD_DIM>
+__device__ __forceinline__ void segment_tree_sum(float* buf, int j, int local, int n) {
+  int p = 1;
+  while (p < n) p <<= 1;
+  for (int s = HEAD_DIM / 2; s > 0; s >>= 1) {
+    __syncthreads();
+    if (s < p && local < s && local + s < n) buf[j] = __fadd_rn(buf[j], buf[j + s]);
+  }
+  __syncthreads();
+}
+
+/// y = Π·u for this thread's channel. `buf`: shared scratch [HEAD_DIM] (clobbered); `u`: this
+/// thread's input; kind 1 = Hadamard (`data` = signs [n], `scale` = 1/√n), kind 0 = dense
+/// (`data` = row-major [n][n]). Returns y_j.
+template <int HEAD_DIM>
+__device__ __forceinline__ float rotate_channel(float* buf, int j, int local, int n, int offset,
+                                                std::uint32_t kind, const float* data, float scale,
+                                                float u) {
+  if (kind == 1) {
+    buf[j] = __fmul_rn(u, data[local]);
+    for (int h = 1; h < HEAD_DIM; h <<= 1) {
+      __syncthreads();
+      const float self = buf[j];
+      const float partner = (h < n) ? buf[j ^ h] : 0.0f;
+      __syncthreads();
+      if (h < n) buf[j] = (local & h) ? __fsub_rn(partner, self) : __fadd_rn(self, partner);
+    }
+    __syncthreads();
+    return __fmul_rn(buf[j], scale);
+  }
+  __syncthreads();
+  buf[j] = u;
+  __syncthreads();
+  const float* row = data + static_cast<std::size_t>(local) * n;
+  float acc = 0.0f;
+  for (int i = 0; i < n; ++i) acc = __fadd_rn(acc, __fmul_rn(row[i], buf[offset + i]));
+  __syncthreads();
+  return acc;
+}
+
+}  // namespace jevons::kernels::gpu::dev

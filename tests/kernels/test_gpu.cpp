@@ -1,0 +1,276 @@
+// GPU kernels against their CPU twins on fresh random inputs and awkward sizes: packed codes and
+// pools bit-exact, dequantized values and attention outputs within tolerance of float64.
+// Exits 77 (CTest: skipped) with a message when no CUDA device is present.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "append/append.h"
+#include "codebook/codebook.h"
+#include "common/device.h"
+#include "common/numeric.h"
+#include "decode_attention/decode_attention.h"
+#include "dequant/dequant.h"
+#include "jevons/core/kv_format.h"
+#include "packing/packing.h"
+#include "rotation/rotation.h"
+#include "scores/scores.h"
+#include "test_util.h"
+
+using namespace jevons;
+using namespace jevons::kernels;
+using namespace jevons::kernels::test;
+namespace g = jevons::kernels::gpu;
+
+int main(int argc, char** argv) {
+  if (g::device_count() == 0) {
+    std::printf(
+        "SKIPPED: no CUDA device is present; the GPU kernel tests need one "
+        "(the CPU-twin tests in jevons_kernels_tests still ran)\n");
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
+
+namespace {
+
+void ok(const Status& s) {
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+
+template <class T>
+g::DeviceBuffer upload(const std::vector<T>& v) {
+  g::DeviceBuffer b;
+  ok(b.assign(v));
+  return b;
+}
+
+template <class T>
+std::vector<T> download(const g::DeviceBuffer& b, std::size_t n) {
+  std::vector<T> v(n);
+  ok(b.download(v.data(), n * sizeof(T)));
+  return v;
+}
+
+const std::vector<std::string> kFormats = {
+    "bf16",     "fp16",     "fp8",       "int4-kivi", "int2-kivi", "tq-mse-1", "tq-mse-2",
+    "tq-mse-3", "tq-mse-4", "tq-prod-2", "tq-prod-3", "tq-prod-4", "tq-2.5",   "tq-3.5"};
+
+}  // namespace
+
+TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
+  g::Stream st;
+  ok(st.create());
+  Rng rng(5);
+  for (int bits = 1; bits <= 4; ++bits)
+    for (std::size_t count : {1u, 7u, 37u, 733u, 1002u}) {
+      std::vector<std::uint8_t> codes(count);
+      for (auto& c : codes) c = static_cast<std::uint8_t>(rng.next_u64() & ((1u << bits) - 1));
+      std::vector<std::uint8_t> ref(packed_bytes(count, bits));
+      pack_codes(codes.data(), count, bits, ref.data());
+      auto dc = upload(codes);
+      g::DeviceBuffer dp, du;
+      ok(dp.allocate(ref.size()));
+      ok(du.allocate(count));
+      ok(g::pack_codes(dc.as<std::uint8_t>(), count, bits, dp.as<std::uint8_t>(), st));
+      ok(g::unpack_codes(dp.as<std::uint8_t>(), count, bits, du.as<std::uint8_t>(), st));
+      ok(st.synchronize());
+      CHECK(download<std::uint8_t>(dp, ref.size()) == ref);
+      CHECK(download<std::uint8_t>(du, count) == codes);
+    }
+  const auto y = gaussian(1003, 8, 0.2);
+  auto dy = upload(y);
+  for (int b = 1; b <= 4; ++b) {
+    const Codebook& cb = lloyd_max_codebook(128, b);
+    g::DeviceBuffer di;
+    ok(di.allocate(y.size()));
+    ok(g::bucketize(cb, dy.as<float>(), y.size(), di.as<std::uint8_t>(), st));
+    ok(st.synchronize());
+    const auto got = download<std::uint8_t>(di, y.size());
+    for (std::size_t i = 0; i < y.size(); ++i)
+      REQUIRE(got[i] == bucketize(cb.boundaries_f.data(), (1 << b) - 1, y[i]));
+  }
+}
+
+TEST_CASE("GPU rotation is bit-identical to Rotation::apply", "[cuda]") {
+  g::Stream st;
+  ok(st.create());
+  for (auto kind : {RotationKind::kHadamard, RotationKind::kDense})
+    for (std::uint32_t d : {64u, 96u, 128u, 256u}) {
+      if (kind == RotationKind::kHadamard && d == 96) continue;
+      const Rotation r = Rotation::make(d, kind, 17);
+      const std::size_t n = 37;
+      const auto x = gaussian(n * d, 3);
+      std::vector<float> ref(x.size());
+      for (std::size_t i = 0; i < n; ++i) r.apply(&x[i * d], &ref[i * d]);
+      auto dx = upload(x);
+      g::DeviceBuffer dy;
+      ok(dy.allocate(x.size() * sizeof(float)));
+      ok(g::rotate(r, dx.as<float>(), n, dy.as<float>(), st));
+      const auto got = download<float>(dy, x.size());
+      INFO("d=" << d << " kind=" << int(kind));
+      CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
+  g::Stream st;
+  ok(st.create());
+  const std::uint32_t kv_heads = 3, page_tokens = 16;
+  for (std::uint32_t d : {64u, 128u, 256u})
+    for (const auto& name : kFormats)
+      for (std::size_t n : {1u, 37u, 133u})
+        for (bool bf16_input : {false, true}) {
+          const KvFormat f = KvFormat::parse(name);
+          const auto calib = heavy_tailed(64 * kv_heads, d, 4);
+          const auto codecs = make_head_codecs(f, d, kv_heads, {}, calib.data(), 64);
+          const std::uint32_t pages =
+              static_cast<std::uint32_t>((n + page_tokens - 1) / page_tokens) + 2;
+          HostKvCache host(codecs[0], codecs[0], pages, page_tokens, kv_heads);
+          auto k = heavy_tailed(n * kv_heads, d, 100 + n), v = gaussian(n * kv_heads * d, 200 + n);
+          std::vector<std::uint16_t> kb(k.size()), vb(v.size());
+          if (bf16_input)
+            for (std::size_t i = 0; i < k.size(); ++i) {
+              kb[i] = float_to_bf16(k[i]);
+              vb[i] = float_to_bf16(v[i]);
+              k[i] = bf16_to_float(kb[i]);
+              v[i] = bf16_to_float(vb[i]);
+            }
+          std::vector<std::int64_t> slots(n);
+          for (std::size_t t = 0; t < n; ++t)
+            slots[t] = static_cast<std::int64_t>((t * 5 + 16) % (pages * page_tokens));
+          append_ref(codecs, codecs, k.data(), v.data(), n, slots.data(), host);
+          g::DeviceCodecSet set;
+          ok(g::DeviceCodecSet::create(codecs, &set));
+          g::DeviceKvCache dev;
+          ok(dev.create(host.k_layout, host.v_layout));
+          auto dk = bf16_input ? upload(kb) : upload(k);
+          auto dv = bf16_input ? upload(vb) : upload(v);
+          auto ds = upload(slots);
+          ok(g::append(set, set, dk.data(), dv.data(),
+                       bf16_input ? InputType::kBf16 : InputType::kF32, n, ds.as<std::int64_t>(),
+                       dev, st));
+          ok(st.synchronize());
+          INFO(name << " d=" << d << " n=" << n << " bf16=" << bf16_input);
+          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
+          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size()) == host.v_pool);
+          // Dequantized values agree with the CPU twin (float rounding of the back-rotation).
+          std::vector<float> ref(n * kv_heads * d);
+          dequant_ref(codecs, host.k_layout, host.k_pool.data(), slots.data(), n, ref.data());
+          g::DeviceBuffer dout;
+          ok(dout.allocate(ref.size() * sizeof(float)));
+          ok(g::dequant(set, dev.k_layout, dev.k_pool.as<std::uint8_t>(), ds.as<std::int64_t>(), n,
+                        dout.as<float>(), st));
+          const auto got = download<float>(dout, ref.size());
+          for (std::size_t i = 0; i < ref.size(); ++i)
+            REQUIRE(got[i] == Approx(ref[i]).margin(1e-4 * (1 + std::fabs(ref[i]))));
+        }
+}
+
+TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64", "[cuda]") {
+  g::Stream st;
+  ok(st.create());
+  struct Case {
+    std::uint32_t d, q_heads, kv_heads;
+  };
+  const std::vector<std::string> configs = {"bf16",
+                                            "tq-mse-4",
+                                            "tq-mse-3",
+                                            "tq-mse-2",
+                                            "tq-2.5",
+                                            "tq-3.5",
+                                            "tq-prod-3",
+                                            "fp8",
+                                            "int4-kivi",
+                                            "k:tq-prod-4/v:tq-mse-3",
+                                            "k:tq-mse-4/v:tq-prod-3"};
+  for (const Case c : {Case{128, 32, 8}, Case{64, 7, 7}, Case{256, 16, 2}, Case{128, 8, 1}})
+    for (const auto& name : configs) {
+      const KvConfig cfg = KvConfig::parse(name);
+      const std::uint32_t batch = 3, page_tokens = 16, d = c.d;
+      const std::vector<std::uint32_t> lens = {1, 733, 100};
+      const std::uint32_t max_len = 733, max_pages = (max_len + page_tokens - 1) / page_tokens;
+      std::vector<std::int32_t> table(batch * max_pages);
+      for (std::size_t i = 0; i < table.size(); ++i)
+        table[i] = static_cast<std::int32_t>((i * 7 + 1) % table.size());
+      const std::size_t kv_n = std::size_t{batch} * max_len * c.kv_heads * d;
+      const auto k = heavy_tailed(kv_n / d, d, 41), v = gaussian(kv_n, 42);
+      const auto q = gaussian(std::size_t{batch} * c.q_heads * d, 43);
+      const auto kc = make_head_codecs(cfg.key, d, c.kv_heads, {}, k.data(), max_len);
+      const auto vc = make_head_codecs(cfg.value, d, c.kv_heads, {}, v.data(), max_len);
+      HostKvCache host(kc[0], vc[0], batch * max_pages, page_tokens, c.kv_heads);
+      std::vector<std::int64_t> all_slots;
+      std::vector<float> kk, vv;
+      for (std::uint32_t b = 0; b < batch; ++b) {
+        std::vector<std::int64_t> slots;
+        slots_for_positions(table.data(), max_pages, page_tokens, b, 0, lens[b], slots);
+        const std::size_t off = std::size_t{b} * max_len * c.kv_heads * d;
+        append_ref(kc, vc, k.data() + off, v.data() + off, slots.size(), slots.data(), host);
+        all_slots.insert(all_slots.end(), slots.begin(), slots.end());
+        kk.insert(kk.end(), k.begin() + off, k.begin() + off + slots.size() * c.kv_heads * d);
+        vv.insert(vv.end(), v.begin() + off, v.begin() + off + slots.size() * c.kv_heads * d);
+      }
+      g::DeviceCodecSet ks, vs;
+      ok(g::DeviceCodecSet::create(kc, &ks));
+      ok(g::DeviceCodecSet::create(vc, &vs));
+      g::DeviceKvCache dev;
+      ok(dev.create(host.k_layout, host.v_layout));
+      auto dk = upload(kk), dv = upload(vv), ds = upload(all_slots);
+      ok(g::append(ks, vs, dk.data(), dv.data(), InputType::kF32, all_slots.size(),
+                   ds.as<std::int64_t>(), dev, st));
+      ok(st.synchronize());
+      INFO(name << " d=" << d << " H=" << c.q_heads << " HKV=" << c.kv_heads);
+      REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
+
+      auto dtable = upload(table), dlens = upload(lens), dq = upload(q);
+      PagedBatch pb{batch,
+                    c.q_heads,
+                    c.kv_heads,
+                    d,
+                    dtable.as<std::int32_t>(),
+                    max_pages,
+                    dlens.as<std::uint32_t>()};
+      PagedBatch hb = pb;
+      hb.block_table = table.data();
+      hb.seq_lens = lens.data();
+      // Scores
+      std::vector<float> sref(std::size_t{batch} * c.q_heads * max_len, 0.0f);
+      scores_ref(kc, host.k_layout, host.k_pool.data(), hb, q.data(), max_len, sref.data());
+      g::DeviceBuffer dsc, dqw;
+      ok(dsc.allocate(sref.size() * sizeof(float)));
+      ok(dsc.zero());
+      ok(dqw.allocate(std::size_t{batch} * c.q_heads * ks.desc.work_width() * sizeof(float)));
+      ok(g::scores(ks, dev.k_layout, dev.k_pool.as<std::uint8_t>(), pb, dq.as<float>(),
+                   dqw.as<float>(), max_len, dsc.as<float>(), st));
+      const auto sg = download<float>(dsc, sref.size());
+      for (std::size_t i = 0; i < sref.size(); ++i)
+        REQUIRE(sg[i] == Approx(sref[i]).margin(2e-3 * (1 + std::fabs(sref[i]))));
+      // Decode: CPU twin error vs float64 bounds the GPU's (FlashAttention's 2× rule + slack).
+      const float scale = 1.0f / std::sqrt(float(d));
+      std::vector<double> ref(q.size());
+      attention_reference_f64(q.data(), k.data(), v.data(), batch, c.q_heads, c.kv_heads, d,
+                              max_len, lens.data(), scale, ref.data());
+      std::vector<float> cpu(q.size());
+      decode_attention_ref(kc, vc, host, hb, q.data(), scale, 1, cpu.data());
+      for (std::uint32_t splits : {0u, 1u, 5u}) {
+        g::DeviceBuffer dout, ws;
+        ok(dout.allocate(q.size() * sizeof(float)));
+        ok(ws.allocate(g::decode_workspace_bytes(ks, vs, pb, splits)));
+        ok(g::decode_attention(ks, vs, dev, pb, dq.as<float>(), scale, splits, ws.data(),
+                               dout.as<float>(), st));
+        const auto out = download<float>(dout, q.size());
+        double e_gpu = 0, e_cpu = 0;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+          REQUIRE_FALSE(std::isnan(out[i]));
+          e_gpu = std::max(e_gpu, std::fabs(out[i] - ref[i]));
+          e_cpu = std::max(e_cpu, std::fabs(cpu[i] - ref[i]));
+          REQUIRE(out[i] == Approx(cpu[i]).margin(1e-3 * (1 + std::fabs(cpu[i]))));
+        }
+        INFO("splits=" << splits << " gpu err " << e_gpu << " cpu err " << e_cpu);
+        CHECK(e_gpu <= 2 * e_cpu + 1e-5);
+      }
+    }
+}
