@@ -104,7 +104,9 @@ void add_run(CLI::App& app, Action& action) {
     action = [path, db, data_dir, profile, cache] {
       const Catalog catalog = load_catalog(*data_dir);
       const Scenario s = Scenario::load(*path, catalog);
-      // Compute everything before touching the database: a failure leaves it untouched.
+      // Open (or create) the database before a long computation, so a bad path fails at once; the
+      // run's rows are written in one transaction at the end, so a failure leaves it untouched.
+      store::Store st(*db);
       const StaticCapacity cap = compute_static_capacity(s, catalog);
       if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
       std::optional<SimulationReport> sim;
@@ -122,7 +124,6 @@ void add_run(CLI::App& app, Action& action) {
         print_projection(std::cout, s, *projection);
       }
 
-      store::Store st(*db);
       store::RunInfo info;
       info.kind = projection ? "projection" : sim ? "simulation" : "static-capacity";
       info.scenario_name = s.name;

@@ -38,6 +38,7 @@ planner:
       elasticity: {short_run: %(eps_short)s, long_run: %(eps_long)s, low: %(eps_low)s, high: 2.0}
       context_elasticity: %(ctx_el_chat)s
       peak_to_average: 1.6
+      shared_prefix: {groups: 50, tokens: 1024}   # system prompts per product/tenant
     - name: code
       model: qwen3-235b-a22b
       tokens_per_s: %(code)s
@@ -58,6 +59,7 @@ planner:
       elasticity: {short_run: %(eps_short)s, long_run: %(eps_long_agents)s, low: %(eps_low_agents)s, high: 2.5}
       context_elasticity: %(ctx_el_agents)s
       peak_to_average: 1.4
+      shared_prefix: {groups: 20, tokens: 4096}   # tool definitions and agent instructions
     - name: rag
       model: llama-4-scout
       tokens_per_s: %(rag)s
@@ -106,10 +108,15 @@ planner:
     default_price_usd: 40000            # parts without a published price (B300, Rubin): GB200-class
   capacity:
     method: simulate                    # bisection on discrete-event runs of one replica
-    duration_s: 120
+    duration_s: 20                      # floor; each probe simulates at least 1,500 requests
     tolerance: 0.02
     slo_attainment: 0.95
     max_tensor_parallel: 8
+    # Serving as vLLM can: swap preempted KV to host DRAM over the host link, and keep a prefix
+    # cache whose second tier lives in host DRAM (a real driver of DRAM demand). 64 GiB per GPU
+    # is a quarter of a DGX-class server's 256 GiB per GPU (data/gpus.yaml).
+    preemption: swap
+    prefix_cache: {enabled: true, host_tier_gib_per_gpu: 64}
 """
 
 BASE = dict(

@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
       q.duration_s = s.planner->search_duration_s;
       q.tolerance = s.planner->search_tolerance;
       q.seed = s.seed;
+      q.preemption = s.planner->preemption;
+      q.prefix_cache = s.planner->prefix_cache;
+      q.prefix_host_tier_gib_per_gpu = s.planner->prefix_host_tier_gib_per_gpu;
       for (double e : {0.125, 0.375}) {
         q.prompt_scale = std::pow(2.0, e);
         const double interp = cache.capacity(q).tokens_per_s;

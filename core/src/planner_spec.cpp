@@ -93,6 +93,14 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
     }
     c.context_elasticity = r.number_or("context_elasticity", 0, yaml::non_negative(5));
     c.peak_to_average = r.number_or("peak_to_average", 1.5, yaml::between(1, 100));
+    if (r.has("shared_prefix")) {
+      yaml::MapReader sp(ctx, r.child("shared_prefix"), p + ".shared_prefix");
+      c.prefix_groups =
+          static_cast<std::uint32_t>(sp.integer("groups", yaml::positive(1e7), true).value_or(0));
+      c.prefix_tokens =
+          static_cast<std::uint64_t>(sp.integer("tokens", yaml::positive(1e8), true).value_or(0));
+      sp.finish();
+    }
     r.finish();
     const ModelSpec* m = catalog.find_model(c.model_id);
     if (!m && !c.model_id.empty()) {
@@ -209,6 +217,16 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
   out.max_tensor_parallel = static_cast<std::uint32_t>(
       cap.integer_or("max_tensor_parallel", out.max_tensor_parallel, yaml::positive(1024)));
   out.capacity_cache_path = cap.string_or("cache", "");
+  out.preemption = cap.choice_or("preemption", "recompute", {"recompute", "swap"}) == "swap"
+                       ? PreemptionMode::kSwap
+                       : PreemptionMode::kRecompute;
+  if (cap.has("prefix_cache")) {
+    yaml::MapReader pc(ctx, cap.child("prefix_cache"), "planner.capacity.prefix_cache");
+    out.prefix_cache = pc.boolean_or("enabled", true);
+    out.prefix_host_tier_gib_per_gpu =
+        pc.number_or("host_tier_gib_per_gpu", 0, yaml::non_negative(1e6));
+    pc.finish();
+  }
   cap.finish();
   section.finish();
 

@@ -83,6 +83,9 @@ class Engine {
     q.duration_s = plan_.search_duration_s;
     q.tolerance = plan_.search_tolerance;
     q.seed = s_.seed;
+    q.preemption = plan_.preemption;
+    q.prefix_cache = plan_.prefix_cache;
+    q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
     ReplicaCapacity r = oracle_.capacity(q);
     if (compressed) {
       // An operator adopts the compressed format where it serves more tokens per GPU; where it

@@ -37,6 +37,10 @@ struct DemandClassSpec {
   /// model's maximum context.
   double context_elasticity = 0;
   double peak_to_average = 1.5;  ///< diurnal peak over the daily average
+  /// Shared prompt prefixes (system prompts, templates): each request starts with one of
+  /// `prefix_groups` prefixes of `prefix_tokens`, which the prefix cache can serve.
+  std::uint32_t prefix_groups = 0;
+  std::uint64_t prefix_tokens = 0;
   int line = 0;
 };
 
@@ -87,10 +91,15 @@ struct PlannerSpec {
 
   // Capacity search.
   bool simulate_capacity = true;   ///< bisection on DES runs; false = analytical estimate
-  double search_duration_s = 120;  ///< simulated seconds per probe
+  double search_duration_s = 30;  ///< minimum simulated seconds per probe (≥ 1,500 requests)
   double search_tolerance = 0.02;  ///< relative width at which bisection stops
   double slo_attainment = 0.95;    ///< share of requests that must meet both TTFT and TPOT
   std::uint32_t max_tensor_parallel = 8;
+  /// How the searched replica serves: preemption by recompute or swap to host DRAM, and the
+  /// prefix cache with its host-DRAM tier (these drive the host DRAM offload and prefix tiers).
+  PreemptionMode preemption = PreemptionMode::kRecompute;
+  bool prefix_cache = false;
+  double prefix_host_tier_gib_per_gpu = 0;
   std::string capacity_cache_path;  ///< "" = in-memory only; resolved against the scenario dir
 };
 

@@ -39,6 +39,9 @@ struct CapacityQuery {
   double duration_s = 120;
   double tolerance = 0.02;
   std::uint64_t seed = 0;
+  PreemptionMode preemption = PreemptionMode::kRecompute;
+  bool prefix_cache = false;
+  double prefix_host_tier_gib_per_gpu = 0;
 
   /// Canonical text of every input that changes the answer (the cache key).
   std::string key(const std::string& method) const;
