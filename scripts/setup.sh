@@ -8,8 +8,9 @@ packages=(
   libboost-dev libboost-math-dev libboost-mpi-dev libopenmpi-dev openmpi-bin
   libeigen3-dev libsqlite3-dev sqlite3 libssl-dev
   catch2 libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  qt6-base-dev qt6-charts-dev libgl-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev xvfb xauth
   libbenchmark-dev
+  clang-14 libclang-rt-14-dev  # test-sanitizers.sh and fuzz.sh: ASan/UBSan/LSan and libFuzzer
 )
 
 missing=()

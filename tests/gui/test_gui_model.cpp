@@ -1,0 +1,292 @@
+// The controller, worker and models without widgets (style.md Lesson 10: heaptrack's
+// tst_parser): drive the Controller and observe its signals with QSignalSpy.
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "chart_data.h"
+#include "controller.h"
+#include "levers.h"
+#include "models.h"
+
+using namespace jevons;
+using namespace jevons::gui;
+
+namespace {
+const QString kFixture = QStringLiteral(JEVONS_GUI_FIXTURE_DIR "/gui-small.yaml");
+
+double last_hbm(const ResultSnapshot& s, Variant v) {
+  double out = 0;
+  int q = -1;
+  for (const auto& t : s.projection->totals)
+    if (t.variant == v && t.quarter > q) {
+      q = t.quarter;
+      out = t.hbm_installed_bytes;
+    }
+  return out;
+}
+}  // namespace
+
+class TestGuiModel : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir tmp_;
+
+  // Opens the fixture and waits for its first result.
+  ResultSnapshot open(Controller& c) {
+    QSignalSpy ready(&c, &Controller::resultReady);
+    if (!c.openFile(kFixture)) return {};
+    if (!ready.wait(30000)) return {};
+    return ready.last().first().value<ResultSnapshot>();
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cache").toUtf8());
+    qputenv("XDG_CONFIG_HOME", tmp_.filePath("config").toUtf8());
+  }
+
+  void openRunsAndEmitsSnapshot() {
+    Controller c;
+    QSignalSpy busy(&c, &Controller::busyChanged);
+    const ResultSnapshot s = open(c);
+    QVERIFY(s.projection);
+    QVERIFY(s.simulation);  // the first run of a scenario includes its simulation
+    QCOMPARE(s.projection->quarter_labels.size(), std::size_t(8));
+    QCOMPARE(s.projection->totals.size(), std::size_t(24));  // 3 variants x 8 quarters
+    QCOMPARE(s.scenario_name, QStringLiteral("gui-small"));
+    QCOMPARE(s.capacity_method, QStringLiteral("analytical"));
+    QTRY_VERIFY(!c.busy());
+    QVERIFY(busy.count() >= 2);
+    QCOMPARE(busy.first().first().toBool(), true);
+    QCOMPARE(busy.last().first().toBool(), false);
+    QVERIFY(c.recentFiles().contains(QFileInfo(kFixture).absoluteFilePath()));
+  }
+
+  void leverMoveRerunsWithinASecond() {
+    Controller c;
+    const ResultSnapshot before = open(c);
+    QVERIFY(before.projection);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    Levers l = c.levers();
+    QCOMPARE(l.elasticity_long_run, 1.2);
+    l.elasticity_long_run = 2.5;
+    l.elasticity_short_run = 1.0;
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(c.setLevers(l));
+    QVERIFY(ready.wait(5000));
+    // Warm path: the debounce (250 ms) plus the run, well within the one second.
+    QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
+    const auto after = ready.last().first().value<ResultSnapshot>();
+    QVERIFY(last_hbm(after, Variant::kFull) > last_hbm(before, Variant::kFull));
+    // Levers edit the YAML text, which the engine ran and an export stores.
+    QVERIFY(QString::fromStdString(after.scenario_text).contains("long_run: 2.5"));
+    QVERIFY(c.effectiveText().contains("long_run: 2.5"));
+    // The lever move re-runs the planner only and keeps the scenario's simulation.
+    QVERIFY(after.simulation);
+  }
+
+  void leverMovesAreDebounced() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    Levers l = c.levers();
+    for (double e : {1.3, 1.4, 1.5, 1.6, 1.7}) {
+      l.elasticity_long_run = e;
+      QVERIFY(c.setLevers(l));
+    }
+    QVERIFY(ready.wait(5000));
+    QTest::qWait(600);
+    QCOMPARE(ready.count(), 1);
+    QVERIFY(QString::fromStdString(ready.first().first().value<ResultSnapshot>().scenario_text)
+                .contains("long_run: 1.7"));
+  }
+
+  void rubinDelayAndFormatLevers() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    Levers l = c.levers();
+    QCOMPARE(l.generations.size(), 3);
+    QCOMPARE(l.generations[2].gpu, QStringLiteral("rubin"));
+    QCOMPARE(l.generations[2].available_quarter_index, 2);
+    l.generations[2].available_quarter_index = 4;  // delay Rubin by two quarters
+    l.compressed_format = QStringLiteral("tq-2.5");
+    l.gpu_price_scale = 1.5;
+    l.slo_scale = 0.8;
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.setLevers(l));
+    QVERIFY(ready.wait(5000));
+    const QString text = c.effectiveText();
+    QVERIFY(text.contains("available_from: 2027Q1"));
+    QVERIFY(text.contains("compressed_format: tq-2.5"));
+    QVERIFY(text.contains("price_usd"));
+    QVERIFY(text.contains("tpot_ms: 40"));
+    // Baking writes the levers into the editor text; they then equal the scenario's own.
+    c.bakeLevers();
+    QVERIFY(c.text().contains("available_from: 2027Q1"));
+    QCOMPARE(c.levers(), c.scenarioLevers());
+  }
+
+  void invalidTextReportsLineAndKeepsScenario() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    QSignalSpy diags(&c, &Controller::diagnosticsChanged);
+    QString bad = c.text();
+    bad.replace("gpus: 2,", "gpus: -8,");
+    bad.replace("tokens_per_s: 2.0e7", "tokens_per_sec: 2.0e7");
+    QVERIFY(!c.setText(bad));
+    QVERIFY(diags.count() >= 1);
+    const auto ds = diags.last().first().value<Diagnostics>();
+    QVERIFY(ds.size() >= 2);
+    bool gpus = false, typo = false;
+    const QStringList lines = bad.split('\n');
+    for (const auto& d : ds) {
+      QVERIFY(d.line > 0);
+      if (d.key.contains("gpus")) gpus = lines[d.line - 1].contains("gpus: -8");
+      if (d.hint.contains("tokens_per_s")) typo = lines[d.line - 1].contains("tokens_per_sec");
+    }
+    QVERIFY(gpus);
+    QVERIFY(typo);
+    QVERIFY(c.scenario());  // the last valid scenario stays
+    QCOMPARE(QString::fromStdString(c.scenario()->name), QStringLiteral("gui-small"));
+  }
+
+  void cancelStopsALongRun() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    // Simulated capacity with a fresh cache: searches take seconds, reported as progress.
+    qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cold-cache").toUtf8());
+    Levers l = c.levers();
+    l.analytical_capacity = false;
+    l.slo_scale = 0.9;
+    QSignalSpy progress(&c, &Controller::progress);
+    QSignalSpy cancelled(&c, &Controller::runCancelled);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.setLevers(l));
+    QVERIFY(progress.wait(20000));
+    QElapsedTimer t;
+    t.start();
+    c.cancel();
+    QVERIFY(cancelled.wait(10000));
+    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    QTRY_VERIFY(!c.busy());
+    QCOMPARE(ready.count(), 0);
+    qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cache").toUtf8());
+  }
+
+  void exportAndBrowseDatabase() {
+    Controller c;
+    const ResultSnapshot s = open(c);
+    QVERIFY(s.projection);
+    const QString db = tmp_.filePath("results.sqlite");
+    QSignalSpy exported(&c, &Controller::exportFinished);
+    c.exportSqlite(db);
+    QVERIFY(exported.wait(10000));
+    QVERIFY2(exported.last().first().toString().startsWith("Wrote run 1"),
+             qPrintable(exported.last().first().toString()));
+    QSignalSpy opened(&c, &Controller::databaseOpened);
+    c.openDatabase(db);
+    QVERIFY(opened.wait(5000));
+    const auto runs = opened.last().at(1).value<StoredRuns>();
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs[0].kind, QStringLiteral("projection"));
+    QSignalSpy ready(&c, &Controller::resultReady);
+    c.loadStoredRun(db, runs[0].run_id);
+    QVERIFY(ready.wait(5000));
+    const auto back = ready.last().first().value<ResultSnapshot>();
+    QCOMPARE(back.capacity_method, QStringLiteral("database"));
+    QCOMPARE(back.projection->totals.size(), s.projection->totals.size());
+    QCOMPARE(last_hbm(back, Variant::kFull), last_hbm(s, Variant::kFull));
+
+    const QString csv = tmp_.filePath("q.csv");
+    QVERIFY(c.exportCsv(csv));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll().count('\n'), 25);  // header + 3 variants x 8 quarters
+  }
+
+  void comparisonPinsAndRunsFiles() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    QSignalSpy cmp(&c, &Controller::comparisonReady);
+    c.pinComparison();
+    QCOMPARE(cmp.count(), 1);
+    QVERIFY(c.comparison().projection);
+    QVERIFY(c.compareWithFile(kFixture));
+    QVERIFY(cmp.wait(10000));
+    QCOMPARE(c.comparison().slot, Slot::kCompare);
+    QCOMPARE(c.comparison().scenario_name, QStringLiteral("gui-small"));
+  }
+
+  void modelsTakeSnapshots() {
+    Controller c;
+    const ResultSnapshot s = open(c);
+    QVERIFY(s.projection);
+    QuarterTableModel table;
+    QSignalSpy reset(&table, &QAbstractItemModel::modelReset);
+    table.resetData(s);
+    QCOMPARE(reset.count(), 1);
+    QCOMPARE(table.rowCount(), 24);
+    QCOMPARE(table.index(0, 0).data().toString(), QStringLiteral("2026Q1"));
+
+    DiagnosticsModel dm;
+    DiagnosticItem d;
+    d.line = 7;
+    d.column = 3;
+    d.message = "bad";
+    dm.resetData({d});
+    QCOMPARE(dm.rowCount(), 1);
+    QCOMPARE(dm.index(0).data(DiagnosticsModel::kLineRole).toInt(), 7);
+    QVERIFY(dm.index(0).data().toString().startsWith("line 7, col 3"));
+
+    GenerationsModel gm;
+    gm.setHorizon(c.scenario()->horizon);
+    gm.resetData(c.levers().generations);
+    QSignalSpy edited(&gm, &GenerationsModel::generationsEdited);
+    QCOMPARE(gm.index(2, 3).data().toString(), QStringLiteral("2026Q3"));
+    QVERIFY(gm.setData(gm.index(2, 3), 5, Qt::EditRole));
+    QCOMPARE(edited.count(), 1);
+    QCOMPARE(edited.first().first().value<QList<GenerationLever>>()[2].available_quarter_index, 5);
+    QVERIFY(!gm.setData(gm.index(1, 1), -3.0, Qt::EditRole));  // negative GPUs refused
+  }
+
+  void chartDataAddsUp() {
+    Controller c;
+    const ResultSnapshot s = open(c);
+    QVERIFY(s.projection);
+    const ProjectionCharts pc = projection_charts(*s.projection);
+    QCOMPARE(pc.quarters.size(), 8);
+    QCOMPARE(pc.hbm_by_generation.series.size(), 3);
+    // The generation stack adds up to the with-rebound total in every quarter.
+    const Series total = total_series(*s.projection, Variant::kFull, "t", 1e15,
+                                      [](const QuarterTotals& t) { return t.hbm_installed_bytes; });
+    for (int q = 0; q < 8; ++q) {
+      double sum = 0;
+      for (const auto& g : pc.hbm_by_generation.series) sum += g.points[q].y();
+      QVERIFY(qAbs(sum - total.points[q].y()) <= 1e-9 * qMax(1.0, sum));
+    }
+    QCOMPARE(pc.waterfall.size(), 4);
+    // Waterfall steps chain: counterfactual → efficiency → rebound → with compression.
+    QCOMPARE(pc.waterfall[1].from, pc.waterfall[0].to);
+    QCOMPARE(pc.waterfall[2].from, pc.waterfall[1].to);
+    QVERIFY(qAbs(pc.waterfall[2].to - pc.waterfall[3].to) < 1e-9 * pc.waterfall[3].to);
+    QCOMPARE(pc.fleet.series.size(), 3);
+    QCOMPARE(pc.cost.point_count(), 24);
+
+    const SimulationCharts sc = simulation_charts(*s.simulation);
+    QCOMPARE(sc.pools, QStringList{"h100-8b"});
+    QCOMPARE(sc.latency[0].size(), 1);
+    QVERIFY(sc.latency[0][0].ttft_ms[2] >= sc.latency[0][0].ttft_ms[0]);
+    QVERIFY(sc.kv_occupancy[0].points.size() > 10);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestGuiModel)
+#include "test_gui_model.moc"
