@@ -171,6 +171,10 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
       g.has_adoption = true;
       g.adoption = parse_adoption(r, s, out.adoption);
     }
+    if (r.has("compressed_format")) {
+      g.has_compressed_format = true;
+      g.compressed_format = parse_format(r, "compressed_format", out.compressed_format.name());
+    }
     r.finish();
     const GpuSpec* gpu = catalog.find_gpu(g.gpu_id);
     if (!gpu && !g.gpu_id.empty()) {

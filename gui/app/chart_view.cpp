@@ -23,6 +23,18 @@ bool dark_palette() {
   return qApp->palette().color(QPalette::Window).lightness() < 128;
 }
 
+/// Distinct colours for stacked areas (Tableau 10 plus two), readable on light and dark
+/// backgrounds: the HBM-by-generation chart stacks up to a dozen generations, more than the Qt
+/// Charts themes' five or six colours.
+const QList<QColor>& area_palette() {
+  static const QList<QColor> p = {
+      QColor(0x4e, 0x79, 0xa7), QColor(0xf2, 0x8e, 0x2b), QColor(0xe1, 0x57, 0x59),
+      QColor(0x76, 0xb7, 0xb2), QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48),
+      QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7), QColor(0x9c, 0x75, 0x5f),
+      QColor(0xba, 0xb0, 0xac), QColor(0x17, 0xbe, 0xcf), QColor(0xbc, 0xbd, 0x22)};
+  return p;
+}
+
 QString fmt_value(double v) {
   const double a = std::abs(v);
   return QString::number(v, 'f', a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
@@ -42,7 +54,7 @@ QValueAxis* value_axis(const QString& title, double min, double max) {
 
 ChartView::ChartView(const QString& title, QWidget* parent) : QChartView(parent), title_(title) {
   setRenderHint(QPainter::Antialiasing);
-  setMinimumSize(320, 220);
+  setMinimumSize(290, 220);  // four columns and the levers fit a 1600-pixel screen
   reset(title_);
   clearData(tr("no data yet: open a scenario and press F5"));
 }
@@ -66,6 +78,25 @@ void ChartView::applyTheme() {
   f.setBold(true);
   f.setPointSizeF(std::max(9.0, QApplication::font().pointSizeF()));
   chart()->setTitleFont(f);
+  applySeriesColors();  // setTheme() recolours every series with the theme's own palette
+}
+
+void ChartView::applySeriesColors() {
+  int i = 0;
+  const auto& pal = area_palette();
+  for (QAbstractSeries* s : chart()->series()) {
+    if (auto* area = qobject_cast<QAreaSeries*>(s)) {
+      const QColor c = pal[i++ % pal.size()];
+      area->setColor(c);
+      area->setBorderColor(c.darker(125));
+    } else if (s->objectName() == QStringLiteral("overlay")) {
+      auto* line = static_cast<QLineSeries*>(s);
+      QPen pen(dark_palette() ? Qt::white : Qt::black);
+      pen.setWidthF(2);
+      pen.setStyle(Qt::DashLine);
+      line->setPen(pen);
+    }
+  }
 }
 
 bool ChartView::event(QEvent* e) {
@@ -151,11 +182,8 @@ void ChartView::showStacked(const SeriesGroup& group, const QStringList& quarter
   if (overlay && !overlay->points.isEmpty()) {
     auto* line = new QLineSeries;
     line->setName(overlay->name);
+    line->setObjectName(QStringLiteral("overlay"));
     line->replace(overlay->points);
-    QPen pen(dark_palette() ? Qt::white : Qt::black);
-    pen.setWidthF(2);
-    pen.setStyle(Qt::DashLine);
-    line->setPen(pen);
     chart()->addSeries(line);
     for (const auto& p : overlay->points) top = std::max(top, p.y());
     const QString name = overlay->name, unit = group.unit;
@@ -163,6 +191,7 @@ void ChartView::showStacked(const SeriesGroup& group, const QStringList& quarter
       if (state) hoverTip(name, p.x(), p.y(), unit);
     });
   }
+  applySeriesColors();
   auto* y = value_axis(group.unit, 0, top * 1.05);
   chart()->addAxis(y, Qt::AlignLeft);
   // Many generations do not fit in one legend row under a third-width chart.

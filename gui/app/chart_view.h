@@ -35,6 +35,9 @@ class ChartView : public QChartView {
   qsizetype pointCount() const;
   /// Follow the application palette: dark chart theme when the window colour is dark.
   void applyTheme();
+  /// Gives stacked areas distinct colours from a 12-colour palette, and the overlay line a
+  /// pen that shows on the current theme.
+  void applySeriesColors();
 
  protected:
   bool event(QEvent* e) override;

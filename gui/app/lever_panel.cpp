@@ -11,6 +11,7 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
 #include <cmath>
@@ -45,6 +46,38 @@ void select_format(QComboBox* c, const QString& name) {
   }
   c->setCurrentIndex(i);
 }
+/// Edits a generation's own KV format with a combo box; the first entry clears the override.
+class FormatDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem&,
+                        const QModelIndex&) const override {
+    auto* c = new QComboBox(parent);
+    c->addItem(tr("(planner-wide)"), QString());
+    fill_formats(c);
+    c->setToolTip(
+        tr("KV format this generation adopts; (planner-wide) uses the Compressed "
+           "format above."));
+    connect(c, &QComboBox::activated, this, [this, c] {
+      auto* self = const_cast<FormatDelegate*>(this);
+      emit self->commitData(c);
+      emit self->closeEditor(c);
+    });
+    return c;
+  }
+  void setEditorData(QWidget* editor, const QModelIndex& index) const override {
+    auto* c = static_cast<QComboBox*>(editor);
+    const QString f = index.data(Qt::EditRole).toString();
+    if (f.isEmpty())
+      c->setCurrentIndex(0);
+    else
+      select_format(c, f);
+  }
+  void setModelData(QWidget* editor, QAbstractItemModel* model,
+                    const QModelIndex& index) const override {
+    model->setData(index, static_cast<QComboBox*>(editor)->currentData(), Qt::EditRole);
+  }
+};
 }  // namespace
 
 LeverPanel::LeverPanel(QWidget* parent) : QWidget(parent) {
@@ -60,8 +93,9 @@ LeverPanel::LeverPanel(QWidget* parent) : QWidget(parent) {
       tr("The KV format of the no-compression counterfactual every result is "
          "compared against."));
   compressed_->setToolTip(
-      tr("The KV format fleets adopt; fewer bits per value hold more tokens "
-         "in the same HBM (e.g. TurboQuant 3.5 or 2.5 bits)."));
+      tr("The KV format fleets adopt unless a generation sets its own in the fleet table; "
+         "fewer bits per value hold more tokens in the same HBM (e.g. TurboQuant 3.5 or "
+         "2.5 bits)."));
   f->addRow(tr("Counterfactual"), baseline_);
   f->addRow(tr("Compressed"), compressed_);
   for (auto* c : {baseline_, compressed_})
@@ -117,12 +151,15 @@ LeverPanel::LeverPanel(QWidget* parent) : QWidget(parent) {
   generations_ = new QTableView;
   generations_->setModel(generations_model_);
   generations_->verticalHeader()->hide();
-  generations_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  generations_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  generations_->horizontalHeader()->setStretchLastSection(true);
+  generations_->setWordWrap(false);
+  generations_->setItemDelegateForColumn(4, new FormatDelegate(generations_));
   generations_->setMinimumHeight(150);
   generations_->setToolTip(
       tr("The fleet mix and delivery schedule: double-click a cell to edit "
-         "installed GPUs, deliveries per quarter or the first delivery "
-         "quarter (as an index from the horizon start)."));
+         "installed GPUs, deliveries per quarter, the first delivery "
+         "quarter (as an index from the horizon start) or the generation's own KV format."));
   f->addRow(generations_);
   connect(generations_model_, &GenerationsModel::generationsEdited, this,
           [this](const QList<GenerationLever>& g) {

@@ -71,7 +71,8 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   auto* scroll = new QScrollArea;
   scroll->setWidget(levers_);
   scroll->setWidgetResizable(true);
-  scroll->setMinimumWidth(340);
+  // Wide enough for the fleet table's five columns (GPU ids up to "rubin-ultra", KV format).
+  scroll->setMinimumWidth(390);
   auto* dock = new QDockWidget(tr("Levers"));
   dock->setObjectName(QStringLiteral("leversDock"));
   dock->setWidget(scroll);

@@ -1,19 +1,28 @@
 #include "scenario_editor.h"
 
+#include <QDoubleSpinBox>
 #include <QFontDatabase>
 #include <QFormLayout>
+#include <QGroupBox>
+#include <QHash>
+#include <QHeaderView>
 #include <QHelpEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QPainter>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTextBlock>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "controller.h"
 #include "models.h"
@@ -157,8 +166,14 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   tabs_->addTab(split, tr("YAML"));
 
   // --- Form ---
+  auto* form_scroll = new QScrollArea;
+  form_scroll->setWidgetResizable(true);
   auto* form_page = new QWidget;
-  auto* form = new QFormLayout(form_page);
+  form_scroll->setWidget(form_page);
+  auto* fv = new QVBoxLayout(form_page);
+  auto* general = new QGroupBox(tr("Scenario"));
+  auto* form = new QFormLayout(general);
+  fv->addWidget(general);
   name_ = new QLineEdit;
   description_ = new QLineEdit;
   seed_ = new QLineEdit;
@@ -179,16 +194,112 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   form->addRow(tr("Seed"), seed_);
   form->addRow(tr("Horizon start"), horizon_start_);
   form->addRow(tr("Quarters"), quarters_);
-  auto* note =
-      new QLabel(tr("Applying the form rewrites the YAML text (comments are not kept). "
-                    "Planner parameters are on the Levers panel; everything else is in "
-                    "the YAML tab."));
+
+  // Static pools: the KV formats each evaluates (the first is the one the simulation runs).
+  pools_box_ = new QGroupBox(tr("Pools: KV formats"));
+  auto* pv = new QVBoxLayout(pools_box_);
+  pools_ = new QTableWidget(0, 4);
+  pools_->setObjectName(QStringLiteral("formPools"));
+  pools_->setHorizontalHeaderLabels({tr("pool"), tr("GPU"), tr("model"), tr("KV formats")});
+  pools_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  pools_->horizontalHeader()->setStretchLastSection(true);
+  pools_->verticalHeader()->hide();
+  pools_->setToolTip(
+      tr("KV formats per pool, comma-separated, with the first one simulated; empty uses the "
+         "scenario's top-level kv_formats."));
+  pv->addWidget(pools_);
+  fv->addWidget(pools_box_);
+
+  // The planner's demand classes.
+  classes_box_ = new QGroupBox(tr("Planner: demand classes"));
+  auto* cv = new QVBoxLayout(classes_box_);
+  classes_ = new QTableWidget(0, 8);
+  classes_->setObjectName(QStringLiteral("formClasses"));
+  classes_->setHorizontalHeaderLabels({tr("name"), tr("model"), tr("tokens/s"), tr("growth ×/yr"),
+                                       tr("ε short"), tr("ε long"), tr("TTFT ms"), tr("TPOT ms")});
+  static const char* class_tips[] = {
+      "Name of the demand class (chat, code, agents, ...).",
+      "Catalog id of the model that serves this class.",
+      "Average demand in the first quarter, prompt plus output tokens per second.",
+      "Baseline demand growth per year as a multiplier (2 = doubles every year).",
+      "Price elasticity of demand within one quarter (at most the long-run value).",
+      "Long-run price elasticity of demand: above 1, cheaper tokens raise total spending.",
+      "Time-to-first-token target in milliseconds (0 = none).",
+      "Time-per-output-token target in milliseconds (0 = none)."};
+  for (int i = 0; i < 8; ++i) {
+    auto* h = new QTableWidgetItem(classes_->horizontalHeaderItem(i)->text());
+    h->setToolTip(tr(class_tips[i]));
+    classes_->setHorizontalHeaderItem(i, h);
+  }
+  classes_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  classes_->verticalHeader()->hide();
+  cv->addWidget(classes_);
+  auto* cb = new QHBoxLayout;
+  auto* add_class = new QPushButton(tr("Add class"));
+  auto* remove_class = new QPushButton(tr("Remove class"));
+  add_class->setToolTip(tr("Adds a class copied from the last one (rename it before applying)."));
+  remove_class->setToolTip(tr("Removes the selected class (or the last one)."));
+  cb->addWidget(add_class);
+  cb->addWidget(remove_class);
+  cb->addStretch(1);
+  cv->addLayout(cb);
+  connect(add_class, &QPushButton::clicked, this, [this] {
+    const int n = classes_->rowCount();
+    if (n == 0) return;
+    classes_->insertRow(n);
+    for (int c = 0; c < classes_->columnCount(); ++c)
+      classes_->setItem(
+          n, c,
+          classes_->item(n - 1, c) ? classes_->item(n - 1, c)->clone() : new QTableWidgetItem);
+    classes_->item(n, 0)->setText(classes_->item(n - 1, 0)->text() + QStringLiteral("-2"));
+  });
+  connect(remove_class, &QPushButton::clicked, this, [this] {
+    if (classes_->rowCount() <= 1) return;  // the planner needs at least one class
+    const int r = classes_->currentRow() >= 0 ? classes_->currentRow() : classes_->rowCount() - 1;
+    classes_->removeRow(r);
+  });
+  fv->addWidget(classes_box_);
+
+  economics_box_ = new QGroupBox(tr("Planner: economics"));
+  auto* ef = new QFormLayout(economics_box_);
+  const auto spin = [&](const QString& label, const QString& tip, double min, double max,
+                        int decimals, const QString& suffix) {
+    auto* sb = new QDoubleSpinBox;
+    sb->setRange(min, max);
+    sb->setDecimals(decimals);
+    sb->setSuffix(suffix);
+    sb->setToolTip(tip);
+    ef->addRow(label, sb);
+    return sb;
+  };
+  lifetime_ = spin(tr("GPU lifetime"), tr("Years over which a GPU's price is depreciated."), 0.5,
+                   30, 1, tr(" years"));
+  server_mult_ =
+      spin(tr("Server cost ×"), tr("Server, network and facility capital cost per dollar of GPU."),
+           1, 10, 2, QString());
+  power_price_ = spin(tr("Power price"), tr("Electricity price in US dollars per kWh."), 0, 10, 3,
+                      tr(" $/kWh"));
+  utilization_ =
+      spin(tr("Average utilization"),
+           tr("Share of TDP drawn on average, for power cost and energy."), 0.01, 1, 2, QString());
+  default_price_ =
+      spin(tr("Default GPU price"), tr("Price used for GPUs whose catalog price is unknown."), 1,
+           1e8, 0, tr(" $"));
+  fv->addWidget(economics_box_);
+
+  auto* note = new QLabel(
+      tr("Applying the form rewrites the YAML text (comments are not kept); fields the loader "
+         "rejects turn red here and are marked at their line in the YAML tab. Everything "
+         "else is in the YAML tab."));
   note->setWordWrap(true);
-  form->addRow(note);
+  fv->addWidget(note);
   auto* apply = new QPushButton(tr("Apply form"));
-  form->addRow(apply);
+  apply->setObjectName(QStringLiteral("applyForm"));
+  apply->setToolTip(tr("Write the form into the scenario text, validate it and run it."));
+  fv->addWidget(apply);
+  fv->addStretch(1);
   connect(apply, &QPushButton::clicked, this, &ScenarioEditor::applyForm);
-  tabs_->addTab(form_page, tr("Form"));
+  tabs_->addTab(form_scroll, tr("Form"));
 
   validate_timer_.setSingleShot(true);
   validate_timer_.setInterval(600);
@@ -204,6 +315,7 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
     loading_ = false;
   });
   connect(controller_, &Controller::diagnosticsChanged, this, [this](const Diagnostics& d) {
+    markFormErrors(d);
     diagnostics_->resetData(d);
     yaml_->setDiagnostics(d);
     diagnostics_view_->setVisible(!d.isEmpty());
@@ -217,22 +329,150 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   diagnostics_view_->setVisible(false);
 }
 
+namespace {
+QTableWidgetItem* text_item(const QString& t, bool editable) {
+  auto* i = new QTableWidgetItem(t);
+  if (!editable) i->setFlags(i->flags() & ~Qt::ItemIsEditable);
+  return i;
+}
+QTableWidgetItem* number_item(double v) {
+  auto* i = new QTableWidgetItem;
+  i->setData(Qt::EditRole, v);
+  return i;
+}
+double number(const QTableWidget* t, int r, int c) {
+  const QTableWidgetItem* i = t->item(r, c);
+  return i ? i->data(Qt::EditRole).toDouble() : 0.0;
+}
+QString text(const QTableWidget* t, int r, int c) {
+  const QTableWidgetItem* i = t->item(r, c);
+  return i ? i->text().trimmed() : QString();
+}
+}  // namespace
+
 void ScenarioEditor::loadForm() {
   const auto s = controller_->scenario();
   if (!s) return;
-  name_->setText(QString::fromStdString(s->name));
-  description_->setText(QString::fromStdString(s->description));
-  seed_->setText(QString::number(s->seed));
-  horizon_start_->setText(QString::fromStdString(s->horizon.start_label()));
-  quarters_->setValue(static_cast<int>(s->horizon.quarters));
+  form_base_ = form_from(*s, controller_->text().toStdString());
+  const ScenarioForm& f = form_base_;
+  name_->setText(f.name);
+  description_->setText(f.description);
+  seed_->setText(QString::number(f.seed));
+  horizon_start_->setText(f.horizon_start);
+  quarters_->setValue(f.quarters);
+
+  pools_->setRowCount(static_cast<int>(f.pools.size()));
+  for (int r = 0; r < f.pools.size(); ++r) {
+    const PoolForm& p = f.pools[r];
+    pools_->setItem(r, 0, text_item(p.name, false));
+    pools_->setItem(r, 1, text_item(p.gpu, false));
+    pools_->setItem(r, 2, text_item(p.model, false));
+    pools_->setItem(r, 3, text_item(p.kv_formats.join(QStringLiteral(", ")), true));
+  }
+  pools_box_->setVisible(!f.pools.isEmpty());
+
+  classes_->setRowCount(static_cast<int>(f.classes.size()));
+  for (int r = 0; r < f.classes.size(); ++r) {
+    const ClassForm& c = f.classes[r];
+    classes_->setItem(r, 0, text_item(c.name, true));
+    classes_->setItem(r, 1, text_item(c.model, true));
+    classes_->setItem(r, 2, number_item(c.tokens_per_s));
+    classes_->setItem(r, 3, number_item(c.growth_per_year));
+    classes_->setItem(r, 4, number_item(c.elasticity_short_run));
+    classes_->setItem(r, 5, number_item(c.elasticity_long_run));
+    classes_->setItem(r, 6, number_item(c.ttft_ms));
+    classes_->setItem(r, 7, number_item(c.tpot_ms));
+  }
+  classes_box_->setVisible(f.has_planner);
+  economics_box_->setVisible(f.has_planner);
+  lifetime_->setValue(f.economics.gpu_lifetime_years);
+  server_mult_->setValue(f.economics.server_cost_multiplier);
+  power_price_->setValue(f.economics.power_usd_per_kwh);
+  utilization_->setValue(f.economics.average_utilization);
+  default_price_->setValue(f.economics.default_price_usd);
+  markFormErrors({});
+}
+
+ScenarioForm ScenarioEditor::formValues() const {
+  ScenarioForm f = form_base_;
+  f.name = name_->text();
+  f.description = description_->text();
+  if (!seed_->text().isEmpty()) f.seed = seed_->text().toLongLong();
+  if (!horizon_start_->text().isEmpty()) f.horizon_start = horizon_start_->text();
+  f.quarters = quarters_->value();
+  for (int r = 0; r < pools_->rowCount() && r < f.pools.size(); ++r)
+    f.pools[r].kv_formats = split_formats(text(pools_, r, 3));
+  f.classes.clear();
+  for (int r = 0; r < classes_->rowCount(); ++r)
+    f.classes.append({text(classes_, r, 0), text(classes_, r, 1), number(classes_, r, 2),
+                      number(classes_, r, 3), number(classes_, r, 4), number(classes_, r, 5),
+                      number(classes_, r, 6), number(classes_, r, 7)});
+  // Spin boxes round to their decimals: an untouched one keeps the scenario's exact value.
+  const auto keep = [](const QDoubleSpinBox* sb, double base) {
+    return std::abs(sb->value() - base) < std::pow(10.0, -sb->decimals()) / 2 ? base : sb->value();
+  };
+  f.economics.gpu_lifetime_years = keep(lifetime_, form_base_.economics.gpu_lifetime_years);
+  f.economics.server_cost_multiplier =
+      keep(server_mult_, form_base_.economics.server_cost_multiplier);
+  f.economics.power_usd_per_kwh = keep(power_price_, form_base_.economics.power_usd_per_kwh);
+  f.economics.average_utilization = keep(utilization_, form_base_.economics.average_utilization);
+  f.economics.default_price_usd = keep(default_price_, form_base_.economics.default_price_usd);
+  return f;
+}
+
+void ScenarioEditor::markFormErrors(const Diagnostics& ds) {
+  const QColor bad(0xd3, 0x2f, 0x2f, 70);
+  for (QTableWidget* t : {pools_, classes_})
+    for (int r = 0; r < t->rowCount(); ++r)
+      for (int c = 0; c < t->columnCount(); ++c)
+        if (auto* i = t->item(r, c)) {
+          i->setData(Qt::BackgroundRole, QVariant());
+          i->setToolTip(QString());
+        }
+  QHash<QString, QWidget*> fields = {{"name", name_},
+                                     {"description", description_},
+                                     {"seed", seed_},
+                                     {"horizon.start", horizon_start_},
+                                     {"horizon.quarters", quarters_},
+                                     {"planner.economics.gpu_lifetime_years", lifetime_},
+                                     {"planner.economics.server_cost_multiplier", server_mult_},
+                                     {"planner.economics.power_usd_per_kwh", power_price_},
+                                     {"planner.economics.average_utilization", utilization_},
+                                     {"planner.economics.default_price_usd", default_price_}};
+  for (QWidget* w : fields) w->setStyleSheet(QString());
+  static const QRegularExpression cls(R"(^planner\.classes\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?)");
+  static const QRegularExpression pool(R"(^pools\[(\d+)\]\.kv_formats)");
+  static const QHash<QString, int> class_col = {
+      {"name", 0},       {"model", 1},    {"tokens_per_s", 2}, {"growth_per_year", 3},
+      {"short_run", 4},  {"long_run", 5}, {"ttft_ms", 6},      {"tpot_ms", 7},
+      {"elasticity", 5}, {"slo", 6}};
+  const auto mark = [&](QTableWidget* t, int r, int c, const DiagnosticItem& d) {
+    if (r < 0 || r >= t->rowCount()) return;
+    for (int col = c < 0 ? 0 : c; col < (c < 0 ? t->columnCount() : c + 1); ++col)
+      if (auto* i = t->item(r, col)) {
+        i->setBackground(bad);
+        i->setToolTip(d.text());
+      }
+  };
+  for (const DiagnosticItem& d : ds) {
+    if (auto it = fields.find(d.key); it != fields.end()) {
+      (*it)->setStyleSheet(QStringLiteral("background: rgba(211, 47, 47, 70);"));
+      (*it)->setToolTip(d.text());
+      continue;
+    }
+    if (auto m = cls.match(d.key); m.hasMatch()) {
+      const QString leaf = m.captured(3).isEmpty() ? m.captured(2) : m.captured(3);
+      mark(classes_, m.captured(1).toInt(), class_col.value(leaf, -1), d);
+    } else if (auto m2 = pool.match(d.key); m2.hasMatch()) {
+      mark(pools_, m2.captured(1).toInt(), 3, d);
+    }
+  }
 }
 
 void ScenarioEditor::applyForm() {
   try {
     const std::string text =
-        apply_form(controller_->text().toStdString(), name_->text(), description_->text(),
-                   seed_->text().isEmpty() ? -1 : seed_->text().toLongLong(),
-                   horizon_start_->text(), quarters_->value());
+        apply_form(controller_->text().toStdString(), form_base_, formValues());
     controller_->setText(QString::fromStdString(text));
   } catch (const std::exception& e) {
     DiagnosticItem d;

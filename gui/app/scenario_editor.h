@@ -7,10 +7,14 @@
 #include <QTimer>
 #include <QWidget>
 
+#include "levers.h"
 #include "snapshot.h"
 
+class QDoubleSpinBox;
+class QGroupBox;
 class QLineEdit;
 class QSpinBox;
+class QTableWidget;
 class QListView;
 class QTabWidget;
 class QPaintEvent;
@@ -46,10 +50,17 @@ class ScenarioEditor : public QWidget {
  public:
   ScenarioEditor(Controller* controller, QWidget* parent = nullptr);
   YamlEdit* yaml() const { return yaml_; }
+  /// The form's current values (what Apply writes), for tests.
+  ScenarioForm formValues() const;
+  /// Applies the form to the YAML text: only fields that differ from the scenario are written.
+  void applyForm();
+  QTableWidget* classesTable() const { return classes_; }
+  QTableWidget* poolsTable() const { return pools_; }
 
  private:
   void loadForm();
-  void applyForm();
+  /// Marks form fields and cells named by loader diagnostics (red, with the message as tooltip).
+  void markFormErrors(const Diagnostics& d);
 
   Controller* controller_;
   QTabWidget* tabs_;
@@ -62,6 +73,17 @@ class ScenarioEditor : public QWidget {
   QLineEdit* seed_;
   QLineEdit* horizon_start_;
   QSpinBox* quarters_;
+  QGroupBox* pools_box_;
+  QTableWidget* pools_;
+  QGroupBox* classes_box_;
+  QTableWidget* classes_;
+  QGroupBox* economics_box_;
+  QDoubleSpinBox* lifetime_;
+  QDoubleSpinBox* server_mult_;
+  QDoubleSpinBox* power_price_;
+  QDoubleSpinBox* utilization_;
+  QDoubleSpinBox* default_price_;
+  ScenarioForm form_base_;
   bool loading_ = false;
 };
 

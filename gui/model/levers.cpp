@@ -2,8 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <QRegularExpression>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include "jevons/core/error.h"
 
@@ -83,8 +85,10 @@ Levers levers_from(const Scenario& s) {
   l.adoption_speed_per_quarter = p.adoption.speed_per_quarter;
   l.adoption_ceiling = p.adoption.ceiling;
   for (const auto& g : p.generations)
-    l.generations.append({QString::fromStdString(g.gpu_id), g.installed, g.deliveries_per_quarter,
-                          g.available_quarter_index});
+    l.generations.append(
+        {QString::fromStdString(g.gpu_id), g.installed, g.deliveries_per_quarter,
+         g.available_quarter_index,
+         g.has_compressed_format ? QString::fromStdString(g.compressed_format.name()) : QString()});
   l.power_usd_per_kwh = p.power_usd_per_kwh;
   l.slo_attainment = p.slo_attainment;
   l.analytical_capacity = !p.simulate_capacity;
@@ -152,6 +156,12 @@ std::string apply_levers(const std::string& text, const Scenario& s, const Lever
       gn["deliveries_per_quarter"] = num(g.deliveries_per_quarter);
     if (g.available_quarter_index != b.available_quarter_index)
       gn["available_from"] = quarter_label(s.horizon, g.available_quarter_index).toStdString();
+    if (g.compressed_format != b.compressed_format) {
+      if (g.compressed_format.isEmpty())
+        gn.remove("compressed_format");
+      else
+        gn["compressed_format"] = g.compressed_format.toStdString();
+    }
     if (differs(l.gpu_price_scale, base.gpu_price_scale)) {
       const GenerationSpec& gs = p.generations[gi];
       const double price =
@@ -168,14 +178,140 @@ std::string apply_levers(const std::string& text, const Scenario& s, const Lever
   return to_text(root);
 }
 
-std::string apply_form(const std::string& text, const QString& name, const QString& description,
-                       qint64 seed, const QString& horizon_start, int quarters) {
+QStringList split_formats(const QString& list) {
+  static const QRegularExpression sep(QStringLiteral("[,\\s\\[\\]]+"));
+  return list.split(sep, Qt::SkipEmptyParts);
+}
+
+ScenarioForm form_from(const Scenario& s, const std::string& text) {
+  ScenarioForm f;
+  f.name = QString::fromStdString(s.name);
+  f.description = QString::fromStdString(s.description);
+  f.seed = static_cast<qint64>(s.seed);
+  f.horizon_start = QString::fromStdString(s.horizon.start_label());
+  f.quarters = static_cast<int>(s.horizon.quarters);
+  YAML::Node pools;
+  try {
+    pools = YAML::Load(text)["pools"];
+  } catch (const YAML::Exception&) {
+  }
+  for (std::size_t i = 0; i < s.pools.size(); ++i) {
+    const PoolSpec& p = s.pools[i];
+    PoolForm pf{QString::fromStdString(p.name),
+                QString::fromStdString(p.gpu_id),
+                QString::fromStdString(p.model_id),
+                {}};
+    const bool own = pools.IsSequence() && i < pools.size() && pools[i].IsMap() &&
+                     pools[i]["kv_formats"].IsDefined() && !pools[i]["kv_formats"].IsNull();
+    if (own)
+      for (const auto& kv : p.kv_formats) pf.kv_formats << QString::fromStdString(kv.name());
+    f.pools.append(pf);
+  }
+  if (!s.planner) return f;
+  const PlannerSpec& pl = *s.planner;
+  f.has_planner = true;
+  for (const auto& c : pl.classes)
+    f.classes.append({QString::fromStdString(c.name), QString::fromStdString(c.model_id),
+                      c.tokens_per_s, c.growth_per_year, c.elasticity.short_run,
+                      c.elasticity.long_run, static_cast<double>(c.slo.ttft_ns) / 1e6,
+                      static_cast<double>(c.slo.tpot_ns) / 1e6});
+  f.economics = {pl.gpu_lifetime_years, pl.server_cost_multiplier, pl.power_usd_per_kwh,
+                 pl.average_utilization, pl.default_price_usd};
+  return f;
+}
+
+namespace {
+/// Writes the fields of `c` that differ from `b` (every field when `all`) into the class node.
+void write_class(YAML::Node cn, const ClassForm& b, const ClassForm& c, bool all) {
+  const auto changed = [all](double x, double y) { return all || differs(x, y); };
+  if (all || c.name != b.name) cn["name"] = c.name.toStdString();
+  if (all || c.model != b.model) cn["model"] = c.model.toStdString();
+  if (changed(c.tokens_per_s, b.tokens_per_s)) cn["tokens_per_s"] = num(c.tokens_per_s);
+  if (changed(c.growth_per_year, b.growth_per_year)) cn["growth_per_year"] = num(c.growth_per_year);
+  if (changed(c.elasticity_short_run, b.elasticity_short_run) ||
+      changed(c.elasticity_long_run, b.elasticity_long_run)) {
+    YAML::Node e = cn["elasticity"];
+    // The form does not show the sensitivity range: widen it around the new long-run value
+    // (the loader requires low ≤ long_run ≤ high). short_run > long_run is left for the loader
+    // to report at its line.
+    const double lr = c.elasticity_long_run;
+    const double low = e["low"] ? e["low"].as<double>(0.0) : 0.0;
+    const double high = e["high"] ? e["high"].as<double>(2.0) : 2.0;
+    e["short_run"] = num(c.elasticity_short_run);
+    e["long_run"] = num(lr);
+    if (e["low"] || low > lr) e["low"] = num(std::min(low, lr));
+    if (e["high"] || high < lr) e["high"] = num(std::max(high, lr));
+  }
+  for (const auto& [key, v, old] :
+       {std::tuple{"ttft_ms", c.ttft_ms, b.ttft_ms}, std::tuple{"tpot_ms", c.tpot_ms, b.tpot_ms}}) {
+    if (!changed(v, old)) continue;
+    YAML::Node slo = cn["slo"];
+    if (v > 0)
+      slo[key] = num(v);
+    else
+      slo.remove(key);
+  }
+}
+}  // namespace
+
+std::string apply_form(const std::string& text, const ScenarioForm& b, const ScenarioForm& f) {
   YAML::Node root = load_yaml(text);
-  if (!name.isEmpty()) root["name"] = name.toStdString();
-  if (!description.isNull()) root["description"] = description.toStdString();
-  if (seed >= 0) root["seed"] = std::to_string(seed);
-  if (!horizon_start.isEmpty()) root["horizon"]["start"] = horizon_start.toStdString();
-  if (quarters > 0) root["horizon"]["quarters"] = std::to_string(quarters);
+  if (f.name != b.name) root["name"] = f.name.toStdString();
+  if (f.description != b.description) root["description"] = f.description.toStdString();
+  if (f.seed != b.seed) root["seed"] = std::to_string(f.seed);
+  if (f.horizon_start != b.horizon_start) root["horizon"]["start"] = f.horizon_start.toStdString();
+  if (f.quarters != b.quarters) root["horizon"]["quarters"] = std::to_string(f.quarters);
+
+  YAML::Node pools = root["pools"];
+  for (qsizetype i = 0; i < f.pools.size() && i < b.pools.size(); ++i) {
+    const auto pi = static_cast<std::size_t>(i);
+    if (f.pools[i].kv_formats == b.pools[i].kv_formats || !pools.IsSequence() || pi >= pools.size())
+      continue;
+    YAML::Node pn = pools[pi];
+    if (f.pools[i].kv_formats.isEmpty()) {
+      pn.remove("kv_formats");
+      continue;
+    }
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.SetStyle(YAML::EmitterStyle::Flow);
+    for (const auto& k : f.pools[i].kv_formats) list.push_back(k.toStdString());
+    pn["kv_formats"] = list;
+  }
+
+  if (f.has_planner && root["planner"]) {
+    YAML::Node plan = root["planner"];
+    YAML::Node classes = plan["classes"];
+    if (classes.IsSequence()) {
+      const std::size_t n = classes.size();
+      for (qsizetype i = 0; i < f.classes.size(); ++i) {
+        const auto ci = static_cast<std::size_t>(i);
+        if (ci < n && i < b.classes.size()) {
+          write_class(classes[ci], b.classes[i], f.classes[i], false);
+        } else if (n > 0) {
+          // A new class starts as a copy of the last one (lengths, peak, prefixes) and takes
+          // the form's values for everything the form shows.
+          YAML::Node copy = YAML::Clone(classes[n - 1]);
+          write_class(copy, f.classes[i], f.classes[i], true);
+          classes.push_back(copy);
+        }
+      }
+      if (f.classes.size() < static_cast<qsizetype>(n)) {
+        YAML::Node kept(YAML::NodeType::Sequence);
+        for (qsizetype i = 0; i < f.classes.size(); ++i)
+          kept.push_back(classes[static_cast<std::size_t>(i)]);
+        plan["classes"] = kept;
+      }
+    }
+    const EconomicsForm& e = f.economics;
+    const EconomicsForm& eb = b.economics;
+    for (const auto& [key, v, old] :
+         {std::tuple{"gpu_lifetime_years", e.gpu_lifetime_years, eb.gpu_lifetime_years},
+          std::tuple{"server_cost_multiplier", e.server_cost_multiplier, eb.server_cost_multiplier},
+          std::tuple{"power_usd_per_kwh", e.power_usd_per_kwh, eb.power_usd_per_kwh},
+          std::tuple{"average_utilization", e.average_utilization, eb.average_utilization},
+          std::tuple{"default_price_usd", e.default_price_usd, eb.default_price_usd}})
+      if (differs(v, old)) plan["economics"][key] = num(v);
+  }
   return to_text(root);
 }
 

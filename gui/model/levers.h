@@ -10,6 +10,7 @@
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <string>
 
 #include "jevons/core/catalog.h"
@@ -23,6 +24,7 @@ struct GenerationLever {
   double installed = 0;               ///< GPUs at the horizon start
   double deliveries_per_quarter = 0;  ///< supply cap on new GPUs per quarter
   int available_quarter_index = 0;    ///< first quarter of deliveries, from the horizon start
+  QString compressed_format;  ///< the KV format this generation adopts; "" = the planner-wide one
   bool operator==(const GenerationLever&) const = default;
 };
 
@@ -53,10 +55,64 @@ Levers levers_from(const Scenario& scenario);
 std::string apply_levers(const std::string& text, const Scenario& scenario, const Levers& base,
                          const Levers& levers, const Catalog& catalog);
 
-/// Sets top-level form fields (name, description, seed, horizon) in `text`; empty QString or
-/// negative numbers leave a field as it is.
-std::string apply_form(const std::string& text, const QString& name, const QString& description,
-                       qint64 seed, const QString& horizon_start, int quarters);
+/// One demand class as the scenario form edits it.
+struct ClassForm {
+  QString name;
+  QString model;
+  double tokens_per_s = 0;
+  double growth_per_year = 1;
+  double elasticity_short_run = 0.5;
+  double elasticity_long_run = 1.1;
+  double ttft_ms = 0;  ///< 0 = no TTFT target
+  double tpot_ms = 0;  ///< 0 = no TPOT target
+  bool operator==(const ClassForm&) const = default;
+};
+
+/// The planner's economics block.
+struct EconomicsForm {
+  double gpu_lifetime_years = 5;
+  double server_cost_multiplier = 1.5;
+  double power_usd_per_kwh = 0.08;
+  double average_utilization = 0.6;
+  double default_price_usd = 30000;
+  bool operator==(const EconomicsForm&) const = default;
+};
+
+/// A static pool's KV formats (the first is the one the simulation runs).
+struct PoolForm {
+  QString name;
+  QString gpu;
+  QString model;
+  QStringList kv_formats;  ///< the pool's own list; empty = the scenario's top-level kv_formats
+  bool operator==(const PoolForm&) const = default;
+};
+
+/// What the Form tab edits: top-level fields, static pools' KV formats, the planner's demand
+/// classes and economics. Round-trips through the YAML text like the levers do.
+struct ScenarioForm {
+  QString name;
+  QString description;
+  qint64 seed = 0;
+  QString horizon_start;
+  int quarters = 0;
+  QList<PoolForm> pools;
+  bool has_planner = false;
+  QList<ClassForm> classes;
+  EconomicsForm economics;
+  bool operator==(const ScenarioForm&) const = default;
+};
+
+/// The form as the scenario sets it; `text` (the scenario's YAML) tells which pools list their
+/// own KV formats.
+ScenarioForm form_from(const Scenario& scenario, const std::string& text);
+
+/// `text` with every form field that differs from `base` written into it (classes added at the
+/// end copy the last class's other keys; classes removed from the end are dropped). Throws
+/// InputError when the text is not YAML.
+std::string apply_form(const std::string& text, const ScenarioForm& base, const ScenarioForm& form);
+
+/// Splits "bf16, fp8 tq-3.5" into format names.
+QStringList split_formats(const QString& list);
 
 /// "2026Q3" for `index` quarters after the horizon start.
 QString quarter_label(const HorizonSpec& horizon, int index);
@@ -67,3 +123,4 @@ QList<QPair<QString, QString>> kv_format_choices();
 }  // namespace jevons::gui
 
 Q_DECLARE_METATYPE(jevons::gui::Levers)
+Q_DECLARE_METATYPE(jevons::gui::ScenarioForm)

@@ -127,7 +127,7 @@ int GenerationsModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(gens_.size());
 }
 int GenerationsModel::columnCount(const QModelIndex& parent) const {
-  return parent.isValid() ? 0 : 4;
+  return parent.isValid() ? 0 : 5;
 }
 QVariant GenerationsModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid()) return {};
@@ -136,9 +136,13 @@ QVariant GenerationsModel::data(const QModelIndex& index, int role) const {
     static const char* tips[] = {
         "GPU generation (catalog id).", "GPUs of this generation installed at the horizon start.",
         "Most new GPUs of this generation that can be delivered per quarter.",
-        "First quarter this generation can be delivered (delay Rubin by moving this)."};
+        "First quarter this generation can be delivered (delay Rubin by moving this).",
+        "KV format this generation adopts instead of the planner-wide compressed format "
+        "(empty = planner-wide)."};
     return tr(tips[index.column()]);
   }
+  if (index.column() == 4 && g.compressed_format.isEmpty() && role == Qt::DisplayRole)
+    return tr("(planner)");
   if (role != Qt::DisplayRole && role != Qt::EditRole) return {};
   switch (index.column()) {
     case 0:
@@ -150,14 +154,16 @@ QVariant GenerationsModel::data(const QModelIndex& index, int role) const {
       return role == Qt::EditRole
                  ? QVariant(g.deliveries_per_quarter)
                  : QVariant(QString::number(g.deliveries_per_quarter / 1e3, 'f', 0) + "k");
-    default:
+    case 3:
       return role == Qt::EditRole ? QVariant(g.available_quarter_index)
                                   : QVariant(quarter_label(horizon_, g.available_quarter_index));
+    default:
+      return g.compressed_format;
   }
 }
 QVariant GenerationsModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* h[] = {"GPU", "installed", "per q", "from"};
+  static const char* h[] = {"GPU", "installed", "per q", "from", "KV format"};
   return tr(h[section]);
 }
 Qt::ItemFlags GenerationsModel::flags(const QModelIndex& index) const {
@@ -170,7 +176,11 @@ bool GenerationsModel::setData(const QModelIndex& index, const QVariant& value, 
   bool ok = false;
   QList<GenerationLever> next = gens_;
   GenerationLever& g = next[index.row()];
-  if (index.column() == 3) {
+  if (index.column() == 4) {
+    const QString f = value.toString().trimmed();
+    if (f == g.compressed_format) return false;
+    g.compressed_format = f;
+  } else if (index.column() == 3) {
     const int q = value.toInt(&ok);
     if (!ok || q < 0) return false;
     g.available_quarter_index = q;

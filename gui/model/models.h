@@ -68,8 +68,8 @@ class StoredRunsModel : public QAbstractTableModel {
 };
 
 /// The fleet's delivery schedule as an editable table (installed, deliveries per quarter, first
-/// delivery quarter). Edits emit generationsEdited with the whole new list; the controller
-/// decides whether they are valid.
+/// delivery quarter, the generation's own compressed KV format; "" = the planner-wide one). Edits
+/// emit generationsEdited with the whole new list; the controller decides whether they are valid.
 class GenerationsModel : public QAbstractTableModel {
   Q_OBJECT
 

@@ -75,7 +75,7 @@ class Engine {
     q.gpu = gpus_[g];
     q.model = models_[c];
     q.weights = plan_.generations[g].weights;
-    q.kv = compressed ? plan_.compressed_format : plan_.baseline_format;
+    q.kv = compressed ? plan_.compressed_format_of(g) : plan_.baseline_format;
     q.demand_class = &plan_.classes[c];
     q.prompt_scale = prompt_scale;
     q.max_tensor_parallel = plan_.max_tensor_parallel;
@@ -381,7 +381,7 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         ce.gpu_id = plan.generations[g].gpu_id;
         ce.class_name = plan.classes[c].name;
         ce.model_id = plan.classes[c].model_id;
-        ce.kv_format = (comp ? plan.compressed_format : plan.baseline_format).name();
+        ce.kv_format = (comp ? plan.compressed_format_of(g) : plan.baseline_format).name();
         ce.capacity = e.cap(g, c, comp != 0, 1.0);
         p.capacity.push_back(ce);
         if (options.progress) options.progress("capacity search", static_cast<double>(++done) / static_cast<double>(total));

@@ -6,18 +6,6 @@
 namespace jevons::sim {
 namespace {
 
-std::string precision_name(WeightPrecision w) {
-  switch (w) {
-    case WeightPrecision::kBf16:
-      return "bf16";
-    case WeightPrecision::kFp8:
-      return "fp8";
-    case WeightPrecision::kFp4:
-      return "fp4";
-  }
-  return "bf16";
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -39,7 +27,7 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   const double eff_bw = hbm_bytes_per_s * params.bandwidth_efficiency;
   ns_per_weight_byte_ = 1e9 / eff_bw;
   ns_per_flop_ =
-      1e9 / (gpu.dense_tflops(precision_name(weights)) * 1e12 * params.compute_efficiency);
+      1e9 / (gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency);
   overhead_ns_ = params.step_overhead_us * 1e3;
 
   moe_ = model.is_moe();

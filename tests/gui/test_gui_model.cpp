@@ -2,6 +2,8 @@
 // tst_parser): drive the Controller and observe its signals with QSignalSpy.
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHash>
+#include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -132,6 +134,108 @@ class TestGuiModel : public QObject {
     c.bakeLevers();
     QVERIFY(c.text().contains("available_from: 2027Q1"));
     QCOMPARE(c.levers(), c.scenarioLevers());
+  }
+
+  void generationKvFormatLever() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    Levers l = c.levers();
+    QCOMPARE(l.generations[1].gpu, QStringLiteral("b200"));
+    QVERIFY(l.generations[1].compressed_format.isEmpty());  // planner-wide
+    GenerationsModel gm;
+    gm.resetData(l.generations);
+    QCOMPARE(gm.headerData(4, Qt::Horizontal, Qt::DisplayRole).toString(),
+             QStringLiteral("KV format"));
+    QSignalSpy edited(&gm, &GenerationsModel::generationsEdited);
+    QVERIFY(gm.setData(gm.index(1, 4), QStringLiteral("tq-2.5"), Qt::EditRole));
+    l.generations = edited.last().first().value<QList<GenerationLever>>();
+    QCOMPARE(l.generations[1].compressed_format, QStringLiteral("tq-2.5"));
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.setLevers(l));
+    QVERIFY(ready.wait(5000));
+    QVERIFY(c.effectiveText().contains("compressed_format: tq-2.5"));
+    // The capacity table shows each generation's own compressed format.
+    const auto snap = ready.last().first().value<ResultSnapshot>();
+    QHash<QString, QSet<QString>> formats;
+    for (const auto& e : snap.projection->capacity)
+      formats[QString::fromStdString(e.gpu_id)].insert(QString::fromStdString(e.kv_format));
+    QCOMPARE(formats["b200"], (QSet<QString>{"fp8", "tq-2.5"}));
+    QCOMPARE(formats["h100-sxm"], (QSet<QString>{"fp8", "tq-3.5"}));
+    // Back to planner-wide removes the key again.
+    l.generations[1].compressed_format.clear();
+    QVERIFY(c.setLevers(l));
+    QVERIFY(!c.effectiveText().contains("tq-2.5"));
+    // An unknown format is refused by the loader and the levers snap back.
+    l.generations[1].compressed_format = QStringLiteral("tq-9");
+    QVERIFY(!c.setLevers(l));
+    QVERIFY(!c.diagnostics().isEmpty());
+    QVERIFY(c.diagnostics().first().key.contains("generations[1].compressed_format"));
+  }
+
+  void formRoundTripsClassesEconomicsAndPools() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    const ScenarioForm base = form_from(*c.scenario(), c.text().toStdString());
+    QCOMPARE(base.classes.size(), 2);
+    QCOMPARE(base.classes[1].name, QStringLiteral("rag"));
+    QCOMPARE(base.classes[1].ttft_ms, 6000.0);
+    QCOMPARE(base.economics.power_usd_per_kwh, 0.08);
+    QCOMPARE(base.pools.size(), 1);
+    QVERIFY(base.pools[0].kv_formats.isEmpty());  // the top-level list
+    // Unchanged, the form leaves the scenario as it is.
+    QCOMPARE(apply_form(c.text().toStdString(), base, base).find("tq-2.5"), std::string::npos);
+
+    ScenarioForm f = base;
+    f.classes[1].tokens_per_s = 3e7;
+    f.classes[1].growth_per_year = 2.5;
+    f.classes[1].elasticity_long_run = 2.4;  // beyond the file's high (1.8): widened
+    f.classes[1].ttft_ms = 4000;
+    f.classes[0].name = QStringLiteral("chatbot");
+    ClassForm extra = f.classes[0];
+    extra.name = QStringLiteral("code");
+    extra.tokens_per_s = 5e6;
+    f.classes.append(extra);
+    f.economics.power_usd_per_kwh = 0.12;
+    f.economics.gpu_lifetime_years = 4;
+    f.pools[0].kv_formats = split_formats(QStringLiteral("tq-3.5, fp8"));
+    QCOMPARE(f.pools[0].kv_formats, (QStringList{"tq-3.5", "fp8"}));
+    const std::string text = apply_form(c.text().toStdString(), base, f);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.setText(QString::fromStdString(text)));
+    const auto& p = *c.scenario()->planner;
+    QCOMPARE(p.classes.size(), std::size_t(3));
+    QCOMPARE(p.classes[0].name, std::string("chatbot"));
+    QCOMPARE(p.classes[1].tokens_per_s, 3e7);
+    QCOMPARE(p.classes[1].growth_per_year, 2.5);
+    QCOMPARE(p.classes[1].elasticity.long_run, 2.4);
+    QVERIFY(p.classes[1].elasticity.high >= 2.4);
+    QCOMPARE(p.classes[1].slo.ttft_ns, std::uint64_t(4000) * 1000000);
+    QCOMPARE(p.classes[2].name, std::string("code"));
+    QCOMPARE(p.classes[2].tokens_per_s, 5e6);
+    QCOMPARE(p.power_usd_per_kwh, 0.12);
+    QCOMPARE(p.gpu_lifetime_years, 4.0);
+    QCOMPARE(c.scenario()->pools[0].kv_formats.front().name(), std::string("tq-3.5"));
+    // The round trip reads back what was written.
+    const ScenarioForm back = form_from(*c.scenario(), c.text().toStdString());
+    QCOMPARE(back.classes.size(), 3);
+    QCOMPARE(back.pools[0].kv_formats, f.pools[0].kv_formats);
+    QCOMPARE(back.economics, f.economics);
+    QVERIFY(ready.wait(30000));  // the new text runs, simulation included
+    QVERIFY(ready.last().first().value<ResultSnapshot>().simulation);
+
+    // Removing a class drops it; a loader error names the line of the offending key.
+    ScenarioForm g = back;
+    g.classes.removeLast();
+    g.classes[0].elasticity_short_run = 3.0;  // above long_run: rejected
+    const QString bad = QString::fromStdString(apply_form(c.text().toStdString(), back, g));
+    QVERIFY(!c.setText(bad));
+    bool found = false;
+    const QStringList lines = bad.split('\n');
+    for (const auto& d : c.diagnostics())
+      if (d.key.contains("classes[0].elasticity.short_run"))
+        found = d.line > 0 && lines[d.line - 1].contains("short_run");
+    QVERIFY(found);
+    QCOMPARE(c.scenario()->planner->classes.size(), std::size_t(3));  // the last valid one
   }
 
   void invalidTextReportsLineAndKeepsScenario() {

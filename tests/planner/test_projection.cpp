@@ -1,6 +1,8 @@
 // The projection engine: closed-form cases, exact decomposition, monotonicity.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "jevons/core/error.h"
 #include "jevons/core/scenario.h"
@@ -17,16 +19,20 @@ const Catalog& catalog() {
 }
 
 /// Capacity proportional to the format's compression: compressed replicas serve `gain` times the
-/// tokens of baseline ones, on one GPU each. Makes the closed forms exact.
+/// tokens of baseline ones, on one GPU each; formats listed in `gains` serve their own gain.
+/// Makes the closed forms exact.
 class FakeOracle : public CapacityOracle {
  public:
-  explicit FakeOracle(double gain) : gain_(gain) {}
+  explicit FakeOracle(double gain, std::map<std::string, double> gains = {})
+      : gain_(gain), gains_(std::move(gains)) {}
   ReplicaCapacity capacity(const CapacityQuery& q) override {
     ++calls;
     ReplicaCapacity r;
     r.tensor_parallel = 1;
-    const bool compressed = q.kv.name() != "bf16";
-    r.tokens_per_s = 1000.0 * (compressed ? gain_ : 1.0) / q.prompt_scale;
+    const std::string kv = q.kv.name();
+    double gain = kv == "bf16" ? 1.0 : gain_;
+    if (auto it = gains_.find(kv); it != gains_.end()) gain = it->second;
+    r.tokens_per_s = 1000.0 * gain / q.prompt_scale;
     r.rate_per_s = r.tokens_per_s / 1000;
     r.weight_bytes = 20e9;
     r.kv_bytes_in_use = 40e9;
@@ -39,6 +45,7 @@ class FakeOracle : public CapacityOracle {
 
  private:
   double gain_;
+  std::map<std::string, double> gains_;
 };
 
 std::string planner_yaml(double eps, double context_elasticity = 0) {
@@ -214,4 +221,52 @@ TEST_CASE("supply and power limits leave demand unserved, never negative", "[pro
     unserved |= t.unserved_peak_tokens_per_s > 0;
   }
   CHECK(unserved);
+}
+
+TEST_CASE("a generation's compressed_format overrides the planner-wide one on that generation only",
+          "[projection]") {
+  const std::string two_gens =
+      "      - {gpu: h200, installed: 0, deliveries_per_quarter: 1.0e9, weights: bf16";
+  std::string plain = planner_yaml(1.1);
+  plain += two_gens + "}\n";
+  std::string over = planner_yaml(1.1);
+  over += two_gens + ", compressed_format: tq-2.5}\n";
+
+  const Scenario s = load(over);
+  REQUIRE(s.planner->generations.size() == 2);
+  CHECK_FALSE(s.planner->generations[0].has_compressed_format);
+  CHECK(s.planner->generations[1].has_compressed_format);
+  CHECK(s.planner->compressed_format_of(0).name() == "tq-3.5");
+  CHECK(s.planner->compressed_format_of(1).name() == "tq-2.5");
+
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  FakeOracle o1(3.0, {{"tq-2.5", 5.0}});
+  FakeOracle o2(3.0, {{"tq-2.5", 5.0}});
+  const Projection a = project(load(plain), catalog(), o1, opt);
+  const Projection b = project(s, catalog(), o2, opt);
+  REQUIRE(a.capacity.size() == b.capacity.size());
+  REQUIRE(a.capacity.size() == 4);  // 2 generations x 1 class x {baseline, compressed}
+  int changed = 0;
+  for (std::size_t i = 0; i < a.capacity.size(); ++i) {
+    const auto& x = a.capacity[i];
+    const auto& y = b.capacity[i];
+    INFO(y.gpu_id << " " << y.kv_format);
+    CHECK(x.gpu_id == y.gpu_id);
+    if (y.gpu_id == "h200" && y.kv_format != "bf16") {
+      CHECK(x.kv_format == "tq-3.5");
+      CHECK(y.kv_format == "tq-2.5");
+      CHECK(x.capacity.tokens_per_s == Approx(3000.0));
+      CHECK(y.capacity.tokens_per_s == Approx(5000.0));
+      ++changed;
+    } else {
+      CHECK(x.kv_format == y.kv_format);
+      CHECK(x.capacity.tokens_per_s == y.capacity.tokens_per_s);
+    }
+  }
+  CHECK(changed == 1);
+
+  std::string bad = over;
+  bad.replace(bad.find("compressed_format: tq-2.5}"), 25, "compressed_format: tq-9.9");
+  CHECK_THROWS_WITH(load(bad), Catch::Contains("planner.fleet.generations[1].compressed_format"));
 }

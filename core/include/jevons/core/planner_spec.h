@@ -61,6 +61,10 @@ struct GenerationSpec {
   WeightPrecision weights = WeightPrecision::kFp8;
   bool has_adoption = false;         ///< overrides the planner-wide adoption curve
   AdoptionSpec adoption;
+  /// Overrides the planner-wide compressed format on this generation (e.g. tq-2.5 on parts
+  /// with little HBM); false = PlannerSpec::compressed_format.
+  bool has_compressed_format = false;
+  KvConfig compressed_format;
   double price_usd = 0;              ///< 0 = the catalog's price
   int line = 0;
 };
@@ -71,6 +75,12 @@ struct PlannerSpec {
   KvConfig baseline_format;    ///< the counterfactual: no compression (e.g. fp8)
   KvConfig compressed_format;  ///< what adoption moves to (e.g. tq-3.5)
   AdoptionSpec adoption;
+
+  /// The compressed format on generation g: its override when set, else compressed_format.
+  const KvConfig& compressed_format_of(std::size_t g) const {
+    const GenerationSpec& gen = generations[g];
+    return gen.has_compressed_format ? gen.compressed_format : compressed_format;
+  }
 
   // Power: MW available to the fleet (facility power, PUE included).
   double power_budget_mw = 0;  ///< 0 = unlimited
