@@ -3,10 +3,15 @@
 #include "jevons/simulator/simulate.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -602,11 +607,127 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
 
 }  // namespace
 
+SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario) {
+  SimulationMemoryEstimate e;
+  if (!scenario.simulation) return e;
+  const SimulationSpec& spec = *scenario.simulation;
+  const double duration_s = static_cast<double>(spec.duration_ns) / 1e9;
+  double replicas = 0;
+  for (const auto& p : scenario.pools) replicas += p.replicas();
+
+  // Expected arrivals: the mean rate over the window (diurnal profiles keep the daily mean; the
+  // busiest weekday and every spike count in full), or, for a trace, its rows as bounded by the
+  // file's size (no trace line is shorter than ~16 bytes), thinned or duplicated by rate_scale.
+  double requests = 0, trace_bytes = 0;
+  if (spec.has_trace) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(spec.trace.resolved_path, ec);
+    if (!ec) trace_bytes = static_cast<double>(size);
+    requests = trace_bytes / 16 * std::max(1.0, spec.trace.rate_scale);
+  }
+  for (const auto& c : spec.classes) {
+    const auto& a = c.arrival;
+    double weekly = 1;
+    for (double w : a.weekly) weekly = std::max(weekly, w);
+    double n = a.rate_per_s * weekly * duration_s;
+    for (const auto& sp : a.spikes) {
+      const double end =
+          std::min(static_cast<double>(sp.start_ns) + static_cast<double>(sp.duration_ns),
+                   static_cast<double>(spec.duration_ns));
+      const double overlap = std::max(0.0, end - static_cast<double>(sp.start_ns));
+      if (sp.multiplier > 1) n += a.rate_per_s * (sp.multiplier - 1) * overlap / 1e9;
+    }
+    requests += n;
+    if (!c.lengths_trace_path.empty()) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(c.lengths_trace_path, ec);
+      if (!ec) trace_bytes += static_cast<double>(size);
+    }
+  }
+  e.expected_requests = requests;
+
+  using MP = MetricsSpec::PerRequest;
+  const double kept = spec.metrics.per_request == MP::kAll       ? 1.0
+                      : spec.metrics.per_request == MP::kSampled ? spec.metrics.sample_fraction
+                                                                 : 0.0;
+  const double rows = requests * kept;
+  const double samples = spec.metrics.interval_ns > 0
+                             ? static_cast<double>(scenario.pools.size()) *
+                                   (static_cast<double>(spec.duration_ns) /
+                                        static_cast<double>(spec.metrics.interval_ns) +
+                                    1)
+                             : 0;
+  // In flight at saturation: every replica's batch full (waiting queues come on top).
+  const double in_flight = std::min(requests, replicas * spec.batching.max_num_seqs);
+  // A replica owns its blocks' bookkeeping, router entries and collector state beyond sizeof.
+  constexpr double kReplicaExtraBytes = 1024;
+  const double replica_bytes = replicas * (sizeof(Replica) + kReplicaExtraBytes);
+  const double row_bytes = rows * sizeof(RequestRow);
+  const double sample_bytes = samples * sizeof(TimeSample);
+  const double in_flight_bytes = in_flight * (sizeof(Request) + sizeof(std::uint32_t));
+  // A trace is held as text, then as rows of about the same size.
+  const double trace_mem = 2 * trace_bytes;
+  e.bytes = replica_bytes + row_bytes + sample_bytes + in_flight_bytes + trace_mem;
+  auto gib = [](double b) { return fmt::format("{:.1f} GiB", b / kGiB); };
+  e.breakdown = fmt::format(
+      "{:.3g} replicas: {}; {:.3g} requests in flight at saturation: {}; {:.3g} per-request "
+      "rows: {}; {:.3g} time-series samples: {}; traces: {}",
+      replicas, gib(replica_bytes), in_flight, gib(in_flight_bytes), rows, gib(row_bytes), samples,
+      gib(sample_bytes), gib(trace_mem));
+  return e;
+}
+
+double available_memory_bytes() {
+  if (const char* v = std::getenv("JEVONS_MEMORY_AVAILABLE_BYTES"); v && *v) return std::atof(v);
+  double avail = -1;
+  if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+        avail = static_cast<double>(kb) * 1024;
+    std::fclose(f);
+  }
+  if (avail < 0) {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) avail = static_cast<double>(pages) * static_cast<double>(page);
+  }
+  // A container's cgroup (v2) limit binds before the machine's memory does.
+  auto read_number = [](const char* path) -> double {
+    std::FILE* f = std::fopen(path, "r");
+    if (!f) return -1;
+    unsigned long long v = 0;
+    const bool ok = std::fscanf(f, "%llu", &v) == 1;  // "max" (no limit) fails to scan
+    std::fclose(f);
+    return ok ? static_cast<double>(v) : -1;
+  };
+  const double limit = read_number("/sys/fs/cgroup/memory.max");
+  const double used = read_number("/sys/fs/cgroup/memory.current");
+  if (limit > 0 && used >= 0) {
+    const double left = std::max(0.0, limit - used);
+    avail = avail < 0 ? left : std::min(avail, left);
+  }
+  return avail < 0 ? std::numeric_limits<double>::infinity() : avail;
+}
+
 SimulationReport simulate(const Scenario& scenario, const Catalog& catalog,
                           const std::optional<Profile>& profile,
                           const SimulationProgressFn& progress) {
   if (!scenario.simulation) {
     throw std::logic_error("simulate() called on a scenario without a simulation section");
+  }
+  const SimulationMemoryEstimate need = estimate_simulation_memory(scenario);
+  const double avail = available_memory_bytes();
+  if (need.bytes > avail) {
+    Diagnostic d;
+    d.file = scenario.path;
+    d.key = "simulation";
+    d.message = fmt::format(
+        "this simulation would need about {:.1f} GiB of memory ({}), more than the {:.1f} GiB "
+        "available; shorten duration_s, lower the arrival rate, use fewer replicas, raise "
+        "metrics.interval_s or set metrics.per_request to sampled or off",
+        need.bytes / kGiB, need.breakdown, avail / kGiB);
+    throw InputError(d);
   }
   Fleet fleet(scenario, catalog, profile);
   return fleet.run(progress);

@@ -34,6 +34,10 @@ constexpr int kSchemaVersion = 1;
 }
 
 std::string short_dump(const json& j) {
+  // dump() recurses once per nesting level, so a file nested a few hundred thousand levels deep
+  // would overflow the stack while we report it: containers are summarised, never serialised.
+  if (j.is_array()) return "[a list of " + std::to_string(j.size()) + "]";
+  if (j.is_object()) return "{an object of " + std::to_string(j.size()) + " keys}";
   std::string s = j.dump();
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
@@ -100,13 +104,18 @@ double median(std::vector<double> v) {
 
 Profile Profile::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "", "", "cannot open the profile file");
+  if (!in || std::filesystem::is_directory(path))
+    fail(path, "", "", "cannot open the profile file");
   std::stringstream buf;
   buf << in.rdbuf();
+  return parse(buf.str(), path);
+}
+
+Profile Profile::parse(const std::string& text, const std::string& path) {
   json root;
   try {
-    root = json::parse(buf.str());
-  } catch (const json::parse_error& e) {
+    root = json::parse(text);
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for e.g. 1e400
     Diagnostic d;
     d.file = path;
     d.message = std::string("not valid JSON: ") + e.what();

@@ -41,7 +41,9 @@ std::string SweepPointResult::to_json() const {
   for (const auto& x : break_even)
     b.push_back({x.quarter, x.metric, std::isnan(x.elasticity) ? nlohmann::json(nullptr)
                                                                  : nlohmann::json(x.elasticity)});
-  return j.dump();
+  // Error texts and labels echo scenario bytes, which need not be valid UTF-8; dump() would throw
+  // on them and lose the point on its MPI rank. Such bytes travel as U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 SweepPointResult SweepPointResult::from_json(const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -261,6 +262,10 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
     ctx.throw_if_errors();
   }
   YAML::Node doc = yaml::parse_document(text, path);
+  if (doc.IsNull()) {  // only comments: as empty as no text, and better named so than by its keys
+    ctx.error_at(YAML::Mark::null_mark(), "", "", "the scenario file is empty");
+    ctx.throw_if_errors();
+  }
   yaml::MapReader root(ctx, doc, "");
   if (!root.valid()) ctx.throw_if_errors();
 
@@ -308,7 +313,8 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
 
 Scenario Scenario::load(const std::string& path, const Catalog& catalog) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // A directory opens as a stream on Linux and reads as empty: name it as unreadable instead.
+  if (!in || std::filesystem::is_directory(path)) {
     Diagnostic d;
     d.file = path;
     d.message = "cannot open the scenario file (missing, or not readable)";

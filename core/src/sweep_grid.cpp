@@ -1,12 +1,12 @@
 #include "jevons/core/sweep_grid.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 #include <sstream>
 
 #include "jevons/core/error.h"
@@ -15,6 +15,8 @@
 namespace jevons {
 
 namespace {
+
+constexpr double kMaxPoints = 1e6;  // as for Latin hypercube samples
 
 std::string read_text(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
@@ -36,27 +38,41 @@ struct Step {
   std::size_t i = 0;
 };
 
-/// "planner.classes[*].elasticity.long_run" → steps; empty on a syntax error.
+/// "planner.classes[*].elasticity.long_run" → steps; empty on a syntax error. Parsed by hand:
+/// std::regex matches recursively, one stack frame per character, so a long key could overflow
+/// the stack; indices are limited to 9 digits so they cannot overflow either.
 std::vector<Step> split_path(const std::string& path) {
-  static const std::regex part(R"(^([A-Za-z_][A-Za-z0-9_]*)((\[(\*|[0-9]+)\])*)$)");
-  static const std::regex sub(R"(\[(\*|[0-9]+)\])");
+  const auto alpha = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
   std::vector<Step> steps;
-  std::stringstream ss(path);
-  std::string item;
-  while (std::getline(ss, item, '.')) {
-    std::smatch m;
-    if (!std::regex_match(item, m, part)) return {};
-    steps.push_back({m[1], false, false, 0});
-    const std::string idx = m[2];
-    for (auto it = std::sregex_iterator(idx.begin(), idx.end(), sub); it != std::sregex_iterator(); ++it) {
+  const std::size_t n = path.size();
+  std::size_t i = 0;
+  for (;;) {
+    if (i >= n || !alpha(path[i])) return {};
+    const std::size_t start = i;
+    while (i < n && (alpha(path[i]) || digit(path[i]))) ++i;
+    steps.push_back({path.substr(start, i - start), false, false, 0});
+    while (i < n && path[i] == '[') {
       Step s;
       s.index = true;
-      if ((*it)[1] == "*") s.all = true;
-      else s.i = std::stoul((*it)[1]);
+      if (++i < n && path[i] == '*') {
+        s.all = true;
+        ++i;
+      } else {
+        const std::size_t first = i;
+        while (i < n && digit(path[i]) && i - first < 9)
+          s.i = s.i * 10 + static_cast<std::size_t>(path[i++] - '0');
+        if (i == first) return {};
+      }
+      if (i >= n || path[i] != ']') return {};
+      ++i;
       steps.push_back(s);
     }
+    if (i == n) return steps;
+    if (path[i++] != '.') return {};
   }
-  return steps;
 }
 
 /// Collects the nodes `steps` address under `node`; false when a step does not exist.
@@ -93,13 +109,17 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
   g.path = path;
   yaml::Context ctx(path);
   YAML::Node doc = yaml::parse_document(text, path);
+  if (doc.IsNull()) {  // no text or only comments: say so, not "scenario: required key is missing"
+    ctx.error_at(YAML::Mark::null_mark(), "", "", "the sweep grid file is empty");
+    ctx.throw_if_errors();
+  }
   yaml::MapReader root(ctx, doc, "");
   if (!root.valid()) ctx.throw_if_errors();
   const auto scenario = root.string("scenario", true);
   const std::string method = root.choice_or("method", "grid", {"grid", "latin-hypercube"});
   g.latin_hypercube = method == "latin-hypercube";
   g.samples = static_cast<std::uint32_t>(
-      root.integer_or("samples", g.latin_hypercube ? 0 : 1, yaml::non_negative(1e6)));
+      root.integer_or("samples", g.latin_hypercube ? 0 : 1, yaml::non_negative(kMaxPoints)));
   g.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, yaml::non_negative(9e15)));
   YAML::Node params = root.child("parameters", true);
   root.finish();
@@ -134,8 +154,21 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
                     "expected a non-empty list of values; an empty list gives a grid with no points");
         } else {
           for (const auto& v : values) {
-            if (!v.IsScalar()) ctx.error(v, p + ".values", yaml::describe(v), "expected a scalar value");
-            else sp.values.push_back(v.Scalar());
+            if (!v.IsScalar()) {
+              ctx.error(v, p + ".values", yaml::describe(v), "expected a scalar value");
+              continue;
+            }
+            // apply() writes each value into the scenario by reading it back as YAML; a quoted
+            // scalar such as "a: b: c" does not read back (found by fuzzing), so it is refused
+            // here rather than thrown later from apply() as an internal error.
+            try {
+              (void)YAML::Load(v.Scalar());
+            } catch (const YAML::Exception& e) {
+              ctx.error(v, p + ".values", v.Scalar(),
+                        "expected a value that reads back as YAML (" + e.msg + ")");
+              continue;
+            }
+            sp.values.push_back(v.Scalar());
           }
         }
       } else {
@@ -158,6 +191,17 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
       }
       g.parameters.push_back(std::move(sp));
     }
+  }
+  // points() materialises every point: a grid of a few long value lists can multiply out to more
+  // points than memory holds (or than size_t counts), so the product is checked here, in double.
+  if (!g.latin_hypercube && !g.parameters.empty()) {
+    double n = 1;
+    for (const auto& p : g.parameters) n *= static_cast<double>(p.values.size());
+    if (n > kMaxPoints)
+      ctx.error(params, "parameters", fmt::format("{:.4g} points", n),
+                fmt::format("a grid may have at most {:.0f} points (the product of the value list "
+                            "lengths); sample a large space with method: latin-hypercube",
+                            kMaxPoints));
   }
   if (g.latin_hypercube && g.samples == 0)
     ctx.error(doc["samples"], "samples", "0", "a Latin hypercube needs samples ≥ 1; zero gives no points");
@@ -239,7 +283,9 @@ std::string SweepGrid::apply(const SweepPoint& point) const {
 std::string SweepGrid::describe(const SweepPoint& point) const {
   nlohmann::ordered_json j;
   for (std::size_t k = 0; k < parameters.size(); ++k) j[parameters[k].key] = point.values[k];
-  return j.dump();
+  // YAML scalars need not be valid UTF-8 and dump() throws on such bytes (found by fuzzing):
+  // they are stored as U+FFFD instead, so describing a point never fails.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace jevons

@@ -362,7 +362,8 @@ void CachedOracle::save() const {
   const std::string tmp = path_ + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(1);
+    // Keys carry scenario names, which need not be valid UTF-8 (dump() would throw).
+    out << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (!out) throw std::runtime_error("cannot write capacity cache '" + tmp + "'");
   }
   std::filesystem::rename(tmp, path_);

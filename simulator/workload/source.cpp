@@ -142,8 +142,11 @@ bool TraceSource::next(Arrival& out) {
     if (copies_left_ == 0) ++index_;
   }
   const TraceRow& r = trace_.rows[index_];
-  const TimeNs t =
-      static_cast<TimeNs>(std::llround(static_cast<double>(r.arrival_ns) * time_scale_));
+  // Compared in double first: a late row times a large time_scale may not fit TimeNs at all
+  // (llround's result is then unspecified, in practice a negative time).
+  const double scaled = static_cast<double>(r.arrival_ns) * time_scale_;
+  if (!(scaled < static_cast<double>(end_ns_))) return false;
+  const TimeNs t = static_cast<TimeNs>(std::llround(scaled));
   if (t >= end_ns_) return false;
   if (--copies_left_ == 0) ++index_;
   out = Arrival{};

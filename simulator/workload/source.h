@@ -43,6 +43,9 @@ class SyntheticSource final : public Source {
  public:
   SyntheticSource(const RequestClassSpec& spec, std::uint32_t class_index, std::uint64_t seed,
                   TimeNs end_ns, std::uint64_t hash_block_tokens, const Trace* lengths_trace);
+  // `spec` is held by reference: a temporary would dangle (ASan: stack-use-after-scope).
+  SyntheticSource(RequestClassSpec&&, std::uint32_t, std::uint64_t, TimeNs, std::uint64_t,
+                  const Trace*) = delete;
   bool next(Arrival& out) override;
 
  private:
@@ -64,6 +67,8 @@ class SyntheticSource final : public Source {
 class TraceSource final : public Source {
  public:
   TraceSource(const Trace& trace, const TraceSpec& spec, std::uint64_t seed, TimeNs end_ns);
+  // `trace` is held by reference: a temporary would dangle.
+  TraceSource(Trace&&, const TraceSpec&, std::uint64_t, TimeNs) = delete;
   bool next(Arrival& out) override;
 
  private:

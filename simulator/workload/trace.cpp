@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,6 +15,11 @@ namespace jevons::sim {
 namespace {
 
 constexpr std::uint64_t kMaxTokens = 0xFFFFFFFFull;
+// Arrival times are int64 ns; bounding every absolute time by ±4e18 ns (about 126 years) keeps
+// the conversion to ns, the rebasing on the first row (a difference of two times) and later
+// scaling arithmetic free of overflow, which is undefined behaviour for signed integers.
+constexpr double kMaxTimeNs = 4e18;
+constexpr std::int64_t kMaxTimeS = 4'000'000'000;
 
 struct LineError {
   std::string key;
@@ -120,6 +126,7 @@ bool parse_timestamp(std::string_view s, TimeNs& out) {
                                             static_cast<unsigned>(d));
   out = ((days * 24 + static_cast<std::int64_t>(h)) * 60 + static_cast<std::int64_t>(mi)) * 60 +
         static_cast<std::int64_t>(se);
+  if (out > kMaxTimeS || out < -kMaxTimeS) return false;  // years outside 1844..2096
   out = out * 1'000'000'000 + frac_ns;
   return true;
 }
@@ -224,8 +231,8 @@ void read_azure(const std::string& text, Reader& rd) {
     TimeNs t;
     std::uint32_t in, out;
     if (!parse_timestamp(f[0], t)) {
-      rd.bad(line,
-             {"TIMESTAMP", std::string(f[0]), "expected a time like 2023-11-16 18:15:46.6805900"});
+      rd.bad(line, {"TIMESTAMP", std::string(f[0]),
+                    "expected a time like 2023-11-16 18:15:46.6805900 (years 1844 to 2096)"});
     } else if (!tokens(f[1], in)) {
       rd.bad(line, {"ContextTokens", std::string(f[1]), "expected a positive integer"});
     } else if (!tokens(f[2], out)) {
@@ -234,6 +241,14 @@ void read_azure(const std::string& text, Reader& rd) {
       rd.add(t, in, out);
     }
   });
+}
+
+// A JSON value for a message. dump() recurses once per nesting level, so a line nested a few
+// hundred thousand levels deep would overflow the stack: containers are summarised instead.
+std::string describe(const nlohmann::json& v) {
+  if (v.is_array()) return "[a list of " + std::to_string(v.size()) + "]";
+  if (v.is_object()) return "{an object}";
+  return v.dump().substr(0, 80);
 }
 
 void read_mooncake(const std::string& text, Reader& rd) {
@@ -251,30 +266,31 @@ void read_mooncake(const std::string& text, Reader& rd) {
       return std::isfinite(out);
     };
     double ts, in, out;
-    if (!num("timestamp", ts) || ts < 0) {
-      rd.bad(line, {"timestamp", j.contains("timestamp") ? j["timestamp"].dump() : "",
-                    "expected a non-negative time in milliseconds"});
+    if (!num("timestamp", ts) || ts < 0 || ts * 1e6 > kMaxTimeNs) {
+      rd.bad(line,
+             {"timestamp", j.contains("timestamp") ? describe(j["timestamp"]) : "",
+              "expected a non-negative time in milliseconds, at most 4e12 (about 126 years)"});
       return;
     }
     if (!num("input_length", in) || in < 1 || in > kMaxTokens || in != std::floor(in)) {
-      rd.bad(line, {"input_length", j.contains("input_length") ? j["input_length"].dump() : "",
+      rd.bad(line, {"input_length", j.contains("input_length") ? describe(j["input_length"]) : "",
                     "expected a positive integer"});
       return;
     }
     if (!num("output_length", out) || out < 1 || out > kMaxTokens || out != std::floor(out)) {
-      rd.bad(line, {"output_length", j.contains("output_length") ? j["output_length"].dump() : "",
+      rd.bad(line, {"output_length", j.contains("output_length") ? describe(j["output_length"]) : "",
                     "expected a positive integer"});
       return;
     }
     std::vector<std::uint64_t> hashes;
     if (auto it = j.find("hash_ids"); it != j.end()) {
       if (!it->is_array()) {
-        rd.bad(line, {"hash_ids", it->dump().substr(0, 80), "expected a list of integers"});
+        rd.bad(line, {"hash_ids", describe(*it), "expected a list of integers"});
         return;
       }
       for (const auto& h : *it) {
         if (!h.is_number_integer()) {
-          rd.bad(line, {"hash_ids", h.dump(), "expected a list of integers"});
+          rd.bad(line, {"hash_ids", describe(h), "expected a list of integers"});
           return;
         }
         hashes.push_back(h.get<std::uint64_t>());
@@ -333,9 +349,10 @@ void read_csv(const std::string& text, Reader& rd, const std::string& label) {
     }
     double t;
     std::uint32_t in, out;
-    if (!parse_double(f[static_cast<std::size_t>(time_col)], t) || t < 0) {
+    if (!parse_double(f[static_cast<std::size_t>(time_col)], t) || t < 0 ||
+        t * time_to_ns > kMaxTimeNs) {
       rd.bad(line, {"time", std::string(f[static_cast<std::size_t>(time_col)]),
-                    "expected a non-negative number"});
+                    "expected a non-negative number, at most 4e18 ns (about 126 years)"});
     } else if (!tokens(f[static_cast<std::size_t>(in_col)], in)) {
       rd.bad(line, {"input_tokens", std::string(f[static_cast<std::size_t>(in_col)]),
                     "expected a positive integer"});
@@ -375,7 +392,8 @@ Trace parse_trace(const std::string& text, const std::string& label, TraceFormat
 
 Trace read_trace(const std::string& path, TraceFormat format, MalformedPolicy policy) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // A directory opens as a stream on Linux and reads as an empty trace: refuse it by name.
+  if (!in || std::filesystem::is_directory(path)) {
     Diagnostic d;
     d.file = path;
     d.message = "cannot open the trace file";

@@ -179,7 +179,8 @@ void Store::migrate() {
   if (v == kSchemaVersion) return;
   if (v != 0) {
     // Only version 1 exists so far; a later schema adds its upgrade steps here.
-    throw StoreError(fmt::format("database '{}' has unknown schema version {}", path_, v));
+    throw StoreError(fmt::format("database '{}' has unknown schema version {} (this Jevons: {})",
+                                 path_, v, kSchemaVersion));
   }
   // A file that is not empty but has user_version 0 is not ours: refuse rather than mix tables.
   Statement tables =
@@ -194,6 +195,14 @@ void Store::migrate() {
           "'{}' is an SQLite database that Jevons did not create (no schema version); refusing "
           "to write into it",
           path_));
+    // Jevons tables at user_version 0 come from before the schema was versioned (the schema and
+    // its version are written in one transaction, so no crash leaves this state). Their columns
+    // are unknown, so stamping them as version 1 would mix incompatible rows: refuse instead.
+    throw StoreError(fmt::format(
+        "database '{}' has schema version 0 (Jevons tables from before schema versioning); this "
+        "Jevons ({}) reads and writes schema version {} only and cannot migrate it; use a new "
+        "database file",
+        path_, jevons::version(), kSchemaVersion));
   }
   Transaction tx(*this);
   exec(kSchemaSql);

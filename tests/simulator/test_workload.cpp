@@ -121,7 +121,8 @@ TEST_CASE("Poisson and Gamma arrivals have the requested rate and burstiness", "
 }
 
 TEST_CASE("zero rate gives no arrivals", "[workload][edge]") {
-  SyntheticSource s(klass(0), 0, 1, 1000'000'000'000, 512, nullptr);
+  const RequestClassSpec c = klass(0);  // the source keeps a reference: it must outlive it
+  SyntheticSource s(c, 0, 1, 1000'000'000'000, 512, nullptr);
   CHECK(drain(s).empty());
 }
 

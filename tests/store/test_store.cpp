@@ -157,3 +157,69 @@ TEST_CASE("NaN binds as NULL, as SQLite would store it", "[store]") {
   s.prepare("INSERT INTO t VALUES (?1)").insert({std::nan("")});
   CHECK(s.query("SELECT x IS NULL FROM t")[0][0] == "1");
 }
+
+TEST_CASE("a database from before schema versioning is refused with the version named",
+          "[store][bad-input]") {
+  // A hand-made "version 0" file: Jevons-like tables (an older, narrower `runs`) and one run,
+  // but user_version never set. Stamping it as version 1 would mix incompatible rows.
+  const auto old = temp_db("version0");
+  {
+    Store probe(":memory:");
+    probe.exec("ATTACH DATABASE '" + old + "' AS v0");
+    probe.exec(
+        "CREATE TABLE v0.runs (run_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, scenario_name "
+        "TEXT NOT NULL)");
+    probe.exec("CREATE TABLE v0.replica_memory (run_id INTEGER, pool TEXT)");
+    probe.exec("INSERT INTO v0.runs VALUES (1, 'static-capacity', 'old')");
+    probe.exec("DETACH DATABASE v0");
+  }
+  CHECK_THROWS_WITH(Store(old), Catch::Contains("schema version 0") &&
+                                    Catch::Contains("schema version 1") &&
+                                    Catch::Contains("use a new database file"));
+  // Refused, not modified: still version 0 with its one run and no new tables.
+  Store probe(":memory:");
+  probe.exec("ATTACH DATABASE '" + old + "' AS v0");
+  CHECK(probe.query("PRAGMA v0.user_version")[0][0] == "0");
+  CHECK(probe.query("SELECT count(*) FROM v0.runs")[0][0] == "1");
+  CHECK(probe.query("SELECT count(*) FROM v0.sqlite_master WHERE type='table'")[0][0] == "2");
+}
+
+TEST_CASE("an unknown older or newer schema version is named with this Jevons' version",
+          "[store][bad-input]") {
+  const auto path = temp_db("version-negative");
+  { Store(path).exec("PRAGMA user_version = -3"); }
+  CHECK_THROWS_WITH(Store(path), Catch::Contains("unknown schema version -3") &&
+                                     Catch::Contains("this Jevons: 1"));
+}
+
+TEST_CASE("missing, empty, unreadable and non-database files", "[store][bad-input]") {
+  // A missing file in an existing directory is created; an empty file becomes a new database.
+  const auto empty = temp_db("empty");
+  { std::ofstream(empty).flush(); }
+  {
+    Store s(empty);
+    CHECK(s.schema_version() == kSchemaVersion);
+  }
+  // Not a database at all.
+  const auto junk = temp_db("junk");
+  { std::ofstream(junk) << std::string(4096, 'x'); }
+  CHECK_THROWS_WITH(Store(junk), Catch::Contains(junk) && Catch::Contains("not a database"));
+  // A directory in the database's place.
+  const auto dir = temp_db("dir");
+  std::filesystem::create_directories(dir);
+  CHECK_THROWS_WITH(Store(dir), Catch::Contains(dir));
+  std::filesystem::remove_all(dir);
+  // Unreadable: permissions do not bind for root, so the check is skipped there with a message.
+  const auto locked = temp_db("locked");
+  {
+    Store(locked).write_run(info("kept"), [](std::int64_t) {});
+  }
+  std::filesystem::permissions(locked, std::filesystem::perms::none);
+  if (std::FILE* f = std::fopen(locked.c_str(), "r")) {
+    std::fclose(f);
+    WARN("skipping the unreadable-database check: chmod 000 does not bind here (running as root?)");
+  } else {
+    CHECK_THROWS_WITH(Store(locked), Catch::Contains(locked));
+  }
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}

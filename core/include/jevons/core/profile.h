@@ -64,6 +64,8 @@ struct Profile {
 
   /// Throws InputError naming the file and key on malformed content.
   static Profile load(const std::string& path);
+  /// Same, from text already in memory (`path` labels the messages).
+  static Profile parse(const std::string& text, const std::string& path);
   /// Writes atomically (temporary file + rename), so a killed profiler never leaves half a file.
   void save(const std::string& path) const;
 
