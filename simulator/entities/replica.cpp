@@ -17,7 +17,8 @@ Replica::Replica(std::uint32_t id, std::uint32_t pool, const ReplicaConfig& cfg,
       reqs_(requests),
       events_(events),
       listener_(listener),
-      phase_(cfg.block_tokens, 0) {
+      phase_(cfg.block_tokens, 0),
+      window_kv_(model.window_tokens()) {
   if (cfg_.prefix_cache) {
     cache_.emplace(cfg_.hash_block_tokens / cfg_.block_tokens, cfg_.host_tier_blocks);
   }
@@ -105,6 +106,7 @@ void Replica::join_decoders(std::uint32_t slot, std::uint32_t kv_len, std::int64
   ++phase_[phase];
   kv_base_ += static_cast<std::int64_t>(kv_len) - step;
   ++decoders_;
+  window_kv_.join(kv_len, step);
   const std::uint32_t remaining = r.output_tokens - r.generated;
   done_.push(Completion{step + remaining - 1, slot, r.generation});
   if (alloc_now && kv_len % b == 0) ++used_private_;  // the block step `step` writes into
@@ -117,6 +119,7 @@ void Replica::leave_decoders(Request& r) {
   --phase_[phase];
   kv_base_ -= static_cast<std::int64_t>(r.join_len) - r.join_step;
   --decoders_;
+  window_kv_.leave(r.join_len, r.join_step);
   ++r.generation;  // its completion-heap entry is now stale
 }
 
@@ -326,11 +329,15 @@ void Replica::form_and_start(TimeNs now) {
   shape.decode_seqs = decoders_;
   shape.decode_kv_tokens =
       static_cast<std::uint64_t>(kv_base_ + static_cast<std::int64_t>(decoders_) * (s + 1));
+  shape.decode_window_kv_tokens = window_kv_.at_step(s);
+  const double window = static_cast<double>(window_kv_.window());
   for (const auto& [slot, c] : chunks_) {
     const Request& r = reqs_[slot];
     ++shape.prefill_seqs;
     shape.prefill_tokens += c;
     shape.prefill_attention_pairs += c * (r.prefilled + (c + 1) / 2.0);
+    if (window > 0)
+      shape.prefill_window_attention_pairs += windowed_attention_pairs(c, r.prefilled, window);
   }
   shape.host_transfer_bytes_per_gpu = host_bytes_step_;
   const StepCost cost = model_.step(shape);

@@ -8,10 +8,15 @@
 //     kv_base_ + D·s with kv_base_ = Σ (join_len − join_step), kept incrementally;
 //   * it needs a new block before step s iff its KV length is a multiple of the block size,
 //     i.e. iff s ≡ join_step − join_len (mod B): phase_[s mod B] counts the decoders due;
-//   * it finishes at step join_step + remaining − 1, kept in a min-heap of completion steps.
+//   * it finishes at step join_step + remaining − 1, kept in a min-heap of completion steps;
+//   * sliding-window and chunked layers read min(KV length, W) of it: Σ min over decoders is
+//     kept by WindowedKvSum (below).
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -23,6 +28,87 @@
 #include "timing/latency_model.h"
 
 namespace jevons::sim {
+
+/// Σ over decoders of min(K_i(s), W), with K_i(s) = join_len + (s − join_step) + 1 the KV
+/// tokens decoder i attends at step s (as in Replica's algebra), in O(1) per step and O(log n)
+/// per join or leave.
+///
+/// A decoder below the window contributes K_i(s); it reaches W at its crossing step
+/// c = join_step + W − join_len − 1 and contributes exactly W from then on. Decoders below the
+/// window are summed like the replica's KV total (a count and Σ (join_len − join_step)); those
+/// past it are counted. A min-heap of crossing steps moves decoders across when at_step(s) is
+/// asked for; a decoder that leaves before its crossing cancels one entry of that step in a
+/// second heap (lazy deletion by value: entries of one step are interchangeable, so no request
+/// identity is kept). A decoder is past the window iff its crossing step is ≤ the last step
+/// asked for, which is what join and leave test.
+class WindowedKvSum {
+ public:
+  explicit WindowedKvSum(std::uint64_t window_tokens = 0)
+      : window_(static_cast<std::int64_t>(window_tokens)) {}
+
+  std::uint64_t window() const { return static_cast<std::uint64_t>(window_); }
+  /// A decoder with `join_len` KV tokens starts decoding at step `join_step`.
+  void join(std::uint32_t join_len, std::int64_t join_step) {
+    if (window_ == 0) return;
+    const std::int64_t c = crossing(join_len, join_step);
+    if (c <= asked_through_) {
+      ++past_;
+    } else {
+      ++below_;
+      below_base_ += static_cast<std::int64_t>(join_len) - join_step;
+      crossings_.push(c);
+    }
+  }
+  /// The decoder that joined with (`join_len`, `join_step`) leaves (finish, preemption, swap).
+  void leave(std::uint32_t join_len, std::int64_t join_step) {
+    if (window_ == 0) return;
+    const std::int64_t c = crossing(join_len, join_step);
+    if (c <= asked_through_) {
+      --past_;
+    } else {
+      --below_;
+      below_base_ -= static_cast<std::int64_t>(join_len) - join_step;
+      cancelled_.push(c);
+    }
+  }
+  /// Σ min(K_i(s), W) over the decoders; `s` never decreases from one call to the next.
+  std::uint64_t at_step(std::int64_t s) {
+    if (window_ == 0) return 0;
+    while (!crossings_.empty() && crossings_.top() <= s) {
+      const std::int64_t c = crossings_.top();
+      crossings_.pop();
+      if (!cancelled_.empty() && cancelled_.top() == c) {
+        cancelled_.pop();
+        continue;
+      }
+      --below_;
+      below_base_ -= window_ - 1 - c;  // join_len − join_step of a decoder crossing at c
+      ++past_;
+    }
+    asked_through_ = std::max(asked_through_, s);
+    return static_cast<std::uint64_t>(below_base_ + below_ * (s + 1) + past_ * window_);
+  }
+  std::uint32_t below_window() const { return static_cast<std::uint32_t>(below_); }
+  std::uint32_t past_window() const { return static_cast<std::uint32_t>(past_); }
+  /// Heap entries held (live crossings plus cancelled pairs not yet reached): bounded by the
+  /// joins of the last W steps.
+  std::size_t heap_entries() const { return crossings_.size() + cancelled_.size(); }
+
+ private:
+  std::int64_t crossing(std::uint32_t join_len, std::int64_t join_step) const {
+    return join_step + window_ - static_cast<std::int64_t>(join_len) - 1;
+  }
+  using MinHeap =
+      std::priority_queue<std::int64_t, std::vector<std::int64_t>, std::greater<std::int64_t>>;
+
+  std::int64_t window_ = 0;
+  std::int64_t below_ = 0;
+  std::int64_t below_base_ = 0;  // Σ (join_len − join_step) below the window
+  std::int64_t past_ = 0;
+  std::int64_t asked_through_ = std::numeric_limits<std::int64_t>::min();
+  MinHeap crossings_;
+  MinHeap cancelled_;
+};
 
 enum class ReplicaRole : std::uint8_t { kMixed, kPrefill, kDecode };
 
@@ -168,6 +254,7 @@ class Replica {
     }
   };
   std::priority_queue<Completion, std::vector<Completion>, std::greater<Completion>> done_;
+  WindowedKvSum window_kv_;  // Σ min(KV, W) over decoders, for windowed layers' step time
 
   std::int64_t step_ = 0;  // index of the next (or running) step
   bool busy_ = false;

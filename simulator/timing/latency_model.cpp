@@ -45,8 +45,27 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   const double per_layer =
       model.is_mla() ? 2.0 * model.q_heads * (2.0 * model.kv_lora_rank + model.qk_rope_head_dim)
                      : 4.0 * model.q_heads * model.head_dim;
-  attn_flops_per_pair_ = per_layer * model.layers / tp;
+  // Sliding-window and chunked layers attend at most window_tokens keys: their attention FLOPs
+  // and KV reads are charged on min(KV, W) per sequence, the other layers' on the whole KV.
+  std::uint32_t full_layers = 0, window_layers = 0;
+  std::uint64_t full_bytes = 0, window_bytes = 0;  // per GPU and token
+  for (LayerAttention k : model.layer_attention) {
+    const std::uint64_t b = kv.bytes_per_token_layer(k) / kv.tensor_parallel();
+    if ((k == LayerAttention::kSliding || k == LayerAttention::kChunked) &&
+        model.window_tokens > 0) {
+      ++window_layers;
+      window_bytes += b;
+    } else {
+      ++full_layers;
+      full_bytes += b;
+    }
+  }
+  window_tokens_ = window_layers > 0 ? model.window_tokens : 0;
+  attn_flops_per_pair_ = per_layer * full_layers / tp;
+  attn_flops_per_window_pair_ = per_layer * window_layers / tp;
   kv_bytes_per_token_ = static_cast<double>(kv.bytes_per_token_per_gpu());
+  full_kv_bytes_per_token_ = static_cast<double>(full_bytes);
+  window_kv_bytes_per_token_ = static_cast<double>(window_bytes);
 
   if (tensor_parallel > 1) {
     // Two all-reduces per layer (after attention and after the MLP) of the step's activations
@@ -98,12 +117,16 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
       if (p.phase == "decode") {
         s.decode_seqs = p.batch;
         s.decode_kv_tokens = p.batch * (p.context_tokens + 1);
+        s.decode_window_kv_tokens =
+            p.batch * std::min<std::uint64_t>(p.context_tokens + 1, window_tokens_);
       } else {
         const double c = static_cast<double>(p.tokens) / p.batch;
         const double o = std::max(0.0, static_cast<double>(p.context_tokens) - c);
         s.prefill_seqs = p.batch;
         s.prefill_tokens = p.tokens;
         s.prefill_attention_pairs = p.batch * c * (o + (c + 1) / 2);
+        s.prefill_window_attention_pairs =
+            p.batch * windowed_attention_pairs(c, o, static_cast<double>(window_tokens_));
       }
       const double predicted = static_cast<double>(step(s).time_ns);
       if (predicted > 0) ratios.push_back(p.time_ns / predicted);
@@ -130,12 +153,18 @@ StepCost LatencyModel::step(const StepShape& s) const {
     return c;
   }
   const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
+  // Full-attention layers attend every KV token, windowed layers min(KV, W) of them; for a
+  // model without windowed layers the second terms are exactly 0 (and the results unchanged).
   const double flops =
       linear_flops_per_token_ * static_cast<double>(tokens) +
-      attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs);
+      attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs) +
+      attn_flops_per_window_pair_ *
+          (static_cast<double>(s.decode_window_kv_tokens) + s.prefill_window_attention_pairs);
   c.compute_ns = flops * ns_per_flop_;
   c.memory_ns = weight_bytes(tokens) * ns_per_weight_byte_ +
-                static_cast<double>(s.decode_kv_tokens) * kv_bytes_per_token_ *
+                static_cast<double>(s.decode_kv_tokens) * full_kv_bytes_per_token_ *
+                    kv_cal_.seconds_per_byte * 1e9 +
+                static_cast<double>(s.decode_window_kv_tokens) * window_kv_bytes_per_token_ *
                     kv_cal_.seconds_per_byte * 1e9;
   const double body = std::max(c.compute_ns, c.memory_ns) * correction_;
   const double comm =

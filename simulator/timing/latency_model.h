@@ -24,13 +24,29 @@ namespace jevons::sim {
 struct StepShape {
   std::uint32_t decode_seqs = 0;
   std::uint64_t decode_kv_tokens = 0;  ///< Σ over decoders of KV tokens attended (incl. new)
+  /// Σ over decoders of min(KV tokens attended, W): what a sliding-window or chunked layer of
+  /// window W reads (LatencyModel::window_tokens(); 0 for models without such layers).
+  std::uint64_t decode_window_kv_tokens = 0;
   std::uint32_t prefill_seqs = 0;
   std::uint64_t prefill_tokens = 0;  ///< new prompt tokens computed this step
   /// Σ over prefill chunks of c·(o + (c+1)/2): (query, key) pairs of causal attention for a
   /// chunk of c tokens after o tokens already in KV.
   double prefill_attention_pairs = 0;
+  /// The same pairs with each query attending at most W keys (windowed_attention_pairs).
+  double prefill_window_attention_pairs = 0;
   std::uint64_t host_transfer_bytes_per_gpu = 0;  ///< swap in/out + prefix-tier loads
 };
+
+/// Σ over the queries j = 1..c of a causal chunk of c tokens after o tokens in KV of
+/// min(o + j, w): the (query, key) pairs of a layer that attends at most w keys. Equals
+/// c·(o + (c+1)/2) when o + c ≤ w; 0 when w = 0.
+inline double windowed_attention_pairs(double c, double o, double w) {
+  if (w <= 0 || c <= 0) return 0;
+  if (o + c <= w) return c * (o + (c + 1) / 2);
+  if (o >= w) return c * w;
+  const double m = w - o;  // queries still inside the window
+  return m * (o + (m + 1) / 2) + (c - m) * w;
+}
 
 struct StepCost {
   TimeNs time_ns = 0;
@@ -63,6 +79,9 @@ class LatencyModel {
     return static_cast<double>(bytes_per_gpu) * host_ns_per_byte_;
   }
   const KvCalibration& kv_calibration() const { return kv_cal_; }
+  /// The window W of the model's sliding-window or chunked layers (0 when it has none): the
+  /// replica sums min(KV tokens, W) over its decoders for StepShape::decode_window_kv_tokens.
+  std::uint64_t window_tokens() const { return window_tokens_; }
   double idle_power_w_per_gpu() const { return idle_w_; }
   /// Multiplicative correction fitted on measured step times (1 when none were measured).
   double step_correction() const { return correction_; }
@@ -76,9 +95,13 @@ class LatencyModel {
   std::vector<double> weight_bytes_by_tokens_;  // MoE: bytes read per GPU for T tokens
   double dense_weight_bytes_ = 0;
   bool moe_ = false;
-  double linear_flops_per_token_ = 0;  // per GPU
-  double attn_flops_per_pair_ = 0;     // per GPU
-  double kv_bytes_per_token_ = 0;      // per GPU, every layer holding the token
+  double linear_flops_per_token_ = 0;      // per GPU
+  double attn_flops_per_pair_ = 0;         // per GPU, the full-attention (and MLA) layers
+  double attn_flops_per_window_pair_ = 0;  // per GPU, the sliding-window and chunked layers
+  double kv_bytes_per_token_ = 0;          // per GPU, every layer holding the token
+  double full_kv_bytes_per_token_ = 0;     // per GPU, full-attention (and MLA) layers only
+  double window_kv_bytes_per_token_ = 0;   // per GPU, sliding-window and chunked layers only
+  std::uint64_t window_tokens_ = 0;        // W of the windowed layers (0: none)
   double ns_per_weight_byte_ = 0;
   double ns_per_flop_ = 0;
   double overhead_ns_ = 0;
