@@ -14,8 +14,8 @@ void add_profile(CLI::App& app, Action& action) {
   namespace prof = jevons::kernels::profiler;
   auto* sub = app.add_subcommand(
       "profile",
-      "Measure append and decode-attention kernels (GPU if present, else the CPU twins) and write "
-      "data/profiles/<device>/profile.json");
+      "Measure append and decode-attention kernels and synthetic model steps (GPU if present, else "
+      "the CPU twins) and write data/profiles/<device>/profile.json");
   auto device = std::make_shared<std::string>("auto");
   auto out = std::make_shared<std::string>();
   auto quick = std::make_shared<bool>(false);
@@ -36,6 +36,16 @@ void add_profile(CLI::App& app, Action& action) {
   sub->add_option("--page-tokens", o->page_tokens,
                   "Tokens per KV page, multiple of 16 (default 64)");
   sub->add_option("--iterations", o->iterations, "Timed repetitions per point (median recorded)");
+  sub->add_option("--step-models", o->step_models,
+                  "Models for synthetic prefill/decode steps (data/models.yaml ids, or none)")
+      ->delimiter(',');
+  sub->add_option("--step-formats", o->step_formats, "KV formats of the synthetic steps")
+      ->delimiter(',');
+  sub->add_option("--step-batches", o->step_batches, "Decode batch sizes of the synthetic steps")
+      ->delimiter(',');
+  sub->add_option("--step-contexts", o->step_contexts, "Decode contexts of the synthetic steps")
+      ->delimiter(',');
+  sub->add_option("--step-layers", o->step_layers, "Layers timed back to back per step");
   sub->callback([&action, device, out, quick, o] {
     action = [device, out, quick, o] {
       prof::Options options;

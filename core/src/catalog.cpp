@@ -195,6 +195,10 @@ std::vector<ModelSpec> load_models(const std::string& path) {
     s.params_active_b = m.number("params_active_b", yaml::positive(1e5), true).value_or(1);
     s.max_context_tokens = static_cast<std::uint64_t>(
         m.integer("max_context_tokens", yaml::positive(1e9), true).value_or(1));
+    s.intermediate_size = static_cast<std::uint32_t>(
+        m.integer("intermediate_size", yaml::positive(1e7), false).value_or(0));
+    s.vocab_size =
+        static_cast<std::uint32_t>(m.integer("vocab_size", yaml::positive(1e8), false).value_or(0));
     if (s.params_active_b > s.params_total_b)
       ctx.error(list[i]["params_active_b"], p + ".params_active_b",
                 fmt::format("{}", s.params_active_b), "active parameters exceed total parameters");

@@ -200,6 +200,20 @@ Profile Profile::parse(const std::string& text, const std::string& path) {
       if (s.phase != "prefill" && s.phase != "decode")
         fail(path, k + ".phase", s.phase, "expected 'prefill' or 'decode'");
       s.kv_format = r.str(a, "kv_format", k + ".kv_format", true);
+      try {
+        s.kv_format = KvConfig::parse(s.kv_format).name();
+      } catch (const InputError& e) {
+        Diagnostic d = e.diagnostics().front();
+        d.file = path;
+        d.key = k + ".kv_format";
+        throw InputError(d);
+      }
+      if (a.contains("weights")) {
+        s.weights = r.str(a, "weights", k + ".weights", false);
+        if (s.weights != "bf16" && s.weights != "fp8" && s.weights != "fp32")
+          fail(path, k + ".weights", s.weights, "expected 'bf16', 'fp8' or 'fp32'");
+      }
+      s.layers_measured = u32(r.count(a, "layers_measured", k + ".layers_measured", false, 0));
       s.tensor_parallel = u32(r.count(a, "tensor_parallel", k + ".tensor_parallel", false, 0));
       if (s.tensor_parallel == 0) s.tensor_parallel = 1;
       s.batch = u32(r.count(a, "batch", k + ".batch", true));
@@ -250,10 +264,12 @@ void Profile::save(const std::string& path) const {
     st.push_back({{"model_id", s.model_id},
                   {"phase", s.phase},
                   {"kv_format", s.kv_format},
+                  {"weights", s.weights},
                   {"tensor_parallel", s.tensor_parallel},
                   {"batch", s.batch},
                   {"tokens", s.tokens},
                   {"context_tokens", s.context_tokens},
+                  {"layers_measured", s.layers_measured},
                   {"time_ns", s.time_ns}});
   root["steps"] = std::move(st);
 

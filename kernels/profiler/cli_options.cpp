@@ -70,6 +70,26 @@ void apply_overrides(Options& options, const GridOverrides& o) {
   if (o.kv_heads) g.kv_heads = o.kv_heads;
   if (o.page_tokens) g.page_tokens = o.page_tokens;
   if (o.iterations > 0) g.iterations = o.iterations;
+  if (!o.step_models.empty()) {
+    g.step_models = o.step_models;
+    if (g.step_models == std::vector<std::string>{"none"}) g.step_models.clear();
+  }
+  if (!o.step_formats.empty()) {
+    g.step_formats.clear();
+    for (const auto& f : o.step_formats) {
+      try {
+        g.step_formats.push_back(KvConfig::parse(f).name());
+      } catch (const InputError& e) {
+        Diagnostic d = e.diagnostics().front();
+        d.key = "--step-formats";
+        throw InputError(d);
+      }
+    }
+  }
+  if (!o.step_batches.empty()) g.step_batches = o.step_batches;
+  if (!o.step_contexts.empty()) g.step_contexts = o.step_contexts;
+  if (o.step_layers) g.step_layers = o.step_layers;
+  if (!g.step_models.empty() && g.step_formats.empty()) g.step_formats = {"bf16"};
   for (auto d : g.head_dims)
     if (d != 64 && d != 128 && d != 256) {
       Diagnostic diag;
@@ -101,9 +121,11 @@ std::string profile_usage(const std::string& program) {
          " [--device cpu|gpu|auto] [--out DIR] [--quick]\n"
          "       [--head-dims 64,128,256] [--formats bf16,tq-mse-4,...] [--batches 1,8,32]\n"
          "       [--contexts 4096,16384] [--q-heads 32] [--kv-heads 8] [--page-tokens 64]\n"
-         "       [--iterations N]\n"
-         "Measures append and decode-attention kernels over a grid and writes\n"
-         "<out>/profile.json (default data/profiles/<device-slug>/).\n";
+         "       [--iterations N] [--step-models llama-3.1-8b,...|none] [--step-formats bf16,...]\n"
+         "       [--step-batches 1,8,32] [--step-contexts 1024,4096] [--step-layers N]\n"
+         "Measures append and decode-attention kernels over a grid, then synthetic prefill and\n"
+         "decode steps of each --step-models model, and writes <out>/profile.json\n"
+         "(default data/profiles/<device-slug>/).\n";
 }
 
 bool parse_profile_args(const std::vector<std::string>& args, Options& options,
@@ -136,6 +158,20 @@ bool parse_profile_args(const std::vector<std::string>& args, Options& options,
     } else if (a == "--formats") {
       if (!value(v)) return false;
       o.kv_formats = split_list(v);
+    } else if (a == "--step-models") {
+      if (!value(v)) return false;
+      o.step_models = split_list(v);
+    } else if (a == "--step-formats") {
+      if (!value(v)) return false;
+      o.step_formats = split_list(v);
+    } else if (a == "--step-batches" || a == "--step-contexts") {
+      if (!value(v)) return false;
+      const bool ok = a == "--step-batches" ? parse_numbers(v, o.step_batches)
+                                            : parse_numbers(v, o.step_contexts);
+      if (!ok) {
+        error = a + " expects a comma-separated list of positive integers, got '" + v + "'";
+        return false;
+      }
     } else if (a == "--head-dims" || a == "--batches" || a == "--contexts") {
       if (!value(v)) return false;
       const bool ok = a == "--head-dims" ? parse_numbers(v, o.head_dims)
@@ -146,7 +182,7 @@ bool parse_profile_args(const std::vector<std::string>& args, Options& options,
         return false;
       }
     } else if (a == "--q-heads" || a == "--kv-heads" || a == "--page-tokens" ||
-               a == "--iterations") {
+               a == "--iterations" || a == "--step-layers") {
       if (!value(v)) return false;
       std::vector<std::uint32_t> n;
       if (!parse_numbers(v, n) || n.size() != 1) {
@@ -159,6 +195,8 @@ bool parse_profile_args(const std::vector<std::string>& args, Options& options,
         o.kv_heads = n[0];
       else if (a == "--page-tokens")
         o.page_tokens = n[0];
+      else if (a == "--step-layers")
+        o.step_layers = n[0];
       else
         o.iterations = static_cast<int>(n[0]);
     } else {

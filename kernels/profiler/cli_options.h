@@ -20,6 +20,11 @@ struct GridOverrides {
   std::uint32_t kv_heads = 0;
   std::uint32_t page_tokens = 0;
   int iterations = 0;
+  std::vector<std::string> step_models;  ///< {"none"}: no synthetic steps
+  std::vector<std::string> step_formats;
+  std::vector<std::uint32_t> step_batches;
+  std::vector<std::uint64_t> step_contexts;
+  std::uint32_t step_layers = 0;
 };
 
 /// Resolves the device, starts from default_grid() and applies `o`. Validates formats (throws
@@ -31,7 +36,8 @@ bool parse_device(const std::string& s, DeviceChoice& out);
 
 /// Parses jevons-profile's argv (without argv[0]). Returns false with `error` set ("help" for
 /// --help). Options: --device, --out, --quick, --head-dims, --formats, --batches, --contexts,
-/// --q-heads, --kv-heads, --page-tokens, --iterations.
+/// --q-heads, --kv-heads, --page-tokens, --iterations, --step-models, --step-formats,
+/// --step-batches, --step-contexts, --step-layers.
 bool parse_profile_args(const std::vector<std::string>& args, Options& options, std::string& error);
 
 std::string profile_usage(const std::string& program);

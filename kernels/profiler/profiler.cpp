@@ -17,6 +17,7 @@
 #include "jevons/core/build_info.h"
 #include "jevons/core/catalog.h"
 #include "jevons/core/kv_format.h"
+#include "model_step/model_step.h"
 
 #if defined(JEVONS_HAVE_CUDA)
 #include "common/device.h"
@@ -391,6 +392,94 @@ void accuracy_gpu(const KvConfig& cfg, const Shape& s, const Grid& grid, Attenti
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+// Synthetic model steps
+
+static void measure_steps(const Grid& grid, bool use_gpu,
+                          const std::function<void(const std::string&)>& log, Profile& profile) {
+  if (grid.step_models.empty()) return;
+#if defined(JEVONS_HAVE_CUDA)
+  if (use_gpu) {
+    std::string why;
+    if (!gpu::cublas_available(&why)) {
+      log("steps skipped: " + why);
+      return;
+    }
+  }
+  std::uint64_t budget = std::uint64_t{6} << 30;
+  if (use_gpu) {
+    gpu::DeviceInfo info;
+    check(gpu::device_info(0, &info), "query device");
+    budget = info.memory_bytes * 3 / 5;
+  }
+#else
+  const std::uint64_t budget = std::uint64_t{6} << 30;
+#endif
+  const Catalog catalog = Catalog::load(Catalog::default_dir());
+  const std::size_t weight_bytes = use_gpu ? 2 : 4;
+  for (const auto& model_id : grid.step_models) {
+    const ModelSpec& model = catalog.model(model_id);
+    LayerDims dims;
+    try {
+      dims = LayerDims::of(model, grid.step_tensor_parallel);
+    } catch (const std::invalid_argument& e) {
+      log(std::string("  steps skipped: ") + e.what());
+      continue;
+    }
+    if (dims.head_dim != 64 && dims.head_dim != 128 && dims.head_dim != 256) {
+      log("  steps skipped: " + model_id + " head_dim " + std::to_string(dims.head_dim) +
+          " has no kernels");
+      continue;
+    }
+    std::vector<StepRequest> requests;
+    for (std::uint32_t b : grid.step_batches)
+      for (std::uint64_t ctx : grid.step_contexts) requests.push_back({false, b, ctx, 1});
+    for (const auto& [c, o] : grid.step_prefill) requests.push_back({true, 1, o, c});
+    for (const auto& fname : grid.step_formats) {
+      const KvConfig cfg = KvConfig::parse(fname);
+      for (const auto& req : requests) {
+        if (req.context + req.chunk > model.max_context_tokens) continue;
+        const std::uint64_t need =
+            step_device_bytes(dims, cfg, req, grid.step_layers, grid.page_tokens, weight_bytes);
+        char line[256];
+        std::snprintf(line, sizeof line, "  step %-14s %-8s %-7s B=%-4u ctx=%-6llu chunk=%-5u",
+                      model_id.c_str(), cfg.name().c_str(), req.prefill ? "prefill" : "decode",
+                      req.batch, static_cast<unsigned long long>(req.context),
+                      req.prefill ? req.chunk : 1u);
+        if (need > budget) {
+          log(std::string(line) + " skipped (needs " + std::to_string(need >> 20) + " MiB)");
+          continue;
+        }
+        StepTiming t;
+#if defined(JEVONS_HAVE_CUDA)
+        if (use_gpu)
+          check(gpu::measure_step(dims, cfg, req, grid.step_layers, grid.page_tokens,
+                                  grid.step_iterations, &t),
+                "synthetic step");
+#endif
+        if (!use_gpu)
+          t = measure_step_cpu(dims, cfg, req, grid.step_layers, grid.page_tokens,
+                               grid.step_iterations);
+        StepPoint p;
+        p.model_id = model_id;
+        p.phase = req.prefill ? "prefill" : "decode";
+        p.kv_format = cfg.name();
+        p.weights = use_gpu ? "bf16" : "fp32";
+        p.tensor_parallel = grid.step_tensor_parallel;
+        p.batch = req.batch;
+        p.tokens = req.new_tokens();
+        p.context_tokens = req.prefill ? req.context + req.chunk : req.context;
+        p.layers_measured = t.layers_measured;
+        p.time_ns = t.step_ns(model.layers);
+        std::snprintf(line + std::strlen(line), sizeof line - std::strlen(line), "  %10.3f ms",
+                      p.time_ns * 1e-6);
+        log(line);
+        profile.steps.push_back(p);
+      }
+    }
+  }
+}
+
 Grid default_grid(bool gpu, bool quick) {
   Grid g;
   if (gpu) {
@@ -403,6 +492,20 @@ Grid default_grid(bool gpu, bool quick) {
     g.contexts = quick ? std::vector<std::uint64_t>{4096, 16384}
                        : std::vector<std::uint64_t>{4096, 16384, 32768, 131072};
     g.iterations = quick ? 5 : 20;
+    g.step_models = quick
+                        ? std::vector<std::string>{"llama-3.1-8b"}
+                        : std::vector<std::string>{"llama-3.1-8b", "llama-3.1-70b", "llama-2-70b"};
+    g.step_formats = quick
+                         ? std::vector<std::string>{"bf16", "tq-3.5"}
+                         : std::vector<std::string>{"bf16", "fp8", "tq-mse-4", "tq-3.5", "tq-2.5"};
+    g.step_batches =
+        quick ? std::vector<std::uint32_t>{1, 32} : std::vector<std::uint32_t>{1, 8, 32, 128, 256};
+    g.step_contexts =
+        quick ? std::vector<std::uint64_t>{4096} : std::vector<std::uint64_t>{1024, 4096, 16384};
+    g.step_prefill = {{256, 0}, {1024, 0}, {4096, 0}, {1024, 4096}};
+    if (quick) g.step_prefill.resize(2);
+    g.step_layers = 2;
+    g.step_iterations = quick ? 3 : 10;
   } else {
     g.head_dims =
         quick ? std::vector<std::uint32_t>{128} : std::vector<std::uint32_t>{64, 128, 256};
@@ -413,6 +516,17 @@ Grid default_grid(bool gpu, bool quick) {
     g.contexts = quick ? std::vector<std::uint64_t>{1024} : std::vector<std::uint64_t>{1024, 4096};
     g.iterations = quick ? 2 : 3;
     g.accuracy_vectors = quick ? 500 : 2000;
+    // One layer of Llama 3.1 8B in float32 is 0.87 GB: single-threaded CPU steps take seconds,
+    // so the CPU grid is small and --quick skips steps.
+    if (!quick) {
+      g.step_models = {"llama-3.1-8b"};
+      g.step_formats = {"bf16", "tq-3.5"};
+      g.step_batches = {1, 4, 16};
+      g.step_contexts = {256, 1024};
+      g.step_prefill = {{32, 0}, {128, 0}, {128, 256}};
+      g.step_layers = 1;
+      g.step_iterations = 3;
+    }
   }
   return g;
 }
@@ -527,6 +641,8 @@ Result run(const Options& options) {
           r.profile.attention.push_back(pt);
         }
     }
+
+  measure_steps(grid, use_gpu, log, r.profile);
 
   const std::string dir =
       options.out_dir.empty() ? Catalog::default_dir() + "/profiles/" + slug : options.out_dir;

@@ -28,6 +28,18 @@ struct Grid {
   int iterations = 5;                   ///< timed repetitions per point; the median is recorded
   std::uint64_t max_cache_bytes = 0;    ///< skip points whose K+V cache exceeds this (0 = auto)
   std::size_t accuracy_vectors = 2000;  ///< random vectors for MSE / inner-product error
+
+  // Synthetic model steps (Profile::steps, kernels/model_step/): each model's real layer shapes
+  // timed on the device. Decode points are step_batches × step_contexts; prefill points are one
+  // sequence computing a chunk of c tokens after o cached ones, for each (c, o) of step_prefill.
+  std::vector<std::string> step_models;  ///< data/models.yaml ids; empty: no steps
+  std::vector<std::string> step_formats;
+  std::vector<std::uint32_t> step_batches;
+  std::vector<std::uint64_t> step_contexts;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> step_prefill;  ///< (chunk c, cached o)
+  std::uint32_t step_tensor_parallel = 1;
+  std::uint32_t step_layers = 2;  ///< distinct layers timed back to back (weights beyond caches)
+  int step_iterations = 10;
 };
 
 /// The default grid for a device kind; `quick` is a small grid for smoke runs.

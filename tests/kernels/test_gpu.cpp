@@ -14,6 +14,7 @@
 #include "decode_attention/decode_attention.h"
 #include "dequant/dequant.h"
 #include "jevons/core/kv_format.h"
+#include "model_step/model_step.h"
 #include "packing/packing.h"
 #include "rotation/rotation.h"
 #include "scores/scores.h"
@@ -273,4 +274,66 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
         CHECK(e_gpu <= 2 * e_cpu + 1e-5);
       }
     }
+}
+
+TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {
+  g::Stream st;
+  ok(st.create());
+  Rng rng(77);
+  for (auto [keys, chunk, offset, heads] :
+       {std::tuple{37u, 5u, 32u, 3u}, std::tuple{300u, 100u, 200u, 2u},
+        std::tuple{1025u, 33u, 992u, 4u}}) {
+    const std::uint32_t queries = chunk * heads;
+    std::vector<float> s(std::size_t{keys} * queries), p(s.size());
+    for (auto& x : s) x = static_cast<float>(3 * rng.normal());
+    causal_softmax_ref(s.data(), keys, queries, chunk, offset, 0.3f, p.data());
+    auto ds = upload(s);
+    g::DeviceBuffer dp;
+    ok(dp.allocate(s.size() * 2));
+    ok(g::causal_softmax(ds.as<float>(), keys, queries, chunk, offset, 0.3f, dp.data(), st));
+    const auto got = download<std::uint16_t>(dp, s.size());
+    for (std::size_t i = 0; i < s.size(); ++i)
+      REQUIRE(bf16_to_float(got[i]) == Approx(p[i]).margin(2e-3 + 8e-3 * p[i]));
+  }
+  const std::uint32_t width = 333, tokens = 7;
+  std::vector<float> gu(2 * width * tokens), out(width * tokens);
+  std::vector<std::uint16_t> gub(gu.size());
+  for (std::size_t i = 0; i < gu.size(); ++i) {
+    gub[i] = float_to_bf16(static_cast<float>(2 * rng.normal()));
+    gu[i] = bf16_to_float(gub[i]);
+  }
+  silu_mul_ref(gu.data(), width, tokens, out.data());
+  auto dgu = upload(gub);
+  g::DeviceBuffer dout;
+  ok(dout.allocate(out.size() * 2));
+  ok(g::silu_mul(dgu.data(), width, tokens, dout.data(), st));
+  const auto got = download<std::uint16_t>(dout, out.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    REQUIRE(bf16_to_float(got[i]) == Approx(out[i]).margin(1e-3 + 8e-3 * std::fabs(out[i])));
+}
+
+TEST_CASE("GPU synthetic step runs when cuBLAS can be opened") {
+  std::string why;
+  if (!g::cublas_available(&why)) {
+    WARN("cuBLAS not available, synthetic GPU step not run: " << why);
+    return;
+  }
+  LayerDims d;
+  d.hidden = 1024;
+  d.q_heads = 8;
+  d.kv_heads = 2;
+  d.head_dim = 128;
+  d.intermediate = 2816;
+  d.vocab = 4096;
+  for (bool prefill : {false, true}) {
+    StepRequest r;
+    r.prefill = prefill;
+    r.batch = prefill ? 2 : 16;
+    r.context = 512;
+    r.chunk = prefill ? 256 : 1;
+    StepTiming t;
+    ok(g::measure_step(d, KvConfig::parse("tq-3.5"), r, 2, 64, 3, &t));
+    CHECK(t.layers_ns > 0);
+    CHECK(t.lm_head_ns > 0);
+  }
 }

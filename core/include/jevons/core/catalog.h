@@ -86,6 +86,10 @@ struct ModelSpec {
   std::uint32_t kv_lora_rank = 0;       ///< MLA only
   std::uint32_t qk_rope_head_dim = 0;   ///< MLA only
   std::uint32_t window_tokens = 0;      ///< for sliding/chunked layers
+  /// MLP width and vocabulary (dense models; 0 when the catalog does not give them). Only the
+  /// profiler's synthetic steps need them: the latency model works from parameter counts.
+  std::uint32_t intermediate_size = 0;
+  std::uint32_t vocab_size = 0;
   /// Per-layer attention kind, `layers` entries (expanded from the catalog's repeating pattern).
   std::vector<LayerAttention> layer_attention;
   std::vector<std::string> sources;

@@ -45,15 +45,21 @@ struct AttentionPoint {
   double attention_rel_error = 0;  ///< ‖out − ref‖ / ‖ref‖
 };
 
-/// One synthetic model step (GEMMs on random weights + attention) measured by the profiler.
+/// One synthetic model step measured by the profiler: the model's real layer shapes (GEMMs on
+/// random weights, the KV format's append and attention kernels, the LM head), timed on the
+/// device. `time_ns` is the whole step: layers × the measured time of one layer + the LM head.
 struct StepPoint {
   std::string model_id;
-  std::string phase;  ///< "prefill" or "decode"
-  std::string kv_format;
-  std::uint32_t tensor_parallel = 1;
-  std::uint32_t batch = 0;   ///< sequences in the step
-  std::uint64_t tokens = 0;  ///< new tokens processed in the step
+  std::string phase;      ///< "prefill" or "decode"
+  std::string kv_format;  ///< KvConfig::name() of the cache the step attends over
+  std::string weights = "bf16";  ///< GEMM weight type: "bf16" (GPU) or "fp32" (CPU)
+  std::uint32_t tensor_parallel = 1;  ///< per-shard shapes of this TP degree (no all-reduce)
+  std::uint32_t batch = 0;            ///< sequences in the step
+  std::uint64_t tokens = 0;           ///< new tokens processed in the step
+  /// Decode: KV tokens per sequence before the step. Prefill: o + c, the sequence length after
+  /// its chunk of c = tokens / batch new tokens.
   std::uint64_t context_tokens = 0;
+  std::uint32_t layers_measured = 0;  ///< distinct layers timed back to back (0: unknown)
   double time_ns = 0;
 };
 
