@@ -106,7 +106,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Mat = Eigen::MatrixXf;
-using MapMat = Eigen::Map<Mat>;
+// Weights are row-major [out][in] so a block of output rows is one contiguous slab.
+using WeightMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Values do not change GEMM timing; a cheap generator keeps setting up 1 GB of weights quick.
 void fill(float* x, std::size_t n, std::uint64_t seed) {
@@ -117,10 +118,23 @@ void fill(float* x, std::size_t n, std::uint64_t seed) {
   }
 }
 
-Mat random_mat(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  Mat m(rows, cols);
+template <class M = Mat>
+M random_mat(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
+  M m(rows, cols);
   fill(m.data(), static_cast<std::size_t>(m.size()), seed);
   return m;
+}
+
+// y = W·x streamed over blocks of W's rows, as a GPU GEMM streams its weights: each block
+// (256 rows, ≤ 4 MiB) is read once and multiplied against the whole of x, which stays in cache.
+// One Eigen GEMM over all of W instead re-packs W per call and, at the few columns of a decode
+// step, runs several times slower than reading W once.
+void gemm(const WeightMat& w, const Mat& x, Mat& y) {
+  constexpr Eigen::Index kRows = 256;
+  for (Eigen::Index r = 0; r < w.rows(); r += kRows) {
+    const Eigen::Index n = std::min(kRows, w.rows() - r);
+    y.middleRows(r, n).noalias() = w.middleRows(r, n) * x;
+  }
 }
 
 template <class F>
@@ -137,7 +151,7 @@ double median_ns(int iterations, F&& fn) {
 }
 
 struct CpuLayer {
-  Mat wqkv, wo, wgu, wd;  // [out][in] column-major: out rows, in columns
+  WeightMat wqkv, wo, wgu, wd;  // [out][in]
   std::unique_ptr<HostKvCache> cache;
 };
 
@@ -163,15 +177,15 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
   std::vector<CpuLayer> layers(layers_measured);
   for (std::uint32_t l = 0; l < layers_measured; ++l) {
     auto& L = layers[l];
-    L.wqkv = random_mat(d.qkv_out(), d.hidden, 10 * l + 1);
-    L.wo = random_mat(d.hidden, Eigen::Index{d.q_heads} * dh, 10 * l + 2);
-    L.wgu = random_mat(2 * Eigen::Index{d.intermediate}, d.hidden, 10 * l + 3);
-    L.wd = random_mat(d.hidden, d.intermediate, 10 * l + 4);
+    L.wqkv = random_mat<WeightMat>(d.qkv_out(), d.hidden, 10 * l + 1);
+    L.wo = random_mat<WeightMat>(d.hidden, Eigen::Index{d.q_heads} * dh, 10 * l + 2);
+    L.wgu = random_mat<WeightMat>(2 * Eigen::Index{d.intermediate}, d.hidden, 10 * l + 3);
+    L.wd = random_mat<WeightMat>(d.hidden, d.intermediate, 10 * l + 4);
     // The cache's contents do not change the kernels' work (table lookups, no data-dependent
     // branches), so it is left zeroed apart from what the timed appends write.
     L.cache = std::make_unique<HostKvCache>(kc[0], vc[0], pages, page_tokens, d.kv_heads);
   }
-  const Mat wlm = random_mat(d.vocab, d.hidden, 99);
+  const WeightMat wlm = random_mat<WeightMat>(d.vocab, d.hidden, 99);
 
   Mat x = random_mat(d.hidden, T, 7), qkv(d.qkv_out(), T), attn(Eigen::Index{d.q_heads} * dh, T),
       o(d.hidden, T), gu(2 * Eigen::Index{d.intermediate}, T), act(d.intermediate, T),
@@ -217,7 +231,7 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
   }
 
   auto layer = [&](CpuLayer& L) {
-    qkv.noalias() = L.wqkv * x;
+    gemm(L.wqkv, x, qkv);
     append_ref(kc, vc, kin.data(), vin.data(), static_cast<std::size_t>(T), slots.data(), *L.cache);
     if (r.prefill) {
       for (std::uint32_t b = 0; b < r.batch; ++b)
@@ -230,10 +244,10 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
     } else {
       decode_attention_ref(kc, vc, *L.cache, pb, q.data(), scale, 1, attn.data());
     }
-    o.noalias() = L.wo * attn;
-    gu.noalias() = L.wgu * o;
+    gemm(L.wo, attn, o);
+    gemm(L.wgu, o, gu);
     silu_mul_ref(gu.data(), d.intermediate, static_cast<std::uint32_t>(T), act.data());
-    down.noalias() = L.wd * act;
+    gemm(L.wd, act, down);
   };
 
   StepTiming t;
@@ -243,7 +257,7 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
   });
   // The LM head runs on one row per sequence: the new token (decode) or the chunk's last.
   Mat last = random_mat(d.hidden, r.batch, 31), logits(d.vocab, r.batch);
-  t.lm_head_ns = median_ns(iterations, [&] { logits.noalias() = wlm * last; });
+  t.lm_head_ns = median_ns(iterations, [&] { gemm(wlm, last, logits); });
   return t;
 }
 
