@@ -23,5 +23,6 @@ void add_catalog(CLI::App& app, Action& action);   // cmd_catalog.cpp
 void add_profile(CLI::App& app, Action& action);   // cmd_profile.cpp (kernels profiler)
 void add_sweep(CLI::App& app, Action& action);     // cmd_sweep.cpp (planner sweeps, MPI)
 void add_report(CLI::App& app, Action& action);    // cmd_report.cpp (HTML/Markdown reports)
+void add_calibrate(CLI::App& app, Action& action);  // cmd_calibrate.cpp (step-time fit)
 
 }  // namespace jevons::cli

@@ -27,6 +27,7 @@
 #include "metrics/collector.h"
 #include "routing/router.h"
 #include "timing/latency_model.h"
+#include "timing/profile_calibration.h"
 #include "workload/source.h"
 #include "workload/trace.h"
 
@@ -147,6 +148,10 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
   if (profile && !profile->meta.gpu_catalog_id.empty()) {
     profile_gpu = catalog.find_gpu(profile->meta.gpu_catalog_id);
   }
+  // Rates fitted on the profile's synthetic steps (GPU profiles only; see LatencyModel).
+  std::optional<DeviceStepCalibration> steps;
+  if (profile && !profile->steps.empty())
+    steps = calibrate_steps(*profile, catalog, sc_.analytical);
   std::vector<Diagnostic> problems;
   const auto& ds = spec_.disaggregation;
   auto listed = [](const std::vector<std::string>& v, const std::string& n) {
@@ -227,7 +232,8 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
                                                               : ReplicaRole::kMixed;
     p.latency = std::make_unique<LatencyModel>(
         *p.gpu, *p.model, *p.footprint, ps.weights, ps.tensor_parallel, sc_.analytical,
-        spec_.timing, spec_.power, profile, profile_gpu, c.max_batched_tokens + c.max_num_seqs);
+        spec_.timing, spec_.power, profile, profile_gpu, c.max_batched_tokens + c.max_num_seqs,
+        steps ? &*steps : nullptr);
     p.replicas = ps.replicas();
     pools_.push_back(std::move(p));
   }

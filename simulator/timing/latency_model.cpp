@@ -2,23 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace jevons::sim {
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
 
 LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
                            WeightPrecision weights, std::uint32_t tensor_parallel,
                            const AnalyticalParams& params, const TimingSpec& timing,
                            const PowerSpec& power, const std::optional<Profile>& profile,
-                           const GpuSpec* profile_gpu, std::uint32_t max_step_tokens) {
+                           const GpuSpec* profile_gpu, std::uint32_t max_step_tokens,
+                           const DeviceStepCalibration* steps) {
   constant_ = timing.model == TimingSpec::Model::kConstant;
   constant_ns_ = timing.constant_step_ns;
   const double tp = tensor_parallel;
@@ -26,8 +19,7 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   const double hbm_bytes_per_s = gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12;
   const double eff_bw = hbm_bytes_per_s * params.bandwidth_efficiency;
   ns_per_weight_byte_ = 1e9 / eff_bw;
-  ns_per_flop_ =
-      1e9 / (gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency);
+  ns_per_flop_ = 1e9 / (gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency);
   overhead_ns_ = params.step_overhead_us * 1e3;
 
   moe_ = model.is_moe();
@@ -106,37 +98,67 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     } else {
       kv_cal_.projected = false;
     }
-    // Whole-step correction from measured synthetic steps of this model (jevons profile).
-    std::vector<double> ratios;
-    for (const auto& p : profile->steps) {
-      if (p.model_id != model.id || p.tensor_parallel != tensor_parallel || p.time_ns <= 0 ||
-          p.batch == 0 || (p.kv_format != fmt && !p.kv_format.empty())) {
-        continue;
-      }
-      StepShape s;
-      if (p.phase == "decode") {
-        s.decode_seqs = p.batch;
-        s.decode_kv_tokens = p.batch * (p.context_tokens + 1);
-        s.decode_window_kv_tokens =
-            p.batch * std::min<std::uint64_t>(p.context_tokens + 1, window_tokens_);
-      } else {
-        const double c = static_cast<double>(p.tokens) / p.batch;
-        const double o = std::max(0.0, static_cast<double>(p.context_tokens) - c);
-        s.prefill_seqs = p.batch;
-        s.prefill_tokens = p.tokens;
-        s.prefill_attention_pairs = p.batch * c * (o + (c + 1) / 2);
-        s.prefill_window_attention_pairs =
-            p.batch * windowed_attention_pairs(c, o, static_cast<double>(window_tokens_));
-      }
-      const double predicted = static_cast<double>(step(s).time_ns);
-      if (predicted > 0) ratios.push_back(p.time_ns / predicted);
-    }
-    if (!ratios.empty()) {
-      correction_ = median(ratios);
-      correction_source_ = "profile steps (" + std::to_string(ratios.size()) + " points" +
-                           (profile_gpu && profile_gpu->id != gpu.id ? ", projected" : "") + ")";
-    }
   }
+  if (steps != nullptr) apply_step_calibration(gpu, weights, *steps);
+}
+
+StepShape LatencyModel::shape_of(const StepPoint& p) const {
+  StepShape s;
+  if (p.phase == "decode") {
+    s.decode_seqs = p.batch;
+    s.decode_kv_tokens = p.batch * (p.context_tokens + 1);
+    s.decode_window_kv_tokens =
+        p.batch * std::min<std::uint64_t>(p.context_tokens + 1, window_tokens_);
+  } else {
+    const double c = static_cast<double>(p.tokens) / p.batch;
+    const double o = std::max(0.0, static_cast<double>(p.context_tokens) - c);
+    s.prefill_seqs = p.batch;
+    s.prefill_tokens = p.tokens;
+    s.prefill_attention_pairs = p.batch * c * (o + (c + 1) / 2);
+    s.prefill_window_attention_pairs =
+        p.batch * windowed_attention_pairs(c, o, static_cast<double>(window_tokens_));
+  }
+  return s;
+}
+
+void LatencyModel::apply_step_calibration(const GpuSpec& gpu, WeightPrecision weights,
+                                          const DeviceStepCalibration& cal) {
+  // A CPU profile's steps check the method (docs/validation.md); they say nothing of a GPU.
+  if (cal.device_kind != "gpu" || cal.gpu == nullptr) return;
+  StepRates r = cal.fit.rates;
+  const std::string prec = to_string(weights);
+  // Another GPU or weight type: scale the measured rates by the catalog roofline ratios.
+  r.ns_per_flop *= cal.gpu->dense_tflops(cal.weights) / gpu.dense_tflops(prec);
+  r.ns_per_weight_byte *= cal.gpu->hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") /
+                          gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps");
+  ns_per_flop_ = r.ns_per_flop;
+  ns_per_weight_byte_ = r.ns_per_weight_byte;
+  overhead_ns_ = r.overhead_ns;
+  step_calibrated_ = true;
+  const bool projected = cal.gpu->id != gpu.id || cal.weights != prec;
+  char buf[256];
+  std::snprintf(
+      buf, sizeof buf, "profile steps: %zu points on %s (%s), mean error %.1f %%%s", cal.fit.points,
+      cal.gpu->id.c_str(), cal.weights.c_str(), 100 * cal.fit.mean_abs_rel_error,
+      projected ? (", projected to " + gpu.id + " " + prec + " by catalog ratios").c_str() : "");
+  calibration_source_ = buf;
+}
+
+StepWork LatencyModel::work(const StepShape& s) const {
+  const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
+  // Full-attention layers attend every KV token, windowed layers min(KV, W) of them; for a
+  // model without windowed layers the second terms are exactly 0 (and the results unchanged).
+  StepWork w;
+  w.flops =
+      linear_flops_per_token_ * static_cast<double>(tokens) +
+      attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs) +
+      attn_flops_per_window_pair_ *
+          (static_cast<double>(s.decode_window_kv_tokens) + s.prefill_window_attention_pairs);
+  w.weight_bytes = weight_bytes(tokens);
+  w.kv_ns = (static_cast<double>(s.decode_kv_tokens) * full_kv_bytes_per_token_ +
+             static_cast<double>(s.decode_window_kv_tokens) * window_kv_bytes_per_token_) *
+            kv_cal_.seconds_per_byte * 1e9;
+  return w;
 }
 
 double LatencyModel::weight_bytes(std::uint64_t tokens) const {
@@ -153,26 +175,16 @@ StepCost LatencyModel::step(const StepShape& s) const {
     return c;
   }
   const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
-  // Full-attention layers attend every KV token, windowed layers min(KV, W) of them; for a
-  // model without windowed layers the second terms are exactly 0 (and the results unchanged).
-  const double flops =
-      linear_flops_per_token_ * static_cast<double>(tokens) +
-      attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs) +
-      attn_flops_per_window_pair_ *
-          (static_cast<double>(s.decode_window_kv_tokens) + s.prefill_window_attention_pairs);
-  c.compute_ns = flops * ns_per_flop_;
-  c.memory_ns = weight_bytes(tokens) * ns_per_weight_byte_ +
-                static_cast<double>(s.decode_kv_tokens) * full_kv_bytes_per_token_ *
-                    kv_cal_.seconds_per_byte * 1e9 +
-                static_cast<double>(s.decode_window_kv_tokens) * window_kv_bytes_per_token_ *
-                    kv_cal_.seconds_per_byte * 1e9;
-  const double body = std::max(c.compute_ns, c.memory_ns) * correction_;
+  const StepWork w = work(s);
+  c.compute_ns = w.flops * ns_per_flop_;
+  c.memory_ns = w.weight_bytes * ns_per_weight_byte_ + w.kv_ns;
+  const double body = std::max(c.compute_ns, c.memory_ns);
   const double comm =
       tokens ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * static_cast<double>(tokens) : 0;
   const double host = static_cast<double>(s.host_transfer_bytes_per_gpu) * host_ns_per_byte_;
   const double total = overhead_ns_ + body + comm + host;
   c.time_ns = static_cast<TimeNs>(total + 0.5);
-  const double u = std::max(c.compute_ns, memory_weight_ * c.memory_ns) * correction_ / total;
+  const double u = std::max(c.compute_ns, memory_weight_ * c.memory_ns) / total;
   c.power_w_per_gpu = idle_w_ + (tdp_w_ - idle_w_) * std::min(1.0, u);
   return c;
 }

@@ -17,6 +17,7 @@
 #include "jevons/core/replica_memory.h"
 #include "jevons/core/roofline.h"
 #include "jevons/core/simulation_spec.h"
+#include "timing/step_calibration.h"
 
 namespace jevons::sim {
 
@@ -71,7 +72,7 @@ class LatencyModel {
                WeightPrecision weights, std::uint32_t tensor_parallel,
                const AnalyticalParams& params, const TimingSpec& timing, const PowerSpec& power,
                const std::optional<Profile>& profile, const GpuSpec* profile_gpu,
-               std::uint32_t max_step_tokens);
+               std::uint32_t max_step_tokens, const DeviceStepCalibration* steps = nullptr);
 
   StepCost step(const StepShape& s) const;
   /// Host-link time for `bytes` per GPU (swap, prefix-tier load).
@@ -83,9 +84,14 @@ class LatencyModel {
   /// replica sums min(KV tokens, W) over its decoders for StepShape::decode_window_kv_tokens.
   std::uint64_t window_tokens() const { return window_tokens_; }
   double idle_power_w_per_gpu() const { return idle_w_; }
-  /// Multiplicative correction fitted on measured step times (1 when none were measured).
-  double step_correction() const { return correction_; }
-  std::string correction_source() const { return correction_source_; }
+  /// The step's work per GPU (FLOPs, weight bytes, KV time at the format's cost), before rates.
+  StepWork work(const StepShape& s) const;
+  /// The step a profile's synthetic step point describes, in this model's terms.
+  StepShape shape_of(const StepPoint& p) const;
+  /// True when the rates come from measured steps of a GPU profile (`steps` given).
+  bool step_calibrated() const { return step_calibrated_; }
+  /// "roofline defaults" or "profile steps: N points on h100-sxm (bf16), mean error …".
+  const std::string& calibration_source() const { return calibration_source_; }
 
  private:
   double weight_bytes(std::uint64_t tokens) const;
@@ -111,8 +117,10 @@ class LatencyModel {
   double tdp_w_ = 0;
   double idle_w_ = 0;
   double memory_weight_ = 0.49;
-  double correction_ = 1.0;
-  std::string correction_source_ = "none";
+  void apply_step_calibration(const GpuSpec& gpu, WeightPrecision weights,
+                              const DeviceStepCalibration& cal);
+  bool step_calibrated_ = false;
+  std::string calibration_source_ = "roofline defaults";
   KvCalibration kv_cal_;
 };
 

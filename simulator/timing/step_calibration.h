@@ -1,0 +1,64 @@
+#pragma once
+// Calibration of the latency model's rates on measured synthetic steps (`Profile::steps`,
+// written by `jevons profile`). See docs/latency-model.md, "Calibration".
+//
+// A step's time is modelled as
+//     overhead + max(flops · ns_per_flop, weight_bytes · ns_per_weight_byte + kv_ns)
+// where the work (flops, weight bytes) comes from the latency model's own accounting and kv_ns
+// from the KV format's measured decode-attention cost. The three rates are fitted by
+// Levenberg–Marquardt (Eigen, unsupported/NonLinearOptimization) on the log of
+// predicted / measured, so every point weighs by its relative error.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "jevons/core/catalog.h"
+
+namespace jevons::sim {
+
+/// Work of one step per GPU.
+struct StepWork {
+  double flops = 0;         ///< GEMM + attention FLOPs
+  double weight_bytes = 0;  ///< weight bytes read
+  double kv_ns = 0;         ///< KV read time at the format's measured cost
+};
+
+struct StepRates {
+  double overhead_ns = 0;
+  double ns_per_flop = 0;
+  double ns_per_weight_byte = 0;
+};
+
+double predict_step_ns(const StepWork& w, const StepRates& r);
+
+struct StepSample {
+  StepWork work;
+  double measured_ns = 0;
+  std::string label;  ///< "llama-3.1-8b decode B=8 ctx=4096 bf16", for reports
+};
+
+struct StepFit {
+  StepRates rates;
+  std::size_t points = 0;
+  double mean_abs_rel_error = 0;  ///< mean |predicted − measured| / measured over the points
+  double max_abs_rel_error = 0;
+};
+
+/// Fits the rates to `samples` (at least 3, measured times positive). Throws
+/// std::invalid_argument otherwise. Deterministic: same samples, same rates.
+StepFit fit_step_rates(const std::vector<StepSample>& samples);
+
+/// Rates fitted on every synthetic step of one profile (all its models and formats): a property
+/// of the device, which the latency model applies to any model (profile_calibration.h).
+struct DeviceStepCalibration {
+  StepFit fit;
+  std::string weights;           ///< weight type of the measured GEMMs ("bf16", "fp32")
+  std::string device_kind;       ///< "gpu" or "cpu" (CPU steps are never applied to a GPU)
+  const GpuSpec* gpu = nullptr;  ///< catalog entry of the profiled GPU; nullptr when unknown
+};
+
+/// |predicted − measured| / measured of each sample under `rates`.
+std::vector<double> relative_errors(const std::vector<StepSample>& samples, const StepRates& rates);
+
+}  // namespace jevons::sim
