@@ -42,8 +42,10 @@ void add_calibrate(CLI::App& app, Action& action) {
                               profile.meta.device_kind, samples.size())
                       .c_str());
       auto rates = [](const sim::StepRates& r) {
-        return fmt::format("overhead {:.1f} us, {:.3g} TFLOP/s, weights {:.3g} GB/s",
-                           r.overhead_ns * 1e-3, 1e-3 / r.ns_per_flop, 1.0 / r.ns_per_weight_byte);
+        return fmt::format(
+            "overhead {:.1f} us, {:.3g} TFLOP/s (half of it at {:.1f} tokens), weights {:.3g} GB/s",
+            r.overhead_ns * 1e-3, 1e-3 / r.ns_per_flop, r.gemm_half_tokens,
+            1.0 / r.ns_per_weight_byte);
       };
       std::printf("Fit on all steps:   %s; mean |error| %.1f %%, max %.1f %%\n",
                   rates(all.rates).c_str(), 100 * all.mean_abs_rel_error,

@@ -72,7 +72,13 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
     e.allreduce_time_ns = 2.0 * model.layers * one;
   }
   e.overhead_time_ns = params.step_overhead_us * 1e3;
-  const double core = std::max(e.memory_time_ns, e.compute_time_ns);
+  // GEMMs and attention are separate kernels: each is bound by its own roof and their times add
+  // (the simulator's latency model does the same; docs/latency-model.md).
+  const double gemm_compute = batch * 2.0 * model.params_active_b * 1e9 / tp / flops * 1e9;
+  const double gemm = std::max(gemm_compute, e.weight_bytes_read_per_gpu / bw * 1e9);
+  const double attention =
+      std::max(e.kv_bytes_read_per_gpu / bw * 1e9, batch * attn_flops_per_token / tp / flops * 1e9);
+  const double core = gemm + attention;
   e.bound = e.memory_time_ns >= e.compute_time_ns ? "memory" : "compute";
   e.step_time_ns =
       static_cast<std::int64_t>(std::llround(core + e.allreduce_time_ns + e.overhead_time_ns));

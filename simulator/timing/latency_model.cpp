@@ -134,6 +134,7 @@ void LatencyModel::apply_step_calibration(const GpuSpec& gpu, WeightPrecision we
   ns_per_flop_ = r.ns_per_flop;
   ns_per_weight_byte_ = r.ns_per_weight_byte;
   overhead_ns_ = r.overhead_ns;
+  gemm_half_tokens_ = r.gemm_half_tokens;
   step_calibrated_ = true;
   const bool projected = cal.gpu->id != gpu.id || cal.weights != prec;
   char buf[256];
@@ -149,12 +150,13 @@ StepWork LatencyModel::work(const StepShape& s) const {
   // Full-attention layers attend every KV token, windowed layers min(KV, W) of them; for a
   // model without windowed layers the second terms are exactly 0 (and the results unchanged).
   StepWork w;
-  w.flops =
-      linear_flops_per_token_ * static_cast<double>(tokens) +
+  w.flops = linear_flops_per_token_ * static_cast<double>(tokens);
+  w.attention_flops =
       attn_flops_per_pair_ * (static_cast<double>(s.decode_kv_tokens) + s.prefill_attention_pairs) +
       attn_flops_per_window_pair_ *
           (static_cast<double>(s.decode_window_kv_tokens) + s.prefill_window_attention_pairs);
   w.weight_bytes = weight_bytes(tokens);
+  w.tokens = static_cast<double>(tokens);
   w.kv_ns = (static_cast<double>(s.decode_kv_tokens) * full_kv_bytes_per_token_ +
              static_cast<double>(s.decode_window_kv_tokens) * window_kv_bytes_per_token_) *
             kv_cal_.seconds_per_byte * 1e9;
@@ -176,9 +178,11 @@ StepCost LatencyModel::step(const StepShape& s) const {
   }
   const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
   const StepWork w = work(s);
-  c.compute_ns = w.flops * ns_per_flop_;
-  c.memory_ns = w.weight_bytes * ns_per_weight_byte_ + w.kv_ns;
-  const double body = std::max(c.compute_ns, c.memory_ns);
+  const StepRates rates{0, ns_per_flop_, ns_per_weight_byte_, gemm_half_tokens_};
+  const StepParts parts = step_parts(w, rates);
+  c.compute_ns = parts.gemm_compute_ns + parts.attention_compute_ns;
+  c.memory_ns = parts.weight_ns + parts.kv_ns;
+  const double body = parts.body_ns();
   const double comm =
       tokens ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * static_cast<double>(tokens) : 0;
   const double host = static_cast<double>(s.host_transfer_bytes_per_gpu) * host_ns_per_byte_;

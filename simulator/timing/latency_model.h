@@ -119,6 +119,7 @@ class LatencyModel {
   double memory_weight_ = 0.49;
   void apply_step_calibration(const GpuSpec& gpu, WeightPrecision weights,
                               const DeviceStepCalibration& cal);
+  double gemm_half_tokens_ = 0;  // GEMM efficiency ramp T½ (fitted; 0 = none)
   bool step_calibrated_ = false;
   std::string calibration_source_ = "roofline defaults";
   KvCalibration kv_cal_;

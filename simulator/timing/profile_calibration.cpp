@@ -62,7 +62,7 @@ std::optional<DeviceStepCalibration> calibrate_steps(const Profile& profile, con
   }
   std::optional<DeviceStepCalibration> cal;
   const auto samples = step_samples(profile, catalog, params);
-  if (samples.size() >= 3) {
+  if (samples.size() >= 4) {
     DeviceStepCalibration c;
     c.fit = fit_step_rates(samples);
     c.device_kind = profile.meta.device_kind;

@@ -9,9 +9,19 @@
 
 namespace jevons::sim {
 
+StepParts step_parts(const StepWork& w, const StepRates& r) {
+  // GEMM efficiency ramp (T½ = 0: the factor is exactly 1).
+  const double ramp = w.tokens > 0 ? 1.0 + r.gemm_half_tokens / w.tokens : 1.0;
+  StepParts p;
+  p.gemm_compute_ns = w.flops * r.ns_per_flop * ramp;
+  p.weight_ns = w.weight_bytes * r.ns_per_weight_byte;
+  p.attention_compute_ns = w.attention_flops * r.ns_per_flop;
+  p.kv_ns = w.kv_ns;
+  return p;
+}
+
 double predict_step_ns(const StepWork& w, const StepRates& r) {
-  return r.overhead_ns +
-         std::max(w.flops * r.ns_per_flop, w.weight_bytes * r.ns_per_weight_byte + w.kv_ns);
+  return r.overhead_ns + step_parts(w, r).body_ns();
 }
 
 std::vector<double> relative_errors(const std::vector<StepSample>& samples,
@@ -26,7 +36,7 @@ std::vector<double> relative_errors(const std::vector<StepSample>& samples,
 namespace {
 
 StepRates from_log(const Eigen::VectorXd& x) {
-  return {std::exp(x[0]), std::exp(x[1]), std::exp(x[2])};
+  return {std::exp(x[0]), std::exp(x[1]), std::exp(x[2]), std::exp(x[3])};
 }
 
 // Residuals log(predicted / measured) over log-parameters, in the functor form Eigen's
@@ -38,7 +48,7 @@ struct LogResiduals {
   using ValueType = Eigen::VectorXd;
   using JacobianType = Eigen::MatrixXd;
   const std::vector<StepSample>* samples = nullptr;
-  int inputs() const { return 3; }
+  int inputs() const { return 4; }
   int values() const { return static_cast<int>(samples->size()); }
   int operator()(const Eigen::VectorXd& x, Eigen::VectorXd& f) const {
     const StepRates r = from_log(x);
@@ -60,8 +70,8 @@ double sum_sq(const std::vector<StepSample>& samples, const Eigen::VectorXd& x) 
 }  // namespace
 
 StepFit fit_step_rates(const std::vector<StepSample>& samples) {
-  if (samples.size() < 3)
-    throw std::invalid_argument("step calibration needs at least 3 measured steps, got " +
+  if (samples.size() < 4)
+    throw std::invalid_argument("step calibration needs at least 4 measured steps, got " +
                                 std::to_string(samples.size()));
   for (const auto& s : samples)
     if (!(s.measured_ns > 0) || !std::isfinite(s.measured_ns) || s.work.flops < 0 ||
@@ -81,20 +91,22 @@ StepFit fit_step_rates(const std::vector<StepSample>& samples) {
   if (flop_rate <= 0 || byte_rate <= 0)
     throw std::invalid_argument("step calibration: the samples have no FLOPs or no weight bytes");
 
-  Eigen::VectorXd best(3);
+  Eigen::VectorXd best(4);
   double best_cost = INFINITY;
-  for (double overhead_frac : {0.02, 0.2, 0.6})
-    for (double slow : {1.0, 2.0, 4.0}) {
-      Eigen::VectorXd x(3);
-      x << std::log(overhead_frac * min_ns), std::log(slow / flop_rate), std::log(slow / byte_rate);
-      LogResiduals f{&samples};
-      Eigen::NumericalDiff<LogResiduals> nd(f);
-      Eigen::LevenbergMarquardt<Eigen::NumericalDiff<LogResiduals>> lm(nd);
-      lm.parameters.maxfev = 4000;
-      lm.minimize(x);
-      const double c = sum_sq(samples, x);
-      if (std::isfinite(c) && c < best_cost) best_cost = c, best = x;
-    }
+  for (double half : {1e-3, 8.0})
+    for (double overhead_frac : {0.02, 0.2, 0.6})
+      for (double slow : {1.0, 2.0, 4.0}) {
+        Eigen::VectorXd x(4);
+        x << std::log(overhead_frac * min_ns), std::log(slow / flop_rate),
+            std::log(slow / byte_rate), std::log(half);
+        LogResiduals f{&samples};
+        Eigen::NumericalDiff<LogResiduals> nd(f);
+        Eigen::LevenbergMarquardt<Eigen::NumericalDiff<LogResiduals>> lm(nd);
+        lm.parameters.maxfev = 4000;
+        lm.minimize(x);
+        const double c = sum_sq(samples, x);
+        if (std::isfinite(c) && c < best_cost) best_cost = c, best = x;
+      }
   if (!std::isfinite(best_cost)) throw std::runtime_error("step calibration did not converge");
 
   StepFit fit;

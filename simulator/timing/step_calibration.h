@@ -3,12 +3,18 @@
 // written by `jevons profile`). See docs/latency-model.md, "Calibration".
 //
 // A step's time is modelled as
-//     overhead + max(flops · ns_per_flop, weight_bytes · ns_per_weight_byte + kv_ns)
-// where the work (flops, weight bytes) comes from the latency model's own accounting and kv_ns
-// from the KV format's measured decode-attention cost. The three rates are fitted by
+//     overhead + max(GEMM flops · ns_per_flop · (1 + T½ / T), weight_bytes · ns_per_weight_byte)
+//              + max(kv_ns, attention flops · ns_per_flop)
+// The GEMMs and the attention kernels run one after the other, each bound by its own roof: a
+// GEMM by its FLOPs or its weight reads, attention by its KV reads (decode) or its FLOPs
+// (prefill). The work (FLOPs, weight bytes, T tokens) comes from the latency model's own
+// accounting and kv_ns from the KV format's measured decode-attention cost. (1 + T½/T) is the GEMM
+// efficiency ramp: a GEMM over T token columns reaches T / (T + T½) of its large-T rate (0 by
+// default, i.e. no ramp). The four parameters are fitted by
 // Levenberg–Marquardt (Eigen, unsupported/NonLinearOptimization) on the log of
 // predicted / measured, so every point weighs by its relative error.
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -19,16 +25,28 @@ namespace jevons::sim {
 
 /// Work of one step per GPU.
 struct StepWork {
-  double flops = 0;         ///< GEMM + attention FLOPs
-  double weight_bytes = 0;  ///< weight bytes read
-  double kv_ns = 0;         ///< KV read time at the format's measured cost
+  double flops = 0;            ///< GEMM FLOPs (weights × tokens)
+  double weight_bytes = 0;     ///< weight bytes read
+  double kv_ns = 0;            ///< KV read time at the format's measured cost
+  double tokens = 0;           ///< tokens through the GEMMs (0: no efficiency ramp applied)
+  double attention_flops = 0;  ///< QKᵀ and PV FLOPs
 };
 
 struct StepRates {
   double overhead_ns = 0;
   double ns_per_flop = 0;
   double ns_per_weight_byte = 0;
+  double gemm_half_tokens = 0;  ///< T½ of the GEMM efficiency ramp (0: none)
 };
+
+/// The step's parts under `r` (overhead excluded).
+struct StepParts {
+  double gemm_compute_ns = 0, weight_ns = 0, attention_compute_ns = 0, kv_ns = 0;
+  double body_ns() const {
+    return std::max(gemm_compute_ns, weight_ns) + std::max(kv_ns, attention_compute_ns);
+  }
+};
+StepParts step_parts(const StepWork& w, const StepRates& r);
 
 double predict_step_ns(const StepWork& w, const StepRates& r);
 

@@ -19,11 +19,11 @@ std::vector<StepSample> synthetic(const StepRates& truth, double noise, std::uin
   for (double batch : {1.0, 4.0, 16.0, 64.0, 256.0})
     for (double ctx : {1024.0, 8192.0}) {
       StepWork w{2 * params * batch + 4 * 32 * 128 * 32 * batch * ctx, bytes,
-                 batch * ctx * 131072 * 0.4e-3};
+                 batch * ctx * 131072 * 0.4e-3, batch};
       s.push_back({w, predict_step_ns(w, truth) * (1 + u(rng)), "decode"});
     }
   for (double chunk : {256.0, 1024.0, 4096.0, 8192.0}) {
-    StepWork w{2 * params * chunk + 4 * 32 * 128 * 32 * chunk * chunk / 2, bytes, 0};
+    StepWork w{2 * params * chunk + 4 * 32 * 128 * 32 * chunk * chunk / 2, bytes, 0, chunk};
     s.push_back({w, predict_step_ns(w, truth) * (1 + u(rng)), "prefill"});
   }
   return s;
@@ -39,6 +39,20 @@ TEST_CASE("step fit recovers the rates that generated exact data") {
   CHECK(fit.rates.ns_per_flop == Approx(truth.ns_per_flop).epsilon(1e-3));
   CHECK(fit.rates.ns_per_weight_byte == Approx(truth.ns_per_weight_byte).epsilon(1e-3));
   CHECK(fit.max_abs_rel_error < 1e-4);
+}
+
+TEST_CASE("step fit recovers a GEMM efficiency ramp") {
+  // Half the large-batch FLOP rate at 6 tokens, as single-threaded Eigen shows on the CPU.
+  const StepRates truth{250e3, 1.0 / 600e3, 1.0 / 3000.0, 6.0};
+  const auto samples = synthetic(truth, 0.0, 1);
+  const auto fit = fit_step_rates(samples);
+  CHECK(fit.rates.gemm_half_tokens == Approx(6.0).epsilon(1e-2));
+  CHECK(fit.rates.ns_per_flop == Approx(truth.ns_per_flop).epsilon(1e-2));
+  CHECK(fit.max_abs_rel_error < 1e-3);
+  // Compute-bound at few tokens: the ramp makes a 4-token GEMM (1 + 6/4) = 2.5× its FLOP time.
+  const StepWork few{1e15, 1, 0, 4};
+  CHECK(predict_step_ns(few, fit.rates) - fit.rates.overhead_ns ==
+        Approx(1e15 * fit.rates.ns_per_flop * (1 + fit.rates.gemm_half_tokens / 4)));
 }
 
 TEST_CASE("step fit stays close under ±3 % measurement noise") {
@@ -69,8 +83,8 @@ TEST_CASE("step fit is deterministic") {
 
 TEST_CASE("step fit refuses too few or invalid samples") {
   auto s = synthetic({300e3, 1.0 / 500e3, 1.0 / 2500.0}, 0.0, 1);
-  s.resize(2);
-  CHECK_THROWS_WITH(fit_step_rates(s), Catch::Contains("at least 3"));
+  s.resize(3);
+  CHECK_THROWS_WITH(fit_step_rates(s), Catch::Contains("at least 4"));
   s = synthetic({300e3, 1.0 / 500e3, 1.0 / 2500.0}, 0.0, 1);
   s[3].measured_ns = -1;
   CHECK_THROWS_WITH(fit_step_rates(s), Catch::Contains("invalid sample"));
@@ -184,7 +198,7 @@ TEST_CASE("committed profiles: the calibrated model predicts held-out measured s
       // Single-threaded Eigen on the CPU is not roofline-shaped (its GEMM efficiency climbs with
       // the batch), so the CPU profile checks the pipeline at its measured level
       // (docs/validation.md §2), not the 10 % bar.
-      CHECK(h.mean_abs_rel_error <= 0.35);
+      CHECK(h.mean_abs_rel_error <= 0.20);  // measured 13.6 %
     }
     ++checked;
   }
