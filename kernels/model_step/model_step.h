@@ -5,7 +5,9 @@
 /// model fits its rates to them (docs/latency-model.md).
 ///
 /// Layer norms, rotary embeddings and residual adds are not run: they are elementwise over
-/// T × hidden and cost well under 1 % of a layer at the shapes profiled. The decode query and the
+/// T × hidden, and serving engines fuse most of them into neighbouring kernels. Unfused (eager
+/// PyTorch) they are 5-20 % of a layer on an H100 (data/measured/vidur-h100), so rates fitted
+/// to these steps leave them out. The decode query and the
 /// attention output use fixed buffers rather than slices of the QKV output (no layout shuffles).
 ///
 /// Two small kernels exist only for these steps; each has its CPU twin here and a GPU test
@@ -15,10 +17,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "jevons/core/catalog.h"
 #include "jevons/core/kv_format.h"
+#include "scores/scores.h"
 
 namespace jevons::kernels {
 
@@ -51,6 +55,25 @@ struct StepRequest {
   std::uint32_t chunk = 1;
   std::uint64_t new_tokens() const { return std::uint64_t{batch} * (prefill ? chunk : 1); }
 };
+
+/// The paged-KV layout a synthetic step runs over, on the host: each sequence owns
+/// `pages_per_seq` consecutive pages (identity block table), its new tokens go to `slots`, and
+/// every sequence is `len` tokens long after the step. The CPU and GPU steps share it; the GPU
+/// step uploads the three vectors.
+struct StepPages {
+  std::uint64_t len = 0;
+  std::uint32_t pages_per_seq = 0;
+  std::uint32_t pages = 0;
+  std::vector<std::int32_t> table;
+  std::vector<std::int64_t> slots;
+  std::vector<std::uint32_t> lens;
+};
+StepPages step_pages(const StepRequest& r, std::uint32_t page_tokens);
+
+/// The batch descriptor of a step over `table` and `lens` (host or device copies of the
+/// StepPages vectors).
+PagedBatch step_batch(const LayerDims& d, const StepRequest& r, const StepPages& p,
+                      const std::int32_t* table, const std::uint32_t* lens);
 
 struct StepTiming {
   double layers_ns = 0;   ///< median time of `layers_measured` layers run back to back

@@ -275,9 +275,9 @@ Status measure_step(const LayerDims& d, const KvConfig& kv, const StepRequest& r
 
   const std::uint64_t T = r.new_tokens();
   const std::uint32_t dh = d.head_dim;
-  const std::uint64_t len = r.context + (r.prefill ? r.chunk : 1);
-  const auto pages_per_seq = static_cast<std::uint32_t>((len + page_tokens - 1) / page_tokens);
-  const std::uint32_t pages = r.batch * pages_per_seq;
+  const StepPages sp = step_pages(r, page_tokens);
+  const std::uint64_t len = sp.len;
+  const std::uint32_t pages = sp.pages;
 
   CodecOptions opt;
   std::vector<float> calib(std::size_t{256} * d.kv_heads * dh);
@@ -321,25 +321,11 @@ Status measure_step(const LayerDims& d, const KvConfig& kv, const StepRequest& r
   JEVONS_STATUS_CHECK(fill_bf16(last, std::uint64_t{d.hidden} * r.batch, 31, stream));
   JEVONS_STATUS_CHECK(logits.allocate(std::uint64_t{d.vocab} * r.batch * 2));
 
-  std::vector<std::int32_t> table(pages);
-  for (std::uint32_t i = 0; i < pages; ++i) table[i] = static_cast<std::int32_t>(i);
-  std::vector<std::int64_t> slots;
-  for (std::uint32_t b = 0; b < r.batch; ++b)
-    slots_for_positions(table.data(), pages_per_seq, page_tokens, b, r.context,
-                        r.prefill ? r.chunk : 1, slots);
-  std::vector<std::uint32_t> lens(r.batch, static_cast<std::uint32_t>(len));
   DeviceBuffer dtable, dslots, dlens, workspace;
-  JEVONS_STATUS_CHECK(dtable.assign(table));
-  JEVONS_STATUS_CHECK(dslots.assign(slots));
-  JEVONS_STATUS_CHECK(dlens.assign(lens));
-  PagedBatch pb;
-  pb.batch = r.batch;
-  pb.q_heads = d.q_heads;
-  pb.kv_heads = d.kv_heads;
-  pb.head_dim = dh;
-  pb.block_table = dtable.as<std::int32_t>();
-  pb.max_pages_per_seq = pages_per_seq;
-  pb.seq_lens = dlens.as<std::uint32_t>();
+  JEVONS_STATUS_CHECK(dtable.assign(sp.table));
+  JEVONS_STATUS_CHECK(dslots.assign(sp.slots));
+  JEVONS_STATUS_CHECK(dlens.assign(sp.lens));
+  const PagedBatch pb = step_batch(d, r, sp, dtable.as<std::int32_t>(), dlens.as<std::uint32_t>());
   JEVONS_STATUS_CHECK(workspace.allocate(decode_workspace_bytes(kset, vset, pb, 0) + 16));
   const float scale = 1.0f / std::sqrt(float(dh));
 

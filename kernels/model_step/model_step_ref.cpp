@@ -58,6 +58,33 @@ std::uint64_t kv_cache_bytes(const LayerDims& d, const KvConfig& kv, const StepR
 
 }  // namespace
 
+StepPages step_pages(const StepRequest& r, std::uint32_t page_tokens) {
+  StepPages p;
+  p.len = r.context + (r.prefill ? r.chunk : 1);
+  p.pages_per_seq = static_cast<std::uint32_t>((p.len + page_tokens - 1) / page_tokens);
+  p.pages = r.batch * p.pages_per_seq;
+  p.table.resize(p.pages);
+  for (std::uint32_t i = 0; i < p.pages; ++i) p.table[i] = static_cast<std::int32_t>(i);
+  for (std::uint32_t b = 0; b < r.batch; ++b)
+    slots_for_positions(p.table.data(), p.pages_per_seq, page_tokens, b, r.context,
+                        r.prefill ? r.chunk : 1, p.slots);
+  p.lens.assign(r.batch, static_cast<std::uint32_t>(p.len));
+  return p;
+}
+
+PagedBatch step_batch(const LayerDims& d, const StepRequest& r, const StepPages& p,
+                      const std::int32_t* table, const std::uint32_t* lens) {
+  PagedBatch pb;
+  pb.batch = r.batch;
+  pb.q_heads = d.q_heads;
+  pb.kv_heads = d.kv_heads;
+  pb.head_dim = d.head_dim;
+  pb.block_table = table;
+  pb.max_pages_per_seq = p.pages_per_seq;
+  pb.seq_lens = lens;
+  return pb;
+}
+
 std::uint64_t step_device_bytes(const LayerDims& d, const KvConfig& kv, const StepRequest& r,
                                 std::uint32_t layers_measured, std::uint32_t page_tokens,
                                 std::size_t weight_bytes_per_element) {
@@ -164,9 +191,9 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
     throw std::invalid_argument("measure_step_cpu: empty step");
   const auto T = static_cast<Eigen::Index>(r.new_tokens());
   const std::uint32_t dh = d.head_dim;
-  const std::uint64_t len = r.context + (r.prefill ? r.chunk : 1);
-  const auto pages_per_seq = static_cast<std::uint32_t>((len + page_tokens - 1) / page_tokens);
-  const std::uint32_t pages = r.batch * pages_per_seq;
+  const StepPages sp = step_pages(r, page_tokens);
+  const std::uint64_t len = sp.len;
+  const std::uint32_t pages = sp.pages;
 
   CodecOptions opt;
   std::vector<float> calib(std::size_t{256} * d.kv_heads * dh);
@@ -195,22 +222,7 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
   fill(kin.data(), kin.size(), 11);
   fill(vin.data(), vin.size(), 12);
 
-  // Block table and the slots the step's new tokens are written to.
-  std::vector<std::int32_t> table(pages);
-  for (std::uint32_t i = 0; i < pages; ++i) table[i] = static_cast<std::int32_t>(i);
-  std::vector<std::int64_t> slots;
-  for (std::uint32_t b = 0; b < r.batch; ++b)
-    slots_for_positions(table.data(), pages_per_seq, page_tokens, b, r.context,
-                        r.prefill ? r.chunk : 1, slots);
-  std::vector<std::uint32_t> lens(r.batch, static_cast<std::uint32_t>(len));
-  PagedBatch pb;
-  pb.batch = r.batch;
-  pb.q_heads = d.q_heads;
-  pb.kv_heads = d.kv_heads;
-  pb.head_dim = dh;
-  pb.block_table = table.data();
-  pb.max_pages_per_seq = pages_per_seq;
-  pb.seq_lens = lens.data();
+  const PagedBatch pb = step_batch(d, r, sp, sp.table.data(), sp.lens.data());
   std::vector<float> q(std::size_t{r.batch} * d.q_heads * dh);
   fill(q.data(), q.size(), 13);
   const float scale = 1.0f / std::sqrt(float(dh));
@@ -232,7 +244,8 @@ StepTiming measure_step_cpu(const LayerDims& d, const KvConfig& kv, const StepRe
 
   auto layer = [&](CpuLayer& L) {
     gemm(L.wqkv, x, qkv);
-    append_ref(kc, vc, kin.data(), vin.data(), static_cast<std::size_t>(T), slots.data(), *L.cache);
+    append_ref(kc, vc, kin.data(), vin.data(), static_cast<std::size_t>(T), sp.slots.data(),
+               *L.cache);
     if (r.prefill) {
       for (std::uint32_t b = 0; b < r.batch; ++b)
         for (std::uint32_t g = 0; g < d.kv_heads; ++g) {
