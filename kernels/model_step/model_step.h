@@ -6,7 +6,7 @@
 ///
 /// Layer norms, rotary embeddings and residual adds are not run: they are elementwise over
 /// T × hidden, and serving engines fuse most of them into neighbouring kernels. Unfused (eager
-/// PyTorch) they are 5-20 % of a layer on an H100 (data/measured/vidur-h100), so rates fitted
+/// PyTorch) they are 5-23 % of a layer on an H100 (data/measured/h100), so rates fitted
 /// to these steps leave them out. The decode query and the
 /// attention output use fixed buffers rather than slices of the QKV output (no layout shuffles).
 ///

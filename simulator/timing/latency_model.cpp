@@ -62,10 +62,11 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   if (tensor_parallel > 1) {
     // Two all-reduces per layer (after attention and after the MLP) of the step's activations
     // (bf16) on a ring: each GPU sends and receives 2(tp−1)/tp of the buffer.
-    const double link_bytes_per_s = gpu.scaleup_link_gbps.value.value_or(64.0) * 1e9 / 2.0;
+    const double link_gbps = gpu.scaleup_link_gbps.value.value_or(64.0);
     allreduce_fixed_ns_ = 2.0 * model.layers * params.allreduce_latency_us * 1e3;
     allreduce_ns_per_token_ =
-        2.0 * model.layers * 2.0 * (tp - 1) / tp * model.hidden_size * 2.0 / link_bytes_per_s * 1e9;
+        2.0 * model.layers *
+        ring_allreduce_ns(model.hidden_size * 2.0, tensor_parallel, link_gbps, 0.0);
   }
   // PCIe Gen5 x16 practical ~50 GB/s when the catalog has no figure (BLIS #806).
   host_ns_per_byte_ = 1e9 / (gpu.host_link_gbps.value.value_or(50.0) * 1e9);

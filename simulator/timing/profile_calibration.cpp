@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <tuple>
 
 #include "jevons/core/kv_accounting.h"
@@ -45,6 +46,61 @@ std::vector<StepSample> step_samples(const Profile& profile, const Catalog& cata
     out.push_back({w, p.time_ns, label});
   }
   return out;
+}
+
+std::vector<StepSample> ops_samples(const MeasuredOpsDataset& ds, const std::string& weights,
+                                    bool with_elementwise) {
+  const double bytes_per_weight = weights == "fp8" ? 1.0 : 2.0;
+  const double params = ds.projection_params();
+  std::vector<StepSample> out;
+  out.reserve(ds.rows.size());
+  for (const auto& r : ds.rows) {
+    StepWork w;
+    const double per_gpu = params / r.tensor_parallel;
+    const auto t = static_cast<double>(r.num_tokens);
+    w.flops = 2.0 * t * per_gpu;
+    w.weight_bytes = bytes_per_weight * per_gpu;
+    w.tokens = t;
+    char label[160];
+    std::snprintf(label, sizeof label, "%s layer T=%llu TP=%u (line %d)", ds.model.c_str(),
+                  static_cast<unsigned long long>(r.num_tokens), r.tensor_parallel, r.line);
+    out.push_back({w, (with_elementwise ? r.layer_ms() : r.gemm_ms) * 1e6, label});
+  }
+  return out;
+}
+
+AllReduceFit fit_all_reduce(const std::vector<MeasuredAllReduce>& rows, std::uint32_t workers) {
+  // Minimise Σ ((a + b·x − t) / t)² with x the bytes each link carries per direction: the
+  // normal equations of rows (1/t, x/t) against 1.
+  double s11 = 0, s12 = 0, s22 = 0, r1 = 0, r2 = 0;
+  std::size_t n = 0;
+  const double share = 2.0 * (workers - 1) / workers;
+  for (const auto& r : rows) {
+    if (r.workers != workers) continue;
+    const double t = r.time_ms * 1e6, x = share * static_cast<double>(r.bytes);
+    const double u = 1 / t, v = x / t;
+    s11 += u * u, s12 += u * v, s22 += v * v, r1 += u, r2 += v;
+    ++n;
+  }
+  if (n < 2)
+    throw std::invalid_argument("all-reduce fit needs at least 2 measurements of " +
+                                std::to_string(workers) + " workers");
+  const double det = s11 * s22 - s12 * s12;
+  AllReduceFit f;
+  f.workers = workers;
+  f.points = n;
+  f.latency_ns = (r1 * s22 - r2 * s12) / det;
+  const double ns_per_byte = (s11 * r2 - s12 * r1) / det;
+  f.bus_bytes_per_ns = 1 / ns_per_byte;
+  for (const auto& r : rows) {
+    if (r.workers != workers) continue;
+    const double t = r.time_ms * 1e6;
+    const double e =
+        std::abs(f.latency_ns + share * static_cast<double>(r.bytes) * ns_per_byte - t) / t;
+    f.mean_abs_rel_error += e / static_cast<double>(n);
+    f.max_abs_rel_error = std::max(f.max_abs_rel_error, e);
+  }
+  return f;
 }
 
 std::optional<DeviceStepCalibration> calibrate_steps(const Profile& profile, const Catalog& catalog,

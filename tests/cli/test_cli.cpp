@@ -154,6 +154,19 @@ TEST_CASE("catalog listings", "[cli]") {
   CHECK(r.code == 2);
 }
 
+TEST_CASE("calibrate checks the model against the measured H100 set", "[cli]") {
+  auto r = run("calibrate " + kScenarios + "/../data/measured/h100 --summary");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("2088 layers measured") != std::string::npos);
+  CHECK(r.out.find("Held-out (1044 rows)") != std::string::npos);
+  CHECK(r.out.find("Decode attention, 7 measurements") != std::string::npos);
+  CHECK(r.out.find("8 GPUs (994)") != std::string::npos);
+  // A directory that is not a measured set: exit 2 naming the missing file.
+  r = run("calibrate " + kScenarios);
+  CHECK(r.code == 2);
+  CHECK(r.out.find("sources.yaml") != std::string::npos);
+}
+
 TEST_CASE("an unwritable database is an error before any computation", "[cli]") {
   const auto r = run("run " + kScenarios + "/default.yaml --db /nonexistent-dir/x.sqlite");
   // The database is opened before the (long) computation, so the error comes at once.

@@ -1,0 +1,328 @@
+#include "jevons/core/measured_ops.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "jevons/core/catalog.h"
+#include "jevons/core/error.h"
+#include "yaml_reader.h"
+
+namespace jevons {
+
+namespace {
+
+// Vidur's per-layer operators (data/profiling/compute/<gpu>/<model>/mlp.csv), as transcribed.
+// The embedding is once per step, not per layer, and attention is profiled separately: both are
+// left out of the layer time.
+const char* const kGemmOps[] = {"attn_pre_proj_ms", "attn_post_proj_ms", "mlp_up_proj_ms",
+                                "mlp_down_proj_ms"};
+const char* const kElementwiseOps[] = {"input_layernorm_ms", "attn_rope_ms",
+                                       "post_attention_layernorm_ms", "mlp_act_ms", "add_ms"};
+
+std::string slurp(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Diagnostic d;
+    d.file = path;
+    d.message = "cannot open " + what;
+    throw InputError(d);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur.push_back(c);
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+void load_csv(MeasuredOpsDataset& ds, std::vector<Diagnostic>& errors) {
+  const std::string text = slurp(ds.file, "measured-ops CSV");
+  std::istringstream in(text);
+  std::string line;
+  int line_no = 0;
+  std::map<std::string, std::size_t> col;
+  auto error = [&](int ln, const std::string& key, const std::string& value,
+                   const std::string& message) {
+    Diagnostic d;
+    d.file = ds.file;
+    d.line = ln;
+    d.key = key;
+    d.value = value;
+    d.message = message;
+    errors.push_back(d);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    const auto f = split_csv(line);
+    if (col.empty()) {
+      for (std::size_t i = 0; i < f.size(); ++i) col[f[i]] = i;
+      std::vector<std::string> needed = {"num_tokens", "tp"};
+      for (const char* op : kGemmOps) needed.emplace_back(op);
+      for (const char* op : kElementwiseOps) needed.emplace_back(op);
+      bool ok = true;
+      for (const auto& n : needed)
+        if (!col.count(n)) {
+          error(line_no, n, "",
+                "missing column: the header must name num_tokens, tp and the "
+                "per-layer operator times in ms");
+          ok = false;
+        }
+      if (!ok) return;
+      continue;
+    }
+    if (f.size() != col.size()) {
+      error(line_no, "", line,
+            fmt::format("expected {} comma-separated fields as in the header, found {}", col.size(),
+                        f.size()));
+      continue;
+    }
+    MeasuredOpRow r;
+    r.line = line_no;
+    bool ok = true;
+    auto integer = [&](const char* key, std::uint64_t lo, std::uint64_t hi) -> std::uint64_t {
+      const std::string& s = f[col[key]];
+      std::uint64_t v = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) {
+        error(line_no, key, s, fmt::format("expected an integer in [{}, {}]", lo, hi));
+        ok = false;
+      }
+      return v;
+    };
+    auto ms = [&](const char* key) -> double {
+      const std::string& s = f[col[key]];
+      double v = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < 0 || v > 1e6) {
+        error(line_no, key, s, "expected a time in milliseconds in [0, 1e6]");
+        ok = false;
+      }
+      return v;
+    };
+    r.num_tokens = integer("num_tokens", 1, 1u << 24);
+    r.tensor_parallel = static_cast<std::uint32_t>(integer("tp", 1, 1024));
+    for (const char* op : kGemmOps) r.gemm_ms += ms(op);
+    for (const char* op : kElementwiseOps) r.elementwise_ms += ms(op);
+    if (ok && !(r.gemm_ms > 0)) {
+      error(line_no, "attn_pre_proj_ms", "0", "the projection times must not all be zero");
+      ok = false;
+    }
+    if (ok) ds.rows.push_back(r);
+  }
+  if (col.empty())
+    error(1, "", "", "empty file: expected a header and measured rows");
+  else if (ds.rows.empty() && errors.empty())
+    error(line_no, "", "", "no measured rows after the header");
+}
+
+// Vidur's collective profile (data/profiling/network/<node>/all_reduce.csv): `size` is the
+// buffer in bytes (its profiler writes elements × 2 for fp16), the time the mean NCCL kernel time.
+void load_all_reduce(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
+  const std::string& file = set.all_reduce_file;
+  std::istringstream in(slurp(file, "measured all-reduce CSV"));
+  std::string line;
+  int line_no = 0;
+  std::map<std::string, std::size_t> col;
+  const std::string time_key = "time_stats.all_reduce.mean_ms";
+  auto error = [&](const std::string& key, const std::string& value, const std::string& msg) {
+    Diagnostic d;
+    d.file = file;
+    d.line = line_no;
+    d.key = key;
+    d.value = value;
+    d.message = msg;
+    errors.push_back(d);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    const auto f = split_csv(line);
+    if (col.empty()) {
+      for (std::size_t i = 0; i < f.size(); ++i) col[f[i]] = i;
+      for (const char* k : {"num_workers", "size", "collective", time_key.c_str()})
+        if (!col.count(k)) {
+          error(k, "",
+                "missing column: expected num_workers, size (bytes), collective and " + time_key);
+          return;
+        }
+      continue;
+    }
+    if (f.size() != col.size()) {
+      error("", line,
+            fmt::format("expected {} comma-separated fields as in the header, found {}", col.size(),
+                        f.size()));
+      continue;
+    }
+    if (f[col["collective"]] != "all_reduce") continue;
+    MeasuredAllReduce r;
+    r.line = line_no;
+    const std::string& w = f[col["num_workers"]];
+    const std::string& b = f[col["size"]];
+    const std::string& t = f[col[time_key]];
+    auto [pw, ew] = std::from_chars(w.data(), w.data() + w.size(), r.workers);
+    auto [pb, eb] = std::from_chars(b.data(), b.data() + b.size(), r.bytes);
+    auto [pt, et] = std::from_chars(t.data(), t.data() + t.size(), r.time_ms);
+    bool ok = true;
+    if (ew != std::errc() || pw != w.data() + w.size() || r.workers < 2 || r.workers > 1024) {
+      error("num_workers", w, "expected an integer in [2, 1024]");
+      ok = false;
+    }
+    if (eb != std::errc() || pb != b.data() + b.size() || r.bytes == 0) {
+      error("size", b, "expected a positive integer number of bytes");
+      ok = false;
+    }
+    if (et != std::errc() || pt != t.data() + t.size() || !std::isfinite(r.time_ms) ||
+        !(r.time_ms > 0) || r.time_ms > 1e6) {
+      error(time_key, t, "expected a time in milliseconds in (0, 1e6]");
+      ok = false;
+    }
+    if (ok) set.all_reduce.push_back(r);
+  }
+  if (set.all_reduce.empty() && errors.empty())
+    error("", "", "no all_reduce rows: expected a header and measured rows");
+}
+
+// The team's decode-attention baseline (shared/anchors/decode_attention_baseline.py): a JSON
+// object whose "decode_attention" list holds B, L, H, HKV, D and bf16_ms per point.
+void load_decode_attention(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
+  const std::string& file = set.decode_attention_file;
+  const std::string text = slurp(file, "measured decode-attention JSON");
+  auto error = [&](const std::string& key, const std::string& value, const std::string& msg) {
+    Diagnostic d;
+    d.file = file;
+    d.key = key;
+    d.value = value;
+    d.message = msg;
+    errors.push_back(d);
+  };
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("decode_attention") ||
+      !doc["decode_attention"].is_array() || doc["decode_attention"].empty()) {
+    error("decode_attention", "", "expected a JSON object with a non-empty decode_attention list");
+    return;
+  }
+  const auto& list = doc["decode_attention"];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string p = fmt::format("decode_attention[{}]", i);
+    const auto& e = list[i];
+    auto number = [&](const char* key, double lo, double hi) -> double {
+      if (!e.is_object() || !e.contains(key) || !e[key].is_number()) {
+        error(p + "." + key, e.is_object() && e.contains(key) ? e[key].dump() : "",
+              "expected a number");
+        return 0;
+      }
+      const double v = e[key].get<double>();
+      if (!std::isfinite(v) || v < lo || v > hi) {
+        error(p + "." + key, e[key].dump(), fmt::format("expected a number in [{}, {}]", lo, hi));
+        return 0;
+      }
+      return v;
+    };
+    MeasuredDecodeAttention m;
+    m.batch = static_cast<std::uint32_t>(number("B", 1, 1 << 20));
+    m.context = static_cast<std::uint64_t>(number("L", 1, 1e9));
+    m.q_heads = static_cast<std::uint32_t>(number("H", 1, 1 << 16));
+    m.kv_heads = static_cast<std::uint32_t>(number("HKV", 1, 1 << 16));
+    m.head_dim = static_cast<std::uint32_t>(number("D", 1, 1 << 16));
+    m.time_ms = number("bf16_ms", 1e-9, 1e6);
+    if (m.batch && m.context && m.kv_heads && m.head_dim && m.time_ms > 0)
+      set.decode_attention.push_back(m);
+  }
+}
+
+}  // namespace
+
+double MeasuredOpsDataset::projection_params() const {
+  const double h = static_cast<double>(hidden_size);
+  const double head_dim = h / static_cast<double>(heads);
+  const double qkv = h * (h + 2.0 * static_cast<double>(kv_heads) * head_dim);
+  const double o = h * h;
+  const double mlp = (gated_mlp ? 3.0 : 2.0) * h * static_cast<double>(intermediate_size);
+  return qkv + o + mlp;
+}
+
+std::string MeasuredOpsSet::default_dir() {
+  return Catalog::default_dir() + "/measured/h100";
+}
+
+MeasuredOpsSet MeasuredOpsSet::load(const std::string& dir) {
+  MeasuredOpsSet set;
+  set.dir = dir;
+  const std::string path = dir + "/sources.yaml";
+  YAML::Node doc = yaml::parse_document(slurp(path, "measured-ops set (sources.yaml)"), path);
+  yaml::Context ctx(path);
+  yaml::MapReader root(ctx, doc, "");
+  set.gpu_catalog_id = root.string("gpu", true).value_or("");
+  set.weights = root.choice_or("weights", "bf16", {"bf16", "fp16", "fp8"});
+  set.source = root.string("source", true).value_or("");
+  YAML::Node list = root.child("datasets", true);
+  if (list && !list.IsSequence())
+    ctx.error(list, "datasets", yaml::describe(list), "expected a list of datasets");
+  if (list && list.IsSequence()) {
+    if (list.size() == 0) ctx.error(list, "datasets", "[]", "expected at least one dataset");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string p = fmt::format("datasets[{}]", i);
+      yaml::MapReader m(ctx, list[i], p);
+      MeasuredOpsDataset ds;
+      ds.file = dir + "/" + m.string("file", true).value_or("");
+      ds.model = m.string("model", true).value_or("");
+      ds.source_path = m.string("source_path", true).value_or("");
+      ds.commit = m.string("commit", true).value_or("");
+      const auto dim = yaml::between(1, 1e6);
+      ds.hidden_size = static_cast<std::uint64_t>(m.integer("hidden_size", dim, true).value_or(0));
+      ds.heads = static_cast<std::uint64_t>(m.integer("heads", dim, true).value_or(0));
+      ds.kv_heads = static_cast<std::uint64_t>(m.integer("kv_heads", dim, true).value_or(0));
+      ds.intermediate_size =
+          static_cast<std::uint64_t>(m.integer("intermediate_size", dim, true).value_or(0));
+      ds.gated_mlp = m.boolean_or("gated_mlp", true);
+      m.finish();
+      if (ds.heads > 0 && ds.kv_heads > 0 &&
+          (ds.hidden_size % ds.heads != 0 || ds.heads % ds.kv_heads != 0))
+        ctx.error(list[i]["heads"], p + ".heads", std::to_string(ds.heads),
+                  "expected heads to divide hidden_size and kv_heads to divide heads");
+      set.datasets.push_back(std::move(ds));
+    }
+  }
+  if (root.has("all_reduce")) {
+    yaml::MapReader ar(ctx, root.child("all_reduce"), "all_reduce");
+    set.all_reduce_file = dir + "/" + ar.string("file", true).value_or("");
+    set.all_reduce_source_path = ar.string("source_path", true).value_or("");
+    set.all_reduce_commit = ar.string("commit", true).value_or("");
+    ar.finish();
+  }
+  if (root.has("decode_attention")) {
+    yaml::MapReader da(ctx, root.child("decode_attention"), "decode_attention");
+    set.decode_attention_file = dir + "/" + da.string("file", true).value_or("");
+    set.decode_attention_source = da.string("source", true).value_or("");
+    da.finish();
+  }
+  root.finish();
+  ctx.throw_if_errors();
+  std::vector<Diagnostic> errors;
+  for (auto& ds : set.datasets) load_csv(ds, errors);
+  if (!set.all_reduce_file.empty()) load_all_reduce(set, errors);
+  if (!set.decode_attention_file.empty()) load_decode_attention(set, errors);
+  if (!errors.empty()) throw InputError(errors);
+  return set;
+}
+
+}  // namespace jevons
