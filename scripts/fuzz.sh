@@ -11,7 +11,7 @@ seconds=${1:-25}
 shift || true
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
-  harnesses=(scenario profile sweep_grid trace_azure trace_mooncake trace_csv)
+  harnesses=(scenario profile sweep_grid measured_ops trace_azure trace_mooncake trace_csv)
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

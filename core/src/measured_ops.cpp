@@ -53,8 +53,7 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-void load_csv(MeasuredOpsDataset& ds, std::vector<Diagnostic>& errors) {
-  const std::string text = slurp(ds.file, "measured-ops CSV");
+void load_csv(MeasuredOpsDataset& ds, const std::string& text, std::vector<Diagnostic>& errors) {
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
@@ -74,7 +73,11 @@ void load_csv(MeasuredOpsDataset& ds, std::vector<Diagnostic>& errors) {
     if (line.empty() || line == "\r") continue;
     const auto f = split_csv(line);
     if (col.empty()) {
-      for (std::size_t i = 0; i < f.size(); ++i) col[f[i]] = i;
+      for (std::size_t i = 0; i < f.size(); ++i)
+        if (!col.emplace(f[i], i).second) {
+          error(line_no, f[i], "", "duplicate column in the header");
+          return;
+        }
       std::vector<std::string> needed = {"num_tokens", "tp"};
       for (const char* op : kGemmOps) needed.emplace_back(op);
       for (const char* op : kElementwiseOps) needed.emplace_back(op);
@@ -136,9 +139,9 @@ void load_csv(MeasuredOpsDataset& ds, std::vector<Diagnostic>& errors) {
 
 // Vidur's collective profile (data/profiling/network/<node>/all_reduce.csv): `size` is the
 // buffer in bytes (its profiler writes elements × 2 for fp16), the time the mean NCCL kernel time.
-void load_all_reduce(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
-  const std::string& file = set.all_reduce_file;
-  std::istringstream in(slurp(file, "measured all-reduce CSV"));
+void load_all_reduce(const std::string& file, const std::string& text,
+                     std::vector<MeasuredAllReduce>& out, std::vector<Diagnostic>& errors) {
+  std::istringstream in(text);
   std::string line;
   int line_no = 0;
   std::map<std::string, std::size_t> col;
@@ -157,7 +160,11 @@ void load_all_reduce(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
     if (line.empty() || line == "\r") continue;
     const auto f = split_csv(line);
     if (col.empty()) {
-      for (std::size_t i = 0; i < f.size(); ++i) col[f[i]] = i;
+      for (std::size_t i = 0; i < f.size(); ++i)
+        if (!col.emplace(f[i], i).second) {
+          error(f[i], "", "duplicate column in the header");
+          return;
+        }
       for (const char* k : {"num_workers", "size", "collective", time_key.c_str()})
         if (!col.count(k)) {
           error(k, "",
@@ -195,17 +202,17 @@ void load_all_reduce(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
       error(time_key, t, "expected a time in milliseconds in (0, 1e6]");
       ok = false;
     }
-    if (ok) set.all_reduce.push_back(r);
+    if (ok) out.push_back(r);
   }
-  if (set.all_reduce.empty() && errors.empty())
+  if (out.empty() && errors.empty())
     error("", "", "no all_reduce rows: expected a header and measured rows");
 }
 
 // The team's decode-attention baseline (shared/anchors/decode_attention_baseline.py): a JSON
 // object whose "decode_attention" list holds B, L, H, HKV, D and bf16_ms per point.
-void load_decode_attention(MeasuredOpsSet& set, std::vector<Diagnostic>& errors) {
-  const std::string& file = set.decode_attention_file;
-  const std::string text = slurp(file, "measured decode-attention JSON");
+void load_decode_attention(const std::string& file, const std::string& text,
+                           std::vector<MeasuredDecodeAttention>& out,
+                           std::vector<Diagnostic>& errors) {
   auto error = [&](const std::string& key, const std::string& value, const std::string& msg) {
     Diagnostic d;
     d.file = file;
@@ -244,12 +251,28 @@ void load_decode_attention(MeasuredOpsSet& set, std::vector<Diagnostic>& errors)
     m.kv_heads = static_cast<std::uint32_t>(number("HKV", 1, 1 << 16));
     m.head_dim = static_cast<std::uint32_t>(number("D", 1, 1 << 16));
     m.time_ms = number("bf16_ms", 1e-9, 1e6);
-    if (m.batch && m.context && m.kv_heads && m.head_dim && m.time_ms > 0)
-      set.decode_attention.push_back(m);
+    if (m.batch && m.context && m.kv_heads && m.head_dim && m.time_ms > 0) out.push_back(m);
   }
 }
 
 }  // namespace
+
+void MeasuredOpsSet::parse_ops_csv(const std::string& text, MeasuredOpsDataset& ds,
+                                   std::vector<Diagnostic>& errors) {
+  load_csv(ds, text, errors);
+}
+
+void MeasuredOpsSet::parse_all_reduce_csv(const std::string& text, const std::string& file,
+                                          std::vector<MeasuredAllReduce>& out,
+                                          std::vector<Diagnostic>& errors) {
+  load_all_reduce(file, text, out, errors);
+}
+
+void MeasuredOpsSet::parse_decode_attention_json(const std::string& text, const std::string& file,
+                                                 std::vector<MeasuredDecodeAttention>& out,
+                                                 std::vector<Diagnostic>& errors) {
+  load_decode_attention(file, text, out, errors);
+}
 
 double MeasuredOpsDataset::projection_params() const {
   const double h = static_cast<double>(hidden_size);
@@ -318,9 +341,14 @@ MeasuredOpsSet MeasuredOpsSet::load(const std::string& dir) {
   root.finish();
   ctx.throw_if_errors();
   std::vector<Diagnostic> errors;
-  for (auto& ds : set.datasets) load_csv(ds, errors);
-  if (!set.all_reduce_file.empty()) load_all_reduce(set, errors);
-  if (!set.decode_attention_file.empty()) load_decode_attention(set, errors);
+  for (auto& ds : set.datasets) load_csv(ds, slurp(ds.file, "measured-ops CSV"), errors);
+  if (!set.all_reduce_file.empty())
+    load_all_reduce(set.all_reduce_file, slurp(set.all_reduce_file, "measured all-reduce CSV"),
+                    set.all_reduce, errors);
+  if (!set.decode_attention_file.empty())
+    load_decode_attention(set.decode_attention_file,
+                          slurp(set.decode_attention_file, "measured decode-attention JSON"),
+                          set.decode_attention, errors);
   if (!errors.empty()) throw InputError(errors);
   return set;
 }

@@ -86,6 +86,9 @@ AllReduceFit fit_all_reduce(const std::vector<MeasuredAllReduce>& rows, std::uin
     throw std::invalid_argument("all-reduce fit needs at least 2 measurements of " +
                                 std::to_string(workers) + " workers");
   const double det = s11 * s22 - s12 * s12;
+  if (!(det > 1e-12 * s11 * s22) || !std::isfinite(det))
+    throw std::invalid_argument("all-reduce fit needs measurements of at least 2 sizes of " +
+                                std::to_string(workers) + " workers");
   AllReduceFit f;
   f.workers = workers;
   f.points = n;

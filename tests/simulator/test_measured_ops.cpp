@@ -159,6 +159,9 @@ TEST_CASE("the all-reduce fit recovers the ring form it is given") {
   CHECK(fit.bus_bytes_per_ns == Approx(300).epsilon(1e-6));
   CHECK(fit.max_abs_rel_error < 1e-9);
   CHECK_THROWS_AS(sim::fit_all_reduce(rows, 8), std::invalid_argument);
+  // One size measured many times fixes no slope: refused, not a NaN.
+  const std::vector<MeasuredAllReduce> one_size(5, MeasuredAllReduce{4096, 4, 0.02, 0});
+  CHECK_THROWS_AS(sim::fit_all_reduce(one_size, 4), std::invalid_argument);
 }
 
 namespace {
@@ -244,7 +247,12 @@ TEST_CASE("bad measured-ops input names the file, line, column and value") {
     t.write("m.csv", "num_tokens,tp,attn_pre_proj_ms\n1,1,0.1\n");
     CHECK_THAT(load_error(t), Catch::Contains("mlp_down_proj_ms"));
   }
-  SECTION("a header and nothing else") {
+  SECTION("a duplicated column") {
+    t.write("m.csv", std::string(kHeader).replace(0, 10, "tp") +
+                         "16,2,9,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9\n");
+    CHECK_THAT(load_error(t), Catch::Contains("duplicate column"));
+  }
+    SECTION("a header and nothing else") {
     t.write("m.csv", kHeader);
     CHECK_THAT(load_error(t), Catch::Contains("no measured rows"));
   }

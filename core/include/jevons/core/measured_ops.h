@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "jevons/core/error.h"
+
 namespace jevons {
 
 /// One measured point: the operators of one layer processing `num_tokens` tokens on one GPU of a
@@ -77,6 +79,17 @@ struct MeasuredOpsSet {
   static MeasuredOpsSet load(const std::string& dir);
   /// `<data dir>/measured/h100` (JEVONS_DATA_DIR honoured, like Catalog::default_dir()).
   static std::string default_dir();
+
+  /// The readers behind load(), on text (tests and the fuzzer use them): each appends what it
+  /// reads and adds a diagnostic per problem, never throws on bad input.
+  static void parse_ops_csv(const std::string& text, MeasuredOpsDataset& ds,
+                            std::vector<Diagnostic>& errors);
+  static void parse_all_reduce_csv(const std::string& text, const std::string& file,
+                                   std::vector<MeasuredAllReduce>& out,
+                                   std::vector<Diagnostic>& errors);
+  static void parse_decode_attention_json(const std::string& text, const std::string& file,
+                                          std::vector<MeasuredDecodeAttention>& out,
+                                          std::vector<Diagnostic>& errors);
 };
 
 }  // namespace jevons
