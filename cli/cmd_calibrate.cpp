@@ -105,7 +105,41 @@ void report_decode_attention(const MeasuredOpsSet& set, const Catalog& catalog, 
       100 * l.mean, 100 * l.max, l.n, 100 * sm.mean, sm.n);
 }
 
-ExitCode calibrate_ops(const std::string& dir, bool quiet) {
+// Rates fitted on `set`'s GPU, projected by catalog ratios to `target`'s GPU, against the layers
+// measured there: the check of how the latency model carries a measured GPU to one it has not
+// measured.
+void report_projection(const MeasuredOpsSet& set, const sim::StepRates& rates,
+                       const std::string& target_dir, const Catalog& catalog) {
+  const MeasuredOpsSet target = MeasuredOpsSet::load(target_dir);
+  const GpuSpec* from = catalog.find_gpu(set.gpu_catalog_id);
+  const GpuSpec* to = catalog.find_gpu(target.gpu_catalog_id);
+  if (from == nullptr || to == nullptr) {
+    Diagnostic d;
+    d.file = (from ? target_dir : set.dir) + "/sources.yaml";
+    d.key = "gpu";
+    d.value = from ? target.gpu_catalog_id : set.gpu_catalog_id;
+    d.message = "expected a GPU id of the catalog (data/gpus.yaml) to project between";
+    throw InputError(d);
+  }
+  const auto projected = sim::project_rates(rates, *from, set.weights, *to, target.weights);
+  std::printf("Projected to %s (%s) by catalog ratios: %s\n", to->id.c_str(),
+              target.weights.c_str(), rates_text(projected).c_str());
+  std::vector<sim::StepSample> all;
+  for (const auto& ds : target.datasets) {
+    const auto s = sim::ops_samples(ds, target.weights);
+    const auto e = summarise(sim::relative_errors(s, projected));
+    std::printf("  %s on %s (%zu layers): mean |error| %.1f %%, max %.1f %%\n", ds.model.c_str(),
+                to->id.c_str(), e.n, 100 * e.mean, 100 * e.max);
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  if (all.size() >= 8) {
+    const auto own = sim::fit_step_rates(all);
+    std::printf("  for comparison, fitted on %s itself: %s; mean |error| %.1f %%\n", to->id.c_str(),
+                rates_text(own.rates).c_str(), 100 * own.mean_abs_rel_error);
+  }
+}
+
+ExitCode calibrate_ops(const std::string& dir, bool quiet, const std::string& project_to) {
   const MeasuredOpsSet set = MeasuredOpsSet::load(dir);
   const Catalog catalog = Catalog::load(Catalog::default_dir());
   std::vector<std::vector<sim::StepSample>> per;
@@ -176,9 +210,10 @@ ExitCode calibrate_ops(const std::string& dir, bool quiet) {
   std::vector<double> band_errors;
   for (const auto& [key, v] : sums) band_errors.push_back(std::abs(v.second / v.first - 1));
   const auto be = summarise(band_errors);
-  std::printf("  held-out, summed over each model's 256-token bands per TP (%zu bands): mean "
-              "|error| %.1f %%, max %.1f %%\n",
-              be.n, 100 * be.mean, 100 * be.max);
+  std::printf(
+      "  held-out, summed over each model's 256-token bands per TP (%zu bands): mean "
+      "|error| %.1f %%, max %.1f %%\n",
+      be.n, 100 * be.mean, 100 * be.max);
   auto sorted = e;
   std::sort(sorted.begin(), sorted.end());
   const auto s = summarise(e);
@@ -200,6 +235,7 @@ ExitCode calibrate_ops(const std::string& dir, bool quiet) {
           "max %.1f %%\n",
           set.datasets[k].model.c_str(), ce.n, 100 * ce.mean, 100 * ce.max);
     }
+  if (!project_to.empty()) report_projection(set, fit.rates, project_to, catalog);
   if (!set.decode_attention.empty()) report_decode_attention(set, catalog, quiet);
   if (!set.all_reduce.empty()) report_all_reduce(set, catalog);
   return kExitOk;
@@ -219,9 +255,13 @@ void add_calibrate(CLI::App& app, Action& action) {
                   "(data/measured/<set>, with sources.yaml)")
       ->required();
   sub->add_flag("--summary", *quiet, "Print only the fitted rates and the error summary");
-  sub->callback([&action, path, quiet] {
-    action = [path, quiet] {
-      if (std::filesystem::is_directory(*path)) return calibrate_ops(*path, *quiet);
+  auto project_to = std::make_shared<std::string>();
+  sub->add_option("--project-to", *project_to,
+                  "With a measured-ops directory: project its fitted rates by catalog ratios to "
+                  "another measured set's GPU and report the error there");
+  sub->callback([&action, path, quiet, project_to] {
+    action = [path, quiet, project_to] {
+      if (std::filesystem::is_directory(*path)) return calibrate_ops(*path, *quiet, *project_to);
       const Profile profile = Profile::load(*path);
       const Catalog catalog = Catalog::load(Catalog::default_dir());
       const auto samples = sim::step_samples(profile, catalog);

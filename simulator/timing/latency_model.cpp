@@ -126,12 +126,9 @@ void LatencyModel::apply_step_calibration(const GpuSpec& gpu, WeightPrecision we
                                           const DeviceStepCalibration& cal) {
   // A CPU profile's steps check the method (docs/validation.md); they say nothing of a GPU.
   if (cal.device_kind != "gpu" || cal.gpu == nullptr) return;
-  StepRates r = cal.fit.rates;
   const std::string prec = to_string(weights);
   // Another GPU or weight type: scale the measured rates by the catalog roofline ratios.
-  r.ns_per_flop *= cal.gpu->dense_tflops(cal.weights) / gpu.dense_tflops(prec);
-  r.ns_per_weight_byte *= cal.gpu->hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") /
-                          gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps");
+  const StepRates r = project_rates(cal.fit.rates, *cal.gpu, cal.weights, gpu, prec);
   ns_per_flop_ = r.ns_per_flop;
   ns_per_weight_byte_ = r.ns_per_weight_byte;
   overhead_ns_ = r.overhead_ns;

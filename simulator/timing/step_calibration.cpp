@@ -33,6 +33,15 @@ std::vector<double> relative_errors(const std::vector<StepSample>& samples,
   return e;
 }
 
+StepRates project_rates(const StepRates& r, const GpuSpec& from, const std::string& from_weights,
+                        const GpuSpec& to, const std::string& to_weights) {
+  StepRates p = r;
+  p.ns_per_flop *= from.dense_tflops(from_weights) / to.dense_tflops(to_weights);
+  p.ns_per_weight_byte *= from.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") /
+                          to.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps");
+  return p;
+}
+
 namespace {
 
 StepRates from_log(const Eigen::VectorXd& x) {

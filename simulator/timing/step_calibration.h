@@ -76,6 +76,12 @@ struct DeviceStepCalibration {
   const GpuSpec* gpu = nullptr;  ///< catalog entry of the profiled GPU; nullptr when unknown
 };
 
+/// Rates measured on `from` with `from_weights` GEMMs, carried to `to` running `to_weights`: ns per
+/// FLOP scaled by the catalog's dense TFLOPS ratio, ns per weight byte by the HBM bandwidth
+/// ratio, overhead and T½ unchanged. The projection the latency model labels as such.
+StepRates project_rates(const StepRates& r, const GpuSpec& from, const std::string& from_weights,
+                        const GpuSpec& to, const std::string& to_weights);
+
 /// |predicted − measured| / measured of each sample under `rates`.
 std::vector<double> relative_errors(const std::vector<StepSample>& samples, const StepRates& rates);
 

@@ -161,6 +161,10 @@ TEST_CASE("calibrate checks the model against the measured H100 set", "[cli]") {
   CHECK(r.out.find("Held-out (1044 rows)") != std::string::npos);
   CHECK(r.out.find("Decode attention, 7 measurements") != std::string::npos);
   CHECK(r.out.find("8 GPUs (994)") != std::string::npos);
+  r = run("calibrate " + kScenarios + "/../data/measured/h100 --summary --project-to " +
+          kScenarios + "/../data/measured/a100");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("Projected to a100-80gb (bf16) by catalog ratios") != std::string::npos);
   // A directory that is not a measured set: exit 2 naming the missing file.
   r = run("calibrate " + kScenarios);
   CHECK(r.code == 2);
