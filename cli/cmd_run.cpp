@@ -12,9 +12,9 @@
 #include "jevons/simulator/simulate.h"
 #include "jevons/store/capacity_writer.h"
 #include "jevons/store/projection_writer.h"
-#include "projection_cli.h"
 #include "jevons/store/simulation_writer.h"
 #include "jevons/store/store.h"
+#include "projection_cli.h"
 
 namespace jevons::cli {
 
@@ -74,7 +74,9 @@ void print_static_capacity(const Scenario& s, const Catalog& catalog, const Stat
                  r.kv.name(), thousands(r.kv_bytes_per_token), r.compression_vs_bf16,
                  thousands(r.context_tokens), thousands(r.kv_capacity_tokens),
                  thousands(r.kv_capacity_sequences), r.batch_sequences,
-                 r.batch_sequences ? fmt::format("{:.2f}", r.decode.step_time_ns / 1e6) : "-",
+                 r.batch_sequences
+                     ? fmt::format("{:.2f}", static_cast<double>(r.decode.step_time_ns) / 1e6)
+                     : "-",
                  r.batch_sequences ? fmt::format("{:.0f}", r.decode.tokens_per_s_per_gpu) : "-",
                  r.batch_sequences ? r.decode.bound : "-");
     }

@@ -247,6 +247,8 @@ void read_analytical(yaml::MapReader& root, Scenario& s) {
   p.step_overhead_us = a.number_or("step_overhead_us", p.step_overhead_us, yaml::non_negative(1e6));
   p.allreduce_latency_us =
       a.number_or("allreduce_latency_us", p.allreduce_latency_us, yaml::non_negative(1e6));
+  p.allreduce_bandwidth_efficiency = a.number_or(
+      "allreduce_bandwidth_efficiency", p.allreduce_bandwidth_efficiency, yaml::Range{0, 1, true});
   a.finish();
 }
 

@@ -62,7 +62,8 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   if (tensor_parallel > 1) {
     // Two all-reduces per layer (after attention and after the MLP) of the step's activations
     // (bf16) on a ring: each GPU sends and receives 2(tp−1)/tp of the buffer.
-    const double link_gbps = gpu.scaleup_link_gbps.value.value_or(64.0);
+    const double link_gbps =
+        gpu.scaleup_link_gbps.value.value_or(64.0) * params.allreduce_bandwidth_efficiency;
     allreduce_fixed_ns_ = 2.0 * model.layers * params.allreduce_latency_us * 1e3;
     allreduce_ns_per_token_ =
         2.0 * model.layers *

@@ -35,7 +35,7 @@ pools:
 workload:
   context_tokens: [4096]
   max_batch_sequences: 200
-analytical: {bandwidth_efficiency: 0.8, compute_efficiency: 0.6, step_overhead_us: 100, allreduce_latency_us: 10}
+analytical: {bandwidth_efficiency: 0.8, compute_efficiency: 0.6, step_overhead_us: 100, allreduce_latency_us: 10, allreduce_bandwidth_efficiency: 0.76}
 simulation:
   duration_s: 600
   warmup_s: 30
@@ -130,6 +130,7 @@ const std::vector<NumberCase> kNumbers = {
     {"compute_efficiency: 0.6", "analytical.compute_efficiency", false},
     {"step_overhead_us: 100", "analytical.step_overhead_us", true},
     {"allreduce_latency_us: 10", "analytical.allreduce_latency_us", true},
+    {"allreduce_bandwidth_efficiency: 0.76", "analytical.allreduce_bandwidth_efficiency", false},
     // simulation
     {"duration_s: 600", "simulation.duration_s", false},
     {"warmup_s: 30", "simulation.warmup_s", true},

@@ -27,6 +27,9 @@ struct AnalyticalParams {
   double step_overhead_us = 300;
   /// Latency of one all-reduce on the scale-up link, microseconds.
   double allreduce_latency_us = 8;
+  /// Achieved share of the scale-up link's per-direction bandwidth in a ring all-reduce (bus
+  /// bandwidth / link).
+  double allreduce_bandwidth_efficiency = 1.0;
 };
 
 struct DecodeEstimate {
