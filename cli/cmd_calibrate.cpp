@@ -17,7 +17,6 @@
 #include "jevons/core/measured_ops.h"
 #include "jevons/core/profile.h"
 #include "jevons/core/roofline.h"
-#include "timing/latency_model.h"
 #include "timing/profile_calibration.h"
 
 namespace jevons::cli {
@@ -59,8 +58,8 @@ void report_all_reduce(const MeasuredOpsSet& set, const Catalog& catalog) {
     // 16 KB-1 MB, of a 4k-token prefill chunk 64 MB.
     std::vector<double> small, large, ratio_small, ratio_large;
     for (const auto* r : rows) {
-      const double model = sim::ring_allreduce_ns(static_cast<double>(r->bytes), n, link_gbps,
-                                                  params.allreduce_latency_us);
+      const double model = ring_allreduce_ns(static_cast<double>(r->bytes), n, link_gbps,
+                                             params.allreduce_latency_us);
       const double t = r->time_ms * 1e6;
       (r->bytes < (1u << 20) ? small : large).push_back(std::abs(model - t) / t);
       (r->bytes < (1u << 20) ? ratio_small : ratio_large).push_back(t / model);
@@ -174,22 +173,24 @@ ExitCode calibrate_ops(const std::string& dir, bool quiet, const std::string& pr
   std::vector<sim::StepSample> train, test;
   for (const auto& p : per)
     for (std::size_t i = 0; i < p.size(); ++i) (i % 2 == 0 ? train : test).push_back(p[i]);
-  const auto tf = sim::fit_step_rates(train);
-  std::printf("Fit on even rows:   %s\n", rates_text(tf.rates).c_str());
-  const auto e = sim::relative_errors(test, tf.rates);
+  const auto h = sim::holdout_check(train, std::move(test));
+  std::printf("Fit on even rows:   %s\n", rates_text(h.train.rates).c_str());
   if (!quiet) {
     std::printf("%-44s %12s %12s %8s\n", "held-out layer", "measured ms", "model ms", "error");
-    for (std::size_t i = 0; i < test.size(); ++i) {
-      const double pred = sim::predict_step_ns(test[i].work, tf.rates);
-      std::printf("%-44s %12.4f %12.4f %+7.1f%%\n", test[i].label.c_str(),
-                  test[i].measured_ns * 1e-6, pred * 1e-6, 100 * (pred / test[i].measured_ns - 1));
-    }
+    for (std::size_t i = 0; i < h.test.size(); ++i)
+      std::printf("%-44s %12.4f %12.4f %+7.1f%%\n", h.test[i].label.c_str(),
+                  h.test[i].measured_ns * 1e-6, h.predicted_ns[i] * 1e-6,
+                  100 * (h.predicted_ns[i] / h.test[i].measured_ns - 1));
   }
   // By token band, where a model of this form fails first (the roofline's knee).
   std::map<int, std::vector<double>> bands;
-  for (std::size_t i = 0; i < test.size(); ++i) {
-    const double t = test[i].work.tokens;
-    bands[t < 64 ? 0 : t < 512 ? 1 : t < 2048 ? 2 : 3].push_back(e[i]);
+  for (std::size_t i = 0; i < h.test.size(); ++i) {
+    const double t = h.test[i].work.tokens;
+    bands[t < 64     ? 0
+          : t < 512  ? 1
+          : t < 2048 ? 2
+                     : 3]
+        .push_back(std::abs(h.predicted_ns[i] - h.test[i].measured_ns) / h.test[i].measured_ns);
   }
   const char* names[] = {"T < 64", "64 <= T < 512", "512 <= T < 2048", "T >= 2048"};
   for (const auto& [b, v] : bands) {
@@ -199,13 +200,15 @@ ExitCode calibrate_ops(const std::string& dir, bool quiet, const std::string& pr
   }
   // A serving engine's steps spread over many token counts, so what a simulation accumulates is
   // the error over a range of T, not at one T: sum each held-out (model, TP, 256-token band).
+  // h.test holds each dataset's odd-numbered rows in order.
   std::map<std::tuple<std::size_t, std::uint32_t, std::uint64_t>, std::pair<double, double>> sums;
+  std::size_t t = 0;
   for (std::size_t k = 0; k < per.size(); ++k)
-    for (std::size_t i = 1; i < per[k].size(); i += 2) {
+    for (std::size_t i = 1; i < per[k].size(); i += 2, ++t) {
       const auto& row = set.datasets[k].rows[i];
       auto& acc = sums[{k, row.tensor_parallel, (row.num_tokens - 1) / 256}];
-      acc.first += per[k][i].measured_ns;
-      acc.second += sim::predict_step_ns(per[k][i].work, tf.rates);
+      acc.first += h.test[t].measured_ns;
+      acc.second += h.predicted_ns[t];
     }
   std::vector<double> band_errors;
   for (const auto& [key, v] : sums) band_errors.push_back(std::abs(v.second / v.first - 1));
@@ -214,12 +217,9 @@ ExitCode calibrate_ops(const std::string& dir, bool quiet, const std::string& pr
       "  held-out, summed over each model's 256-token bands per TP (%zu bands): mean "
       "|error| %.1f %%, max %.1f %%\n",
       be.n, 100 * be.mean, 100 * be.max);
-  auto sorted = e;
-  std::sort(sorted.begin(), sorted.end());
-  const auto s = summarise(e);
-  std::printf("Held-out (%zu rows): mean |error| %.1f %%, p90 %.1f %%, max %.1f %%\n", s.n,
-              100 * s.mean, 100 * sorted[std::min(sorted.size() - 1, sorted.size() * 9 / 10)],
-              100 * s.max);
+  std::printf("Held-out (%zu rows): mean |error| %.1f %%, p90 %.1f %%, max %.1f %%\n",
+              h.test.size(), 100 * h.mean_abs_rel_error, 100 * h.p90_abs_rel_error,
+              100 * h.max_abs_rel_error);
   // Across models: the rates are meant to be the device's, so each model is predicted from a
   // fit on the others only.
   if (per.size() > 1)

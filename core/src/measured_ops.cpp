@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "jevons/core/catalog.h"
@@ -53,159 +54,163 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-void load_csv(MeasuredOpsDataset& ds, const std::string& text, std::vector<Diagnostic>& errors) {
-  std::istringstream in(text);
-  std::string line;
-  int line_no = 0;
-  std::map<std::string, std::size_t> col;
-  auto error = [&](int ln, const std::string& key, const std::string& value,
-                   const std::string& message) {
+// A CSV whose first line names its columns. Rows are read one at a time and their fields fetched
+// by column name; every problem becomes a Diagnostic at its file and line.
+class CsvTable {
+ public:
+  CsvTable(std::string file, const std::string& text, std::vector<Diagnostic>& errors)
+      : file_(std::move(file)), in_(text), errors_(errors) {}
+
+  // Reads the header. False, with a diagnostic, on an empty file, a column named twice or a
+  // `required` column missing (`missing` says what the header must name).
+  bool header(const std::vector<std::string>& required, const std::string& missing) {
+    if (!next_line()) {
+      line_ = 1;
+      error("", "", "empty file: expected a header and measured rows");
+      return false;
+    }
+    for (std::size_t i = 0; i < fields_.size(); ++i)
+      if (!col_.emplace(fields_[i], i).second) {
+        error(fields_[i], "", "duplicate column in the header");
+        return false;
+      }
+    bool ok = true;
+    for (const auto& k : required)
+      if (!col_.count(k)) {
+        error(k, "", "missing column: " + missing);
+        ok = false;
+      }
+    return ok;
+  }
+
+  // The next data row; false at the end. Rows with the wrong number of fields are reported and
+  // skipped.
+  bool next() {
+    while (next_line()) {
+      if (fields_.size() == col_.size()) return true;
+      error("", raw_,
+            fmt::format("expected {} comma-separated fields as in the header, found {}",
+                        col_.size(), fields_.size()));
+    }
+    return false;
+  }
+
+  const std::string& field(const std::string& key) const { return fields_[col_.at(key)]; }
+  int line() const { return line_; }
+
+  // The field as an integer in [lo, hi], or empty after reporting it.
+  std::optional<std::uint64_t> integer(const std::string& key, std::uint64_t lo, std::uint64_t hi,
+                                       const std::string& expected = "") {
+    const std::string& s = field(key);
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && p == s.data() + s.size() && v >= lo && v <= hi) return v;
+    error(key, s,
+          expected.empty() ? fmt::format("expected an integer in [{}, {}]", lo, hi) : expected);
+    return std::nullopt;
+  }
+
+  // The field as a finite number in [lo, hi] ((lo, hi] when `lo_exclusive`), or empty after
+  // reporting it with `expected`.
+  std::optional<double> number(const std::string& key, double lo, double hi, bool lo_exclusive,
+                               const std::string& expected) {
+    const std::string& s = field(key);
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && p == s.data() + s.size() && std::isfinite(v) &&
+        (lo_exclusive ? v > lo : v >= lo) && v <= hi)
+      return v;
+    error(key, s, expected);
+    return std::nullopt;
+  }
+
+  void error(const std::string& key, const std::string& value, const std::string& message) {
     Diagnostic d;
-    d.file = ds.file;
-    d.line = ln;
+    d.file = file_;
+    d.line = line_;
     d.key = key;
     d.value = value;
     d.message = message;
-    errors.push_back(d);
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const auto f = split_csv(line);
-    if (col.empty()) {
-      for (std::size_t i = 0; i < f.size(); ++i)
-        if (!col.emplace(f[i], i).second) {
-          error(line_no, f[i], "", "duplicate column in the header");
-          return;
-        }
-      std::vector<std::string> needed = {"num_tokens", "tp"};
-      for (const char* op : kGemmOps) needed.emplace_back(op);
-      for (const char* op : kElementwiseOps) needed.emplace_back(op);
-      bool ok = true;
-      for (const auto& n : needed)
-        if (!col.count(n)) {
-          error(line_no, n, "",
-                "missing column: the header must name num_tokens, tp and the "
-                "per-layer operator times in ms");
-          ok = false;
-        }
-      if (!ok) return;
-      continue;
+    errors_.push_back(d);
+  }
+
+ private:
+  bool next_line() {
+    while (std::getline(in_, raw_)) {
+      ++line_;
+      if (raw_.empty() || raw_ == "\r") continue;
+      fields_ = split_csv(raw_);
+      return true;
     }
-    if (f.size() != col.size()) {
-      error(line_no, "", line,
-            fmt::format("expected {} comma-separated fields as in the header, found {}", col.size(),
-                        f.size()));
-      continue;
-    }
+    return false;
+  }
+
+  std::string file_;
+  std::istringstream in_;
+  std::vector<Diagnostic>& errors_;
+  std::map<std::string, std::size_t> col_;
+  std::vector<std::string> fields_;
+  std::string raw_;
+  int line_ = 0;
+};
+
+void load_csv(MeasuredOpsDataset& ds, const std::string& text, std::vector<Diagnostic>& errors) {
+  CsvTable t(ds.file, text, errors);
+  std::vector<std::string> needed = {"num_tokens", "tp"};
+  for (const char* op : kGemmOps) needed.emplace_back(op);
+  for (const char* op : kElementwiseOps) needed.emplace_back(op);
+  if (!t.header(needed,
+                "the header must name num_tokens, tp and the per-layer operator times "
+                "in ms"))
+    return;
+  const std::size_t errors_before = errors.size();
+  while (t.next()) {
+    const auto tokens = t.integer("num_tokens", 1, 1u << 24);
+    const auto tp = t.integer("tp", 1, 1024);
+    bool ok = tokens && tp;
     MeasuredOpRow r;
-    r.line = line_no;
-    bool ok = true;
-    auto integer = [&](const char* key, std::uint64_t lo, std::uint64_t hi) -> std::uint64_t {
-      const std::string& s = f[col[key]];
-      std::uint64_t v = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) {
-        error(line_no, key, s, fmt::format("expected an integer in [{}, {}]", lo, hi));
-        ok = false;
-      }
-      return v;
+    r.line = t.line();
+    auto ms = [&](const char* key) {
+      const auto v = t.number(key, 0, 1e6, false, "expected a time in milliseconds in [0, 1e6]");
+      ok = ok && v;
+      return v.value_or(0);
     };
-    auto ms = [&](const char* key) -> double {
-      const std::string& s = f[col[key]];
-      double v = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < 0 || v > 1e6) {
-        error(line_no, key, s, "expected a time in milliseconds in [0, 1e6]");
-        ok = false;
-      }
-      return v;
-    };
-    r.num_tokens = integer("num_tokens", 1, 1u << 24);
-    r.tensor_parallel = static_cast<std::uint32_t>(integer("tp", 1, 1024));
     for (const char* op : kGemmOps) r.gemm_ms += ms(op);
     for (const char* op : kElementwiseOps) r.elementwise_ms += ms(op);
     if (ok && !(r.gemm_ms > 0)) {
-      error(line_no, "attn_pre_proj_ms", "0", "the projection times must not all be zero");
+      t.error("attn_pre_proj_ms", "0", "the projection times must not all be zero");
       ok = false;
     }
-    if (ok) ds.rows.push_back(r);
+    if (!ok) continue;
+    r.num_tokens = *tokens;
+    r.tensor_parallel = static_cast<std::uint32_t>(*tp);
+    ds.rows.push_back(r);
   }
-  if (col.empty())
-    error(1, "", "", "empty file: expected a header and measured rows");
-  else if (ds.rows.empty() && errors.empty())
-    error(line_no, "", "", "no measured rows after the header");
+  if (ds.rows.empty() && errors.size() == errors_before)
+    t.error("", "", "no measured rows after the header");
 }
 
 // Vidur's collective profile (data/profiling/network/<node>/all_reduce.csv): `size` is the
 // buffer in bytes (its profiler writes elements × 2 for fp16), the time the mean NCCL kernel time.
 void load_all_reduce(const std::string& file, const std::string& text,
                      std::vector<MeasuredAllReduce>& out, std::vector<Diagnostic>& errors) {
-  std::istringstream in(text);
-  std::string line;
-  int line_no = 0;
-  std::map<std::string, std::size_t> col;
+  CsvTable t(file, text, errors);
   const std::string time_key = "time_stats.all_reduce.mean_ms";
-  auto error = [&](const std::string& key, const std::string& value, const std::string& msg) {
-    Diagnostic d;
-    d.file = file;
-    d.line = line_no;
-    d.key = key;
-    d.value = value;
-    d.message = msg;
-    errors.push_back(d);
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const auto f = split_csv(line);
-    if (col.empty()) {
-      for (std::size_t i = 0; i < f.size(); ++i)
-        if (!col.emplace(f[i], i).second) {
-          error(f[i], "", "duplicate column in the header");
-          return;
-        }
-      for (const char* k : {"num_workers", "size", "collective", time_key.c_str()})
-        if (!col.count(k)) {
-          error(k, "",
-                "missing column: expected num_workers, size (bytes), collective and " + time_key);
-          return;
-        }
-      continue;
-    }
-    if (f.size() != col.size()) {
-      error("", line,
-            fmt::format("expected {} comma-separated fields as in the header, found {}", col.size(),
-                        f.size()));
-      continue;
-    }
-    if (f[col["collective"]] != "all_reduce") continue;
-    MeasuredAllReduce r;
-    r.line = line_no;
-    const std::string& w = f[col["num_workers"]];
-    const std::string& b = f[col["size"]];
-    const std::string& t = f[col[time_key]];
-    auto [pw, ew] = std::from_chars(w.data(), w.data() + w.size(), r.workers);
-    auto [pb, eb] = std::from_chars(b.data(), b.data() + b.size(), r.bytes);
-    auto [pt, et] = std::from_chars(t.data(), t.data() + t.size(), r.time_ms);
-    bool ok = true;
-    if (ew != std::errc() || pw != w.data() + w.size() || r.workers < 2 || r.workers > 1024) {
-      error("num_workers", w, "expected an integer in [2, 1024]");
-      ok = false;
-    }
-    if (eb != std::errc() || pb != b.data() + b.size() || r.bytes == 0) {
-      error("size", b, "expected a positive integer number of bytes");
-      ok = false;
-    }
-    if (et != std::errc() || pt != t.data() + t.size() || !std::isfinite(r.time_ms) ||
-        !(r.time_ms > 0) || r.time_ms > 1e6) {
-      error(time_key, t, "expected a time in milliseconds in (0, 1e6]");
-      ok = false;
-    }
-    if (ok) out.push_back(r);
+  if (!t.header({"num_workers", "size", "collective", time_key},
+                "expected num_workers, size (bytes), collective and " + time_key))
+    return;
+  const std::size_t errors_before = errors.size();
+  while (t.next()) {
+    if (t.field("collective") != "all_reduce") continue;
+    const auto workers = t.integer("num_workers", 2, 1024);
+    const auto bytes =
+        t.integer("size", 1, UINT64_MAX, "expected a positive integer number of bytes");
+    const auto ms = t.number(time_key, 0, 1e6, true, "expected a time in milliseconds in (0, 1e6]");
+    if (workers && bytes && ms)
+      out.push_back({*bytes, static_cast<std::uint32_t>(*workers), *ms, t.line()});
   }
-  if (out.empty() && errors.empty())
-    error("", "", "no all_reduce rows: expected a header and measured rows");
+  if (out.empty() && errors.size() == errors_before)
+    t.error("", "", "no all_reduce rows: expected a header and measured rows");
 }
 
 // The team's decode-attention baseline (shared/anchors/decode_attention_baseline.py): a JSON

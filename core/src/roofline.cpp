@@ -66,11 +66,11 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
     // Two ring all-reduces per layer of the bf16 hidden state; a ring moves 2(p−1)/p of the
     // message over each GPU's link, one direction of the bidirectional NVLink figure.
     const double msg_bytes = batch * model.hidden_size * 2.0;
-    const double link = gpu.scaleup_link_gbps.get("scaleup_link_gbps") * 1e9 / 2.0 *
-                        params.allreduce_bandwidth_efficiency;
-    const double one =
-        2.0 * (tp - 1) / tp * msg_bytes / link * 1e9 + params.allreduce_latency_us * 1e3;
-    e.allreduce_time_ns = 2.0 * model.layers * one;
+    e.allreduce_time_ns = 2.0 * model.layers *
+                          ring_allreduce_ns(msg_bytes, tp,
+                                            gpu.scaleup_link_gbps.get("scaleup_link_gbps") *
+                                                params.allreduce_bandwidth_efficiency,
+                                            params.allreduce_latency_us);
   }
   e.overhead_time_ns = params.step_overhead_us * 1e3;
   // GEMMs and attention are separate kernels: each is bound by its own roof and their times add

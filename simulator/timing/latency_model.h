@@ -49,15 +49,6 @@ inline double windowed_attention_pairs(double c, double o, double w) {
   return m * (o + (m + 1) / 2) + (c - m) * w;
 }
 
-/// One ring all-reduce of `bytes` over `tp` GPUs: a fixed latency plus 2(tp − 1)/tp of the buffer
-/// through each GPU's link in each direction (half the bidirectional scale-up figure).
-inline double ring_allreduce_ns(double bytes, std::uint32_t tp, double link_gbps_bidirectional,
-                                double latency_us) {
-  if (tp < 2) return 0;
-  return latency_us * 1e3 +
-         2.0 * (tp - 1) / tp * bytes / (link_gbps_bidirectional * 1e9 / 2.0) * 1e9;
-}
-
 struct StepCost {
   TimeNs time_ns = 0;
   double compute_ns = 0;

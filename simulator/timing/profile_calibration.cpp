@@ -136,10 +136,15 @@ std::optional<DeviceStepCalibration> calibrate_steps(const Profile& profile, con
 }
 
 HoldoutReport holdout_check(const std::vector<StepSample>& samples) {
-  std::vector<StepSample> train;
-  HoldoutReport r;
+  std::vector<StepSample> train, test;
   for (std::size_t i = 0; i < samples.size(); ++i)
-    (i % 2 == 0 ? train : r.test).push_back(samples[i]);
+    (i % 2 == 0 ? train : test).push_back(samples[i]);
+  return holdout_check(train, std::move(test));
+}
+
+HoldoutReport holdout_check(const std::vector<StepSample>& train, std::vector<StepSample> test) {
+  HoldoutReport r;
+  r.test = std::move(test);
   r.train = fit_step_rates(train);
   std::vector<double> e;
   for (const auto& s : r.test) {

@@ -55,5 +55,7 @@ struct HoldoutReport {
   double p90_abs_rel_error = 0;
 };
 HoldoutReport holdout_check(const std::vector<StepSample>& samples);
+/// The same with the split given: fit on `train`, predict `test`.
+HoldoutReport holdout_check(const std::vector<StepSample>& train, std::vector<StepSample> test);
 
 }  // namespace jevons::sim

@@ -32,6 +32,16 @@ struct AnalyticalParams {
   double allreduce_bandwidth_efficiency = 1.0;
 };
 
+/// One ring all-reduce of `bytes` over `tp` GPUs: a fixed latency plus 2(tp − 1)/tp of the buffer
+/// through each GPU's link in each direction (half the bidirectional scale-up figure). The
+/// analytical estimate and the simulator's latency model both use it.
+inline double ring_allreduce_ns(double bytes, std::uint32_t tp, double link_gbps_bidirectional,
+                                double latency_us) {
+  if (tp < 2) return 0;
+  return latency_us * 1e3 +
+         2.0 * (tp - 1) / tp * bytes / (link_gbps_bidirectional * 1e9 / 2.0) * 1e9;
+}
+
 struct DecodeEstimate {
   std::uint32_t batch_sequences = 0;
   std::uint64_t context_tokens = 0;
