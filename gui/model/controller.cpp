@@ -8,6 +8,7 @@
 #include <QSettings>
 #include <QTextStream>
 
+#include "answer.h"
 #include "jevons/core/error.h"
 
 #ifndef JEVONS_GUI_SCENARIO_DIR
@@ -45,9 +46,15 @@ Controller::Controller(const Options& options, QObject* parent) : QObject(parent
           [this](quint64 id, const QString& stage, double f) {
             if (id == latest_main_ || id == compare_pending_) emit progress(f, stage);
           });
+  connect(worker_, &EngineWorker::estimate, this,
+          [this](quint64 id, quint64 searches, double seconds, bool measured) {
+            if (id == latest_main_ || id == compare_pending_)
+              emit searchEstimate(searches, seconds, measured);
+          });
   connect(worker_, &EngineWorker::finished, this, &Controller::onFinished);
   connect(worker_, &EngineWorker::cancelled, this, [this](quint64 id) {
     const bool was_compare = id == compare_pending_;
+    if (id == latest_main_) last_end_ = QStringLiteral("cancelled");
     onEnded(id);
     // A lever move supersedes every older request, the comparison's too: queue it again.
     if (was_compare && compare_scenario_) {
@@ -58,6 +65,7 @@ Controller::Controller(const Options& options, QObject* parent) : QObject(parent
   });
   connect(worker_, &EngineWorker::failed, this,
           [this](quint64 id, const QString& message, const Diagnostics& ds) {
+            if (id == latest_main_) last_end_ = QStringLiteral("failed");
             onEnded(id);
             if (!ds.isEmpty()) setDiagnostics(ds);
             emit runFailed(message);
@@ -113,13 +121,18 @@ bool Controller::openFile(const QString& path) {
     return false;
   }
   path_ = QFileInfo(path).absoluteFilePath();
-  const bool ok = setText(QString::fromUtf8(f.readAll()));
+  // Another file: its own levers, not the previous file's.
+  const bool ok = applyText(QString::fromUtf8(f.readAll()), false);
   modified_ = false;
   if (ok) addRecent(path_);
   return ok;
 }
 
 bool Controller::setText(const QString& yaml) {
+  return applyText(yaml, true);
+}
+
+bool Controller::applyText(const QString& yaml, bool keep_levers) {
   if (yaml != text_) {
     text_ = yaml;
     modified_ = true;
@@ -128,16 +141,54 @@ bool Controller::setText(const QString& yaml) {
   Diagnostics ds;
   auto s = validate(text_.toStdString(), path_.toStdString(), &ds);
   setDiagnostics(ds);
-  if (!s) return false;
+  if (!s) {
+    updateStale();
+    return false;
+  }
+  const Levers old_base = base_levers_, moved = levers_;
+  const bool had_planner = hasPlanner();
   base_ = s;
   effective_ = s;
   base_levers_ = levers_from(*s);
   levers_ = base_levers_;
+  if (keep_levers && had_planner && s->planner && moved != old_base) {
+    QStringList followed;
+    const Levers next = carry_levers(old_base, moved, base_levers_, &followed);
+    QString why;
+    if (next != base_levers_) {
+      Diagnostics lds;
+      std::shared_ptr<const Scenario> e;
+      try {
+        e = validate(apply_levers(text_.toStdString(), *s, base_levers_, next, *catalog_),
+                     path_.toStdString(), &lds);
+      } catch (const InputError& err) {
+        why = QString::fromStdString(err.what());
+      }
+      if (e) {
+        levers_ = next;
+        effective_ = e;
+      } else if (why.isEmpty() && !lds.isEmpty()) {
+        why = lds.first().text();
+      }
+    }
+    if (!why.isEmpty())
+      emit leversNotice(tr("Levers reset to the edited YAML: the moved levers do not apply to "
+                           "it (%1).")
+                            .arg(why.section('\n', 0, 0)));
+    else if (!followed.isEmpty())
+      emit leversNotice(tr("Levers kept; %1 now follow the YAML edit, which changed them.")
+                            .arg(followed.join(QStringLiteral(", "))));
+    else
+      emit leversNotice(
+          tr("Levers kept: the edited YAML runs with the moved levers (Ctrl+B "
+             "writes them into it)."));
+  }
   emit scenarioChanged();
   emit leversChanged(levers_);
   // A new scenario runs at once, simulation included; only lever moves wait for quiet.
   debounce_.stop();
   startRun(true);
+  updateStale();
   return true;
 }
 
@@ -173,6 +224,7 @@ bool Controller::setLevers(const Levers& levers) {
   effective_ = s;
   emit leversChanged(levers_);
   debounce_.start();
+  updateStale();
   return true;
 }
 
@@ -182,7 +234,8 @@ QString Controller::effectiveText() const {
 
 void Controller::bakeLevers() {
   if (levers_ == base_levers_) return;
-  setText(effectiveText());
+  // The levers are in the text now: the relative ones (growth ×, price ×) must not apply twice.
+  applyText(effectiveText(), false);
 }
 
 quint64 Controller::post(Slot slot, std::shared_ptr<const Scenario> scenario, bool simulate) {
@@ -207,6 +260,8 @@ void Controller::startRun(bool simulate) {
   worker_->cancel_up_to(id - 1);
   latest_main_ = id;
   latest_main_simulates_ = simulate;
+  last_end_.clear();
+  updateStale();
 }
 
 void Controller::run() {
@@ -217,7 +272,9 @@ void Controller::run() {
 void Controller::cancel() {
   debounce_.stop();
   compare_pending_ = 0;
-  worker_->cancel_up_to(next_id_);
+  // Everything posted so far; not next_id_ itself, or the run after Esc would be cancelled too.
+  worker_->cancel_up_to(next_id_ - 1);
+  updateStale();
 }
 
 void Controller::onStarted(quint64 id) {
@@ -228,6 +285,31 @@ void Controller::onEnded(quint64 id) {
   in_flight_.removeAll(id);
   if (id == compare_pending_) compare_pending_ = 0;
   if (!busy()) emit busyChanged(false);
+  updateStale();
+}
+
+void Controller::updateStale() {
+  QString why;
+  if (!result_.empty()) {
+    if (base_ && text_.toStdString() != base_->text)
+      why = tr("the YAML text has errors; the charts show the last valid scenario");
+    else if (result_.capacity_method == QStringLiteral("database"))
+      why = tr("a stored run from a results database, not the levers and YAML");
+    else if (effective_ && result_.scenario_text != effective_->text)
+      why = busy() || debounce_.isActive() ? tr("a run is pending for the new levers or YAML")
+            : last_end_ == QStringLiteral("cancelled")
+                ? tr("the run was cancelled; F5 runs it again")
+            : last_end_ == QStringLiteral("failed")
+                ? tr("the run failed; see the status bar")
+                : tr("the levers or YAML changed since this run; F5 runs it");
+  }
+  if (why == stale_) return;
+  stale_ = why;
+  emit staleChanged(stale_);
+}
+
+QString Controller::capacityNote() const {
+  return capacity_mode_note(result_, last_simulated_);
 }
 
 void Controller::onFinished(const ResultSnapshot& snapshot) {
@@ -247,6 +329,8 @@ void Controller::onFinished(const ResultSnapshot& snapshot) {
       result_.scenario_path == s.scenario_path)
     s.simulation = result_.simulation;
   result_ = s;
+  if (s.capacity_method == QStringLiteral("simulated")) last_simulated_ = s;
+  updateStale();
   emit resultReady(result_);
 }
 

@@ -33,9 +33,10 @@ class Controller : public QObject {
   // --- The scenario -------------------------------------------------------------------------
   /// Reads and validates a file; false (with diagnosticsChanged) when it cannot be used.
   bool openFile(const QString& path);
-  /// Validates `yaml` as the scenario text (labelled with the current path). On success the
-  /// levers reset to the scenario's values and a run is scheduled; on failure the previous
-  /// scenario stays and diagnosticsChanged carries every problem.
+  /// Validates `yaml` as the scenario text (labelled with the current path). On success a run
+  /// is scheduled and levers the user moved keep their positions (carry_levers; leversNotice
+  /// says so, and names any lever the edit itself changed); on failure the previous scenario
+  /// stays and diagnosticsChanged carries every problem. Opening a file resets the levers.
   bool setText(const QString& yaml);
   bool save(const QString& path);
   QString text() const { return text_; }
@@ -62,6 +63,14 @@ class Controller : public QObject {
   void cancel();
   bool busy() const { return !in_flight_.isEmpty(); }
   const ResultSnapshot& result() const { return result_; }
+  /// Why the current result does not show the levers and the YAML text ("" when it does): the
+  /// text has errors, a run is pending or running, the last run was cancelled or failed, or the
+  /// result is a stored run.
+  QString staleReason() const { return stale_; }
+  /// The last main result of the current file computed with simulated capacity (may be empty).
+  const ResultSnapshot& lastSimulated() const { return last_simulated_; }
+  /// capacity_mode_note() of the current result: "" unless it used analytical capacity.
+  QString capacityNote() const;
   const ResultSnapshot& comparison() const { return comparison_; }
   /// Runs another scenario file as the comparison (slot B).
   bool compareWithFile(const QString& path);
@@ -92,6 +101,13 @@ class Controller : public QObject {
   void comparisonReady(const jevons::gui::ResultSnapshot& snapshot);
   void runCancelled();
   void runFailed(const QString& message);
+  /// staleReason() changed.
+  void staleChanged(const QString& reason);
+  /// A text edit kept the levers the user had moved (or could not, and reset them).
+  void leversNotice(const QString& message);
+  /// The run about to start must search `searches` uncached capacity cases, taking about
+  /// `seconds` (`measured`: from this session's timing, else a prior). Sent before the search.
+  void searchEstimate(quint64 searches, double seconds, bool measured);
   void exportFinished(const QString& message);
   void databaseOpened(const QString& db_path, const jevons::gui::StoredRuns& runs);
   void databaseFailed(const QString& message);
@@ -107,6 +123,8 @@ class Controller : public QObject {
   std::shared_ptr<const Scenario> validate(const std::string& text, const std::string& path,
                                            Diagnostics* out) const;
   void setDiagnostics(const Diagnostics& d);
+  bool applyText(const QString& yaml, bool keep_levers);
+  void updateStale();
   void startRun(bool simulate);
   quint64 post(Slot slot, std::shared_ptr<const Scenario> scenario, bool simulate);
   void onStarted(quint64 id);
@@ -135,7 +153,10 @@ class Controller : public QObject {
   std::shared_ptr<const Scenario> compare_scenario_;
   QList<quint64> in_flight_;
   ResultSnapshot result_;
+  ResultSnapshot last_simulated_;
   ResultSnapshot comparison_;
+  QString stale_;
+  QString last_end_;  ///< "cancelled" or "failed" when the latest main request ended so
 };
 
 }  // namespace jevons::gui

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "capacity_estimate.h"
 #include "jevons/core/capacity.h"
 #include "jevons/planner/projection.h"
 #include "jevons/simulator/simulate.h"
@@ -22,6 +23,10 @@ namespace {
 struct Cancelled {};
 
 using Clock = std::chrono::steady_clock;
+
+// Seconds per simulated capacity search before one has been timed on this machine: the median
+// of a cold default-scenario run on the 2-core development machine (docs/gui.md).
+constexpr double kPriorSecondsPerSearch = 0.5;
 
 // Progress is reported at most every 100 ms of wall-clock time (about 10 Hz, Lesson 10): more
 // would flood the interface's event queue during a cold capacity search.
@@ -130,11 +135,23 @@ void EngineWorker::run(const RunRequest& request) {
       po.progress = [&](const std::string& stage, double f) {
         report(QString::fromStdString(stage), f);
       };
+      if (s.planner->simulate_capacity)
+        if (const auto n = uncached_searches(s, *catalog_, *oracle, po); n > 0) {
+          const bool measured = seconds_per_search_ > 0;
+          emit estimate(
+              id, n,
+              static_cast<double>(n) * (measured ? seconds_per_search_ : kPriorSecondsPerSearch),
+              measured);
+        }
+      const auto t_project = Clock::now();
       snap.projection =
           std::make_shared<const Projection>(planner::project(s, *catalog_, *oracle, po));
       snap.capacity_method = QString::fromStdString(oracle->method());
       snap.cache_hits = oracle->hits() - hits0;
       snap.cache_misses = oracle->misses() - misses0;
+      if (s.planner->simulate_capacity && snap.cache_misses > 0)
+        seconds_per_search_ = std::chrono::duration<double>(Clock::now() - t_project).count() /
+                              static_cast<double>(snap.cache_misses);
       oracle->save();
     }
     if (request.simulate && s.simulation) {

@@ -46,6 +46,9 @@ class EngineWorker : public QObject {
   void progress(quint64 id, const QString& stage, double fraction);
   void finished(const jevons::gui::ResultSnapshot& snapshot);
   void cancelled(quint64 id);
+  /// Before a projection that must run `searches` uncached capacity searches: about `seconds`,
+  /// from the measured time per search (`measured`) or, before any was timed, a prior.
+  void estimate(quint64 id, quint64 searches, double seconds, bool measured);
   void failed(quint64 id, const QString& message, const jevons::gui::Diagnostics& diagnostics);
   void exported(const QString& db_path, qint64 run_id);
   void exportFailed(const QString& message);
@@ -61,6 +64,7 @@ class EngineWorker : public QObject {
   // One set of capacity caches per cache file, kept for the worker's life: this is what makes
   // a lever move that needs no new capacity search finish in a fraction of a second.
   std::map<std::string, std::unique_ptr<Oracles>> oracles_;
+  double seconds_per_search_ = 0;  ///< measured on the last run that searched; 0 = not yet
 };
 
 }  // namespace jevons::gui

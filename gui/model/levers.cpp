@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "jevons/core/error.h"
+#include "yaml_patch.h"
 
 namespace jevons::gui {
 
@@ -23,14 +24,6 @@ YAML::Node load_yaml(const std::string& text) {
     d.message = e.msg;
     throw InputError(d);
   }
-}
-
-std::string to_text(const YAML::Node& root) {
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out.SetSeqFormat(YAML::Block);
-  out << root;
-  return std::string(out.c_str()) + "\n";
 }
 
 // Round to 6 significant digits so the written YAML reads like a hand-edited file.
@@ -175,7 +168,58 @@ std::string apply_levers(const std::string& text, const Scenario& s, const Lever
     plan["capacity"]["slo_attainment"] = num(l.slo_attainment);
   if (l.analytical_capacity != base.analytical_capacity)
     plan["capacity"]["method"] = l.analytical_capacity ? "analytical" : "simulate";
-  return to_text(root);
+  return write_back(text, root);
+}
+
+Levers carry_levers(const Levers& old_base, const Levers& moved, const Levers& new_base,
+                    QStringList* followed) {
+  Levers out = new_base;
+  const auto carry = [&](auto field, const char* name) {
+    if (moved.*field == old_base.*field) return;
+    if (new_base.*field != old_base.*field) {
+      if (followed) followed->append(QString::fromUtf8(name));
+      return;
+    }
+    out.*field = moved.*field;
+  };
+  carry(&Levers::baseline_format, "Counterfactual");
+  carry(&Levers::compressed_format, "Compressed");
+  carry(&Levers::elasticity_short_run, "Elasticity, short run");
+  carry(&Levers::elasticity_long_run, "Elasticity, long run");
+  carry(&Levers::adoption_start_index, "Adoption start");
+  carry(&Levers::adoption_speed_per_quarter, "Adoption speed");
+  carry(&Levers::adoption_ceiling, "Adoption ceiling");
+  carry(&Levers::growth_scale, "Growth ×");
+  carry(&Levers::gpu_price_scale, "GPU price ×");
+  carry(&Levers::power_usd_per_kwh, "Power price");
+  carry(&Levers::slo_scale, "SLO targets ×");
+  carry(&Levers::slo_attainment, "SLO attainment");
+  carry(&Levers::analytical_capacity, "Analytical capacity");
+  // The fleet table row by row, matched on the GPU: an edit that adds, removes or reorders
+  // generations keeps the moves of the rows that are still there.
+  for (GenerationLever& g : out.generations) {
+    for (qsizetype i = 0; i < moved.generations.size() && i < old_base.generations.size(); ++i) {
+      const GenerationLever& m = moved.generations[i];
+      const GenerationLever& ob = old_base.generations[i];
+      if (m.gpu != g.gpu || ob.gpu != g.gpu || m == ob) continue;
+      const GenerationLever nb = g;
+      const auto keep = [&](auto field) {
+        if (m.*field == ob.*field) return;
+        if (nb.*field != ob.*field) {
+          if (followed) followed->append(QStringLiteral("fleet table (%1)").arg(g.gpu));
+          return;
+        }
+        g.*field = m.*field;
+      };
+      keep(&GenerationLever::installed);
+      keep(&GenerationLever::deliveries_per_quarter);
+      keep(&GenerationLever::available_quarter_index);
+      keep(&GenerationLever::compressed_format);
+      break;
+    }
+  }
+  if (followed) followed->removeDuplicates();
+  return out;
 }
 
 QStringList split_formats(const QString& list) {
@@ -312,7 +356,7 @@ std::string apply_form(const std::string& text, const ScenarioForm& b, const Sce
           std::tuple{"default_price_usd", e.default_price_usd, eb.default_price_usd}})
       if (differs(v, old)) plan["economics"][key] = num(v);
   }
-  return to_text(root);
+  return write_back(text, root);
 }
 
 }  // namespace jevons::gui

@@ -55,6 +55,14 @@ Levers levers_from(const Scenario& scenario);
 std::string apply_levers(const std::string& text, const Scenario& scenario, const Levers& base,
                          const Levers& levers, const Catalog& catalog);
 
+/// The levers after the scenario text changed from one whose levers were `old_base` to one whose
+/// levers are `new_base`: every lever the user had moved (`moved` differs from `old_base`) keeps
+/// its position, unless the text edit changed that same value, which then wins. The names of
+/// those levers (as the panel labels them) go to `followed`. A lever the user had not moved
+/// follows the text.
+Levers carry_levers(const Levers& old_base, const Levers& moved, const Levers& new_base,
+                    QStringList* followed = nullptr);
+
 /// One demand class as the scenario form edits it.
 struct ClassForm {
   QString name;

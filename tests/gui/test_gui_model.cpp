@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "answer.h"
 #include "chart_data.h"
 #include "controller.h"
 #include "levers.h"
@@ -273,8 +274,21 @@ class TestGuiModel : public QObject {
     QSignalSpy progress(&c, &Controller::progress);
     QSignalSpy cancelled(&c, &Controller::runCancelled);
     QSignalSpy ready(&c, &Controller::resultReady);
+    QSignalSpy estimate(&c, &Controller::searchEstimate);
+    // The estimate must come before the search: record the order of the two signals.
+    QStringList order;
+    connect(&c, &Controller::searchEstimate, this, [&] { order << "estimate"; });
+    connect(&c, &Controller::progress, this, [&] { order << "progress"; });
     QVERIFY(c.setLevers(l));
     QVERIFY(progress.wait(20000));
+    QCOMPARE(estimate.count(), 1);
+    QCOMPARE(order.first(), QStringLiteral("estimate"));
+    const quint64 searches = estimate.first().at(0).toULongLong();
+    // The fixture has 3 generations x 2 classes x 2 formats at its base prompts, plus the
+    // prompt-scale grid points its context elasticity reaches.
+    QVERIFY2(searches >= 12, qPrintable(QString::number(searches)));
+    QVERIFY(estimate.first().at(1).toDouble() > 0);
+    QVERIFY(!estimate.first().at(2).toBool());  // nothing timed yet in this worker
     QElapsedTimer t;
     t.start();
     c.cancel();
@@ -282,7 +296,187 @@ class TestGuiModel : public QObject {
     QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
     QTRY_VERIFY(!c.busy());
     QCOMPARE(ready.count(), 0);
+    // The charts still show the analytical run: marked out of date, naming the cancel.
+    QVERIFY2(c.staleReason().contains("cancelled"), qPrintable(c.staleReason()));
     qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cache").toUtf8());
+  }
+
+  void staleWheneverResultDiffersFromLeversOrText() {
+    Controller c;
+    QSignalSpy stale(&c, &Controller::staleChanged);
+    QVERIFY(open(c).projection);
+    QCOMPARE(c.staleReason(), QString());
+    const QString good = c.text();
+    // Broken YAML: the charts show the last valid scenario.
+    QVERIFY(!c.setText(good + "\nplanner: [unclosed"));
+    QVERIFY2(c.staleReason().contains("errors"), qPrintable(c.staleReason()));
+    QVERIFY(stale.count() >= 1);
+    QVERIFY(!stale.last().first().toString().isEmpty());
+    // Valid again, and the same text the charts were run from: current at once.
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.setText(good));
+    QCOMPARE(c.staleReason(), QString());
+    QVERIFY(ready.wait(30000));
+    QCOMPARE(c.staleReason(), QString());
+    // A lever move is pending until it runs; Esc during the debounce leaves it unrun.
+    Levers l = c.levers();
+    l.elasticity_long_run = 1.9;
+    QVERIFY(c.setLevers(l));
+    QVERIFY2(c.staleReason().contains("pending"), qPrintable(c.staleReason()));
+    c.cancel();
+    QVERIFY(!c.staleReason().isEmpty());
+    QTest::qWait(400);
+    QVERIFY(!c.staleReason().isEmpty());
+    c.run();
+    QVERIFY(ready.wait(30000));
+    QCOMPARE(c.staleReason(), QString());
+    // A failed open (the file reads but does not validate) keeps the old charts: marked.
+    const QString broken = tmp_.filePath("broken.yaml");
+    {
+      QFile f(broken);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("name: broken\nhorizon: {start: 2026Q1, quarters: -3}\n");
+    }
+    QVERIFY(!c.openFile(broken));
+    QVERIFY(!c.staleReason().isEmpty());
+  }
+
+  void leversSurviveYamlEdits() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    Levers l = c.levers();
+    l.elasticity_long_run = 2.0;
+    l.compressed_format = QStringLiteral("tq-2.5");
+    l.growth_scale = 1.5;
+    QVERIFY(c.setLevers(l));
+    QSignalSpy notice(&c, &Controller::leversNotice);
+    // An unrelated edit in the YAML keeps every moved lever, and says so.
+    QString text = c.text();
+    text.replace("description: Two classes", "description: Edited; two classes");
+    QVERIFY(c.setText(text));
+    QCOMPARE(notice.count(), 1);
+    QCOMPARE(c.levers().elasticity_long_run, 2.0);
+    QCOMPARE(c.levers().compressed_format, QStringLiteral("tq-2.5"));
+    QCOMPARE(c.levers().growth_scale, 1.5);
+    QVERIFY(c.levers() != c.scenarioLevers());
+    QVERIFY(c.effectiveText().contains("long_run: 2"));
+    QVERIFY(c.effectiveText().contains("description: Edited"));
+    QVERIFY(c.effectiveText().contains("growth_per_year: 3"));  // chat's 2.0 × 1.5
+    // Editing the value a lever holds: the edit wins for that lever, and the notice names it.
+    text.replace("compressed_format: tq-3.5", "compressed_format: nvfp4");
+    QVERIFY(c.setText(text));
+    QCOMPARE(c.levers().compressed_format, QStringLiteral("nvfp4"));
+    QCOMPARE(c.levers().elasticity_long_run, 2.0);
+    QVERIFY2(notice.last().first().toString().contains("Compressed"),
+             qPrintable(notice.last().first().toString()));
+    // Writing the levers into the YAML makes them the scenario's: growth applies once.
+    c.bakeLevers();
+    QCOMPARE(c.levers(), c.scenarioLevers());
+    QCOMPARE(c.scenario()->planner->classes[0].growth_per_year, 3.0);
+    // Opening a file starts from that file's levers.
+    Levers m = c.levers();
+    m.elasticity_long_run = 0.7;
+    QVERIFY(c.setLevers(m));
+    QVERIFY(c.openFile(kFixture));
+    QCOMPARE(c.levers(), c.scenarioLevers());
+    QCOMPARE(c.levers().elasticity_long_run, 1.2);
+  }
+
+  void commentsSurviveWriteBackAndSave() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    // Comments on their own lines, after values, inside flow-map lines and in lists.
+    QString text = c.text();
+    text.replace("planner:\n", "planner:   # the planner section\n");
+    text.replace("      growth_per_year: 2.0\n",
+                 "      growth_per_year: 2.0   # chat doubles yearly\n      # own-line comment\n");
+    text.replace("      - {gpu: b200,", "      # b200 ships from the start\n      - {gpu: b200,");
+    text.replace("  capacity: {method: analytical, duration_s: 60}",
+                 "  capacity: {method: analytical, duration_s: 60}  # closed form for speed");
+    QVERIFY(c.setText(text));
+    const QStringList comments = {"# GUI test fixture",          "# the planner section",
+                                  "# chat doubles yearly",       "# own-line comment",
+                                  "# b200 ships from the start", "# closed form for speed"};
+    Levers l = c.levers();
+    l.compressed_format = QStringLiteral("tq-2.5");
+    l.elasticity_long_run = 2.2;
+    l.gpu_price_scale = 1.5;    // adds price_usd inside each generation's flow map
+    l.power_usd_per_kwh = 0.2;  // adds an economics map the fixture does not have
+    l.adoption_ceiling = 0.7;
+    l.generations[2].available_quarter_index = 4;
+    QVERIFY(c.setLevers(l));
+    c.bakeLevers();
+    for (const QString& k : comments) QVERIFY2(c.text().contains(k), qPrintable(k));
+    // Only what the levers changed differs: every line of the file that holds no edited value
+    // is still there, byte for byte.
+    for (const QString& line : text.split('\n'))
+      if (!line.contains("compressed_format") && !line.contains("elasticity") &&
+          !line.contains("gpu:") && !line.contains("adoption"))
+        QVERIFY2(c.text().contains(line), qPrintable(line));
+    const auto& p = *c.scenario()->planner;
+    QCOMPARE(QString::fromStdString(p.compressed_format.name()), QStringLiteral("tq-2.5"));
+    QCOMPARE(p.classes[1].elasticity.long_run, 2.2);
+    QCOMPARE(p.power_usd_per_kwh, 0.2);
+    QCOMPARE(p.adoption.ceiling, 0.7);
+    QCOMPARE(p.generations[2].available_quarter_index, 4);
+    QVERIFY(p.generations[0].price_usd > 0);
+
+    // The form: a changed field, an added class, then the class removed again.
+    ScenarioForm f = form_from(*c.scenario(), c.text().toStdString());
+    ScenarioForm g = f;
+    g.classes[0].tokens_per_s = 2.5e7;
+    ClassForm extra = g.classes[1];
+    extra.name = QStringLiteral("code");
+    g.classes.append(extra);
+    QVERIFY(c.setText(QString::fromStdString(apply_form(c.text().toStdString(), f, g))));
+    QCOMPARE(c.scenario()->planner->classes.size(), std::size_t(3));
+    QCOMPARE(c.scenario()->planner->classes[0].tokens_per_s, 2.5e7);
+    for (const QString& k : comments) QVERIFY2(c.text().contains(k), qPrintable(k));
+    ScenarioForm h = form_from(*c.scenario(), c.text().toStdString());
+    ScenarioForm i = h;
+    i.classes.removeLast();
+    QVERIFY(c.setText(QString::fromStdString(apply_form(c.text().toStdString(), h, i))));
+    QCOMPARE(c.scenario()->planner->classes.size(), std::size_t(2));
+    for (const QString& k : comments) QVERIFY2(c.text().contains(k), qPrintable(k));
+
+    // Save writes the text as it is.
+    const QString path = tmp_.filePath("saved.yaml");
+    QVERIFY(c.save(path));
+    QFile saved(path);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(saved.readAll()), c.text());
+  }
+
+  void analyticalCapacityIsShownAsADifferentAnswer() {
+    Controller c;
+    const ResultSnapshot a = open(c);
+    QVERIFY(a.projection);
+    QCOMPARE(a.capacity_method, QStringLiteral("analytical"));
+    const auto net = net_hbm_change(*a.projection);
+    QVERIFY(net.has_value());
+    // Without a simulated run to compare, the note still names the mode and its answer.
+    QString note = capacity_mode_note(a, {});
+    QVERIFY2(note.contains("Analytical capacity"), qPrintable(note));
+    QVERIFY(note.contains("no simulated run"));
+    QCOMPARE(c.capacityNote(), note);
+    // With one: both answers and their difference, in percentage points.
+    ResultSnapshot sim = a;
+    sim.capacity_method = QStringLiteral("simulated");
+    auto p = std::make_shared<Projection>(*a.projection);
+    for (auto& t : p->totals)
+      if (t.variant == Variant::kFull) t.hbm_installed_bytes *= 1.1;
+    sim.projection = p;
+    const double sim_net = *net_hbm_change(*p);
+    QVERIFY(std::abs(sim_net - ((1 + *net) * 1.1 - 1)) < 1e-9);
+    note = capacity_mode_note(a, sim);
+    const auto pct = [](double f) { return QString::number(std::abs(100 * f), 'f', 1) + " %"; };
+    QVERIFY2(note.contains(pct(*net)) && note.contains(pct(sim_net)), qPrintable(note));
+    QVERIFY2(note.contains(QString::number(100 * (*net - sim_net), 'f', 1) + " points"),
+             qPrintable(note));
+    // A simulated result, or another file's simulated result, gets no note / no comparison.
+    QCOMPARE(capacity_mode_note(sim, sim), QString());
+    sim.scenario_path = QStringLiteral("/elsewhere.yaml");
+    QVERIFY(capacity_mode_note(a, sim).contains("no simulated run"));
   }
 
   void exportAndBrowseDatabase() {
