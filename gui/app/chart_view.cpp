@@ -8,8 +8,10 @@
 #include <QCategoryAxis>
 #include <QCursor>
 #include <QEvent>
+#include <QGraphicsSimpleTextItem>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QPainter>
 #include <QPen>
 #include <QStackedBarSeries>
 #include <QToolTip>
@@ -54,7 +56,9 @@ QValueAxis* value_axis(const QString& title, double min, double max) {
 
 ChartView::ChartView(const QString& title, QWidget* parent) : QChartView(parent), title_(title) {
   setRenderHint(QPainter::Antialiasing);
-  setMinimumSize(290, 220);  // four columns and the levers fit a 1600-pixel screen
+  // Small enough for four columns beside the levers on a 1024-pixel screen; the charts grow
+  // with the window (docs/gui.md, "Window size").
+  setMinimumSize(170, 150);
   reset(title_);
   clearData(tr("no data yet: open a scenario and press F5"));
 }
@@ -67,6 +71,8 @@ void ChartView::reset(const QString& title) {
   c->setAnimationOptions(QChart::NoAnimation);
   QChart* old = chart();
   setChart(c);
+  bar_labels_.clear();  // the old chart owned them
+  bar_tops_.clear();
   delete old;
   applyTheme();
 }
@@ -81,12 +87,47 @@ void ChartView::applyTheme() {
   applySeriesColors();  // setTheme() recolours every series with the theme's own palette
 }
 
+QColor ChartView::areaColor(const QString& name, int position) const {
+  const auto& pal = area_palette();
+  if (color_keys_.isEmpty()) return pal[position % pal.size()];
+  if (const qsizetype k = color_keys_.indexOf(name); k >= 0) return pal[k % pal.size()];
+  // qHash with an explicit seed is the same in every process (QHash's own seed is random).
+  return pal[static_cast<qsizetype>(qHash(name, 0x6a65766fU) % static_cast<size_t>(pal.size()))];
+}
+
+void ChartView::setStale(const QString& reason) {
+  if (reason == stale_) return;
+  stale_ = reason;
+  if (scene()) scene()->update();
+  viewport()->update();
+}
+
+void ChartView::drawForeground(QPainter* painter, const QRectF& rect) {
+  QChartView::drawForeground(painter, rect);
+  if (stale_.isEmpty() || !chart()) return;
+  // A veil over the plot and the reason on a band across its top: unmistakable, and it stays
+  // in a PNG export of the window.
+  painter->save();
+  const QRectF plot = chart()->plotArea();
+  const bool dark = dark_palette();
+  painter->fillRect(plot, dark ? QColor(0, 0, 0, 110) : QColor(255, 255, 255, 150));
+  QFont f = painter->font();
+  f.setBold(true);
+  painter->setFont(f);
+  const QString text = tr("OUT OF DATE — %1").arg(stale_);
+  const QRectF band(plot.left(), plot.top() + 2, plot.width(),
+                    QFontMetricsF(f).height() * (plot.width() < 260 ? 3.2 : 1.6));
+  painter->fillRect(band, QColor(0xc6, 0x28, 0x28, 215));
+  painter->setPen(Qt::white);
+  painter->drawText(band.adjusted(4, 0, -4, 0), Qt::AlignCenter | Qt::TextWordWrap, text);
+  painter->restore();
+}
+
 void ChartView::applySeriesColors() {
   int i = 0;
-  const auto& pal = area_palette();
   for (QAbstractSeries* s : chart()->series()) {
     if (auto* area = qobject_cast<QAreaSeries*>(s)) {
-      const QColor c = pal[i++ % pal.size()];
+      const QColor c = areaColor(area->name(), i++);
       area->setColor(c);
       area->setBorderColor(c.darker(125));
     } else if (s->objectName() == QStringLiteral("overlay")) {
@@ -271,8 +312,12 @@ void ChartView::showXY(const QList<Series>& series, const QString& x_title,
 }
 
 void ChartView::showWaterfall(const QList<WaterfallStep>& steps, const QString& unit,
-                              const QString& when) {
+                              const QString& when, const QString& scale_key) {
   reset(when.isEmpty() ? title_ : title_ + QStringLiteral(" (%1)").arg(when));
+  if (scale_key != waterfall_key_) {
+    waterfall_key_ = scale_key;
+    waterfall_half_ = 0;
+  }
   if (steps.isEmpty()) return;
   // A floating bar is an invisible base set plus a visible set stacked on it.
   auto* base = new QBarSet(QString());
@@ -284,35 +329,66 @@ void ChartView::showWaterfall(const QList<WaterfallStep>& steps, const QString& 
   total->setColor(QColor(0x4c, 0x78, 0xa8));
   down->setColor(QColor(0x54, 0xa2, 0x4b));
   up->setColor(QColor(0xe4, 0x57, 0x56));
+  const double centre = steps.first().to;  // the counterfactual's top
+  double reach = 0;
   QStringList cats;
-  double hi = 0, lowest = steps.first().to;
   for (const auto& s : steps) {
+    const double v = s.total ? s.to : s.to - s.from;
+    // The value under the label, signed for the changes: the bars alone cannot tell a −146
+    // from a −10 once the axis is zoomed.
     cats << s.label;
+    auto* label =
+        new QGraphicsSimpleTextItem((!s.total && v > 0 ? QStringLiteral("+") : QString()) +
+                                        fmt_value(v).replace('-', QChar(0x2212)),
+                                    chart());
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    label->setBrush(dark_palette() ? Qt::white : Qt::black);
+    label->setZValue(10);
+    bar_labels_.append(label);
+    bar_tops_.append({static_cast<double>(bar_tops_.size()), std::max(s.from, s.to)});
     const double lo = std::min(s.from, s.to), h = std::max(s.from, s.to);
-    hi = std::max(hi, h);
-    lowest = std::min(lowest, s.total ? s.to : lo);
+    reach = std::max(reach, std::abs(h - centre));
+    if (!s.total) reach = std::max(reach, std::abs(lo - centre));
     *base << (s.total ? 0 : lo);
     *total << (s.total ? h : 0);
     *down << (!s.total && s.to < s.from ? h - lo : 0);
     *up << (!s.total && s.to >= s.from ? h - lo : 0);
   }
+  // Half-width: the smallest 1-2-2.5-5 step holding every bar end with 20 % to spare, never
+  // smaller than before for the same scenario.
+  const double need = std::max(1.2 * reach, 1e-9 * std::max(1.0, std::abs(centre)));
+  const double decade = std::pow(10.0, std::floor(std::log10(need)));
+  double half = 10 * decade;
+  for (double m : {1.0, 2.0, 2.5, 5.0})
+    if (m * decade >= need) {
+      half = m * decade;
+      break;
+    }
+  waterfall_half_ = std::max(waterfall_half_, half);
+  half = waterfall_half_;
   auto* series = new QStackedBarSeries;
   series->append({base, total, down, up});
   series->setBarWidth(0.6);
   chart()->addSeries(series);
   auto* x = new QBarCategoryAxis;
   x->append(cats);
-  // The effects are a few percent of the totals: start the axis below the lowest bar top so
-  // they are visible, and say so in the axis title.
-  const double span = hi - lowest;
-  const double ymin = std::max(0.0, lowest - 2.0 * span);
-  auto* y = value_axis(unit, ymin, hi + 0.3 * span);
-  if (y->min() > 0) y->setTitleText(unit + tr(", axis from %1").arg(fmt_value(y->min())));
+  auto* y = new QValueAxis;
+  const double ymin = std::max(0.0, centre - half);
+  y->setRange(ymin, centre + half);
+  y->setTickType(QValueAxis::TicksDynamic);
+  y->setTickAnchor(0);
+  y->setTickInterval(half / 2);
+  y->setLabelFormat(half >= 10 ? "%.0f" : half >= 1 ? "%.1f" : "%.2f");
+  y->setTitleText(ymin > 0 ? unit + tr(", axis from %1").arg(fmt_value(ymin)) : unit);
   chart()->addAxis(x, Qt::AlignBottom);
   chart()->addAxis(y, Qt::AlignLeft);
   series->attachAxis(x);
   series->attachAxis(y);
   chart()->legend()->markers(series).first()->setVisible(false);
+  connect(chart(), &QChart::plotAreaChanged, this, &ChartView::placeBarLabels);
+  placeBarLabels();
   const QList<WaterfallStep> copy = steps;
   connect(series, &QStackedBarSeries::hovered, this,
           [this, copy, unit](bool state, int index, QBarSet*) {
@@ -324,6 +400,26 @@ void ChartView::showWaterfall(const QList<WaterfallStep>& steps, const QString& 
                                    .arg(s.label, !s.total && v > 0 ? "+" : "", fmt_value(v), unit),
                                this);
           });
+}
+
+void ChartView::placeBarLabels() {
+  const auto series = chart()->series();
+  if (series.isEmpty()) return;
+  const QRectF plot = chart()->plotArea();
+  for (qsizetype i = 0; i < bar_labels_.size() && i < bar_tops_.size(); ++i) {
+    QGraphicsSimpleTextItem* label = bar_labels_[i];
+    const QPointF top = chart()->mapToPosition(bar_tops_[i], series.first());
+    const QRectF box = label->boundingRect();
+    // Above the bar, kept inside the plot when the bar reaches its top.
+    const double y = std::max(plot.top(), top.y() - box.height() - 1);
+    label->setPos(top.x() - box.width() / 2, y);
+  }
+}
+
+QStringList ChartView::barLabels() const {
+  QStringList out;
+  for (const auto* l : bar_labels_) out << l->text();
+  return out;
 }
 
 void ChartView::showBars(const QStringList& categories, const QStringList& set_names,

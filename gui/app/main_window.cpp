@@ -16,6 +16,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -53,7 +54,27 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   setObjectName(QStringLiteral("jevonsMainWindow"));
   tabs_ = new QTabWidget;
   tabs_->setDocumentMode(true);
-  setCentralWidget(tabs_);
+  // Two banners above the tabs: charts that do not match the levers or the YAML, and an answer
+  // computed with analytical capacity. Word-wrapped so a long reason never widens the window.
+  auto* central = new QWidget;
+  auto* cv = new QVBoxLayout(central);
+  cv->setContentsMargins(0, 0, 0, 0);
+  cv->setSpacing(0);
+  stale_banner_ = new QLabel;
+  stale_banner_->setObjectName(QStringLiteral("staleBanner"));
+  capacity_banner_ = new QLabel;
+  capacity_banner_->setObjectName(QStringLiteral("capacityBanner"));
+  for (QLabel* b : {stale_banner_, capacity_banner_}) {
+    b->setWordWrap(true);
+    b->setMargin(4);
+    b->hide();
+    cv->addWidget(b);
+  }
+  stale_banner_->setStyleSheet(
+      QStringLiteral("QLabel { background: #c62828; color: white; font-weight: bold; }"));
+  capacity_banner_->setStyleSheet(QStringLiteral("QLabel { background: #f9a825; color: black; }"));
+  cv->addWidget(tabs_, 1);
+  setCentralWidget(central);
   buildProjectionTab();
   buildSimulationTab();
   buildCompareTab();
@@ -71,15 +92,27 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   auto* scroll = new QScrollArea;
   scroll->setWidget(levers_);
   scroll->setWidgetResizable(true);
-  // Wide enough for the fleet table's five columns (GPU ids up to "rubin-ultra", KV format).
-  scroll->setMinimumWidth(390);
+  // Narrow enough to leave four charts room on a 1024-pixel screen; the fleet table scrolls
+  // sideways, and the dock collapses (the Levers button left of the tabs, or Ctrl+L).
+  scroll->setMinimumWidth(250);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+  levers_->setMinimumWidth(240);
   auto* dock = new QDockWidget(tr("Levers"));
   dock->setObjectName(QStringLiteral("leversDock"));
   dock->setWidget(scroll);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
+  auto* dock_button = new QToolButton;
+  dock_button->setObjectName(QStringLiteral("leversToggle"));
+  dock_button->setDefaultAction(dock->toggleViewAction());
+  dock_button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  dock->toggleViewAction()->setToolTip(tr("Show or hide the levers panel (Ctrl+L)."));
+  tabs_->setCornerWidget(dock_button, Qt::TopLeftCorner);
 
   // Status bar: what happened, how long it took, progress and cancel.
   status_ = new QLabel(tr("Open a scenario (Ctrl+O) or pick a bundled one from File."));
+  // A long message is cut, not allowed to widen the window.
+  status_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  status_->setMinimumWidth(0);
   timing_ = new QLabel;
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
@@ -141,6 +174,24 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
       status_->setText(tr("%n problem(s) in the scenario; see the Scenario tab.", nullptr,
                           static_cast<int>(d.size())));
   });
+  connect(controller_, &Controller::staleChanged, this, [this](const QString& why) {
+    stale_banner_->setText(tr("Charts out of date: %1.").arg(why));
+    stale_banner_->setVisible(!why.isEmpty());
+    for (ChartView* c : charts_) c->setStale(why);
+  });
+  connect(controller_, &Controller::searchEstimate, this,
+          [this](quint64 n, double seconds, bool measured) {
+            const QString about = seconds >= 90 ? tr("%1 min").arg(seconds / 60, 0, 'f', 1)
+                                                : tr("%1 s").arg(seconds, 0, 'f', 0);
+            status_->setText(
+                tr("Capacity search: %n uncached case(s), about %1 (%2); Esc cancels.", nullptr,
+                   static_cast<int>(n))
+                    .arg(about, measured ? tr("at the measured time per case")
+                                         : tr("before any case was timed here: a rough guess")));
+            progress_->setFormat(tr("searching, about %1 %p%").arg(about));
+          });
+  connect(controller_, &Controller::leversNotice, this,
+          [this](const QString& m) { status_->setText(m); });
   connect(controller_, &Controller::exportFinished, this,
           [this](const QString& m) { status_->setText(m); });
   connect(controller_, &Controller::recentFilesChanged, this, &MainWindow::rebuildRecentMenu);
@@ -155,8 +206,17 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   connect(controller_, &Controller::databaseFailed, this,
           [this](const QString& m) { status_->setText(tr("Database: %1").arg(m)); });
 
+  chart("hbmByGeneration")->setColorKeys([this] {
+    QStringList ids;
+    for (const auto& g : controller_->catalog().gpus()) ids << QString::fromStdString(g.id);
+    return ids;
+  }());
+
   QSettings settings;
-  resize(1500, 950);
+  // The first start fills most of the screen, never more than it.
+  QSize size(1500, 950);
+  if (const QScreen* sc = screen()) size = size.boundedTo(sc->availableGeometry().size());
+  resize(size);
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray());
   tabs_->setCurrentIndex(settings.value("window/tab", 0).toInt());
@@ -255,6 +315,7 @@ void MainWindow::buildDatabaseTab() {
   auto* show = new QPushButton(tr("Show run in charts"));
   show->setToolTip(tr("Load the selected projection run into the Projection tab."));
   db_label_ = new QLabel(tr("No database open."));
+  db_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   top->addWidget(open);
   top->addWidget(show);
   top->addWidget(db_label_, 1);
@@ -388,7 +449,8 @@ void MainWindow::showResult(const ResultSnapshot& s) {
     chart("hostDram")->showStacked(c.host_dram, c.quarters);
     chart("fleet")->showLines(c.fleet, c.quarters);
     chart("cost")->showLines(c.cost, c.quarters);
-    chart("waterfall")->showWaterfall(c.waterfall, c.waterfall_unit, c.waterfall_quarter);
+    chart("waterfall")
+        ->showWaterfall(c.waterfall, c.waterfall_unit, c.waterfall_quarter, s.scenario_path);
   } else {
     for (const char* n : {"hbmByGeneration", "hbmUse", "hostDram", "fleet", "cost", "waterfall"})
       chart(n)->clearData(tr("this scenario has no planner section"));
@@ -413,6 +475,9 @@ void MainWindow::showResult(const ResultSnapshot& s) {
                 .arg(s.cache_hits)
                 .arg(s.cache_misses);
   timing_->setText(where);
+  const QString note = controller_->capacityNote();
+  capacity_banner_->setText(note);
+  capacity_banner_->setVisible(!note.isEmpty());
   status_->setText(tr("%1: done.").arg(s.scenario_name));
   // Static-only scenarios have nothing to chart in the projection tab: show the simulation.
   if (!s.projection && s.simulation && tabs_->currentIndex() == 0) tabs_->setCurrentIndex(1);

@@ -66,6 +66,8 @@ class MainWindow : public QMainWindow {
   QComboBox* pool_ = nullptr;
   QTableWidget* compare_table_ = nullptr;
   QLabel* status_ = nullptr;
+  QLabel* stale_banner_ = nullptr;
+  QLabel* capacity_banner_ = nullptr;
   QLabel* timing_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QToolButton* cancel_ = nullptr;

@@ -1,13 +1,18 @@
 // Smoke test of the whole window, offscreen: open a scenario, run it, and check that every
 // chart received data; then move a lever and pin a comparison.
 #include <QAreaSeries>
+#include <QBarCategoryAxis>
 #include <QChart>
+#include <QDockWidget>
+#include <QLabel>
 #include <QPalette>
 #include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QToolButton>
+#include <QValueAxis>
 #include <QtTest>
 
 #include "chart_view.h"
@@ -106,6 +111,152 @@ class TestGuiSmoke : public QObject {
     const QString png = tmp_.filePath("w.png");
     QVERIFY(w.savePng(png));
     QVERIFY(QFileInfo(png).size() > 10000);
+  }
+
+  void windowFitsSmallScreens() {
+    Controller c;
+    MainWindow w(&c);
+    // The window must be able to shrink to a 1024x768 screen (less its title bar and panel).
+    QVERIFY2(w.minimumSizeHint().width() <= 1024,
+             qPrintable(QString::number(w.minimumSizeHint().width())));
+    QVERIFY2(w.minimumSizeHint().height() <= 700,
+             qPrintable(QString::number(w.minimumSizeHint().height())));
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.openFile(JEVONS_GUI_FIXTURE_DIR "/gui-small.yaml"));
+    QVERIFY(ready.wait(30000));
+    for (const QSize size : {QSize(1280, 800), QSize(1024, 700)}) {
+      w.resize(size);
+      w.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&w));
+      QTRY_COMPARE(w.size(), size);
+      // Every projection chart lies wholly inside the window, and none is squeezed to nothing.
+      for (const char* name :
+           {"hbmByGeneration", "hbmUse", "hostDram", "fleet", "cost", "waterfall"}) {
+        ChartView* chart = w.chart(name);
+        const QRect r(chart->mapTo(&w, QPoint(0, 0)), chart->size());
+        QVERIFY2(w.rect().contains(r), name);
+        QVERIFY2(chart->width() >= 150 && chart->height() >= 140, name);
+      }
+      // Long messages are cut, never widening the window.
+      c.leversNotice(QString(400, QChar('x')));
+      QVERIFY(w.minimumSizeHint().width() <= 1024);
+    }
+    // The lever panel collapses from a button beside the tabs and gives its width to the charts.
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("leversDock"));
+    auto* toggle = w.findChild<QToolButton*>(QStringLiteral("leversToggle"));
+    QVERIFY(dock && toggle);
+    QVERIFY(dock->isVisible());
+    const int before = w.chart("hbmByGeneration")->width();
+    toggle->click();
+    QTRY_VERIFY(!dock->isVisible());
+    QTRY_VERIFY(w.chart("hbmByGeneration")->width() > before);
+    toggle->click();
+    QTRY_VERIFY(dock->isVisible());
+  }
+
+  void chartsMarkedOutOfDate() {
+    Controller c;
+    MainWindow w(&c);
+    w.show();
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.openFile(JEVONS_GUI_FIXTURE_DIR "/gui-small.yaml"));
+    QVERIFY(ready.wait(30000));
+    auto* banner = w.findChild<QLabel*>(QStringLiteral("staleBanner"));
+    QVERIFY(banner);
+    QVERIFY(!banner->isVisible());
+    QCOMPARE(w.chart("waterfall")->staleReason(), QString());
+    const QString good = c.text();
+    QVERIFY(!c.setText(good + "\nplanner: [unclosed"));
+    QVERIFY(banner->isVisible());
+    QVERIFY(banner->text().contains("out of date"));
+    for (const char* name : {"hbmByGeneration", "waterfall", "ttft", "cmpHbm"})
+      QVERIFY2(!w.chart(name)->staleReason().isEmpty(), name);
+    // The mark is drawn on the chart (it stays in a PNG export): the pixels differ.
+    const QImage marked = w.chart("hbmUse")->grab().toImage();
+    QVERIFY(c.setText(good));
+    QVERIFY(!banner->isVisible());
+    QCOMPARE(w.chart("hbmUse")->staleReason(), QString());
+    QVERIFY(w.chart("hbmUse")->grab().toImage() != marked);
+  }
+
+  void generationColoursFollowTheName() {
+    // Keyed on the name: the same generation keeps its colour whatever the stack order, as in
+    // a live run against the same run loaded from a results database.
+    ChartView v(QStringLiteral("t"));
+    v.setColorKeys({"a100-80gb", "h100-sxm", "b200", "rubin"});
+    const auto show = [&](const QStringList& names) {
+      SeriesGroup g;
+      g.unit = QStringLiteral("PB");
+      for (const QString& n : names) g.series.append({n, {{0, 1}, {1, 2}}});
+      v.showStacked(g, {"2026Q1", "2026Q2"});
+      QHash<QString, QRgb> colors;
+      for (auto* s : v.chart()->series())
+        if (auto* a = qobject_cast<QAreaSeries*>(s)) colors[a->name()] = a->color().rgb();
+      return colors;
+    };
+    const auto one = show({"h100-sxm", "b200", "rubin"});
+    const auto two = show({"rubin", "a100-80gb", "b200", "h100-sxm", "unknown-gpu"});
+    for (const QString& n : {"h100-sxm", "b200", "rubin"}) QCOMPARE(one[n], two[n]);
+    QCOMPARE(QSet<QRgb>(two.begin(), two.end()).size() >= 4, true);
+    QCOMPARE(v.areaColor("unknown-gpu", 0), v.areaColor("unknown-gpu", 7));
+
+    // Live and loaded runs of the same scenario colour every generation alike.
+    Controller c;
+    MainWindow w(&c);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    QVERIFY(c.openFile(JEVONS_GUI_FIXTURE_DIR "/gui-small.yaml"));
+    QVERIFY(ready.wait(30000));
+    const auto colors = [&] {
+      QHash<QString, QRgb> out;
+      for (auto* s : w.chart("hbmByGeneration")->chart()->series())
+        if (auto* a = qobject_cast<QAreaSeries*>(s)) out[a->name()] = a->color().rgb();
+      return out;
+    };
+    const auto live = colors();
+    QCOMPARE(live.size(), 3);
+    const QString db = tmp_.filePath("colours.sqlite");
+    QSignalSpy exported(&c, &Controller::exportFinished);
+    c.exportSqlite(db);
+    QVERIFY(exported.wait(10000));
+    c.loadStoredRun(db, 1);
+    QVERIFY(ready.wait(10000));
+    QCOMPARE(c.result().capacity_method, QStringLiteral("database"));
+    QCOMPARE(colors(), live);
+  }
+
+  void waterfallHasLabelsAndAStableAxis() {
+    ChartView v(QStringLiteral("w"));
+    const auto show = [&](double eff, double rebound, const QString& key) {
+      const double cf = 1000, e = cf + eff, f = e + rebound;
+      v.showWaterfall({{"without", 0, cf, true},
+                       {"efficiency", cf, e, false},
+                       {"rebound", e, f, false},
+                       {"with", 0, f, true}},
+                      QStringLiteral("PB"), QStringLiteral("2030Q4"), key);
+      auto* y = qobject_cast<QValueAxis*>(v.chart()->axes(Qt::Vertical).first());
+      return std::make_tuple(y->min(), y->max(), v.barLabels());
+    };
+    const auto [lo1, hi1, cats1] = show(-146, 40, "a.yaml");
+    QCOMPARE(qobject_cast<QBarCategoryAxis*>(v.chart()->axes(Qt::Horizontal).first())->count(), 4);
+    QCOMPARE(cats1.size(), 4);
+    // Every bar end lies on the axis.
+    for (double end : {1000.0, 854.0, 894.0}) QVERIFY(lo1 <= end && end <= hi1);
+    // Each bar says its value, signed for the changes (U+2212 minus).
+    QVERIFY2(cats1[1].contains(QStringLiteral("\u2212146")), qPrintable(cats1[1]));
+    QVERIFY2(cats1[2].contains("+40.0"), qPrintable(cats1[2]));
+    QVERIFY2(cats1[0].contains("1000"), qPrintable(cats1[0]));
+    // A smaller effect in the same scenario keeps the scale: −10 PB looks like −10, not −146.
+    const auto [lo2, hi2, cats2] = show(-10, 2, "a.yaml");
+    QCOMPARE(lo2, lo1);
+    QCOMPARE(hi2, hi1);
+    QVERIFY(cats2[1].contains(QStringLiteral("\u221210")));
+    // A larger one grows it, to hold every bar.
+    const auto [lo3, hi3, cats3] = show(-300, 10, "a.yaml");
+    QVERIFY(lo3 <= 700 && hi3 > hi1 - 1e-9);
+    // Another scenario starts its own scale.
+    const auto [lo4, hi4, cats4] = show(-10, 2, "b.yaml");
+    QVERIFY(hi4 - lo4 < hi1 - lo1);
+    QVERIFY(lo4 <= 990 && hi4 >= 1000);
   }
 
   void bundledDefaultScenarioLoads() {
