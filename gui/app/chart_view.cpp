@@ -98,6 +98,7 @@ QColor ChartView::areaColor(const QString& name, int position) const {
 void ChartView::setStale(const QString& reason) {
   if (reason == stale_) return;
   stale_ = reason;
+  setToolTip(reason.isEmpty() ? QString() : tr("Out of date: %1").arg(reason));
   if (scene()) scene()->update();
   viewport()->update();
 }
@@ -114,12 +115,15 @@ void ChartView::drawForeground(QPainter* painter, const QRectF& rect) {
   QFont f = painter->font();
   f.setBold(true);
   painter->setFont(f);
-  const QString text = tr("OUT OF DATE — %1").arg(stale_);
-  const QRectF band(plot.left(), plot.top() + 2, plot.width(),
-                    QFontMetricsF(f).height() * (plot.width() < 260 ? 3.2 : 1.6));
+  // Two lines on a band across the plot's top: the mark, and as much of the reason as fits
+  // (the window's banner and the tooltip carry all of it).
+  const QFontMetricsF fm(f);
+  const QRectF band(plot.left(), plot.top() + 2, plot.width(), 2 * fm.height() + 4);
   painter->fillRect(band, QColor(0xc6, 0x28, 0x28, 215));
   painter->setPen(Qt::white);
-  painter->drawText(band.adjusted(4, 0, -4, 0), Qt::AlignCenter | Qt::TextWordWrap, text);
+  const QString text = tr("OUT OF DATE") + QLatin1Char('\n') +
+                       fm.elidedText(stale_, Qt::ElideRight, std::max(0.0, band.width() - 8));
+  painter->drawText(band.adjusted(4, 2, -4, -2), Qt::AlignCenter, text);
   painter->restore();
 }
 

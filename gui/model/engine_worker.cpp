@@ -24,9 +24,10 @@ struct Cancelled {};
 
 using Clock = std::chrono::steady_clock;
 
-// Seconds per simulated capacity search before one has been timed on this machine: the median
-// of a cold default-scenario run on the 2-core development machine (docs/gui.md).
-constexpr double kPriorSecondsPerSearch = 0.5;
+// Seconds per simulated capacity search before one has been timed in this session: a cold
+// default-scenario run on the shared 2-core development machine ran 144 searches in 58 s of
+// wall-clock time (28 s of CPU), 0.4 s each.
+constexpr double kPriorSecondsPerSearch = 0.4;
 
 // Progress is reported at most every 100 ms of wall-clock time (about 10 Hz, Lesson 10): more
 // would flood the interface's event queue during a cold capacity search.
