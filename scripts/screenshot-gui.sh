@@ -2,13 +2,13 @@
 # Starts jevons-gui under Xvfb, runs a scenario (default: scenarios/default.yaml) and saves the
 # window as a PNG (default: docs/gui-screenshot.png).
 #   scripts/screenshot-gui.sh [SCENARIO] [PNG]
-# Env: BUILD_DIR (default build), JEVONS_GUI_SIZE (default 1600x1000).
+# Env: BUILD_DIR (default build), JEVONS_GUI_SIZE (default 1280x800; the README shows that size).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 scenario="${1:-$root/scenarios/default.yaml}"
 png="${2:-$root/docs/gui-screenshot.png}"
 build="${BUILD_DIR:-$root/build}"
-size="${JEVONS_GUI_SIZE:-1600x1000}"
+size="${JEVONS_GUI_SIZE:-1280x800}"
 exe="$build/gui/jevons-gui"
 if [[ ! -x "$exe" ]]; then
   echo "screenshot-gui: $exe not found; build first (cmake --build $build --target jevons-gui)" >&2

@@ -288,9 +288,9 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   fv->addWidget(economics_box_);
 
   auto* note = new QLabel(
-      tr("Applying the form rewrites the YAML text (comments are not kept); fields the loader "
-         "rejects turn red here and are marked at their line in the YAML tab. Everything "
-         "else is in the YAML tab."));
+      tr("Applying the form writes only the changed fields into the YAML text, in place "
+         "(comments and layout are kept); fields the loader rejects turn red here and are "
+         "marked at their line in the YAML tab. Everything else is in the YAML tab."));
   note->setWordWrap(true);
   fv->addWidget(note);
   auto* apply = new QPushButton(tr("Apply form"));
