@@ -301,6 +301,38 @@ class TestGuiModel : public QObject {
     qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cache").toUtf8());
   }
 
+  void estimateCountsTheSearchesThatRun() {
+    Controller c;
+    QVERIFY(open(c).projection);
+    qputenv("JEVONS_CACHE_DIR", tmp_.filePath("estimate-cache").toUtf8());
+    QSignalSpy estimate(&c, &Controller::searchEstimate);
+    QSignalSpy ready(&c, &Controller::resultReady);
+    Levers l = c.levers();
+    l.analytical_capacity = false;
+    QVERIFY(c.setLevers(l));
+    QVERIFY(ready.wait(120000));
+    const auto cold = ready.last().first().value<ResultSnapshot>();
+    QCOMPARE(cold.capacity_method, QStringLiteral("simulated"));
+    QCOMPARE(estimate.count(), 1);
+    const quint64 said = estimate.first().at(0).toULongLong();
+    qInfo("estimated %llu searches, ran %llu", said,
+          static_cast<unsigned long long>(cold.cache_misses));
+    QCOMPARE(said, static_cast<quint64>(cold.cache_misses));
+    // Warm: nothing to search, nothing announced.
+    c.run();
+    QVERIFY(ready.wait(30000));
+    QCOMPARE(ready.last().first().value<ResultSnapshot>().cache_misses, std::uint64_t(0));
+    QCOMPARE(estimate.count(), 1);
+    // A move that needs new searches is announced with the time measured on the cold run.
+    l.slo_scale = 0.8;
+    QVERIFY(c.setLevers(l));
+    QVERIFY(estimate.wait(10000));
+    QVERIFY(estimate.last().at(2).toBool());
+    c.cancel();
+    QTRY_VERIFY(!c.busy());
+    qputenv("JEVONS_CACHE_DIR", tmp_.filePath("cache").toUtf8());
+  }
+
   void staleWheneverResultDiffersFromLeversOrText() {
     Controller c;
     QSignalSpy stale(&c, &Controller::staleChanged);
