@@ -116,6 +116,7 @@ class TestGuiSmoke : public QObject {
   void windowFitsSmallScreens() {
     Controller c;
     MainWindow w(&c);
+    qInfo("minimum size %dx%d", w.minimumSizeHint().width(), w.minimumSizeHint().height());
     // The window must be able to shrink to a 1024x768 screen (less its title bar and panel).
     QVERIFY2(w.minimumSizeHint().width() <= 1024,
              qPrintable(QString::number(w.minimumSizeHint().width())));
