@@ -193,16 +193,18 @@ LeverPanel::LeverPanel(QWidget* parent) : QWidget(parent) {
   connect(analytical_, &QCheckBox::toggled, this, [this] { emitEdited(); });
 
   auto* buttons = new QHBoxLayout;
-  auto* reset = new QPushButton(tr("Reset"));
-  reset->setToolTip(tr("Put every lever back to the scenario file's values."));
-  auto* bake = new QPushButton(tr("Write into YAML"));
-  bake->setToolTip(tr("Write the lever values into the scenario text so Save keeps them."));
-  buttons->addWidget(reset);
-  buttons->addWidget(bake);
+  reset_ = new QPushButton(tr("Reset"));
+  reset_->setObjectName(QStringLiteral("resetLevers"));
+  reset_->setToolTip(tr("Put every lever back to the scenario file's values."));
+  bake_ = new QPushButton(tr("Write into YAML"));
+  bake_->setObjectName(QStringLiteral("bakeLevers"));
+  bake_->setToolTip(tr("Write the lever values into the scenario text so Save keeps them."));
+  buttons->addWidget(reset_);
+  buttons->addWidget(bake_);
   v->addLayout(buttons);
   v->addStretch(1);
-  connect(reset, &QPushButton::clicked, this, &LeverPanel::resetRequested);
-  connect(bake, &QPushButton::clicked, this, &LeverPanel::bakeRequested);
+  connect(reset_, &QPushButton::clicked, this, &LeverPanel::resetRequested);
+  connect(bake_, &QPushButton::clicked, this, &LeverPanel::bakeRequested);
   setEnabled(false);
 }
 
@@ -288,6 +290,11 @@ void LeverPanel::setLevers(const Levers& levers, const Levers& base, const Horiz
   slo_scale_->setValue(levers.slo_scale);
   slo_attainment_->setValue(levers.slo_attainment);
   analytical_->setChecked(levers.analytical_capacity);
+  // Enabled exactly while the levers differ from the file: the panel shows at a glance that
+  // the charts run settings the YAML does not hold (they survive YAML edits; see Controller).
+  const bool moved = levers != base;
+  reset_->setEnabled(moved);
+  bake_->setEnabled(moved);
   updating_ = false;
 }
 

@@ -13,6 +13,7 @@ class QSpinBox;
 class QCheckBox;
 class QTableView;
 class QFormLayout;
+class QPushButton;
 
 namespace jevons::gui {
 
@@ -58,6 +59,8 @@ class LeverPanel : public QWidget {
   QDoubleSpinBox* slo_scale_ = nullptr;
   QDoubleSpinBox* slo_attainment_ = nullptr;
   QCheckBox* analytical_ = nullptr;
+  QPushButton* reset_ = nullptr;
+  QPushButton* bake_ = nullptr;
   bool updating_ = false;
 };
 

@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QLabel>
 #include <QPalette>
+#include <QPushButton>
 #include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -55,9 +56,13 @@ class TestGuiSmoke : public QObject {
     QCOMPARE(w.chart("hbmByGeneration")->chart()->series().size(), 4);  // 3 generations + line
 
     // A lever move redraws the charts from the new snapshot.
+    auto* bake = w.findChild<QPushButton*>(QStringLiteral("bakeLevers"));
+    QVERIFY(bake);
+    QVERIFY(!bake->isEnabled());  // nothing to write while the levers equal the file
     Levers l = c.levers();
     l.elasticity_long_run = 2.0;
     QVERIFY(c.setLevers(l));
+    QVERIFY(bake->isEnabled());
     QVERIFY(ready.wait(5000));
     QVERIFY(w.chart("waterfall")->pointCount() > 0);
 
