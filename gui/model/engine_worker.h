@@ -64,7 +64,7 @@ class EngineWorker : public QObject {
   // One set of capacity caches per cache file, kept for the worker's life: this is what makes
   // a lever move that needs no new capacity search finish in a fraction of a second.
   std::map<std::string, std::unique_ptr<Oracles>> oracles_;
-  double seconds_per_search_ = 0;  ///< measured on the last run that searched; 0 = not yet
+  double seconds_per_search_ = 0;  ///< from the last run with ≥ 10 searches; 0 = not yet
 };
 
 }  // namespace jevons::gui
