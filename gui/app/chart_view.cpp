@@ -85,6 +85,7 @@ void ChartView::applyTheme() {
   f.setPointSizeF(std::max(9.0, QApplication::font().pointSizeF()));
   chart()->setTitleFont(f);
   applySeriesColors();  // setTheme() recolours every series with the theme's own palette
+  for (auto* label : bar_labels_) label->setBrush(dark_palette() ? Qt::white : Qt::black);
 }
 
 QColor ChartView::areaColor(const QString& name, int position) const {
@@ -338,9 +339,9 @@ void ChartView::showWaterfall(const QList<WaterfallStep>& steps, const QString& 
   QStringList cats;
   for (const auto& s : steps) {
     const double v = s.total ? s.to : s.to - s.from;
-    // The value under the label, signed for the changes: the bars alone cannot tell a −146
-    // from a −10 once the axis is zoomed.
     cats << s.label;
+    // Each bar's value above it, signed for the changes: on a zoomed axis the bars alone do not
+    // say whether an effect is −146 or −10.
     auto* label =
         new QGraphicsSimpleTextItem((!s.total && v > 0 ? QStringLiteral("+") : QString()) +
                                         fmt_value(v).replace('-', QChar(0x2212)),
