@@ -85,7 +85,7 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
                    return g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, block,
                                     ds.as<std::int64_t>(), cache, st);
                  },
-                 &append_ns),
+                 &append_ns, /*flush_l2=*/true),
              "time append"))
     return false;
   std::vector<std::int32_t> table(pages);
@@ -105,7 +105,7 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
                                               1.0f / std::sqrt(float(kD)), 0, ws.data(),
                                               dout.as<float>(), st);
                  },
-                 &decode_ns),
+                 &decode_ns, /*flush_l2=*/true),
              "time decode"))
     return false;
   r.format = name;

@@ -323,7 +323,7 @@ void measure_gpu(const KvConfig& cfg, const Shape& s, int iterations, AttentionP
               return gpu::append(g.kset, g.vset, g.kin.data(), g.vin.data(), InputType::kBf16,
                                  block, g.slots.as<std::int64_t>(), g.cache, stream);
             },
-            &append_ns),
+            &append_ns, /*flush_l2=*/true),
         "time append");
   pt.append_time_ns_per_token = append_ns / double(block);
 
@@ -344,7 +344,7 @@ void measure_gpu(const KvConfig& cfg, const Shape& s, int iterations, AttentionP
               return gpu::decode_attention(g.kset, g.vset, g.cache, pb, g.q.as<float>(), scale, 0,
                                            g.workspace.data(), g.out.as<float>(), stream);
             },
-            &decode_ns),
+            &decode_ns, /*flush_l2=*/true),  // as serving: K/V come from HBM, not L2
         "time decode attention");
   pt.decode_time_ns = decode_ns;
 }

@@ -49,8 +49,11 @@ g::DeviceBuffer upload(const std::vector<T>& v) {
   return b;
 }
 
+/// Synchronises the stream the kernels ran on before copying (the launches are asynchronous on a
+/// non-blocking stream, which a plain cudaMemcpy does not wait for).
 template <class T>
-std::vector<T> download(const g::DeviceBuffer& b, std::size_t n) {
+std::vector<T> download(const g::DeviceBuffer& b, std::size_t n, const g::Stream& st) {
+  ok(st.synchronize());
   std::vector<T> v(n);
   ok(b.download(v.data(), n * sizeof(T)));
   return v;
@@ -79,8 +82,8 @@ TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
       ok(g::pack_codes(dc.as<std::uint8_t>(), count, bits, dp.as<std::uint8_t>(), st));
       ok(g::unpack_codes(dp.as<std::uint8_t>(), count, bits, du.as<std::uint8_t>(), st));
       ok(st.synchronize());
-      CHECK(download<std::uint8_t>(dp, ref.size()) == ref);
-      CHECK(download<std::uint8_t>(du, count) == codes);
+      CHECK(download<std::uint8_t>(dp, ref.size(), st) == ref);
+      CHECK(download<std::uint8_t>(du, count, st) == codes);
     }
   const auto y = gaussian(1003, 8, 0.2);
   auto dy = upload(y);
@@ -90,7 +93,7 @@ TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
     ok(di.allocate(y.size()));
     ok(g::bucketize(cb, dy.as<float>(), y.size(), di.as<std::uint8_t>(), st));
     ok(st.synchronize());
-    const auto got = download<std::uint8_t>(di, y.size());
+    const auto got = download<std::uint8_t>(di, y.size(), st);
     for (std::size_t i = 0; i < y.size(); ++i)
       REQUIRE(got[i] == bucketize(cb.boundaries_f.data(), (1 << b) - 1, y[i]));
   }
@@ -111,7 +114,7 @@ TEST_CASE("GPU rotation is bit-identical to Rotation::apply", "[cuda]") {
       g::DeviceBuffer dy;
       ok(dy.allocate(x.size() * sizeof(float)));
       ok(g::rotate(r, dx.as<float>(), n, dy.as<float>(), st));
-      const auto got = download<float>(dy, x.size());
+      const auto got = download<float>(dy, x.size(), st);
       INFO("d=" << d << " kind=" << int(kind));
       CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
     }
@@ -156,8 +159,8 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
                        dev, st));
           ok(st.synchronize());
           INFO(name << " d=" << d << " n=" << n << " bf16=" << bf16_input);
-          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
-          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size()) == host.v_pool);
+          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
           // Dequantized values agree with the CPU twin (float rounding of the back-rotation).
           std::vector<float> ref(n * kv_heads * d);
           dequant_ref(codecs, host.k_layout, host.k_pool.data(), slots.data(), n, ref.data());
@@ -165,7 +168,7 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
           ok(dout.allocate(ref.size() * sizeof(float)));
           ok(g::dequant(set, dev.k_layout, dev.k_pool.as<std::uint8_t>(), ds.as<std::int64_t>(), n,
                         dout.as<float>(), st));
-          const auto got = download<float>(dout, ref.size());
+          const auto got = download<float>(dout, ref.size(), st);
           for (std::size_t i = 0; i < ref.size(); ++i)
             REQUIRE(got[i] == Approx(ref[i]).margin(1e-4 * (1 + std::fabs(ref[i]))));
         }
@@ -224,7 +227,7 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
                    ds.as<std::int64_t>(), dev, st));
       ok(st.synchronize());
       INFO(name << " d=" << d << " H=" << c.q_heads << " HKV=" << c.kv_heads);
-      REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
+      REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
 
       auto dtable = upload(table), dlens = upload(lens), dq = upload(q);
       PagedBatch pb{batch,
@@ -242,11 +245,11 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
       scores_ref(kc, host.k_layout, host.k_pool.data(), hb, q.data(), max_len, sref.data());
       g::DeviceBuffer dsc, dqw;
       ok(dsc.allocate(sref.size() * sizeof(float)));
-      ok(dsc.zero());
+      ok(dsc.zero(st));  // ordered before the scores kernel on the same stream
       ok(dqw.allocate(std::size_t{batch} * c.q_heads * ks.desc.work_width() * sizeof(float)));
       ok(g::scores(ks, dev.k_layout, dev.k_pool.as<std::uint8_t>(), pb, dq.as<float>(),
                    dqw.as<float>(), max_len, dsc.as<float>(), st));
-      const auto sg = download<float>(dsc, sref.size());
+      const auto sg = download<float>(dsc, sref.size(), st);
       for (std::size_t i = 0; i < sref.size(); ++i)
         REQUIRE(sg[i] == Approx(sref[i]).margin(2e-3 * (1 + std::fabs(sref[i]))));
       // Decode: CPU twin error vs float64 bounds the GPU's (FlashAttention's 2× rule + slack).
@@ -262,7 +265,7 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
         ok(ws.allocate(g::decode_workspace_bytes(ks, vs, pb, splits)));
         ok(g::decode_attention(ks, vs, dev, pb, dq.as<float>(), scale, splits, ws.data(),
                                dout.as<float>(), st));
-        const auto out = download<float>(dout, q.size());
+        const auto out = download<float>(dout, q.size(), st);
         double e_gpu = 0, e_cpu = 0;
         for (std::size_t i = 0; i < out.size(); ++i) {
           REQUIRE_FALSE(std::isnan(out[i]));
@@ -291,7 +294,7 @@ TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {
     g::DeviceBuffer dp;
     ok(dp.allocate(s.size() * 2));
     ok(g::causal_softmax(ds.as<float>(), keys, queries, chunk, offset, 0.3f, dp.data(), st));
-    const auto got = download<std::uint16_t>(dp, s.size());
+    const auto got = download<std::uint16_t>(dp, s.size(), st);
     for (std::size_t i = 0; i < s.size(); ++i)
       REQUIRE(bf16_to_float(got[i]) == Approx(p[i]).margin(2e-3 + 8e-3 * p[i]));
   }
@@ -307,7 +310,7 @@ TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {
   g::DeviceBuffer dout;
   ok(dout.allocate(out.size() * 2));
   ok(g::silu_mul(dgu.data(), width, tokens, dout.data(), st));
-  const auto got = download<std::uint16_t>(dout, out.size());
+  const auto got = download<std::uint16_t>(dout, out.size(), st);
   for (std::size_t i = 0; i < out.size(); ++i)
     REQUIRE(bf16_to_float(got[i]) == Approx(out[i]).margin(1e-3 + 8e-3 * std::fabs(out[i])));
 }
