@@ -15,6 +15,9 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
   for (const auto& c : codecs)
     if (!(c.format() == c0.format()) || c.dim() != d)
       return Status::error("DeviceCodecSet::create: heads disagree on format or dim");
+  if (c0.desc().kind == CodecKind::kTq && c0.desc().seg[0].bits == 0)
+    return Status::error(
+        "b = 1 TurboQuant_prod (QJL only) is a CPU reference, not a device format");
   DeviceCodecSet& s = *out;
   s.desc = c0.desc();
   s.kv_heads = static_cast<std::uint32_t>(codecs.size());

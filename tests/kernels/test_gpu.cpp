@@ -1,10 +1,10 @@
 // GPU kernels against their CPU twins on fresh random inputs and awkward sizes: packed codes and
 // pools bit-exact, dequantized values and attention outputs within tolerance of float64.
-// Exits 77 (CTest: skipped) with a message when no CUDA device is present.
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
+// Exits 77 (CTest: skipped) with a message when no CUDA device is present. Plain runner
+// (plain_test.h), so the kernels-only build on a lent GPU needs no Catch2.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "append/append.h"
@@ -16,6 +16,7 @@
 #include "jevons/core/kv_format.h"
 #include "model_step/model_step.h"
 #include "packing/packing.h"
+#include "plain_test.h"
 #include "rotation/rotation.h"
 #include "scores/scores.h"
 #include "test_util.h"
@@ -23,16 +24,19 @@
 using namespace jevons;
 using namespace jevons::kernels;
 using namespace jevons::kernels::test;
+using plain_test::Approx;
 namespace g = jevons::kernels::gpu;
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--list")) return plain_test::run(argc, argv);  // no device needed
   if (g::device_count() == 0) {
     std::printf(
         "SKIPPED: no CUDA device is present; the GPU kernel tests need one "
         "(the CPU-twin tests in jevons_kernels_tests still ran)\n");
     return 77;
   }
-  return Catch::Session().run(argc, argv);
+  return plain_test::run(argc, argv);
 }
 
 namespace {
@@ -57,6 +61,13 @@ std::vector<T> download(const g::DeviceBuffer& b, std::size_t n, const g::Stream
   std::vector<T> v(n);
   ok(b.download(v.data(), n * sizeof(T)));
   return v;
+}
+
+/// JEVONS_GPU_TESTS_REDUCED=1: fewer sizes and formats (every code path still covered), for the
+/// compute-sanitizer runs of scripts/gpu-session.sh, which slow kernels down ~100×.
+bool reduced() {
+  const char* v = std::getenv("JEVONS_GPU_TESTS_REDUCED");
+  return v && *v && std::strcmp(v, "0") != 0;
 }
 
 const std::vector<std::string> kFormats = {
@@ -124,9 +135,13 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
   g::Stream st;
   ok(st.create());
   const std::uint32_t kv_heads = 3, page_tokens = 16;
-  for (std::uint32_t d : {64u, 128u, 256u})
+  const std::vector<std::uint32_t> dims =
+      reduced() ? std::vector<std::uint32_t>{64, 128} : std::vector<std::uint32_t>{64, 128, 256};
+  const std::vector<std::size_t> counts =
+      reduced() ? std::vector<std::size_t>{37} : std::vector<std::size_t>{1, 37, 133};
+  for (std::uint32_t d : dims)
     for (const auto& name : kFormats)
-      for (std::size_t n : {1u, 37u, 133u})
+      for (std::size_t n : counts)
         for (bool bf16_input : {false, true}) {
           const KvFormat f = KvFormat::parse(name);
           const auto calib = heavy_tailed(64 * kv_heads, d, 4);
@@ -191,12 +206,20 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
                                             "int4-kivi",
                                             "k:tq-prod-4/v:tq-mse-3",
                                             "k:tq-mse-4/v:tq-prod-3"};
-  for (const Case c : {Case{128, 32, 8}, Case{64, 7, 7}, Case{256, 16, 2}, Case{128, 8, 1}})
-    for (const auto& name : configs) {
+  std::vector<Case> cases = {Case{128, 32, 8}, Case{64, 7, 7}, Case{256, 16, 2}, Case{128, 8, 1}};
+  std::vector<std::string> names = configs;
+  if (reduced()) {
+    // One GQA and one odd-group case; the generic path (prod keys), the split path and a fast path.
+    cases = {Case{128, 32, 8}, Case{64, 7, 7}};
+    names = {"bf16", "tq-3.5", "tq-mse-4", "k:tq-prod-4/v:tq-mse-3"};
+  }
+  for (const Case c : cases)
+    for (const auto& name : names) {
       const KvConfig cfg = KvConfig::parse(name);
       const std::uint32_t batch = 3, page_tokens = 16, d = c.d;
-      const std::vector<std::uint32_t> lens = {1, 733, 100};
-      const std::uint32_t max_len = 733, max_pages = (max_len + page_tokens - 1) / page_tokens;
+      const std::uint32_t max_len = reduced() ? 133 : 733;
+      const std::vector<std::uint32_t> lens = {1, max_len, 100};
+      const std::uint32_t max_pages = (max_len + page_tokens - 1) / page_tokens;
       std::vector<std::int32_t> table(batch * max_pages);
       for (std::size_t i = 0; i < table.size(); ++i)
         table[i] = static_cast<std::int32_t>((i * 7 + 1) % table.size());
