@@ -27,7 +27,8 @@ __device__ __forceinline__ void segment_tree_sum(float* buf, int j, int local, i
 
 /// y = Π·u for this thread's channel. `buf`: shared scratch [HEAD_DIM] (clobbered); `u`: this
 /// thread's input; kind 1 = Hadamard (`data` = signs [n], `scale` = 1/√n), kind 0 = dense
-/// (`data` = row-major [n][n]). Returns y_j.
+/// (`data` = the transposed matrix Πᵀ, row-major [n][n], so the threads of a warp read
+/// consecutive floats: coalesced). Returns y_j.
 template <int HEAD_DIM>
 __device__ __forceinline__ float rotate_channel(float* buf, int j, int local, int n, int offset,
                                                 std::uint32_t kind, const float* data, float scale,
@@ -52,8 +53,9 @@ __device__ __forceinline__ float rotate_channel(float* buf, int j, int local, in
   __syncthreads();
   float acc = 0.0f;
   if (!had) {
-    const float* row = data + static_cast<std::size_t>(local) * n;
-    for (int i = 0; i < n; ++i) acc = __fadd_rn(acc, __fmul_rn(row[i], buf[offset + i]));
+    for (int i = 0; i < n; ++i)
+      acc =
+          __fadd_rn(acc, __fmul_rn(data[static_cast<std::size_t>(i) * n + local], buf[offset + i]));
   }
   __syncthreads();
   return had ? y_had : acc;
