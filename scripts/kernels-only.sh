@@ -9,6 +9,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-kernels-only}
 jobs=${JEVONS_JOBS:-$(nproc)}
+# ccache when present (and no launcher chosen by the caller): the kernels-only build then reuses
+# the full build's nvcc and g++ results (identical compile lines), so CI's kernels-only stage costs
+# seconds instead of a second round of CUDA compiles.
+if [[ -z ${CMAKE_CUDA_COMPILER_LAUNCHER:-}${CMAKE_CXX_COMPILER_LAUNCHER:-} ]] && command -v ccache >/dev/null; then
+  export CMAKE_CUDA_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=1
+fi
 hidden=()
 for pkg in Boost Eigen3 fmt yaml-cpp nlohmann_json Catch2 SQLite3 OpenSSL CLI11 Qt6 benchmark \
   GTest Python3; do
