@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
+  ccache  # build.sh and kernels-only.sh share nvcc/g++ results (CI's kernels-only stage reuses stage 1's)
   libboost-dev libboost-math-dev libboost-mpi-dev libopenmpi-dev openmpi-bin
   libeigen3-dev libsqlite3-dev sqlite3 libssl-dev
   catch2 libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev

@@ -3,11 +3,16 @@
 //     project's bf16 kernel and vs each format's byte floor (compressed bytes / measured copy BW);
 //  2. B=1, L = 4k..128k: the same formats against bf16 (small-batch latency);
 //  3. append bandwidth (bf16 K/V in + compressed bytes out, per second) vs copy bandwidth.
-// Usage: bench_kernels_gpu [--json PATH] [--iterations N]
+// Every timed run starts with L2 flushed (time_median_ns), so short contexts are not flattered.
+// Usage: bench_kernels_gpu [--json PATH] [--iterations N] [--quick] [--dry-run]
+//   --quick    only point 1 (the B=32 / L=16k comparison), for a GPU session of a few minutes;
+//   --dry-run  print the points and their compressed bytes, touch no device (CI runs this).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "append/append.h"
@@ -85,7 +90,7 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
                    return g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, block,
                                     ds.as<std::int64_t>(), cache, st);
                  },
-                 &append_ns),
+                 &append_ns, /*flush_l2=*/true),
              "time append"))
     return false;
   std::vector<std::int32_t> table(pages);
@@ -105,7 +110,7 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
                                               1.0f / std::sqrt(float(kD)), 0, ws.data(),
                                               dout.as<float>(), st);
                  },
-                 &decode_ns),
+                 &decode_ns, /*flush_l2=*/true),
              "time decode"))
     return false;
   r.format = name;
@@ -125,11 +130,36 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
 int main(int argc, char** argv) {
   std::string json_path;
   int iterations = 20;
+  bool quick = false, dry_run = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
       json_path = argv[++i];
     else if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc)
       iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--dry-run"))
+      dry_run = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: bench_kernels_gpu [--json PATH] [--iterations N] [--quick] "
+                   "[--dry-run]\n");
+      return 2;
+    }
+  }
+  const char* formats[] = {"bf16", "tq-mse-4", "tq-mse-3", "tq-3.5", "tq-2.5"};
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> points = {{32, 16384}};
+  if (!quick)
+    for (std::uint32_t len : {4096u, 16384u, 32768u, 65536u, 131072u}) points.push_back({1, len});
+  if (dry_run) {
+    for (const auto& [batch, len] : points)
+      for (const char* f : formats)
+        std::printf("plan: B=%-3u L=%-7u %-9s K+V bytes read per step %.1f MB\n", batch, len, f,
+                    double(batch) * len * kHkv * 2.0 *
+                        double(KvFormat::parse(f).bytes_per_vector(kD)) * 1e-6);
+    std::printf("dry run: no device calls (%zu points, %d iterations each, L2 flushed per run)\n",
+                points.size() * std::size(formats), iterations);
+    return 0;
   }
   if (g::device_count() == 0) {
     std::printf("SKIPPED: no CUDA device present\n");
@@ -143,7 +173,6 @@ int main(int argc, char** argv) {
   std::printf("# %s, driver %s, runtime %s, d2d copy %.3f TB/s (read+write)\n", info.name.c_str(),
               info.driver_version.c_str(), info.runtime_version.c_str(), copy_bw * 1e-12);
   std::vector<Result> results;
-  const char* formats[] = {"bf16", "tq-mse-4", "tq-mse-3", "tq-3.5", "tq-2.5"};
   auto report = [&](std::uint32_t batch, std::uint32_t len) {
     double bf16_ms = 0;
     for (const char* f : formats) {
@@ -159,8 +188,7 @@ int main(int argc, char** argv) {
       results.push_back(r);
     }
   };
-  report(32, 16384);
-  for (std::uint32_t len : {4096u, 16384u, 32768u, 65536u, 131072u}) report(1, len);
+  for (const auto& [batch, len] : points) report(batch, len);
   if (!json_path.empty()) {
     if (FILE* f = std::fopen(json_path.c_str(), "w")) {
       std::fprintf(f, "{\"device\":\"%s\",\"copy_bytes_per_s\":%.6e,\"points\":[\n",

@@ -1,28 +1,47 @@
 #include "jevons/core/error.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <numeric>
 
 namespace jevons {
 
 std::string Diagnostic::format() const {
-  // fmt rather than operator+ chains: GCC 12 reports a false -Wrestrict on the latter.
+  // Appended piece by piece (no fmt, so the kernels-only build needs no third-party library;
+  // no operator+ chains, on which GCC 12 reports a false -Wrestrict).
   std::string out;
   if (!file.empty()) {
-    out = file;
-    if (line > 0)
-      out += column > 0 ? fmt::format(":{}:{}", line, column) : fmt::format(":{}", line);
+    out += file;
+    if (line > 0) {
+      out += ':';
+      out += std::to_string(line);
+      if (column > 0) {
+        out += ':';
+        out += std::to_string(column);
+      }
+    }
     out += ": ";
   }
-  if (!key.empty())
-    out += value.empty() ? fmt::format("key '{}': ", key)
-                         : fmt::format("key '{}' = '{}': ", key, value);
-  else if (!value.empty())
-    out += fmt::format("'{}': ", value);
+  if (!key.empty()) {
+    out += "key '";
+    out += key;
+    out += '\'';
+    if (!value.empty()) {
+      out += " = '";
+      out += value;
+      out += '\'';
+    }
+    out += ": ";
+  } else if (!value.empty()) {
+    out += '\'';
+    out += value;
+    out += "': ";
+  }
   out += message;
-  if (!hint.empty()) out += fmt::format(" ({})", hint);
+  if (!hint.empty()) {
+    out += " (";
+    out += hint;
+    out += ')';
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Profile JSON reader/writer. Layout documented in docs/profiles.md; written by the kernels
-// profiler (`jevons profile`), read by the simulator's latency model.
+// Profile JSON reader (the writer, which needs no JSON library, is profile_save.cpp). Layout
+// documented in docs/profiles.md; written by the kernels profiler (`jevons profile`), read by the
+// simulator's latency model.
 #include "jevons/core/profile.h"
 
 #include <unistd.h>
@@ -20,7 +21,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kFormatTag = "jevons-profile";
+constexpr const char* kFormatTag = "jevons-profile";  // also in profile_save.cpp
 constexpr int kSchemaVersion = 1;
 
 [[noreturn]] void fail(const std::string& file, const std::string& key, const std::string& value,
@@ -224,77 +225,6 @@ Profile Profile::parse(const std::string& text, const std::string& path) {
     }
   }
   return p;
-}
-
-void Profile::save(const std::string& path) const {
-  json root;
-  root["format"] = kFormatTag;
-  root["schema_version"] = kSchemaVersion;
-  root["meta"] = {{"device_name", meta.device_name},
-                  {"device_kind", meta.device_kind},
-                  {"gpu_catalog_id", meta.gpu_catalog_id},
-                  {"driver_version", meta.driver_version},
-                  {"cuda_version", meta.cuda_version},
-                  {"date_utc", meta.date_utc},
-                  {"git_commit", meta.git_commit},
-                  {"jevons_version", meta.jevons_version},
-                  {"host", meta.host},
-                  {"copy_bandwidth_bytes_per_s", meta.copy_bandwidth_bytes_per_s},
-                  {"iterations", meta.iterations}};
-  json att = json::array();
-  for (const auto& a : attention)
-    att.push_back({{"kv_format", a.kv_format},
-                   {"head_dim", a.head_dim},
-                   {"batch", a.batch},
-                   {"context_tokens", a.context_tokens},
-                   {"q_heads", a.q_heads},
-                   {"kv_heads", a.kv_heads},
-                   {"bytes_per_token_format", a.bytes_per_token_format},
-                   {"bytes_per_token_allocated", a.bytes_per_token_allocated},
-                   {"append_time_ns_per_token", a.append_time_ns_per_token},
-                   {"decode_time_ns", a.decode_time_ns},
-                   {"decode_bandwidth_bytes_per_s", a.decode_bandwidth_bytes_per_s},
-                   {"mse", a.mse},
-                   {"inner_product_error", a.inner_product_error},
-                   {"attention_cosine", a.attention_cosine},
-                   {"attention_rel_error", a.attention_rel_error}});
-  root["attention"] = std::move(att);
-  json st = json::array();
-  for (const auto& s : steps)
-    st.push_back({{"model_id", s.model_id},
-                  {"phase", s.phase},
-                  {"kv_format", s.kv_format},
-                  {"weights", s.weights},
-                  {"tensor_parallel", s.tensor_parallel},
-                  {"batch", s.batch},
-                  {"tokens", s.tokens},
-                  {"context_tokens", s.context_tokens},
-                  {"layers_measured", s.layers_measured},
-                  {"time_ns", s.time_ns}});
-  root["steps"] = std::move(st);
-
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  // Same directory as the target so the rename is atomic (never across file systems).
-  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write profile temporary file " + tmp.string());
-    out << root.dump(1) << '\n';
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error("failed writing profile " + tmp.string());
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error("cannot move profile into place at " + path);
-  }
 }
 
 std::optional<double> Profile::decode_bandwidth(const std::string& kv_format,

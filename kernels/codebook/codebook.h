@@ -6,9 +6,12 @@
 ///   f(x) ∝ (1 − x²)^((d−3)/2),  x ∈ [−1, 1]   (a scaled Beta; → N(0, 1/d) as d grows).
 /// The b-bit TurboQuant_mse quantizer is the Lloyd-Max (continuous 1-D k-means) quantizer of f with
 /// 2^b levels. We solve it with Boost.Math Gauss-Kronrod quadrature for any d ≥ 3 (the kernels use
-/// d = 16..256: head dims 64/128/256 and the sub-vectors of the outlier-split formats).
+/// d = 16..256: head dims 64/128/256 and the sub-vectors of the outlier-split formats) and commit
+/// the solutions as data, so the kernels themselves need no Boost.
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/device.h"
@@ -36,11 +39,21 @@ struct Codebook {
 double sphere_coordinate_density(std::uint32_t dim, double x);
 
 /// Solves the Lloyd-Max fixed point from scratch (no cache). `bits` in 1..4, `dim` ≥ 3.
-/// Throws std::invalid_argument otherwise.
+/// Throws std::invalid_argument otherwise. Needs Boost.Math: defined in codebook_solve.cpp,
+/// part of jevons_kernels_solvers (full builds), not of the kernels-only build.
 Codebook compute_lloyd_max(std::uint32_t dim, int bits);
 
-/// Cached `compute_lloyd_max` (thread-safe, computed once per process per (dim, bits)).
+/// The committed codebook of (dim, bits) (codebook_table.inc: every head dim 64/128/256 and the
+/// outlier-split sub-dimensions 16/32/48/96/192, bits 1..4), built once per process; it equals
+/// `compute_lloyd_max(dim, bits)` (tested). Throws std::invalid_argument for any other pair.
 const Codebook& lloyd_max_codebook(std::uint32_t dim, int bits);
+
+/// The (dim, bits) pairs of the committed table.
+std::vector<std::pair<std::uint32_t, int>> committed_codebooks();
+
+/// Writes `cb` as one initializer of the committed table (what jevons-codebook-table prints):
+/// every double with 17 significant digits, so it reads back bit for bit. Full builds only.
+std::string codebook_table_entry(const Codebook& cb);
 
 /// Conditional mean of the coordinate law on [lo, hi] (used by tests to check the fixed point).
 double sphere_coordinate_conditional_mean(std::uint32_t dim, double lo, double hi);

@@ -89,19 +89,34 @@ Status DeviceBuffer::upload(const void* host, std::size_t bytes, std::size_t off
   if (bytes == 0) return Status::ok_status();
   JEVONS_CUDA_CHECK(
       cudaMemcpy(static_cast<char*>(ptr_) + offset, host, bytes, cudaMemcpyHostToDevice));
+  // A pageable cudaMemcpy may return before its DMA lands, and the kernels run on non-blocking
+  // streams that do not order against the legacy stream: wait, so no launch can read stale bytes.
+  JEVONS_CUDA_CHECK(cudaDeviceSynchronize());
   return Status::ok_status();
 }
 
 Status DeviceBuffer::download(void* host, std::size_t bytes, std::size_t offset) const {
   if (offset + bytes > bytes_) return Status::error("DeviceBuffer::download out of range");
   if (bytes == 0) return Status::ok_status();
+  // The legacy-stream cudaMemcpy does not wait for kernels on non-blocking streams; callers
+  // synchronise the stream they launched on, and this device-wide wait backs them up.
+  JEVONS_CUDA_CHECK(cudaDeviceSynchronize());
   JEVONS_CUDA_CHECK(
       cudaMemcpy(host, static_cast<const char*>(ptr_) + offset, bytes, cudaMemcpyDeviceToHost));
   return Status::ok_status();
 }
 
 Status DeviceBuffer::zero() {
-  if (bytes_) JEVONS_CUDA_CHECK(cudaMemset(ptr_, 0, bytes_));
+  if (bytes_) {
+    JEVONS_CUDA_CHECK(cudaMemset(ptr_, 0, bytes_));
+    JEVONS_CUDA_CHECK(cudaDeviceSynchronize());  // legacy stream: finish before any other stream
+  }
+  return Status::ok_status();
+}
+
+Status DeviceBuffer::zero(const Stream& stream) {
+  if (bytes_)
+    JEVONS_CUDA_CHECK(cudaMemsetAsync(ptr_, 0, bytes_, static_cast<cudaStream_t>(stream.handle())));
   return Status::ok_status();
 }
 
@@ -115,16 +130,32 @@ struct Event {
 }  // namespace
 
 Status time_median_ns(const Stream& stream, int iterations, const std::function<Status()>& fn,
-                      double* median_ns) {
+                      double* median_ns, bool flush_l2) {
   auto s = static_cast<cudaStream_t>(stream.handle());
   Event start, stop;
   JEVONS_CUDA_CHECK(cudaEventCreate(&start.e));
   JEVONS_CUDA_CHECK(cudaEventCreate(&stop.e));
+  // Writing twice the L2 size evicts whatever the previous run left there, so a run whose
+  // working set fits in L2 (small batch, short context) is timed from HBM, as in serving.
+  DeviceBuffer flush;
+  if (flush_l2) {
+    int dev = 0, l2_bytes = 0;
+    JEVONS_CUDA_CHECK(cudaGetDevice(&dev));
+    JEVONS_CUDA_CHECK(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, dev));
+    Status fs = flush.allocate(std::max<std::size_t>(2 * std::size_t(l2_bytes), 8u << 20));
+    if (!fs.ok()) return fs;
+  }
+  auto evict = [&]() -> Status {
+    if (flush_l2) JEVONS_CUDA_CHECK(cudaMemsetAsync(flush.data(), 0, flush.bytes(), s));
+    return Status::ok_status();
+  };
   Status st = fn();  // warm-up (first-launch module loading, caches)
   if (!st.ok()) return st;
   JEVONS_CUDA_CHECK(cudaStreamSynchronize(s));
   std::vector<double> t;
   for (int i = 0; i < std::max(1, iterations); ++i) {
+    st = evict();  // outside the events: the flush is not timed
+    if (!st.ok()) return st;
     JEVONS_CUDA_CHECK(cudaEventRecord(start.e, s));
     st = fn();
     if (!st.ok()) return st;

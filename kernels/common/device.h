@@ -55,9 +55,12 @@ class DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
   Status allocate(std::size_t bytes);  ///< frees any previous allocation first
+  /// Synchronous: returns when the bytes are on the device (device-wide wait).
   Status upload(const void* host, std::size_t bytes, std::size_t offset = 0);
+  /// Waits for the whole device first, then copies; callers still synchronise their stream.
   Status download(void* host, std::size_t bytes, std::size_t offset = 0) const;
-  Status zero();
+  Status zero();                      ///< synchronous memset (device-wide wait)
+  Status zero(const Stream& stream);  ///< memset ordered on `stream` (no host wait)
   void* data() const { return ptr_; }
   template <class T>
   T* as() const {
@@ -79,8 +82,10 @@ class DeviceBuffer {
 };
 
 /// Median time in ns of `iterations` runs of `fn` on `stream` (cudaEvent timing, one warm-up).
+/// `flush_l2`: before each timed run (untimed), overwrite 2× the device's L2 so no run starts
+/// with the previous run's data cached.
 Status time_median_ns(const Stream& stream, int iterations, const std::function<Status()>& fn,
-                      double* median_ns);
+                      double* median_ns, bool flush_l2 = false);
 
 /// Measured device-to-device copy bandwidth (bytes read + written per second) over `bytes`.
 Status copy_bandwidth(std::size_t bytes, int iterations, double* bytes_per_s);

@@ -14,20 +14,6 @@ struct Plan {
   std::uint32_t splits, group, kw, vw;
 };
 
-Plan plan_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const PagedBatch& pb,
-              std::uint32_t num_splits, int sm_count) {
-  Plan p{};
-  p.group = pb.kv_heads ? pb.q_heads / pb.kv_heads : 1;
-  p.kw = k_set.desc.work_width();
-  p.vw = v_set.desc.work_width();
-  // Lengths live on the device; the block-table capacity bounds them. choose_num_splits only
-  // looks at the page count, so any page size gives the same answer here.
-  p.splits = num_splits ? num_splits
-                        : choose_num_splits(pb.batch, pb.kv_heads, pb.max_pages_per_seq * 16u, 16u,
-                                            static_cast<std::uint32_t>(sm_count));
-  return p;
-}
-
 int sm_count_cached() {
   static int count = [] {
     int dev = 0, n = 0;
@@ -51,35 +37,101 @@ int mode_for(const VectorDesc& k, const VectorDesc& v) {
   return dev::kModeGeneric;
 }
 
+using SplitKernel = void (*)(dev::DecodeArgs);
+
+/// The split kernel instance for (mode, group), or null when none exists.
 template <int HEAD_DIM>
-Status run_split(int mode, std::uint32_t group, const dev::DecodeArgs& a, std::uint32_t batch,
-                 std::size_t smem_bytes, cudaStream_t s) {
-  const dim3 grid(a.num_splits, a.kv_heads, batch);
-  auto go = [&](auto kernel) -> Status {
-    if (smem_bytes > 48 * 1024)
-      JEVONS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             static_cast<int>(smem_bytes)));
-    kernel<<<grid, 128, smem_bytes, s>>>(a);
-    JEVONS_CUDA_CHECK_LAUNCH("decode_split_kernel");
-    return Status::ok_status();
-  };
-  if (group > 8)
-    return Status::error("Unsupported GQA group size: " + std::to_string(group) + " (max 8)");
-  if (group > 4) return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 8>);
+SplitKernel split_kernel(int mode, std::uint32_t group) {
+  if (group > 8) return nullptr;
+  if (group > 4) return dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 8>;
   switch (mode) {
     case dev::kModeBf16:
-      return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeBf16, 4>);
+      return dev::decode_split_kernel<HEAD_DIM, dev::kModeBf16, 4>;
     case 4:
-      return go(dev::decode_split_kernel<HEAD_DIM, 4, 4>);
+      return dev::decode_split_kernel<HEAD_DIM, 4, 4>;
     case 3:
-      return go(dev::decode_split_kernel<HEAD_DIM, 3, 4>);
+      return dev::decode_split_kernel<HEAD_DIM, 3, 4>;
     case 2:
-      return go(dev::decode_split_kernel<HEAD_DIM, 2, 4>);
+      return dev::decode_split_kernel<HEAD_DIM, 2, 4>;
     case dev::kModeGeneric:
-      return go(dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 4>);
+      return dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 4>;
     default:
-      return Status::error("Unsupported bits: " + std::to_string(mode));
+      return nullptr;
   }
+}
+
+struct Launch {
+  SplitKernel kernel = nullptr;
+  std::size_t smem_bytes = 0;
+  int ctas_per_sm = 1;  ///< resident split CTAs per SM at this kernel's registers and smem
+};
+
+Launch launch_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, std::uint32_t group) {
+  Launch l;
+  const int mode = mode_for(k_set.desc, v_set.desc);
+  const bool kq = k_set.desc.has_qjl != 0, vq = v_set.desc.has_qjl != 0;
+  const std::uint32_t vw = v_set.desc.work_width();
+  switch (k_set.desc.dim) {
+    case 64:
+      l.kernel = split_kernel<64>(mode, group);
+      l.smem_bytes = sizeof(float) * dev::split_smem_floats<64>(group, kq, vq, vw);
+      break;
+    case 128:
+      l.kernel = split_kernel<128>(mode, group);
+      l.smem_bytes = sizeof(float) * dev::split_smem_floats<128>(group, kq, vq, vw);
+      break;
+    case 256:
+      l.kernel = split_kernel<256>(mode, group);
+      l.smem_bytes = sizeof(float) * dev::split_smem_floats<256>(group, kq, vq, vw);
+      break;
+    default:
+      break;
+  }
+  if (!l.kernel) return l;
+  if (l.smem_bytes > 48 * 1024 &&
+      cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(l.smem_bytes)) != cudaSuccess)
+    cudaGetLastError();  // the launch reports it
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, l.kernel, 128, l.smem_bytes) !=
+      cudaSuccess) {
+    cudaGetLastError();
+    n = 1;
+  }
+  l.ctas_per_sm = n > 0 ? n : 1;
+  return l;
+}
+
+Plan plan_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const PagedBatch& pb,
+              std::uint32_t num_splits, int sm_count) {
+  Plan p{};
+  p.group = pb.kv_heads ? pb.q_heads / pb.kv_heads : 1;
+  p.kw = k_set.desc.work_width();
+  p.vw = v_set.desc.work_width();
+  // The split count comes from occupancy: enough (sequence, KV head, split) CTAs to fill every
+  // resident CTA slot of every SM about twice, so all the loads the SMs can keep in flight are
+  // issued (a memory-bound kernel's bandwidth is its bytes in flight / latency). Lengths live on
+  // the device; the block-table capacity bounds them, and choose_num_splits only looks at the
+  // page count, so any page size gives the same answer here.
+  const Launch l = launch_for(k_set, v_set, p.group);
+  p.splits = num_splits ? num_splits
+                        : choose_num_splits(pb.batch, pb.kv_heads, pb.max_pages_per_seq * 16u, 16u,
+                                            static_cast<std::uint32_t>(sm_count * l.ctas_per_sm));
+  return p;
+}
+
+Status run_split(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, std::uint32_t group,
+                 const dev::DecodeArgs& a, std::uint32_t batch, cudaStream_t s) {
+  if (group > 8)
+    return Status::error("Unsupported GQA group size: " + std::to_string(group) + " (max 8)");
+  const Launch l = launch_for(k_set, v_set, group);
+  if (!l.kernel)
+    return Status::error("Unsupported head_dim / bits: " + std::to_string(k_set.desc.dim) +
+                         " / mode " + std::to_string(mode_for(k_set.desc, v_set.desc)));
+  const dim3 grid(a.num_splits, a.kv_heads, batch);
+  l.kernel<<<grid, 128, l.smem_bytes, s>>>(a);
+  JEVONS_CUDA_CHECK_LAUNCH("decode_split_kernel");
+  return Status::ok_status();
 }
 
 }  // namespace
@@ -136,12 +188,8 @@ Status decode_attention(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set
   a.num_splits = p.splits;
   a.ws_acc = ws_acc;
   a.ws_ml = ws_ml;
-  const int mode = mode_for(k_set.desc, v_set.desc);
   st = JEVONS_DISPATCH_HEAD_DIM(pb.head_dim, HEAD_DIM, [&] {
-    const std::size_t smem =
-        sizeof(float) * dev::split_smem_floats<HEAD_DIM>(p.group, k_set.desc.has_qjl != 0,
-                                                         v_set.desc.has_qjl != 0, p.vw);
-    Status r = run_split<HEAD_DIM>(mode, p.group, a, pb.batch, smem, s);
+    Status r = run_split(k_set, v_set, p.group, a, pb.batch, s);
     if (!r.ok()) return r;
     dev::CombineArgs c{};
     c.ws_acc = ws_acc;

@@ -146,18 +146,26 @@ std::vector<std::string> cublas_candidates() {
            {"libcublas.so.13", "libcublas.so.12", "libcublas.so",
             "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.12",
             "/usr/local/cuda/lib64/libcublas.so"});
-  // PyTorch's nvidia-cublas wheel: <site-packages>/nvidia/cublas/lib/libcublas.so.*
+  // NVIDIA's pip wheels (what PyTorch installs): CUDA 12 `nvidia-cublas-cu12` unpacks to
+  // <site-packages>/nvidia/cublas/lib/libcublas.so.12; from CUDA 13 the suffix-less
+  // `nvidia-cublas` puts every library of the release in <site-packages>/nvidia/cu13/lib.
   namespace fs = std::filesystem;
-  for (const char* root : {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"}) {
+  std::vector<std::string> roots = {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"};
+  for (const char* env : {"VIRTUAL_ENV", "CONDA_PREFIX"})
+    if (const char* v = std::getenv(env); v && *v) roots.push_back(std::string(v) + "/lib");
+  if (const char* home = std::getenv("HOME"); home && *home)
+    roots.push_back(std::string(home) + "/.local/lib");
+  for (const auto& root : roots) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(root, ec)) {
       const std::string name = e.path().filename().string();
       if (name.rfind("python3", 0) != 0) continue;
-      for (const char* sub : {"dist-packages", "site-packages"}) {
-        const fs::path lib = e.path() / sub / "nvidia" / "cublas" / "lib";
-        for (const char* so : {"libcublas.so.13", "libcublas.so.12"})
-          if (fs::exists(lib / so, ec)) c.push_back((lib / so).string());
-      }
+      for (const char* sub : {"dist-packages", "site-packages"})
+        for (const char* dir : {"nvidia/cu13/lib", "nvidia/cublas/lib"}) {
+          const fs::path lib = e.path() / sub / dir;
+          for (const char* so : {"libcublas.so.13", "libcublas.so.12"})
+            if (fs::exists(lib / so, ec)) c.push_back((lib / so).string());
+        }
     }
   }
   return c;

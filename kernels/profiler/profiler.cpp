@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "jevons/core/catalog.h"
 #include "jevons/core/kv_format.h"
 #include "model_step/model_step.h"
+#include "profiler/step_models.h"
 
 #if defined(JEVONS_HAVE_CUDA)
 #include "common/device.h"
@@ -74,6 +76,12 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// Catalog::default_dir() without linking the catalog (the kernels-only build has no YAML reader).
+std::string data_dir() {
+  if (const char* env = std::getenv("JEVONS_DATA_DIR"); env && *env) return env;
+  return JEVONS_SOURCE_DATA_DIR;
 }
 
 std::string catalog_id_for(const std::string& name) {
@@ -323,7 +331,7 @@ void measure_gpu(const KvConfig& cfg, const Shape& s, int iterations, AttentionP
               return gpu::append(g.kset, g.vset, g.kin.data(), g.vin.data(), InputType::kBf16,
                                  block, g.slots.as<std::int64_t>(), g.cache, stream);
             },
-            &append_ns),
+            &append_ns, /*flush_l2=*/true),
         "time append");
   pt.append_time_ns_per_token = append_ns / double(block);
 
@@ -344,7 +352,7 @@ void measure_gpu(const KvConfig& cfg, const Shape& s, int iterations, AttentionP
               return gpu::decode_attention(g.kset, g.vset, g.cache, pb, g.q.as<float>(), scale, 0,
                                            g.workspace.data(), g.out.as<float>(), stream);
             },
-            &decode_ns),
+            &decode_ns, /*flush_l2=*/true),  // as serving: K/V come from HBM, not L2
         "time decode attention");
   pt.decode_time_ns = decode_ns;
 }
@@ -415,12 +423,12 @@ static void measure_steps(const Grid& grid, bool use_gpu,
 #else
   const std::uint64_t budget = std::uint64_t{6} << 30;
 #endif
-  const Catalog catalog = Catalog::load(Catalog::default_dir());
   const std::size_t weight_bytes = use_gpu ? 2 : 4;
   for (const auto& model_id : grid.step_models) {
-    const ModelSpec& model = catalog.model(model_id);
     LayerDims dims;
+    ModelSpec model;
     try {
+      model = step_model(model_id);
       dims = LayerDims::of(model, grid.step_tensor_parallel);
     } catch (const std::invalid_argument& e) {
       log(std::string("  steps skipped: ") + e.what());
@@ -645,7 +653,7 @@ Result run(const Options& options) {
   measure_steps(grid, use_gpu, log, r.profile);
 
   const std::string dir =
-      options.out_dir.empty() ? Catalog::default_dir() + "/profiles/" + slug : options.out_dir;
+      options.out_dir.empty() ? data_dir() + "/profiles/" + slug : options.out_dir;
   r.path = dir + "/profile.json";
   r.profile.save(r.path);
   log("wrote " + r.path);

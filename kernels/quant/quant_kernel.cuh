@@ -20,10 +20,10 @@ constexpr int kStoreThreads = 256;
 /// Device tables of one DeviceCodecSet (pointers into its buffers).
 struct EncodeTables {
   const std::uint16_t* perm;  ///< [kv_heads][dim]
-  const float* rot[2];        ///< per segment: signs [n] or matrix [n][n]
+  const float* rot[2];        ///< per segment: signs [n] or the transposed matrix Πᵀ [n][n]
   std::uint32_t rot_kind[2];
   float hadamard_scale[2];
-  const float* qjl;  ///< [dim][dim] S (tq-prod)
+  const float* qjl_t;  ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)
 };
 
 /// One tensor to store: what, where, from what input.
@@ -125,9 +125,10 @@ __device__ void encode_vector(const VectorDesc& d, const EncodeTables& t, std::u
   buf[j] = __fmul_rn(r, r);
   segment_tree_sum<HEAD_DIM>(buf, j, j, HEAD_DIM);
   const float gamma = __fsqrt_rn(buf[0]);
-  const float* row = t.qjl + static_cast<std::size_t>(j) * HEAD_DIM;
+  // Sᵀ[i][j] = S[j][i]: the warp reads consecutive floats for each i; same order as the twin.
   float acc = 0.0f;
-  for (int i = 0; i < HEAD_DIM; ++i) acc = __fadd_rn(acc, __fmul_rn(row[i], xo[i]));
+  for (int i = 0; i < HEAD_DIM; ++i)
+    acc = __fadd_rn(acc, __fmul_rn(t.qjl_t[static_cast<std::size_t>(i) * HEAD_DIM + j], xo[i]));
   codes[j] = acc > 0.0f ? 1 : 0;
   __syncthreads();
   if (store && (j & 7) == 0) {

@@ -6,6 +6,15 @@
 
 namespace jevons::kernels::gpu {
 
+namespace {
+std::vector<float> transposed(const std::vector<float>& m, std::uint32_t n) {
+  std::vector<float> t(m.size());
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t j = 0; j < n; ++j) t[std::size_t{j} * n + i] = m[std::size_t{i} * n + j];
+  return t;
+}
+}  // namespace
+
 Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCodecSet* out) {
   if (codecs.empty()) return Status::error("DeviceCodecSet::create: no codecs");
   const VectorCodec& c0 = codecs[0];
@@ -15,6 +24,9 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
   for (const auto& c : codecs)
     if (!(c.format() == c0.format()) || c.dim() != d)
       return Status::error("DeviceCodecSet::create: heads disagree on format or dim");
+  if (c0.desc().kind == CodecKind::kTq && c0.desc().seg[0].bits == 0)
+    return Status::error(
+        "b = 1 TurboQuant_prod (QJL only) is a CPU reference, not a device format");
   DeviceCodecSet& s = *out;
   s.desc = c0.desc();
   s.kv_heads = static_cast<std::uint32_t>(codecs.size());
@@ -36,7 +48,10 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
     if (!r) continue;
     s.rot_kind[seg] = static_cast<std::uint32_t>(r->kind());
     s.hadamard_scale[seg] = r->hadamard_scale();
-    st = s.rot[seg].assign(r->kind() == RotationKind::kHadamard ? r->signs() : r->matrix());
+    // Dense rotations go up transposed: thread j of the append kernel reads column j, so a warp's
+    // 32 loads of one matrix element i are consecutive floats (coalesced), not 32 rows apart.
+    st = s.rot[seg].assign(
+        r->kind() == RotationKind::kHadamard ? r->signs() : transposed(r->matrix(), r->dim()));
   }
   if (st.ok() && !c0.qjl_matrix().empty()) {
     const auto& m = c0.qjl_matrix();
@@ -60,7 +75,7 @@ StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layou
     t.tables.rot_kind[s] = set.rot_kind[s];
     t.tables.hadamard_scale[s] = set.hadamard_scale[s];
   }
-  t.tables.qjl = set.qjl.as<float>();
+  t.tables.qjl_t = set.qjl_t.as<float>();  // Sᵀ: coalesced column reads, as the rotations
   t.layout = layout;
   t.pool = pool;
   t.input = input;

@@ -58,6 +58,10 @@ void fill_segment(SegmentDesc& s, std::uint32_t dim, int bits, std::uint32_t cha
   s.channel_offset = channel_offset;
   s.code_offset = code_offset;
   s.norm_index = norm_index;
+  if (bits == 0) {  // b = 1 TurboQuant_prod: no MSE stage, the reconstruction before QJL is 0
+    s.centroids[0] = 0.0f;
+    return;
+  }
   const Codebook& cb = lloyd_max_codebook(dim, bits);
   std::copy(cb.centroids_f.begin(), cb.centroids_f.end(), s.centroids);
   std::copy(cb.boundaries_f.begin(), cb.boundaries_f.end(), s.boundaries);
@@ -122,8 +126,10 @@ VectorCodec VectorCodec::make(const KvFormat& format, std::uint32_t dim,
       d.kind = CodecKind::kTq;
       d.num_segments = 1;
       const bool prod = format.scheme == KvScheme::kTqProd;
+      // tq-prod-1 (b − 1 = 0 MSE bits: QJL of the whole vector, the paper's b = 1 case) has no
+      // KvFormat name; it is built from a KvFormat with bits = 1 as a CPU reference and test.
       const int bits = prod ? format.bits - 1 : format.bits;
-      if (bits < 1 || bits > 4)
+      if (bits < (prod ? 0 : 1) || bits > 4)
         throw std::invalid_argument("unsupported bits for " + format.name());
       fill_segment(d.seg[0], dim, bits, 0, 0, 0);
       d.code_bytes = static_cast<std::uint32_t>(packed_bytes(dim, bits));

@@ -27,31 +27,38 @@ __device__ __forceinline__ void segment_tree_sum(float* buf, int j, int local, i
 
 /// y = Π·u for this thread's channel. `buf`: shared scratch [HEAD_DIM] (clobbered); `u`: this
 /// thread's input; kind 1 = Hadamard (`data` = signs [n], `scale` = 1/√n), kind 0 = dense
-/// (`data` = row-major [n][n]). Returns y_j.
+/// (`data` = the transposed matrix Πᵀ, row-major [n][n], so the threads of a warp read
+/// consecutive floats: coalesced). Returns y_j.
 template <int HEAD_DIM>
 __device__ __forceinline__ float rotate_channel(float* buf, int j, int local, int n, int offset,
                                                 std::uint32_t kind, const float* data, float scale,
                                                 float u) {
-  if (kind == 1) {
-    buf[j] = __fmul_rn(u, data[local]);
-    for (int h = 1; h < HEAD_DIM; h <<= 1) {
-      __syncthreads();
-      const float self = buf[j];
-      const float partner = (h < n) ? buf[j ^ h] : 0.0f;
-      __syncthreads();
-      if (h < n) buf[j] = (local & h) ? __fsub_rn(partner, self) : __fadd_rn(self, partner);
-    }
+  // The split formats rotate their two segments with different kinds (a Hadamard outlier segment
+  // beside a dense one), so `kind` differs between threads of one block, even of one warp at
+  // d = 64. Both paths therefore run in every thread with their work predicated: the same
+  // __syncthreads sequence everywhere (a barrier reached by only part of a block is undefined).
+  const bool had = kind == 1;
+  if (had) buf[j] = __fmul_rn(u, data[local]);
+  for (int h = 1; h < HEAD_DIM; h <<= 1) {
     __syncthreads();
-    return __fmul_rn(buf[j], scale);
+    const float self = buf[j];
+    const float partner = (had && h < n) ? buf[j ^ h] : 0.0f;
+    __syncthreads();
+    if (had && h < n) buf[j] = (local & h) ? __fsub_rn(partner, self) : __fadd_rn(self, partner);
   }
   __syncthreads();
-  buf[j] = u;
+  const float y_had = had ? __fmul_rn(buf[j], scale) : 0.0f;
   __syncthreads();
-  const float* row = data + static_cast<std::size_t>(local) * n;
+  if (!had) buf[j] = u;
+  __syncthreads();
   float acc = 0.0f;
-  for (int i = 0; i < n; ++i) acc = __fadd_rn(acc, __fmul_rn(row[i], buf[offset + i]));
+  if (!had) {
+    for (int i = 0; i < n; ++i)
+      acc =
+          __fadd_rn(acc, __fmul_rn(data[static_cast<std::size_t>(i) * n + local], buf[offset + i]));
+  }
   __syncthreads();
-  return acc;
+  return had ? y_had : acc;
 }
 
 }  // namespace jevons::kernels::gpu::dev

@@ -26,7 +26,13 @@ Status rotate(const Rotation& r, const float* x, std::size_t n, float* y, const 
   if (n == 0) return Status::ok_status();
   const int dim = static_cast<int>(r.dim());
   DeviceBuffer data;
-  const auto& host = r.kind() == RotationKind::kHadamard ? r.signs() : r.matrix();
+  // Dense: Πᵀ, the layout rotate_channel reads (coalesced columns).
+  std::vector<float> host = r.kind() == RotationKind::kHadamard ? r.signs() : r.matrix();
+  if (r.kind() != RotationKind::kHadamard)
+    for (int i = 0; i < dim; ++i)
+      for (int j = 0; j < dim; ++j)
+        host[static_cast<std::size_t>(j) * dim + i] =
+            r.matrix()[static_cast<std::size_t>(i) * dim + j];
   Status st = data.assign(host);
   if (!st.ok()) return st;
   const int bound = dim <= 64 ? 64 : dim <= 128 ? 128 : dim <= 256 ? 256 : 0;

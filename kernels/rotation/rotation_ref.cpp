@@ -1,11 +1,69 @@
-#include <Eigen/Dense>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "common/rng.h"
 #include "rotation/rotation.h"
 
 namespace jevons::kernels {
+namespace {
+
+/// Q of the QR factorisation of the row-major n×n matrix `a` (Householder, double), with each
+/// column j multiplied by sign(R_jj): the unique Q with a positive-diagonal R, which is Haar
+/// distributed for a Gaussian `a` (Mezzadri 2007). Plain C++ so the kernels need no Eigen.
+std::vector<double> haar_q(std::vector<double> a, std::size_t n) {
+  auto at = [&](std::vector<double>& m, std::size_t i, std::size_t j) -> double& {
+    return m[i * n + j];
+  };
+  std::vector<std::vector<double>> vs(n);  // Householder vectors, v_k over rows k..n-1
+  std::vector<double> rdiag(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double norm2 = 0;
+    for (std::size_t i = k; i < n; ++i) norm2 += at(a, i, k) * at(a, i, k);
+    const double norm = std::sqrt(norm2);
+    // Reflect x onto −sign(x_k)·‖x‖·e_k (no cancellation in v_k = x_k − alpha).
+    const double alpha = at(a, k, k) >= 0 ? -norm : norm;
+    std::vector<double>& v = vs[k];
+    v.assign(n - k, 0.0);
+    for (std::size_t i = k; i < n; ++i) v[i - k] = at(a, i, k);
+    v[0] -= alpha;
+    double vn2 = 0;
+    for (double x : v) vn2 += x * x;
+    rdiag[k] = alpha;
+    if (vn2 == 0) {  // the column is already zero below the diagonal: H_k = I
+      rdiag[k] = at(a, k, k);
+      v.clear();
+      continue;
+    }
+    for (std::size_t j = k; j < n; ++j) {  // A ← (I − 2vvᵀ/vᵀv)·A on rows k.., columns k..
+      double dot = 0;
+      for (std::size_t i = k; i < n; ++i) dot += v[i - k] * at(a, i, j);
+      const double f = 2 * dot / vn2;
+      for (std::size_t i = k; i < n; ++i) at(a, i, j) -= f * v[i - k];
+    }
+  }
+  // Q = H_0·H_1·…·H_{n−1}·I, applied right to left.
+  std::vector<double> q(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) at(q, i, i) = 1.0;
+  for (std::size_t k = n; k-- > 0;) {
+    const std::vector<double>& v = vs[k];
+    if (v.empty()) continue;
+    double vn2 = 0;
+    for (double x : v) vn2 += x * x;
+    for (std::size_t j = 0; j < n; ++j) {
+      double dot = 0;
+      for (std::size_t i = k; i < n; ++i) dot += v[i - k] * at(q, i, j);
+      const double f = 2 * dot / vn2;
+      for (std::size_t i = k; i < n; ++i) at(q, i, j) -= f * v[i - k];
+    }
+  }
+  for (std::size_t j = 0; j < n; ++j)
+    if (rdiag[j] < 0)
+      for (std::size_t i = 0; i < n; ++i) at(q, i, j) = -at(q, i, j);
+  return q;
+}
+
+}  // namespace
 
 void fwht_inplace(float* x, std::uint32_t n) {
   for (std::uint32_t h = 1; h < n; h *= 2)
@@ -51,19 +109,10 @@ Rotation Rotation::make(std::uint32_t dim, RotationKind kind, std::uint64_t seed
   }
   // Haar: QR of a Gaussian matrix (double precision), then fix signs so Q is uniquely defined
   // (without the fix, Q inherits the QR routine's sign convention and is not Haar).
-  Eigen::MatrixXd g(n, n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j)
-      g(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rng.normal();
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
-  Eigen::MatrixXd q = qr.householderQ();
-  const Eigen::MatrixXd rmat = qr.matrixQR().triangularView<Eigen::Upper>();
-  for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(n); ++j)
-    if (rmat(j, j) < 0) q.col(j) *= -1.0;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j)
-      r.matrix_[i * n + j] =
-          static_cast<float>(q(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+  std::vector<double> g(n * n);
+  for (auto& x : g) x = rng.normal();
+  const std::vector<double> q = haar_q(g, n);
+  for (std::size_t i = 0; i < n * n; ++i) r.matrix_[i] = static_cast<float>(q[i]);
   return r;
 }
 

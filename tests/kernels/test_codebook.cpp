@@ -81,3 +81,28 @@ TEST_CASE("Density is normalised and bucketize finds the nearest centroid", "[co
   CHECK_THROWS(compute_lloyd_max(128, 5));
   CHECK_THROWS(compute_lloyd_max(2, 2));
 }
+
+TEST_CASE("Committed codebooks match a fresh solve bit for bit", "[codebook]") {
+  // codebook_table.inc is data the kernels use instead of the Boost solver (the kernels-only
+  // build has none); regenerate every entry here and compare exactly, so a change to the solver
+  // or a hand edit of the table cannot go unnoticed.
+  const auto pairs = committed_codebooks();
+  REQUIRE(pairs.size() == 32);  // d ∈ {16,32,48,64,96,128,192,256} × b ∈ 1..4
+  for (const auto& [dim, bits] : pairs) {
+    const Codebook fresh = compute_lloyd_max(dim, bits);
+    const Codebook& stored = lloyd_max_codebook(dim, bits);
+    INFO("d=" << dim << " b=" << bits);
+    CHECK(codebook_table_entry(stored) == codebook_table_entry(fresh));
+    CHECK(stored.centroids == fresh.centroids);
+    CHECK(stored.boundaries == fresh.boundaries);
+    CHECK(stored.centroids_f == fresh.centroids_f);
+    CHECK(stored.boundaries_f == fresh.boundaries_f);
+    CHECK(stored.mse == fresh.mse);
+    CHECK(stored.index_entropy_bits == fresh.index_entropy_bits);
+  }
+  // Every TurboQuant segment the formats use at the kernels' head dims has a committed codebook.
+  for (std::uint32_t d : {64u, 128u, 256u})
+    for (std::uint32_t seg : {d, d / 4, d - d / 4})
+      for (int b = 1; b <= 4; ++b) CHECK_NOTHROW(lloyd_max_codebook(seg, b));
+  CHECK_THROWS_AS(lloyd_max_codebook(100, 2), std::invalid_argument);
+}

@@ -1,10 +1,10 @@
 // GPU kernels against their CPU twins on fresh random inputs and awkward sizes: packed codes and
 // pools bit-exact, dequantized values and attention outputs within tolerance of float64.
-// Exits 77 (CTest: skipped) with a message when no CUDA device is present.
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
+// Exits 77 (CTest: skipped) with a message when no CUDA device is present. Plain runner
+// (plain_test.h), so the kernels-only build on a lent GPU needs no Catch2.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "append/append.h"
@@ -16,6 +16,7 @@
 #include "jevons/core/kv_format.h"
 #include "model_step/model_step.h"
 #include "packing/packing.h"
+#include "plain_test.h"
 #include "rotation/rotation.h"
 #include "scores/scores.h"
 #include "test_util.h"
@@ -23,16 +24,19 @@
 using namespace jevons;
 using namespace jevons::kernels;
 using namespace jevons::kernels::test;
+using plain_test::Approx;
 namespace g = jevons::kernels::gpu;
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--list")) return plain_test::run(argc, argv);  // no device needed
   if (g::device_count() == 0) {
     std::printf(
         "SKIPPED: no CUDA device is present; the GPU kernel tests need one "
         "(the CPU-twin tests in jevons_kernels_tests still ran)\n");
     return 77;
   }
-  return Catch::Session().run(argc, argv);
+  return plain_test::run(argc, argv);
 }
 
 namespace {
@@ -49,11 +53,21 @@ g::DeviceBuffer upload(const std::vector<T>& v) {
   return b;
 }
 
+/// Synchronises the stream the kernels ran on before copying (the launches are asynchronous on a
+/// non-blocking stream, which a plain cudaMemcpy does not wait for).
 template <class T>
-std::vector<T> download(const g::DeviceBuffer& b, std::size_t n) {
+std::vector<T> download(const g::DeviceBuffer& b, std::size_t n, const g::Stream& st) {
+  ok(st.synchronize());
   std::vector<T> v(n);
   ok(b.download(v.data(), n * sizeof(T)));
   return v;
+}
+
+/// JEVONS_GPU_TESTS_REDUCED=1: fewer sizes and formats (every code path still covered), for the
+/// compute-sanitizer runs of scripts/gpu-session.sh, which slow kernels down ~100×.
+bool reduced() {
+  const char* v = std::getenv("JEVONS_GPU_TESTS_REDUCED");
+  return v && *v && std::strcmp(v, "0") != 0;
 }
 
 const std::vector<std::string> kFormats = {
@@ -79,8 +93,8 @@ TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
       ok(g::pack_codes(dc.as<std::uint8_t>(), count, bits, dp.as<std::uint8_t>(), st));
       ok(g::unpack_codes(dp.as<std::uint8_t>(), count, bits, du.as<std::uint8_t>(), st));
       ok(st.synchronize());
-      CHECK(download<std::uint8_t>(dp, ref.size()) == ref);
-      CHECK(download<std::uint8_t>(du, count) == codes);
+      CHECK(download<std::uint8_t>(dp, ref.size(), st) == ref);
+      CHECK(download<std::uint8_t>(du, count, st) == codes);
     }
   const auto y = gaussian(1003, 8, 0.2);
   auto dy = upload(y);
@@ -90,7 +104,7 @@ TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
     ok(di.allocate(y.size()));
     ok(g::bucketize(cb, dy.as<float>(), y.size(), di.as<std::uint8_t>(), st));
     ok(st.synchronize());
-    const auto got = download<std::uint8_t>(di, y.size());
+    const auto got = download<std::uint8_t>(di, y.size(), st);
     for (std::size_t i = 0; i < y.size(); ++i)
       REQUIRE(got[i] == bucketize(cb.boundaries_f.data(), (1 << b) - 1, y[i]));
   }
@@ -111,7 +125,7 @@ TEST_CASE("GPU rotation is bit-identical to Rotation::apply", "[cuda]") {
       g::DeviceBuffer dy;
       ok(dy.allocate(x.size() * sizeof(float)));
       ok(g::rotate(r, dx.as<float>(), n, dy.as<float>(), st));
-      const auto got = download<float>(dy, x.size());
+      const auto got = download<float>(dy, x.size(), st);
       INFO("d=" << d << " kind=" << int(kind));
       CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(float)) == 0);
     }
@@ -121,9 +135,13 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
   g::Stream st;
   ok(st.create());
   const std::uint32_t kv_heads = 3, page_tokens = 16;
-  for (std::uint32_t d : {64u, 128u, 256u})
+  const std::vector<std::uint32_t> dims =
+      reduced() ? std::vector<std::uint32_t>{64, 128} : std::vector<std::uint32_t>{64, 128, 256};
+  const std::vector<std::size_t> counts =
+      reduced() ? std::vector<std::size_t>{37} : std::vector<std::size_t>{1, 37, 133};
+  for (std::uint32_t d : dims)
     for (const auto& name : kFormats)
-      for (std::size_t n : {1u, 37u, 133u})
+      for (std::size_t n : counts)
         for (bool bf16_input : {false, true}) {
           const KvFormat f = KvFormat::parse(name);
           const auto calib = heavy_tailed(64 * kv_heads, d, 4);
@@ -156,8 +174,8 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
                        dev, st));
           ok(st.synchronize());
           INFO(name << " d=" << d << " n=" << n << " bf16=" << bf16_input);
-          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
-          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size()) == host.v_pool);
+          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
           // Dequantized values agree with the CPU twin (float rounding of the back-rotation).
           std::vector<float> ref(n * kv_heads * d);
           dequant_ref(codecs, host.k_layout, host.k_pool.data(), slots.data(), n, ref.data());
@@ -165,7 +183,7 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
           ok(dout.allocate(ref.size() * sizeof(float)));
           ok(g::dequant(set, dev.k_layout, dev.k_pool.as<std::uint8_t>(), ds.as<std::int64_t>(), n,
                         dout.as<float>(), st));
-          const auto got = download<float>(dout, ref.size());
+          const auto got = download<float>(dout, ref.size(), st);
           for (std::size_t i = 0; i < ref.size(); ++i)
             REQUIRE(got[i] == Approx(ref[i]).margin(1e-4 * (1 + std::fabs(ref[i]))));
         }
@@ -188,12 +206,20 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
                                             "int4-kivi",
                                             "k:tq-prod-4/v:tq-mse-3",
                                             "k:tq-mse-4/v:tq-prod-3"};
-  for (const Case c : {Case{128, 32, 8}, Case{64, 7, 7}, Case{256, 16, 2}, Case{128, 8, 1}})
-    for (const auto& name : configs) {
+  std::vector<Case> cases = {Case{128, 32, 8}, Case{64, 7, 7}, Case{256, 16, 2}, Case{128, 8, 1}};
+  std::vector<std::string> names = configs;
+  if (reduced()) {
+    // One GQA and one odd-group case; the generic path (prod keys), the split path and a fast path.
+    cases = {Case{128, 32, 8}, Case{64, 7, 7}};
+    names = {"bf16", "tq-3.5", "tq-mse-4", "k:tq-prod-4/v:tq-mse-3"};
+  }
+  for (const Case c : cases)
+    for (const auto& name : names) {
       const KvConfig cfg = KvConfig::parse(name);
       const std::uint32_t batch = 3, page_tokens = 16, d = c.d;
-      const std::vector<std::uint32_t> lens = {1, 733, 100};
-      const std::uint32_t max_len = 733, max_pages = (max_len + page_tokens - 1) / page_tokens;
+      const std::uint32_t max_len = reduced() ? 133 : 733;
+      const std::vector<std::uint32_t> lens = {1, max_len, 100};
+      const std::uint32_t max_pages = (max_len + page_tokens - 1) / page_tokens;
       std::vector<std::int32_t> table(batch * max_pages);
       for (std::size_t i = 0; i < table.size(); ++i)
         table[i] = static_cast<std::int32_t>((i * 7 + 1) % table.size());
@@ -224,7 +250,7 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
                    ds.as<std::int64_t>(), dev, st));
       ok(st.synchronize());
       INFO(name << " d=" << d << " H=" << c.q_heads << " HKV=" << c.kv_heads);
-      REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size()) == host.k_pool);
+      REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
 
       auto dtable = upload(table), dlens = upload(lens), dq = upload(q);
       PagedBatch pb{batch,
@@ -242,11 +268,11 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
       scores_ref(kc, host.k_layout, host.k_pool.data(), hb, q.data(), max_len, sref.data());
       g::DeviceBuffer dsc, dqw;
       ok(dsc.allocate(sref.size() * sizeof(float)));
-      ok(dsc.zero());
+      ok(dsc.zero(st));  // ordered before the scores kernel on the same stream
       ok(dqw.allocate(std::size_t{batch} * c.q_heads * ks.desc.work_width() * sizeof(float)));
       ok(g::scores(ks, dev.k_layout, dev.k_pool.as<std::uint8_t>(), pb, dq.as<float>(),
                    dqw.as<float>(), max_len, dsc.as<float>(), st));
-      const auto sg = download<float>(dsc, sref.size());
+      const auto sg = download<float>(dsc, sref.size(), st);
       for (std::size_t i = 0; i < sref.size(); ++i)
         REQUIRE(sg[i] == Approx(sref[i]).margin(2e-3 * (1 + std::fabs(sref[i]))));
       // Decode: CPU twin error vs float64 bounds the GPU's (FlashAttention's 2× rule + slack).
@@ -262,7 +288,7 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
         ok(ws.allocate(g::decode_workspace_bytes(ks, vs, pb, splits)));
         ok(g::decode_attention(ks, vs, dev, pb, dq.as<float>(), scale, splits, ws.data(),
                                dout.as<float>(), st));
-        const auto out = download<float>(dout, q.size());
+        const auto out = download<float>(dout, q.size(), st);
         double e_gpu = 0, e_cpu = 0;
         for (std::size_t i = 0; i < out.size(); ++i) {
           REQUIRE_FALSE(std::isnan(out[i]));
@@ -291,7 +317,7 @@ TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {
     g::DeviceBuffer dp;
     ok(dp.allocate(s.size() * 2));
     ok(g::causal_softmax(ds.as<float>(), keys, queries, chunk, offset, 0.3f, dp.data(), st));
-    const auto got = download<std::uint16_t>(dp, s.size());
+    const auto got = download<std::uint16_t>(dp, s.size(), st);
     for (std::size_t i = 0; i < s.size(); ++i)
       REQUIRE(bf16_to_float(got[i]) == Approx(p[i]).margin(2e-3 + 8e-3 * p[i]));
   }
@@ -307,7 +333,7 @@ TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {
   g::DeviceBuffer dout;
   ok(dout.allocate(out.size() * 2));
   ok(g::silu_mul(dgu.data(), width, tokens, dout.data(), st));
-  const auto got = download<std::uint16_t>(dout, out.size());
+  const auto got = download<std::uint16_t>(dout, out.size(), st);
   for (std::size_t i = 0; i < out.size(); ++i)
     REQUIRE(bf16_to_float(got[i]) == Approx(out[i]).margin(1e-3 + 8e-3 * std::fabs(out[i])));
 }

@@ -1,7 +1,9 @@
 // Profile JSON: save/load round trip, atomic save, and load errors that name file and key.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "jevons/core/error.h"
 #include "jevons/core/profile.h"
@@ -89,4 +91,57 @@ TEST_CASE("Profile load errors name the file, key and value", "[profile]") {
   CHECK(message().find("attention[0].head_dim") != std::string::npos);
   CHECK_THROWS_AS(Profile::load(dir + "/missing.json"), InputError);
   fs::remove_all(dir);
+}
+
+TEST_CASE("Hand-written profile JSON reads back exactly and lays out as nlohmann's dump",
+          "[profile]") {
+  // Profile::save has no JSON library (the kernels-only build writes profiles too). Awkward
+  // strings and numbers over the whole double range must read back bit for bit.
+  Profile p = sample();
+  p.meta.device_name = "NVIDIA \"H100\"\n\t\\ é\x01";
+  p.meta.copy_bandwidth_bytes_per_s = 2.5e12;
+  const double values[] = {1e15,   1e16,   123456789012345.67,     1e-5,
+                           0.0001, 5e-324, 1.7976931348623157e308, 0.5,
+                           0.1,    3.0,    869855052330377.8};
+  for (double v : values) {
+    AttentionPoint a = p.attention[0];
+    a.mse = v;
+    a.decode_time_ns = v / 3;
+    p.attention.push_back(a);
+  }
+  StepPoint s;
+  s.model_id = "llama-3.1-8b";
+  s.phase = "decode";
+  s.kv_format = "tq-3.5";
+  s.batch = 32;
+  s.tokens = 32;
+  s.context_tokens = 1ull << 40;
+  s.time_ns = 1.25e6;
+  p.steps.push_back(s);
+  const std::string text = p.to_json();
+  const nlohmann::json j = nlohmann::json::parse(text);
+  // Same keys, nesting and indentation as nlohmann's dump(1): equal after normalising digits.
+  const std::string redump = j.dump(1);
+  CHECK(std::count(text.begin(), text.end(), '\n') ==
+        std::count(redump.begin(), redump.end(), '\n'));
+  CHECK(nlohmann::json::parse(redump) == j);
+  const Profile back = Profile::parse(text, "mem");
+  REQUIRE(back.attention.size() == p.attention.size());
+  CHECK(back.meta.device_name == p.meta.device_name);
+  CHECK(back.meta.copy_bandwidth_bytes_per_s == p.meta.copy_bandwidth_bytes_per_s);
+  for (std::size_t i = 0; i < p.attention.size(); ++i) {
+    CHECK(back.attention[i].mse == p.attention[i].mse);
+    CHECK(back.attention[i].decode_time_ns == p.attention[i].decode_time_ns);
+  }
+  REQUIRE(back.steps.size() == 1);
+  CHECK(back.steps[0].context_tokens == s.context_tokens);
+  CHECK(back.steps[0].time_ns == s.time_ns);
+  // Without digits, the text equals nlohmann's: the layout (keys, commas, spaces) is the same.
+  auto strip = [](std::string t) {
+    t.erase(std::remove_if(t.begin(), t.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || c == '.'; }),
+            t.end());
+    return t;
+  };
+  CHECK(strip(text) == strip(redump));
 }

@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "jevons/core/catalog.h"
 #include "jevons/core/error.h"
 #include "jevons/core/kv_format.h"
 #include "profiler/cli_options.h"
 #include "profiler/profiler.h"
+#include "profiler/step_models.h"
 
 using namespace jevons;
 using namespace jevons::kernels::profiler;
@@ -75,4 +77,31 @@ TEST_CASE("Profiler options: device, lists, and errors", "[profiler]") {
       InputError);
   CHECK(slugify("Intel(R) Xeon(R) Platinum 8481C") == "intel-r-xeon-r-platinum-8481c");
   CHECK(slugify("NVIDIA H100 80GB HBM3") == "nvidia-h100-80gb-hbm3");
+}
+
+TEST_CASE("Step-model table matches the catalog", "[profiler]") {
+  // The profiler reads layer shapes from its own table (no YAML reader in the kernels-only
+  // build); every field it copies must equal data/models.yaml.
+  const Catalog catalog = Catalog::load(Catalog::default_dir());
+  const auto ids = step_model_ids();
+  REQUIRE(ids.size() >= 3);
+  for (const auto& id : ids) {
+    INFO(id);
+    const ModelSpec& c = catalog.model(id);
+    const ModelSpec t = step_model(id);
+    CHECK(t.layers == c.layers);
+    CHECK(t.hidden_size == c.hidden_size);
+    CHECK(t.q_heads == c.q_heads);
+    CHECK(t.kv_heads == c.kv_heads);
+    CHECK(t.head_dim == c.head_dim);
+    CHECK(t.max_context_tokens == c.max_context_tokens);
+    CHECK(t.intermediate_size == c.intermediate_size);
+    CHECK(t.vocab_size == c.vocab_size);
+    CHECK_FALSE(c.is_moe());
+    CHECK_FALSE(c.is_mla());
+  }
+  // The default GPU grid's models are all in the table.
+  for (const char* id : {"llama-3.1-8b", "llama-3.1-70b", "llama-2-70b"})
+    CHECK_NOTHROW(step_model(id));
+  CHECK_THROWS_AS(step_model("no-such-model"), std::invalid_argument);
 }

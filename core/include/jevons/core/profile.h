@@ -50,9 +50,9 @@ struct AttentionPoint {
 /// device. `time_ns` is the whole step: layers × the measured time of one layer + the LM head.
 struct StepPoint {
   std::string model_id;
-  std::string phase;      ///< "prefill" or "decode"
-  std::string kv_format;  ///< KvConfig::name() of the cache the step attends over
-  std::string weights = "bf16";  ///< GEMM weight type: "bf16" (GPU) or "fp32" (CPU)
+  std::string phase;                  ///< "prefill" or "decode"
+  std::string kv_format;              ///< KvConfig::name() of the cache the step attends over
+  std::string weights = "bf16";       ///< GEMM weight type: "bf16" (GPU) or "fp32" (CPU)
   std::uint32_t tensor_parallel = 1;  ///< per-shard shapes of this TP degree (no all-reduce)
   std::uint32_t batch = 0;            ///< sequences in the step
   std::uint64_t tokens = 0;           ///< new tokens processed in the step
@@ -74,6 +74,8 @@ struct Profile {
   static Profile parse(const std::string& text, const std::string& path);
   /// Writes atomically (temporary file + rename), so a killed profiler never leaves half a file.
   void save(const std::string& path) const;
+  /// The JSON text `save` writes (no JSON library: the kernels-only build writes profiles too).
+  std::string to_json() const;
 
   /// Achieved decode-attention bandwidth for a format at a head_dim: the median over the points
   /// with the largest byte volume (the bandwidth-bound regime). Empty when not measured.

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Instruction and bytes-in-flight budget of the decode and append kernels, read from their SASS.
+
+A benchmark that runs on the CPU (no GPU): it disassembles the compiled kernels with
+`cuobjdump -sass` / `-res-usage` and, for each decode split-kernel instance, finds the per-token
+loop (the backward branch whose body issues the K/V global loads), counts its SASS instructions,
+and divides by the compressed K+V bytes one warp consumes per iteration. Bytes in flight per SM
+assume one loop iteration's loads in flight per resident warp (what the kernel issues before it
+first waits on them), with residency from registers and shared memory at H100/H200 limits
+(65,536 registers, 2,048 threads, 32 CTAs, 228 KB shared memory per SM).
+
+Targets (issue 16, docs/kernels.md): 3 TB/s at 1.98 GHz × 132 SMs × 4 issue slots affords about
+0.35 warp-instructions per byte; ≥ 32 KB in flight per SM covers ~1 µs of HBM latency at the
+SM's share of bandwidth. A figure over budget is reported, not failed: this is a measurement.
+
+  bench/kernels/sass_budget.py [BUILD_DIR]      (default build/)
+cuobjdump and nvdisasm: the CUDA toolkit's, or `pip install nvidia-cuda-cuobjdump
+nvidia-cuda-nvdisasm` (found in <site-packages>/nvidia/cu13/bin).
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+REGS_PER_SM, THREADS_PER_SM, CTAS_PER_SM, SMEM_PER_SM = 65536, 2048, 32, 228 * 1024
+BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
+
+
+def tool_dir():
+    if shutil.which("cuobjdump") and shutil.which("nvdisasm"):
+        return None
+    cands = ["/usr/local/cuda/bin"]
+    for base in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        cands += glob.glob(os.path.join(base, "nvidia", "cu1*", "bin"))
+        cands.append(os.path.join(base, "nvidia", "cuda_cuobjdump", "bin"))
+    for c in cands:
+        if os.path.exists(os.path.join(c, "cuobjdump")) and os.path.exists(os.path.join(c, "nvdisasm")):
+            return c
+    sys.exit("cuobjdump/nvdisasm not found: install the CUDA toolkit or "
+             "`pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm`")
+
+
+def run(args, extra_path):
+    env = dict(os.environ)
+    if extra_path:
+        env["PATH"] = extra_path + os.pathsep + env["PATH"]
+    return subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def functions(sass):
+    out = {}
+    for chunk in re.split(r"\n\s*Function : ", sass)[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        ins = []
+        for line in chunk.split("\n"):
+            m = re.match(r"\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", line)
+            if m:
+                ins.append((int(m.group(1), 16), m.group(2)))
+        out[name] = ins
+    return out
+
+
+def resources(text):
+    res = {}
+    for m in re.finditer(r"Function (\S+):\s*\n\s*REG:(\d+) STACK:(\d+) SHARED:(\d+) LOCAL:(\d+)", text):
+        res[m.group(1)] = dict(reg=int(m.group(2)), stack=int(m.group(3)), smem=int(m.group(4)),
+                               local=int(m.group(5)))
+    return res
+
+
+def ctas_per_sm(reg, smem, threads):
+    warps = threads // 32
+    regs_per_warp = -(-reg * 32 // 256) * 256  # allocation unit: 256 registers per warp
+    by_regs = REGS_PER_SM // (regs_per_warp * warps)
+    by_threads = THREADS_PER_SM // threads
+    by_smem = SMEM_PER_SM // max(smem + 1024, 1)  # +1 KB the runtime reserves per CTA
+    return max(0, min(by_regs, by_threads, by_smem, CTAS_PER_SM))
+
+
+def main_loop(ins):
+    """Body [start, end] of the backward branch whose body has the most global loads."""
+    best = None
+    for addr, text in ins:
+        m = re.search(r"\bBRA\b(?!\.DIV).*?0x([0-9a-f]+)", text)
+        if not m:
+            continue
+        target = int(m.group(1), 16)
+        if target >= addr:
+            continue
+        body = [t for a, t in ins if target <= a <= addr]
+        loads = sum(1 for t in body if re.search(r"\bLDG", t) or re.search(r"\bLDGSTS", t))
+        if loads and (best is None or loads > best[2] or (loads == best[2] and len(body) > len(best[3]))):
+            best = (target, addr, loads, body)
+    return best
+
+
+def common_path(ins, start, end):
+    """Loop-body instruction count without the online-softmax rescale blocks: short regions a
+    forward branch skips that hold an exp2 (MUFU.EX2), taken only when a running max moves."""
+    skipped = set()
+    for addr, text in ins:
+        if not (start <= addr <= end):
+            continue
+        m = re.search(r"@!?P\d\s+BRA\b(?!\.DIV).*?0x([0-9a-f]+)", text)
+        if not m:
+            continue
+        target = int(m.group(1), 16)
+        if not (addr < target <= end) or target - addr > 40 * 16:
+            continue
+        region = [(a, t) for a, t in ins if addr < a < target]
+        if any("MUFU.EX2" in t for _, t in region) and not any("LDG" in t for _, t in region):
+            skipped.update(a for a, _ in region)
+    return sum(1 for a, _ in ins if start <= a <= end and a not in skipped)
+
+
+def load_width(text):
+    m = re.search(r"\b(LDG|LDGSTS)\.E(?:\.(?:EL|EF|LU|NA|CONSTANT|STRONG\.\w+|BYPASS|LTC\d+B))*\.?(U8|S8|U16|S16|64|128)?", text)
+    if not m:
+        return None
+    return {"U8": 1, "S8": 1, "U16": 2, "S16": 2, "64": 8, "128": 16}.get(m.group(2), 4)
+
+
+def decode_bytes_per_token(head_dim, mode):
+    """K+V bytes per token·KV head for the format a decode instance serves."""
+    if mode == 16:  # bf16
+        return 2 * 2 * head_dim
+    if mode in (2, 3, 4):  # tq-mse-b: b·d/8 code bytes + fp16 norm
+        return 2 * (mode * head_dim // 8 + 2)
+    return None  # generic: any format, no single figure
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    extra = tool_dir()
+    objs = {
+        "decode": glob.glob(os.path.join(build, "**", "decode_attention_launch.cu.o"), recursive=True),
+        "append": glob.glob(os.path.join(build, "**", "quant_launch.cu.o"), recursive=True),  # store_kernel
+    }
+    if not objs["decode"]:
+        sys.exit(f"no decode_attention_launch.cu.o under {build}: build jevons_kernels with CUDA")
+    print(f"# SASS budget (sm_90): {BUDGET_INSTR_PER_BYTE} warp-instr/byte, "
+          f"{BUDGET_INFLIGHT // 1024} KB in flight per SM")
+    print("# loop instr: common path / static body (the difference: online-softmax rescale blocks)")
+    print(f"{'kernel':34} {'regs':>4} {'CTA/SM':>6} {'loop instr':>10} {'LDG (widths)':>18} "
+          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15}")
+    obj = objs["decode"][0]
+    sass = run(["cuobjdump", "-sass", obj], extra)
+    res = resources(run(["cuobjdump", "-res-usage", obj], extra))
+    for name, ins in sorted(functions(sass).items()):
+        m = re.search(r"decode_split_kernelILi(\d+)ELi(\d+)ELi(\d+)E", name)
+        if not m:
+            continue
+        head_dim, mode, gmax = map(int, m.groups())
+        r = res.get(name, dict(reg=0, smem=0, stack=0, local=0))
+        ctas = ctas_per_sm(r["reg"], r["smem"], 128)
+        loop = main_loop(ins)
+        label = f"split<{head_dim},{'bf16' if mode == 16 else 'generic' if mode == 0 else f'mse-{mode}'},G{gmax}>"
+        if not loop:
+            print(f"{label:34} no loop with global loads found")
+            continue
+        start, end, loads, body = loop
+        common = common_path(ins, start, end)
+        widths = sorted({w for w in (load_width(t) for t in body) if w})
+        bpt = decode_bytes_per_token(head_dim, mode)
+        tokens_per_warp_iter = 32 // (head_dim // 8)  # HEAD_DIM/8 lanes own one token
+        if mode == 0:
+            continue  # generic: any format through runtime branches, no single budget
+        if bpt:
+            per_iter = bpt * tokens_per_warp_iter
+            ipb = common / per_iter
+            inflight = per_iter * ctas * 4  # one iteration's loads per resident warp
+            print(f"{label:34} {r['reg']:>4} {ctas:>6} {common:>4}/{len(body):<5} {loads:>5} ({','.join(map(str, widths))} B) "
+                  f"{per_iter:>11} {ipb:>8.2f} {inflight / 1024:>15.1f}"
+                  f"{'  over budget' if ipb > BUDGET_INSTR_PER_BYTE or inflight < BUDGET_INFLIGHT else ''}")
+        else:
+            print(f"{label:34} {r['reg']:>4} {ctas:>6} {len(body):>10} {loads:>5} ({','.join(map(str, widths))} B) "
+                  f"{'(any format)':>11}")
+    if objs["append"]:
+        obj = objs["append"][0]
+        sass = run(["cuobjdump", "-sass", obj], extra)
+        res = resources(run(["cuobjdump", "-res-usage", obj], extra))
+        print("# append (store_kernel): one thread per channel, 256/HEAD_DIM vectors per CTA; "
+              "global loads of the whole kernel (every format's branch):")
+        for name, ins in sorted(functions(sass).items()):
+            m = re.search(r"store_kernelILi(\d+)E", name)
+            if not m:
+                continue
+            r = res.get(name, dict(reg=0, smem=0))
+            widths = {}
+            for _, t in ins:
+                w = load_width(t)
+                if w:
+                    widths[w] = widths.get(w, 0) + 1
+            print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM "
+                  f"{ctas_per_sm(r['reg'], r['smem'], 256)}  instructions {len(ins)}  "
+                  f"LDG by width {dict(sorted(widths.items()))}")
+
+
+if __name__ == "__main__":
+    main()
