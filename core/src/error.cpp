@@ -3,24 +3,66 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <numeric>
 
 namespace jevons {
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t n = std::min(text.size(), max_bytes);
+  out.reserve(n + 32);
+  std::size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (2 to 4 bytes, no overlong lead bytes) passes whole.
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    if (len > 0 && i + len <= n) {
+      for (std::size_t k = 1; k < len; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) len = 0;
+    } else {
+      len = 0;
+    }
+    if (len > 0) {
+      out.append(text.data() + i, len);
+      i += len;
+    } else {
+      // format_to rather than string concatenation: GCC 12 reports a false -Wrestrict on the
+      // latter.
+      if (c == '\t')
+        out.append("\\t");
+      else
+        fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+      ++i;
+    }
+  }
+  if (text.size() > max_bytes)
+    fmt::format_to(std::back_inserter(out), "… ({} bytes in all)", text.size());
+  return out;
+}
 
 std::string Diagnostic::format() const {
   // fmt rather than operator+ chains: GCC 12 reports a false -Wrestrict on the latter.
   std::string out;
   if (!file.empty()) {
-    out = file;
+    out = printable(file, 500);
     if (line > 0)
       out += column > 0 ? fmt::format(":{}:{}", line, column) : fmt::format(":{}", line);
     out += ": ";
   }
   if (!key.empty())
-    out += value.empty() ? fmt::format("key '{}': ", key)
-                         : fmt::format("key '{}' = '{}': ", key, value);
+    out += value.empty() ? fmt::format("key '{}': ", printable(key))
+                         : fmt::format("key '{}' = '{}': ", printable(key), printable(value));
   else if (!value.empty())
-    out += fmt::format("'{}': ", value);
+    out += fmt::format("'{}': ", printable(value));
   out += message;
   if (!hint.empty()) out += fmt::format(" ({})", hint);
   return out;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jevons {
@@ -35,6 +36,12 @@ class InputError : public std::runtime_error {
  private:
   std::vector<Diagnostic> diagnostics_;
 };
+
+/// `text` made safe to print in a message: printable ASCII and valid UTF-8 pass, every other byte
+/// (NUL, control characters, binary garbage) becomes `\xNN`, and text longer than `max_bytes` is
+/// cut there and ends with "… (N bytes in all)". A NUL would otherwise cut a C-string message
+/// short, and raw binary would be sent to the user's terminal.
+std::string printable(std::string_view text, std::size_t max_bytes = 200);
 
 /// Levenshtein distance, for "did you mean" hints.
 std::size_t edit_distance(const std::string& a, const std::string& b);
