@@ -111,8 +111,10 @@ void add_run(CLI::App& app, Action& action) {
       std::vector<std::string> notes;
       if (*max_duration_s > 0 && s.simulation) {
         auto& sim_spec = *s.simulation;
-        const auto cap_ns = static_cast<std::int64_t>(*max_duration_s * 1e9);
-        if (sim_spec.duration_ns > cap_ns) {
+        // Compared in double: a cap beyond int64 nanoseconds simply does not bind.
+        const double cap = *max_duration_s * 1e9;
+        if (cap < static_cast<double>(sim_spec.duration_ns)) {
+          const auto cap_ns = std::max<std::int64_t>(1, static_cast<std::int64_t>(cap));
           notes.push_back(fmt::format(
               "simulation.duration_s capped at {:g} s by --max-duration-s (the scenario says {:g} "
               "s){}",

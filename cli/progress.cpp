@@ -18,7 +18,7 @@ Progress::Progress(std::string what, std::FILE* out)
       interval_(tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000)) {
   if (const char* v = std::getenv("JEVONS_PROGRESS_INTERVAL_S"); v && *v) {
     const double s = std::atof(v);
-    if (std::isfinite(s) && s >= 0) {
+    if (std::isfinite(s) && s >= 0 && s <= 86400) {
       interval_ = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
       first_delay_ = std::min(first_delay_, interval_);
     }
