@@ -152,7 +152,7 @@ TEST_CASE("validate reads the trace: missing, malformed and empty traces fail",
     CHECK(jevons::store::Store(db).query("SELECT count(*) FROM runs")[0][0] == "0");
 }
 
-TEST_CASE("progress in a log is plain periodic lines with an ETA; the runs row covers the run",
+TEST_CASE("progress in a log is plain periodic lines with an ETA, and the runs row covers the run",
           "[cli][newcomer][progress]") {
   const std::string db = (temp_dir() / "progress.sqlite").string();
   fs::remove(db);
