@@ -620,6 +620,12 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
     record_row(r, RequestRow::Status::kUnfinished, -1);
   }
   for (auto& r : replicas_) r->finish_stats(rep_.end_ns);
+  if (cut_short && spec_.drain && rep_.requests_unfinished > 0) {
+    rep_.notes.push_back(fmt::format(
+        "the drain stopped at max_drain_s ({:g} s after the arrivals window) with {} requests "
+        "unfinished",
+        static_cast<double>(spec_.max_drain_ns) * 1e-9, rep_.requests_unfinished));
+  }
 
   if (rep_.requests_over_context > 0) {
     rep_.notes.push_back(fmt::format(

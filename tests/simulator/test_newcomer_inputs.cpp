@@ -277,6 +277,16 @@ TEST_CASE("a run notes every input or setting it changed", "[simulate][notes]") 
   print_summary(out, r);
   CHECK(out.str().find("Note: the trace was not in time order") != std::string::npos);
 
+  // An overloaded run whose drain is cut short says how many requests it left unfinished.
+  const auto cut = run_sim(
+      "  duration_s: 10\n  max_drain_s: 1\n"
+      "  workload: {classes: [{name: c, arrival: {rate_per_s: 2000}, input_tokens: 4000}]}\n");
+  REQUIRE(cut.requests_unfinished > 0);
+  REQUIRE(!cut.notes.empty());
+  CHECK(cut.notes.back() ==
+        "the drain stopped at max_drain_s (1 s after the arrivals window) with " +
+            std::to_string(cut.requests_unfinished) + " requests unfinished");
+
   // The H100's host DRAM per GPU caps the prefix cache's host tier.
   const auto capped = run_sim(
       "  duration_s: 5\n  prefix_cache: {enabled: true, host_tier_gib_per_gpu: 100000}\n"
