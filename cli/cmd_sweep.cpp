@@ -9,6 +9,7 @@
 #include <boost/mpi/environment.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -48,6 +49,9 @@ bool launched_by_mpi() {
 struct SweepOptions {
   std::string grid, db, data_dir, profile, cache;
   unsigned threads = 0;
+  // When the sweep began, so the runs row covers the computation, not only the write.
+  std::chrono::steady_clock::time_point started;
+  std::string started_at_utc;
 };
 
 std::unique_ptr<planner::CapacityOracle> make_inner(const Scenario& base, const Catalog& catalog,
@@ -98,13 +102,17 @@ int write_results(const SweepOptions& o, const SweepGrid& grid, const Scenario& 
   info.scenario_text = "# sweep grid: " + grid.path + "\n" + grid_text(grid) +
                        "\n# base scenario: " + grid.scenario_path + "\n" + grid.scenario_text;
   info.seed = base.seed;
+  info.started = o.started;
+  info.started_at_utc = o.started_at_utc;
   const auto id =
       st.write_run(info, [&](std::int64_t run) { store::write_sweep(st, run, results); });
   fmt::print("Wrote run {} (sweep, {} points) to {}\n", id, results.size(), o.db);
   return kExitOk;
 }
 
-int run_sweep(const SweepOptions& o) {
+int run_sweep(SweepOptions o) {
+  o.started = std::chrono::steady_clock::now();
+  o.started_at_utc = store::utc_now();
   const Catalog catalog = load_catalog(o.data_dir);
   const SweepGrid grid = SweepGrid::load(o.grid);
   const Scenario base = Scenario::load(grid.scenario_path, catalog);
@@ -137,6 +145,9 @@ int run_sweep(const SweepOptions& o) {
     return write_results(o, grid, base, std::move(results));
   }
 
+  // A bad --db fails before the sweep, not after it. (Under MPI rank 0 checks it only at the
+  // end: failing alone earlier would leave the other ranks waiting in the gather.)
+  open_results_db(o.db);
   const unsigned threads = std::max(
       1u,
       std::min<unsigned>(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),

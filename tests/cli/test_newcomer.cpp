@@ -88,6 +88,11 @@ TEST_CASE("a bad --db is bad input (exit 2) naming the option, and '' is refused
   r = run("run " + (kRoot / "scenarios/legacy-fleet.yaml").string() + " --db ''");
   CHECK(r.code == 2);
   CHECK(r.out.find("expected the path of a results database file") != std::string::npos);
+  // A sweep checks its --db before computing, not after.
+  r = run("sweep " + kFixtures + "/sweep-small.yaml --db /nonexistent-folder/x.sqlite");
+  CHECK(r.code == 2);
+  CHECK(r.out.find("key '--db'") != std::string::npos);
+  CHECK(r.out.find("computed on") == std::string::npos);
   // Not a Jevons database: bad input too.
   const std::string not_db = write("not-a-db.sqlite", "hello, this is not SQLite\n");
   r = run("report " + not_db);
