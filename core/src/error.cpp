@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iterator>
 #include <numeric>
 
@@ -47,6 +48,18 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes)
     fmt::format_to(std::back_inserter(out), "… ({} bytes in all)", text.size());
   return out;
+}
+
+void check_input_file_size(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size <= kMaxInputFileBytes) return;
+  Diagnostic d;
+  d.file = path;
+  d.message = fmt::format("a {} of {} bytes; such files are limited to {} bytes (64 MiB)", what,
+                          size, kMaxInputFileBytes);
+  throw InputError(d);
 }
 
 std::string Diagnostic::format() const {

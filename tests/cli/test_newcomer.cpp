@@ -122,6 +122,21 @@ TEST_CASE("duplicate YAML keys are refused with both lines", "[cli][newcomer][ya
                                             "\\(first given at line [0-9]+\\)")));
 }
 
+TEST_CASE("an input file past 64 MiB is refused before it is read", "[cli][newcomer][limits]") {
+  // A sparse file: 65 MiB long, no disk used. Read whole, it would take its size in memory
+  // (and yaml-cpp several times more) before any message.
+  const fs::path big = temp_dir() / "huge.yaml";
+  { std::ofstream(big) << "name: x\n"; }
+  fs::resize_file(big, 65u << 20);
+  const auto r = run("validate " + big.string());
+  INFO(r.out.substr(0, 500));
+  CHECK(r.code == 2);
+  CHECK(r.out.find("huge.yaml: a scenario file of 68157440 bytes; such files are limited to "
+                   "67108864 bytes (64 MiB)") != std::string::npos);
+  CHECK(r.out.size() < 1000);
+  fs::remove(big);
+}
+
 TEST_CASE("validate reads the trace: missing, malformed and empty traces fail",
           "[cli][newcomer][trace]") {
   const std::string good = write("good.csv",
