@@ -1,9 +1,10 @@
 // `jevons report DB`: a self-contained HTML and/or Markdown report of a projection run, with SVG
 // figures: HBM by generation, HBM use, host DRAM, fleet size, cost per token, the
 // efficiency/rebound waterfall and the sensitivity to elasticity.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
 
@@ -26,14 +27,16 @@ struct ReportOptions {
   std::string format = "both";
 };
 
-double d(const std::string& s) { return s.empty() ? 0.0 : std::stod(s); }
+double d(const std::string& s) {
+  return s.empty() ? 0.0 : std::stod(s);
+}
 
 struct Data {
   std::int64_t run = 0;
   std::string scenario, started;
   std::vector<std::string> labels;
   std::map<std::string, std::map<std::string, std::vector<double>>> totals;  // variant → column → q
-  std::map<std::string, std::vector<double>> hbm_by_gpu;                    // with-rebound
+  std::map<std::string, std::vector<double>> hbm_by_gpu;                     // with-rebound
   std::vector<std::string> gpu_order;
   std::vector<std::vector<std::string>> decomposition, break_even, sensitivity, capacity;
 };
@@ -50,7 +53,8 @@ Data load(store::Store& st, std::int64_t run) {
     }
     run = std::stoll(r[0][0]);
   }
-  const auto info = st.query(fmt::format("SELECT scenario_name, started_at_utc, kind FROM runs WHERE run_id={}", run));
+  const auto info = st.query(
+      fmt::format("SELECT scenario_name, started_at_utc, kind FROM runs WHERE run_id={}", run));
   if (info.empty() || info[0][2] != "projection") {
     Diagnostic dg;
     dg.file = st.path();
@@ -62,40 +66,57 @@ Data load(store::Store& st, std::int64_t run) {
   x.run = run;
   x.scenario = info[0][0];
   x.started = info[0][1];
-  for (const auto& r : st.query(fmt::format(
-           "SELECT DISTINCT quarter FROM projection_quarters WHERE run_id={} ORDER BY quarter_index", run)))
+  for (const auto& r : st.query(fmt::format("SELECT DISTINCT quarter FROM projection_quarters "
+                                            "WHERE run_id={} ORDER BY quarter_index",
+                                            run)))
     x.labels.push_back(r[0]);
-  const char* cols[] = {"demand_tokens_per_s", "cost_usd_per_mtok", "gpus_installed",
-                        "hbm_installed_bytes", "hbm_weight_bytes", "hbm_kv_bytes", "hbm_idle_bytes",
-                        "host_dram_baseline_bytes", "host_dram_offload_bytes",
-                        "host_dram_prefix_bytes", "energy_mwh"};
+  const char* cols[] = {"demand_tokens_per_s",
+                        "cost_usd_per_mtok",
+                        "gpus_installed",
+                        "hbm_installed_bytes",
+                        "hbm_weight_bytes",
+                        "hbm_kv_bytes",
+                        "hbm_idle_bytes",
+                        "host_dram_baseline_bytes",
+                        "host_dram_offload_bytes",
+                        "host_dram_prefix_bytes",
+                        "energy_mwh"};
   std::string sel;
   for (const char* c : cols) sel += std::string(", ") + c;
-  for (const auto& r : st.query(fmt::format(
-           "SELECT variant{} FROM projection_quarters WHERE run_id={} ORDER BY variant, quarter_index", sel, run)))
-    for (std::size_t i = 0; i < std::size(cols); ++i) x.totals[r[0]][cols[i]].push_back(d(r[i + 1]));
+  for (const auto& r : st.query(fmt::format("SELECT variant{} FROM projection_quarters WHERE "
+                                            "run_id={} ORDER BY variant, quarter_index",
+                                            sel, run)))
+    for (std::size_t i = 0; i < std::size(cols); ++i)
+      x.totals[r[0]][cols[i]].push_back(d(r[i + 1]));
   // Generations in the scenario's order (oldest first in the bundled scenarios), so the stack
   // reads bottom-up by age.
-  for (const auto& g : st.query(fmt::format(
-           "SELECT gpu FROM projection_generations WHERE run_id={} GROUP BY gpu ORDER BY min(rowid)", run)))
+  for (const auto& g : st.query(fmt::format("SELECT gpu FROM projection_generations WHERE "
+                                            "run_id={} GROUP BY gpu ORDER BY min(rowid)",
+                                            run)))
     x.gpu_order.push_back(g[0]);
   for (const auto& r : st.query(fmt::format(
            "SELECT gpu, hbm_installed_bytes FROM projection_generations WHERE run_id={} AND "
-           "variant='with-rebound' ORDER BY gpu, quarter_index", run)))
+           "variant='with-rebound' ORDER BY gpu, quarter_index",
+           run)))
     x.hbm_by_gpu[r[0]].push_back(d(r[1]));
   const int last = static_cast<int>(x.labels.size()) - 1;
-  x.decomposition = st.query(fmt::format(
-      "SELECT metric, counterfactual, efficiency_effect, rebound_effect, net, with_compression FROM "
-      "memory_decomposition WHERE run_id={} AND quarter_index={} ORDER BY metric", run, last));
+  x.decomposition = st.query(
+      fmt::format("SELECT metric, counterfactual, efficiency_effect, rebound_effect, net, "
+                  "with_compression FROM "
+                  "memory_decomposition WHERE run_id={} AND quarter_index={} ORDER BY metric",
+                  run, last));
   x.break_even = st.query(fmt::format(
       "SELECT metric, elasticity, max_elasticity FROM break_even_elasticity WHERE run_id={} AND "
-      "quarter_index={} ORDER BY metric", run, last));
-  x.sensitivity = st.query(fmt::format(
-      "SELECT parameter, value, hbm_installed_net_bytes, host_dram_net_bytes FROM "
-      "elasticity_sensitivity WHERE run_id={} ORDER BY parameter, value", run));
+      "quarter_index={} ORDER BY metric",
+      run, last));
+  x.sensitivity = st.query(
+      fmt::format("SELECT parameter, value, hbm_installed_net_bytes, host_dram_net_bytes FROM "
+                  "elasticity_sensitivity WHERE run_id={} ORDER BY parameter, value",
+                  run));
   x.capacity = st.query(fmt::format(
       "SELECT gpu, class, kv_format, tensor_parallel, rate_per_s, tokens_per_s_per_replica, method "
-      "FROM capacity_search WHERE run_id={} ORDER BY gpu, class, kv_format", run));
+      "FROM capacity_search WHERE run_id={} ORDER BY gpu, class, kv_format",
+      run));
   return x;
 }
 
@@ -123,7 +144,10 @@ std::vector<Figure> figures(const Data& x) {
     c.stacked = true;
     for (const auto& gpu : x.gpu_order) c.series.push_back({gpu, scale(x.hbm_by_gpu.at(gpu), PB)});
     c.overlay.push_back({"no compression", scale(cf.at("hbm_installed_bytes"), PB), true});
-    f.push_back({"hbm-by-generation.svg", "HBM installed, stacked by GPU generation; dashed: the no-compression counterfactual.", svg::render(c)});
+    f.push_back(
+        {"hbm-by-generation.svg",
+         "HBM installed, stacked by GPU generation; dashed: the no-compression counterfactual.",
+         svg::render(c)});
   }
   {
     svg::LineChart c;
@@ -134,7 +158,9 @@ std::vector<Figure> figures(const Data& x) {
     c.series = {{"weights", scale(full.at("hbm_weight_bytes"), PB)},
                 {"KV cache", scale(full.at("hbm_kv_bytes"), PB)},
                 {"idle", scale(full.at("hbm_idle_bytes"), PB)}};
-    f.push_back({"hbm-use.svg", "How installed HBM is used: model weights, KV cache in use, and idle capacity.", svg::render(c)});
+    f.push_back({"hbm-use.svg",
+                 "How installed HBM is used: model weights, KV cache in use, and idle capacity.",
+                 svg::render(c)});
   }
   {
     svg::LineChart c;
@@ -148,9 +174,13 @@ std::vector<Figure> figures(const Data& x) {
     std::vector<double> cft(x.labels.size());
     for (std::size_t i = 0; i < cft.size(); ++i)
       cft[i] = (cf.at("host_dram_baseline_bytes")[i] + cf.at("host_dram_offload_bytes")[i] +
-                cf.at("host_dram_prefix_bytes")[i]) / PB;
+                cf.at("host_dram_prefix_bytes")[i]) /
+               PB;
     c.overlay.push_back({"no compression", cft, true});
-    f.push_back({"host-dram.svg", "Host DRAM: servers' baseline DRAM, KV offload and the prefix-cache tier; dashed: no compression.", svg::render(c)});
+    f.push_back({"host-dram.svg",
+                 "Host DRAM: servers' baseline DRAM, KV offload and the prefix-cache tier; dashed: "
+                 "no compression.",
+                 svg::render(c)});
   }
   {
     svg::LineChart c;
@@ -169,7 +199,10 @@ std::vector<Figure> figures(const Data& x) {
     c.x_labels = x.labels;
     c.series = {{"no compression", cf.at("cost_usd_per_mtok"), true},
                 {"with compression", full.at("cost_usd_per_mtok")}};
-    f.push_back({"cost.svg", "Cost per million tokens the fleet achieves (capital + power over goodput within SLO).", svg::render(c)});
+    f.push_back(
+        {"cost.svg",
+         "Cost per million tokens the fleet achieves (capital + power over goodput within SLO).",
+         svg::render(c)});
   }
   for (const auto& r : x.decomposition) {
     if (r[0] != "hbm_installed_bytes") continue;
@@ -178,8 +211,11 @@ std::vector<Figure> figures(const Data& x) {
                                   {"rebound", d(r[3]) / PB},
                                   {"with compression", d(r[5]) / PB}};
     f.push_back({"decomposition.svg",
-                 fmt::format("HBM installed in {}: the efficiency effect (same demand on compressed KV) and the rebound (demand drawn by the lower price).", x.labels.back()),
-                 svg::waterfall("HBM demand in " + x.labels.back() + ": efficiency vs rebound", "HBM installed (PB)", bars)});
+                 fmt::format("HBM installed in {}: the efficiency effect (same demand on "
+                             "compressed KV) and the rebound (demand drawn by the lower price).",
+                             x.labels.back()),
+                 svg::waterfall("HBM demand in " + x.labels.back() + ": efficiency vs rebound",
+                                "HBM installed (PB)", bars)});
   }
   {
     svg::LineChart c;
@@ -194,7 +230,10 @@ std::vector<Figure> figures(const Data& x) {
     if (!v.empty()) {
       c.series.push_back({"compression − no compression", v});
       c.series.push_back({"zero", std::vector<double>(v.size(), 0.0), true});
-      f.push_back({"break-even.svg", "Above the break-even elasticity (where the line crosses zero), compression raises total HBM demand.", svg::render(c)});
+      f.push_back({"break-even.svg",
+                   "Above the break-even elasticity (where the line crosses zero), compression "
+                   "raises total HBM demand.",
+                   svg::render(c)});
     }
   }
   {
@@ -214,28 +253,35 @@ std::vector<Figure> figures(const Data& x) {
     std::vector<svg::TornadoRow> v;
     for (auto& [k, r] : rows) v.push_back(r);
     if (!v.empty())
-      f.push_back({"tornado.svg", "Net HBM change when one class's elasticity moves to its low or high value.",
-                   svg::tornado("Sensitivity of net HBM to each class's elasticity", "net HBM installed (PB)", v)});
+      f.push_back({"tornado.svg",
+                   "Net HBM change when one class's elasticity moves to its low or high value.",
+                   svg::tornado("Sensitivity of net HBM to each class's elasticity",
+                                "net HBM installed (PB)", v)});
   }
   return f;
 }
 
 std::string tables_md(const Data& x) {
   std::string o;
-  o += "| metric | no compression | efficiency effect | rebound effect | net | with compression |\n|---|---|---|---|---|---|\n";
+  o += "| metric | no compression | efficiency effect | rebound effect | net | with compression "
+       "|\n|---|---|---|---|---|---|\n";
   for (const auto& r : x.decomposition) {
     const bool bytes = r[0] != "gpus_installed";
     auto v = [&](const std::string& s) {
       return bytes ? fmt::format("{:+.3f} PB", d(s) / 1e15) : fmt::format("{:+.0f}", d(s));
     };
-    o += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r[0], v(r[1]), v(r[2]), v(r[3]), v(r[4]), v(r[5]));
+    o += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r[0], v(r[1]), v(r[2]), v(r[3]), v(r[4]),
+                     v(r[5]));
   }
   o += "\n| metric | break-even long-run elasticity |\n|---|---|\n";
   for (const auto& r : x.break_even)
-    o += fmt::format("| {} | {} |\n", r[0], r[1].empty() ? "above " + r[2] : fmt::format("{:.3f}", d(r[1])));
-  o += "\n| GPU | class | KV format | TP | req/s per replica | tokens/s per replica | method |\n|---|---|---|---|---|---|---|\n";
+    o += fmt::format("| {} | {} |\n", r[0],
+                     r[1].empty() ? "above " + r[2] : fmt::format("{:.3f}", d(r[1])));
+  o += "\n| GPU | class | KV format | TP | req/s per replica | tokens/s per replica | method "
+       "|\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : x.capacity)
-    o += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.0f} | {} |\n", r[0], r[1], r[2], r[3], d(r[4]), d(r[5]), r[6]);
+    o += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.0f} | {} |\n", r[0], r[1], r[2], r[3],
+                     d(r[4]), d(r[5]), r[6]);
   return o;
 }
 
@@ -246,9 +292,10 @@ int run_report(const ReportOptions& o) {
     dg.message = "no such results database";
     throw InputError(dg);
   }
-  store::Store st(o.db);
+  store::Store st = open_results_db(o.db);
   const Data x = load(st, o.run);
-  const std::string dir = o.out.empty() ? fs::path(o.db).stem().string() + "-report-" + std::to_string(x.run) : o.out;
+  const std::string dir =
+      o.out.empty() ? fs::path(o.db).stem().string() + "-report-" + std::to_string(x.run) : o.out;
   fs::create_directories(dir);
   const auto figs = figures(x);
   const std::string title = fmt::format("Jevons report — scenario '{}', run {}", x.scenario, x.run);
@@ -259,7 +306,8 @@ int run_report(const ReportOptions& o) {
       x.run, x.started, x.labels.front(), x.labels.back());
   const std::string tables = tables_md(x);
   if (o.format == "md" || o.format == "both") {
-    std::string md = "# " + title + "\n\n" + intro + "\n## Change in " + x.labels.back() + "\n\n" + tables + "\n## Figures\n\n";
+    std::string md = "# " + title + "\n\n" + intro + "\n## Change in " + x.labels.back() + "\n\n" +
+                     tables + "\n## Figures\n\n";
     for (const auto& f : figs) {
       std::ofstream(fs::path(dir) / f.file) << f.svg;
       md += fmt::format("![{}]({})\n\n*{}*\n\n", f.file, f.file, f.caption);
@@ -267,10 +315,14 @@ int run_report(const ReportOptions& o) {
     std::ofstream(fs::path(dir) / "report.md") << md;
   }
   if (o.format == "html" || o.format == "both") {
-    std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + title +
-                       "</title><style>body{font-family:Helvetica,Arial,sans-serif;max-width:820px;margin:2em auto;}"
-                       "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                       "figure{margin:1.5em 0}</style></head><body>\n<h1>" + title + "</h1>\n<p>" + intro + "</p>\n";
+    std::string html =
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + title +
+        "</title><style>body{font-family:Helvetica,Arial,sans-serif;max-width:820px;margin:2em "
+        "auto;}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px "
+        "8px;text-align:right}"
+        "figure{margin:1.5em 0}</style></head><body>\n<h1>" +
+        title + "</h1>\n<p>" + intro + "</p>\n";
     // Markdown tables to HTML, row by row.
     html += "<h2>Change in " + x.labels.back() + "</h2>\n";
     bool in_table = false;
@@ -293,14 +345,16 @@ int run_report(const ReportOptions& o) {
       while (a < line.size()) {
         const auto b = line.find('|', a);
         if (b == std::string::npos) break;
-        html += (head ? "<th>" : "<td>") + line.substr(a + 1, b - a - 2) + (head ? "</th>" : "</td>");
+        html +=
+            (head ? "<th>" : "<td>") + line.substr(a + 1, b - a - 2) + (head ? "</th>" : "</td>");
         a = b + 1;
       }
       html += "</tr>\n";
     }
     if (in_table) html += "</table>\n";
     html += "<h2>Figures</h2>\n";
-    for (const auto& f : figs) html += "<figure>" + f.svg + "<figcaption>" + f.caption + "</figcaption></figure>\n";
+    for (const auto& f : figs)
+      html += "<figure>" + f.svg + "<figcaption>" + f.caption + "</figcaption></figure>\n";
     html += "</body></html>\n";
     std::ofstream(fs::path(dir) / "report.html") << html;
   }
@@ -311,12 +365,15 @@ int run_report(const ReportOptions& o) {
 }  // namespace
 
 void add_report(CLI::App& app, Action& action) {
-  auto* sub = app.add_subcommand("report", "Write an HTML/Markdown report with figures of a projection run");
+  auto* sub = app.add_subcommand("report",
+                                 "Write an HTML/Markdown report with figures of a projection run");
   auto o = std::make_shared<ReportOptions>();
   sub->add_option("db", o->db, "Results database")->required();
   sub->add_option("--run", o->run, "Run id (default: the latest projection run)");
   sub->add_option("--out", o->out, "Output directory (default: <db>-report-<run>)");
-  sub->add_option("--format", o->format, "html, md or both")->check(CLI::IsMember({"html", "md", "both"}))->capture_default_str();
+  sub->add_option("--format", o->format, "html, md or both")
+      ->check(CLI::IsMember({"html", "md", "both"}))
+      ->capture_default_str();
   sub->callback([&action, o] { action = [o] { return run_report(*o); }; });
 }
 

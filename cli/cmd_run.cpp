@@ -14,36 +14,24 @@
 #include "jevons/store/projection_writer.h"
 #include "jevons/store/simulation_writer.h"
 #include "jevons/store/store.h"
+#include "progress.h"
 #include "projection_cli.h"
 
 namespace jevons::cli {
 
 namespace {
 
-// Simulates the scenario's `simulation:` section with a progress bar on stderr once the run has
-// taken more than a second (redrawn at most 10 times a second).
+// Simulates the scenario's `simulation:` section, with progress on stderr (cli/progress.h).
 SimulationReport run_simulation(const Scenario& s, const Catalog& catalog,
                                 const std::string& profile_path) {
   std::optional<Profile> profile;
   if (!profile_path.empty()) profile = Profile::load(profile_path);
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  auto last = start;
-  bool drawn = false;
-  const SimulationReport report =
+  Progress progress("simulation");
+  SimulationReport report =
       simulate(s, catalog, profile, [&](double fraction, std::uint64_t finished) {
-        const auto now = clock::now();
-        if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100)) {
-          return;
-        }
-        last = now;
-        drawn = true;
-        const int filled = static_cast<int>(fraction * 30);
-        fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {} requests finished", std::string(filled, '#'),
-                   100 * fraction, thousands(finished));
-        std::fflush(stderr);
+        progress.update(fraction, thousands(finished) + " requests finished");
       });
-  if (drawn) fmt::print(stderr, "\n");
+  progress.finish();
   return report;
 }
 
@@ -102,13 +90,50 @@ void add_run(CLI::App& app, Action& action) {
   auto cache = std::make_shared<std::string>();
   sub->add_option("--capacity-cache", *cache,
                   "Planner capacity cache file ('-' for none; default ~/.cache/jevons)");
-  sub->callback([&action, path, db, data_dir, profile, cache] {
-    action = [path, db, data_dir, profile, cache] {
+  // Quick checks (scripts/newcomer-check.sh) run every bundled scenario in seconds without
+  // editing it: each override is printed and stored as a note of the run.
+  auto max_duration_s = std::make_shared<double>(0);
+  sub->add_option("--max-duration-s", *max_duration_s,
+                  "Cap simulation.duration_s at this many seconds (a quick check; noted in the "
+                  "output and the database)")
+      ->check(CLI::PositiveNumber);
+  auto analytical = std::make_shared<bool>(false);
+  sub->add_flag("--analytical-capacity", *analytical,
+                "Planner: size replicas with the analytical capacity estimate instead of the "
+                "simulated capacity search (a quick check; noted)");
+  sub->callback([&action, path, db, data_dir, profile, cache, max_duration_s, analytical] {
+    action = [path, db, data_dir, profile, cache, max_duration_s, analytical] {
+      // The run's record covers the whole invocation, not only its database write.
+      const auto started = std::chrono::steady_clock::now();
+      const std::string started_utc = store::utc_now();
       const Catalog catalog = load_catalog(*data_dir);
-      const Scenario s = Scenario::load(*path, catalog);
+      Scenario s = Scenario::load(*path, catalog);
+      std::vector<std::string> notes;
+      if (*max_duration_s > 0 && s.simulation) {
+        auto& sim_spec = *s.simulation;
+        // Compared in double: a cap beyond int64 nanoseconds simply does not bind.
+        const double cap = *max_duration_s * 1e9;
+        if (cap < static_cast<double>(sim_spec.duration_ns)) {
+          const auto cap_ns = std::max<std::int64_t>(1, static_cast<std::int64_t>(cap));
+          notes.push_back(fmt::format(
+              "simulation.duration_s capped at {:g} s by --max-duration-s (the scenario says {:g} "
+              "s){}",
+              *max_duration_s, static_cast<double>(sim_spec.duration_ns) * 1e-9,
+              sim_spec.warmup_ns >= cap_ns / 2 ? "; warmup_s cut to a tenth of it" : ""));
+          sim_spec.duration_ns = cap_ns;
+          if (sim_spec.warmup_ns >= cap_ns / 2) sim_spec.warmup_ns = cap_ns / 10;
+        }
+      }
+      if (*analytical && s.planner && s.planner->simulate_capacity) {
+        s.planner->simulate_capacity = false;
+        notes.push_back(
+            "planner capacity from the analytical estimate (--analytical-capacity), not the "
+            "simulated search the scenario asks for");
+      }
+      for (const auto& n : notes) fmt::print("Note: {}\n", n);
       // Open (or create) the database before a long computation, so a bad path fails at once; the
       // run's rows are written in one transaction at the end, so a failure leaves it untouched.
-      store::Store st(*db);
+      store::Store st = open_results_db(*db);
       const StaticCapacity cap = compute_static_capacity(s, catalog);
       if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
       std::optional<SimulationReport> sim;
@@ -132,6 +157,15 @@ void add_run(CLI::App& app, Action& action) {
       info.scenario_path = s.path;
       info.scenario_text = s.text;
       info.seed = s.seed;
+      info.started = started;
+      info.started_at_utc = started_utc;
+      info.notes = notes;
+      if (sim) info.notes.insert(info.notes.end(), sim->notes.begin(), sim->notes.end());
+      // A write of millions of per-request rows takes minutes: say what is happening.
+      fmt::print(stderr, "Writing the results to {}{}\n", *db,
+                 sim && !sim->requests.empty()
+                     ? fmt::format(" ({} per-request rows)", thousands(sim->requests.size()))
+                     : std::string());
       const auto run_id = st.write_run(info, [&](std::int64_t id) {
         store::write_static_capacity(st, id, cap);
         if (sim) store::write_simulation(st, id, *sim);

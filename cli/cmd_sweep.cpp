@@ -1,16 +1,17 @@
 // `jevons sweep GRID`: a grid or Latin hypercube over scenario parameters, on MPI ranks when
 // started under mpirun, else on local threads. Rank 0 (or the main thread) writes one run.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
-
-#include <algorithm>
-#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <memory>
 #include <thread>
 
@@ -30,8 +31,10 @@ std::string grid_text(const SweepGrid& grid) {
   std::string out;
   for (const auto& p : grid.parameters) {
     out += "#   " + p.key + ": ";
-    if (p.continuous) out += fmt::format("[{}, {}]", p.low, p.high);
-    else for (const auto& v : p.values) out += v + " ";
+    if (p.continuous)
+      out += fmt::format("[{}, {}]", p.low, p.high);
+    else
+      for (const auto& v : p.values) out += v + " ";
     out += "\n";
   }
   return out;
@@ -46,6 +49,9 @@ bool launched_by_mpi() {
 struct SweepOptions {
   std::string grid, db, data_dir, profile, cache;
   unsigned threads = 0;
+  // When the sweep began, so the runs row covers the computation, not only the write.
+  std::chrono::steady_clock::time_point started;
+  std::string started_at_utc;
 };
 
 std::unique_ptr<planner::CapacityOracle> make_inner(const Scenario& base, const Catalog& catalog,
@@ -61,8 +67,8 @@ void finish_point(SweepPointResult& r, const SweepGrid& grid, const SweepPoint& 
 
 void print_sweep(const SweepGrid& grid, const std::vector<SweepPointResult>& results) {
   fmt::print("Sweep over {} point(s) of {}:\n", results.size(), grid.scenario_path);
-  fmt::print("  {:>5}  {:>14} {:>14} {:>10}  {}\n", "point", "net HBM PB", "net DRAM PB", "break-even",
-             "parameters");
+  fmt::print("  {:>5}  {:>14} {:>14} {:>10}  {}\n", "point", "net HBM PB", "net DRAM PB",
+             "break-even", "parameters");
   for (const auto& r : results) {
     if (!r.error.empty()) {
       fmt::print("  {:>5}  invalid: {}\n", r.index, r.error.substr(0, 120));
@@ -87,21 +93,26 @@ int write_results(const SweepOptions& o, const SweepGrid& grid, const Scenario& 
   std::sort(results.begin(), results.end(),
             [](const auto& a, const auto& b) { return a.index < b.index; });
   print_sweep(grid, results);
-  store::Store st(o.db);
+  store::Store st = open_results_db(o.db);
   store::RunInfo info;
   info.kind = "sweep";
   info.scenario_name = base.name;
   info.scenario_path = grid.path;
   // The grid file and the base scenario together define the sweep.
-  info.scenario_text = "# sweep grid: " + grid.path + "\n" + grid_text(grid) + "\n# base scenario: " +
-                       grid.scenario_path + "\n" + grid.scenario_text;
+  info.scenario_text = "# sweep grid: " + grid.path + "\n" + grid_text(grid) +
+                       "\n# base scenario: " + grid.scenario_path + "\n" + grid.scenario_text;
   info.seed = base.seed;
-  const auto id = st.write_run(info, [&](std::int64_t run) { store::write_sweep(st, run, results); });
+  info.started = o.started;
+  info.started_at_utc = o.started_at_utc;
+  const auto id =
+      st.write_run(info, [&](std::int64_t run) { store::write_sweep(st, run, results); });
   fmt::print("Wrote run {} (sweep, {} points) to {}\n", id, results.size(), o.db);
   return kExitOk;
 }
 
-int run_sweep(const SweepOptions& o) {
+int run_sweep(SweepOptions o) {
+  o.started = std::chrono::steady_clock::now();
+  o.started_at_utc = store::utc_now();
   const Catalog catalog = load_catalog(o.data_dir);
   const SweepGrid grid = SweepGrid::load(o.grid);
   const Scenario base = Scenario::load(grid.scenario_path, catalog);
@@ -134,9 +145,13 @@ int run_sweep(const SweepOptions& o) {
     return write_results(o, grid, base, std::move(results));
   }
 
-  const unsigned threads = std::max(1u, std::min<unsigned>(
-      o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
-      static_cast<unsigned>(points.size())));
+  // A bad --db fails before the sweep, not after it. (Under MPI rank 0 checks it only at the
+  // end: failing alone earlier would leave the other ranks waiting in the gather.)
+  open_results_db(o.db);
+  const unsigned threads = std::max(
+      1u,
+      std::min<unsigned>(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
+                         static_cast<unsigned>(points.size())));
   std::vector<SweepPointResult> results(points.size());
   std::vector<std::unique_ptr<planner::CapacityOracle>> inners;
   std::vector<std::unique_ptr<planner::CachedOracle>> caches;

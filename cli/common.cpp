@@ -2,10 +2,28 @@
 
 #include <fmt/format.h>
 
+#include "jevons/core/error.h"
+
 namespace jevons::cli {
 
 Catalog load_catalog(const std::string& dir) {
   return Catalog::load(dir.empty() ? Catalog::default_dir() : dir);
+}
+
+store::Store open_results_db(const std::string& path) {
+  Diagnostic d;
+  d.key = "--db";
+  d.value = path;
+  if (path.empty()) {
+    d.message = "expected the path of a results database file, got an empty name";
+    throw InputError(d);
+  }
+  try {
+    return store::Store(path);
+  } catch (const store::StoreError& e) {
+    d.message = e.what();
+    throw InputError(d);
+  }
 }
 
 std::string human_bytes(double bytes) {

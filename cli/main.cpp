@@ -1,6 +1,8 @@
 // jevons: the headless command line. Each subcommand lives in cmd_<name>.cpp.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -45,6 +47,21 @@ int main(int argc, char** argv) {
   add_sweep(app, action);
   add_report(app, action);
 
+  // CLI11 answers an unknown first word with "A subcommand is required", which reads as if none
+  // was given: name the word, the nearest subcommand and the list instead.
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string guess = jevons::closest_match(argv[1], names);
+      std::fprintf(stderr, "error: unknown subcommand '%s'%s; the subcommands are: %s\n",
+                   jevons::printable(argv[1]).c_str(),
+                   guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess).c_str(),
+                   fmt::format("{}", fmt::join(names, ", ")).c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

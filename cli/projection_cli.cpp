@@ -1,17 +1,19 @@
 #include "projection_cli.h"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ostream.h>
 #include <ostream>
 
 #include "common.h"
 #include "jevons/planner/capacity_oracle.h"
 #include "jevons/planner/projection.h"
+#include "progress.h"
 
 namespace jevons::cli {
 
@@ -21,13 +23,18 @@ std::string capacity_cache_path(const Scenario& s, const std::string& option) {
   if (!option.empty()) return option;
   if (s.planner && !s.planner->capacity_cache_path.empty()) {
     const fs::path p(s.planner->capacity_cache_path);
-    return p.is_absolute() ? p.string() : (fs::path(s.path).parent_path() / p).lexically_normal().string();
+    return p.is_absolute() ? p.string()
+                           : (fs::path(s.path).parent_path() / p).lexically_normal().string();
   }
   fs::path dir;
-  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d) dir = d;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = fs::path(x) / "jevons";
-  else if (const char* h = std::getenv("HOME"); h && *h) dir = fs::path(h) / ".cache" / "jevons";
-  else return "";
+  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d)
+    dir = d;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    dir = fs::path(x) / "jevons";
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    dir = fs::path(h) / ".cache" / "jevons";
+  else
+    return "";
   return (dir / "capacity-cache.json").string();
 }
 
@@ -41,31 +48,25 @@ Projection run_projection(const Scenario& s, const Catalog& catalog,
       s.planner->simulate_capacity ? static_cast<planner::CapacityOracle&>(simulated) : analytical;
   planner::CachedOracle oracle(inner, capacity_cache_path(s, options.cache_path));
 
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
-  auto last = start;
-  bool drawn = false;
+  Progress progress("projection");
   planner::ProjectionOptions po;
   if (options.progress)
     po.progress = [&](const std::string& stage, double fraction) {
-      const auto now = clock::now();
-      if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100)) return;
-      last = now;
-      drawn = true;
-      const int filled = static_cast<int>(fraction * 30);
-      fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {:<20}", std::string(static_cast<std::size_t>(filled), '#'),
-                 100 * fraction, stage);
-      std::fflush(stderr);
+      progress.update(fraction, stage);
     };
   Projection p = planner::project(s, catalog, oracle, po);
-  if (drawn) fmt::print(stderr, "\n");
+  progress.finish();
   oracle.save();
   return p;
 }
 
 namespace {
-std::string pb(double bytes) { return fmt::format("{:.2f}", bytes / 1e15); }  // petabytes
-std::string gpus(double n) { return n >= 1e6 ? fmt::format("{:.2f}M", n / 1e6) : fmt::format("{:.0f}k", n / 1e3); }
+std::string pb(double bytes) {
+  return fmt::format("{:.2f}", bytes / 1e15);
+}  // petabytes
+std::string gpus(double n) {
+  return n >= 1e6 ? fmt::format("{:.2f}M", n / 1e6) : fmt::format("{:.0f}k", n / 1e3);
+}
 
 const QuarterTotals* find(const Projection& p, Variant v, int q) {
   for (const auto& t : p.totals)
@@ -84,9 +85,10 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10} {:>12}\n", "gpu", "class", "kv format", "TP",
              "req/s", "tok/s/GPU");
   for (const auto& c : p.capacity)
-    fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10.2f} {:>12.0f}\n", c.gpu_id, c.class_name,
-               c.kv_format, c.capacity.tensor_parallel, c.capacity.rate_per_s,
-               c.capacity.tensor_parallel ? c.capacity.tokens_per_s / c.capacity.tensor_parallel : 0.0);
+    fmt::print(
+        out, "  {:<12} {:<10} {:<22} {:>3} {:>10.2f} {:>12.0f}\n", c.gpu_id, c.class_name,
+        c.kv_format, c.capacity.tensor_parallel, c.capacity.rate_per_s,
+        c.capacity.tensor_parallel ? c.capacity.tokens_per_s / c.capacity.tensor_parallel : 0.0);
 
   fmt::print(out, "\n{:<8} {:<15} {:>12} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9}\n", "quarter",
              "variant", "demand Mt/s", "$/Mtok", "GPUs", "HBM inst", "HBM used", "host DRAM",
@@ -111,7 +113,9 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   for (const auto& d : p.decomposition) {
     if (d.quarter != T - 1) continue;
     const bool bytes = d.metric != "gpus_installed";
-    auto f = [&](double x) { return bytes ? fmt::format("{:+.3f} PB", x / 1e15) : fmt::format("{:+.0f}", x); };
+    auto f = [&](double x) {
+      return bytes ? fmt::format("{:+.3f} PB", x / 1e15) : fmt::format("{:+.0f}", x);
+    };
     const double pct = d.counterfactual != 0 ? 100.0 * d.net / d.counterfactual : 0.0;
     fmt::print(out, "  {:<20} efficiency {:>14}  rebound {:>14}  net {:>14} ({:+.1f}%)\n", d.metric,
                f(d.efficiency_effect), f(d.rebound_effect), f(d.net), pct);

@@ -69,6 +69,31 @@ Diagnostic input_problem(const Scenario& s, int line, const std::string& key,
   return d;
 }
 
+// Reads a trace the scenario names at `line` under `key`. A file that cannot be opened is
+// reported at that scenario line (with the path it resolved to); a malformed trace keeps its own
+// file:line diagnostics and gains one pointing back at the scenario.
+Trace load_named_trace(const Scenario& s, const std::string& written, const std::string& resolved,
+                       int line, const std::string& key, const std::string& format,
+                       MalformedPolicy policy) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(resolved, ec)) {
+    const bool dir = std::filesystem::is_directory(resolved, ec);
+    throw InputError(input_problem(
+        s, line, key, written,
+        fmt::format("{} '{}' (a relative path is resolved against the scenario's folder)",
+                    dir ? "expected a trace file, found the folder" : "no trace file at",
+                    resolved)));
+  }
+  try {
+    return read_trace(resolved, parse_trace_format(format), policy);
+  } catch (const InputError& e) {
+    std::vector<Diagnostic> ds = e.diagnostics();
+    ds.push_back(
+        input_problem(s, line, key, written, "the trace named here cannot be used (above)"));
+    throw InputError(std::move(ds));
+  }
+}
+
 class Fleet final : public ReplicaListener {
  public:
   Fleet(const Scenario& scenario, const Catalog& catalog, const std::optional<Profile>& profile)
@@ -212,6 +237,12 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
     const double tier_gib = spec_.prefix_cache.enabled
                                 ? std::min(spec_.prefix_cache.host_tier_gib_per_gpu, host_gib)
                                 : 0.0;
+    if (spec_.prefix_cache.enabled && spec_.prefix_cache.host_tier_gib_per_gpu > host_gib) {
+      rep_.notes.push_back(fmt::format(
+          "pool {}: prefix_cache.host_tier_gib_per_gpu {:g} GiB capped at the {:g} GiB of host "
+          "DRAM per GPU of {} (data/gpus.yaml)",
+          ps.name, spec_.prefix_cache.host_tier_gib_per_gpu, host_gib, ps.gpu_id));
+    }
     c.prefix_cache = spec_.prefix_cache.enabled;
     c.hash_block_tokens = hash_block_tokens_;
     c.host_tier_blocks = static_cast<std::uint64_t>(tier_gib * kGiB) / c.block_bytes_per_gpu;
@@ -256,8 +287,36 @@ void Fleet::build_workload() {
   if (spec_.has_trace) {
     const auto& t = spec_.trace;
     traces_.push_back(std::make_unique<Trace>(
-        read_trace(t.resolved_path, parse_trace_format(t.format), t.malformed)));
-    rep_.trace_lines_skipped = traces_.back()->skipped_lines;
+        load_named_trace(sc_, t.path, t.resolved_path, t.path_line,
+                         "simulation.workload.trace.path", t.format, t.malformed)));
+    const Trace& tr = *traces_.back();
+    rep_.trace_lines_skipped = tr.skipped_lines;
+    if (tr.skipped_lines > 0) {
+      rep_.notes.push_back(
+          fmt::format("{} malformed trace lines skipped (malformed: skip), the first at line {}",
+                      tr.skipped_lines, tr.first_skipped_line));
+    }
+    if (tr.resorted) {
+      rep_.notes.push_back(fmt::format(
+          "the trace was not in time order (request {} arrives before the one above it) and was "
+          "sorted by arrival time",
+          tr.first_unsorted_row + 1));
+    }
+    // TraceSource stops at the first row at or past the end of the window (scaled as it scales).
+    std::uint64_t within = 0;
+    for (const auto& row : tr.rows) {
+      if (!(static_cast<double>(row.arrival_ns) * t.time_scale <
+            static_cast<double>(spec_.duration_ns)))
+        break;
+      ++within;
+    }
+    if (within < tr.rows.size()) {
+      rep_.notes.push_back(fmt::format(
+          "the trace holds {} requests over {:.1f} s; duration_s {:g} replays the first {} "
+          "(raise duration_s to replay it all)",
+          tr.rows.size(), static_cast<double>(tr.rows.back().arrival_ns) * t.time_scale * 1e-9,
+          static_cast<double>(spec_.duration_ns) * 1e-9, within));
+    }
     sources_.push_back(std::make_unique<TraceSource>(*traces_.back(), t, seed_, end));
     source_class_.push_back(0);
     class_names_.push_back(t.class_name);
@@ -270,9 +329,10 @@ void Fleet::build_workload() {
     const auto& c = spec_.classes[i];
     const Trace* lengths = nullptr;
     if (!c.lengths_trace_path.empty()) {
-      traces_.push_back(std::make_unique<Trace>(
-          read_trace(c.lengths_trace_path, parse_trace_format(c.lengths_trace_format),
-                     MalformedPolicy::kSkip)));
+      traces_.push_back(std::make_unique<Trace>(load_named_trace(
+          sc_, c.lengths_trace_path, c.lengths_trace_path, c.lengths_trace_line,
+          "simulation.workload.classes[" + std::to_string(i) + "].lengths_from_trace.path",
+          c.lengths_trace_format, MalformedPolicy::kSkip)));
       lengths = traces_.back().get();
     }
     sources_.push_back(
@@ -382,16 +442,36 @@ void Fleet::arrival(std::uint32_t source, TimeNs now) {
   const ClassRoute& route = routes_[r.class_index];
   Replica* target = nullptr;
   if (route.entry_router != ~0u) {
-    const std::uint64_t first_hash =
-        r.hash_blocks > 0 ? (r.hashes ? r.hashes[0] : mix64(r.prefix_key)) : 0;
+    std::optional<std::uint64_t> first_hash;
+    if (r.hash_blocks > 0) first_hash = r.hashes ? r.hashes[0] : mix64(r.prefix_key);
     target = routers_[route.entry_router]->pick(first_hash);
     r.entry_pool = target->pool();
     r.replica = target->id();
+  }
+  // A request longer than the model's context window (a 200k-token prompt on a 128k model) is
+  // something no server would run: refuse it or shorten its prompt, and count either.
+  bool over_context = false;
+  if (target != nullptr) {
+    const std::uint64_t max_ctx = pools_[target->pool()].model->max_context_tokens;
+    if (max_ctx > 0 && std::uint64_t{r.input_tokens} + r.output_tokens > max_ctx) {
+      ++rep_.requests_over_context;
+      if (spec_.over_context == SimulationSpec::OverContext::kTruncate &&
+          r.output_tokens < max_ctx) {
+        r.input_tokens = static_cast<std::uint32_t>(max_ctx - r.output_tokens);
+        r.prefill_target = r.input_tokens;
+        const auto blocks = static_cast<std::uint32_t>(r.input_tokens / hash_block_tokens_);
+        r.hash_blocks = std::min(r.hash_blocks, blocks);
+        r.shared_blocks = std::min(r.shared_blocks, blocks);
+        ++rep_.requests_truncated;
+      } else {
+        over_context = true;
+      }
+    }
     r.swa_blocks = swa_blocks(pools_[target->pool()], r);
   }
   GroupCollector& g = group(r);
   g.arrived(r);
-  if (target == nullptr || !target->fits(r)) {
+  if (target == nullptr || over_context || !target->fits(r)) {
     // Longer than the whole KV capacity (or no pool serves the class): a domain outcome,
     // counted, never queued forever.
     g.rejected(r);
@@ -419,7 +499,7 @@ void Fleet::on_handoff(std::uint32_t slot, TimeNs now) {
   Replica& from = *replicas_[r.replica];
   const Pool& fp = pools_[from.pool()];
   Replica* to = route.decode_router >= 0
-                    ? routers_[static_cast<std::size_t>(route.decode_router)]->pick(0)
+                    ? routers_[static_cast<std::size_t>(route.decode_router)]->pick(std::nullopt)
                     : nullptr;
   if (to != nullptr) r.swa_blocks = swa_blocks(pools_[to->pool()], r);
   if (to == nullptr || !to->fits(r)) {
@@ -540,7 +620,25 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
     record_row(r, RequestRow::Status::kUnfinished, -1);
   }
   for (auto& r : replicas_) r->finish_stats(rep_.end_ns);
+  if (cut_short && spec_.drain && rep_.requests_unfinished > 0) {
+    rep_.notes.push_back(fmt::format(
+        "the drain stopped at max_drain_s ({:g} s after the arrivals window) with {} requests "
+        "unfinished",
+        static_cast<double>(spec_.max_drain_ns) * 1e-9, rep_.requests_unfinished));
+  }
 
+  if (rep_.requests_over_context > 0) {
+    rep_.notes.push_back(fmt::format(
+        "{} requests were longer than their model's maximum context (prompt + output); {}",
+        rep_.requests_over_context,
+        rep_.requests_truncated == rep_.requests_over_context
+            ? "their prompts were shortened to fit (over_context: truncate)"
+        : rep_.requests_truncated > 0
+            ? fmt::format("{} had their prompts shortened to fit, the rest (whose output alone "
+                          "does not fit) were rejected",
+                          rep_.requests_truncated)
+            : std::string("they were rejected (over_context: reject)")));
+  }
   rep_.seed = seed_;
   rep_.duration_ns = spec_.duration_ns;
   rep_.warmup_ns = spec_.warmup_ns;
@@ -613,7 +711,38 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
 
 }  // namespace
 
-SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario) {
+std::vector<TraceSummary> check_simulation_traces(const Scenario& scenario) {
+  std::vector<TraceSummary> out;
+  if (!scenario.simulation) return out;
+  const SimulationSpec& spec = *scenario.simulation;
+  auto add = [&out](const std::string& path, const Trace& t) {
+    TraceSummary x;
+    x.path = path;
+    x.requests = t.rows.size();
+    x.skipped_lines = t.skipped_lines;
+    x.resorted = t.resorted;
+    x.span_ns = t.rows.back().arrival_ns;
+    out.push_back(x);
+  };
+  if (spec.has_trace) {
+    const auto& t = spec.trace;
+    add(t.resolved_path, load_named_trace(scenario, t.path, t.resolved_path, t.path_line,
+                                          "simulation.workload.trace.path", t.format, t.malformed));
+  }
+  for (std::size_t i = 0; i < spec.classes.size(); ++i) {
+    const auto& c = spec.classes[i];
+    if (c.lengths_trace_path.empty()) continue;
+    add(c.lengths_trace_path,
+        load_named_trace(
+            scenario, c.lengths_trace_path, c.lengths_trace_path, c.lengths_trace_line,
+            "simulation.workload.classes[" + std::to_string(i) + "].lengths_from_trace.path",
+            c.lengths_trace_format, MalformedPolicy::kSkip));
+  }
+  return out;
+}
+
+SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario,
+                                                    const Catalog* catalog) {
   SimulationMemoryEstimate e;
   if (!scenario.simulation) return e;
   const SimulationSpec& spec = *scenario.simulation;
@@ -622,32 +751,47 @@ SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario) {
   for (const auto& p : scenario.pools) replicas += p.replicas();
 
   // Expected arrivals: the mean rate over the window (diurnal profiles keep the daily mean; the
-  // busiest weekday and every spike count in full), or, for a trace, its rows as bounded by the
-  // file's size (no trace line is shorter than ~16 bytes), thinned or duplicated by rate_scale.
+  // busiest weekday and every spike count in full), or, for a trace, the most rows its file can
+  // hold (its size over the shortest line of its format), duplicated by rate_scale.
   double requests = 0, trace_bytes = 0;
-  if (spec.has_trace) {
+  auto trace_bound = [&](const std::string& path, const std::string& format, double copies) {
     std::error_code ec;
-    const auto size = std::filesystem::file_size(spec.trace.resolved_path, ec);
-    if (!ec) trace_bytes = static_cast<double>(size);
-    requests = trace_bytes / 16 * std::max(1.0, spec.trace.rate_scale);
-  }
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return;
+    // Shortest lines: "0,1,1\n" (csv, 6 bytes), a 19-byte timestamp and two digits (azure, 24),
+    // {"timestamp":0,"input_length":1,"output_length":1} (mooncake, 48). Each row is held as a
+    // TraceRow, each Mooncake hash id (2 bytes of text at least) as 8 bytes, in vectors that may
+    // have doubled past their size.
+    const double min_line = format == "csv" ? 6 : format == "mooncake" ? 48 : 24;
+    const double rows = static_cast<double>(size) / min_line;
+    const double hashes = format == "mooncake" ? static_cast<double>(size) / 2 : 0;
+    trace_bytes += 2 * (rows * sizeof(TraceRow) + hashes * sizeof(std::uint64_t)) + (1 << 20);
+    requests += rows * std::ceil(copies);
+  };
+  if (spec.has_trace)
+    trace_bound(spec.trace.resolved_path, spec.trace.format, std::max(1.0, spec.trace.rate_scale));
   for (const auto& c : spec.classes) {
     const auto& a = c.arrival;
     double weekly = 1;
     for (double w : a.weekly) weekly = std::max(weekly, w);
-    double n = a.rate_per_s * weekly * duration_s;
+    // A diurnal profile keeps the daily mean, but a window shorter than a day can sit at the
+    // peak: count the peak rate (peak_to_trough ≥ 1 makes the peak at most twice the mean).
+    const double diurnal = a.diurnal && a.peak_to_trough > 1 ? 2 : 1;
+    double n = a.rate_per_s * weekly * diurnal * duration_s;
     for (const auto& sp : a.spikes) {
       const double end =
           std::min(static_cast<double>(sp.start_ns) + static_cast<double>(sp.duration_ns),
                    static_cast<double>(spec.duration_ns));
       const double overlap = std::max(0.0, end - static_cast<double>(sp.start_ns));
-      if (sp.multiplier > 1) n += a.rate_per_s * (sp.multiplier - 1) * overlap / 1e9;
+      if (sp.multiplier > 1)
+        n += a.rate_per_s * weekly * diurnal * (sp.multiplier - 1) * overlap / 1e9;
     }
-    requests += n;
+    // Poisson and gamma counts scatter around the mean: allow 5 % and 6 standard deviations.
+    requests += n * 1.05 + 6 * std::sqrt(n) * std::max(1.0, a.cv) + 16;
     if (!c.lengths_trace_path.empty()) {
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(c.lengths_trace_path, ec);
-      if (!ec) trace_bytes += static_cast<double>(size);
+      const double before = requests;
+      trace_bound(c.lengths_trace_path, c.lengths_trace_format, 1);
+      requests = before;  // a lengths trace adds memory, not arrivals
     }
   }
   e.expected_requests = requests;
@@ -656,30 +800,72 @@ SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario) {
   const double kept = spec.metrics.per_request == MP::kAll       ? 1.0
                       : spec.metrics.per_request == MP::kSampled ? spec.metrics.sample_fraction
                                                                  : 0.0;
+  // Rows, samples and request slots live in vectors that double as they grow: up to twice
+  // their size is allocated, and the old buffer is still held while the new one fills.
   const double rows = requests * kept;
   const double samples = spec.metrics.interval_ns > 0
                              ? static_cast<double>(scenario.pools.size()) *
-                                   (static_cast<double>(spec.duration_ns) /
+                                   (static_cast<double>(spec.duration_ns + spec.max_drain_ns) /
                                         static_cast<double>(spec.metrics.interval_ns) +
-                                    1)
+                                    2)
                              : 0;
-  // In flight at saturation: every replica's batch full (waiting queues come on top).
-  const double in_flight = std::min(requests, replicas * spec.batching.max_num_seqs);
-  // A replica owns its blocks' bookkeeping, router entries and collector state beyond sizeof.
-  constexpr double kReplicaExtraBytes = 1024;
-  const double replica_bytes = replicas * (sizeof(Replica) + kReplicaExtraBytes);
-  const double row_bytes = rows * sizeof(RequestRow);
-  const double sample_bytes = samples * sizeof(TimeSample);
-  const double in_flight_bytes = in_flight * (sizeof(Request) + sizeof(std::uint32_t));
-  // A trace is held as text, then as rows of about the same size.
-  const double trace_mem = 2 * trace_bytes;
-  e.bytes = replica_bytes + row_bytes + sample_bytes + in_flight_bytes + trace_mem;
-  auto gib = [](double b) { return fmt::format("{:.1f} GiB", b / kGiB); };
+  // Every request may be in flight at once: an overloaded fleet queues whatever it cannot serve
+  // (a run was killed when queues it did not count reached 1.2 GiB). A request holds its slot,
+  // its place in a waiting queue, its running-batch entries and its events.
+  constexpr double kPerRequestExtraBytes = 64;
+  const double in_flight = requests;
+  // A replica's own allocations beyond sizeof: two deques (a 512-byte node and a map each),
+  // router and membership entries, its step event.
+  constexpr double kReplicaExtraBytes = 4096;
+  double replica_bytes = replicas * (sizeof(Replica) + kReplicaExtraBytes);
+  // The prefix cache holds an entry and a hash-map node per cached hash block, at most the
+  // replica's KV blocks plus its host tier.
+  double cache_bytes = 0;
+  if (catalog && spec.prefix_cache.enabled) {
+    const std::uint64_t hash_tokens = spec.has_trace ? spec.trace.hash_block_tokens : 512;
+    for (const auto& ps : scenario.pools) {
+      const GpuSpec* gpu = catalog->find_gpu(ps.gpu_id);
+      const ModelSpec* model = catalog->find_model(ps.model_id);
+      if (!gpu || !model) continue;
+      const ReplicaMemory m =
+          plan_replica_memory(*gpu, *model, ps.tensor_parallel, ps.weights, ps.memory);
+      if (!m.fits()) continue;
+      const KvConfig kv = ps.kv_formats.empty()
+                              ? (scenario.kv_formats.empty() ? KvConfig::parse("bf16")
+                                                             : scenario.kv_formats.front())
+                              : ps.kv_formats.front();
+      const KvFootprint fp(*model, kv, ps.tensor_parallel);
+      // The smallest format gives the most tokens, hence the most cache entries.
+      double per_token = static_cast<double>(fp.bytes_per_token_per_gpu());
+      for (const auto& f : ps.kv_formats.empty() ? scenario.kv_formats : ps.kv_formats)
+        per_token = std::min(
+            per_token, static_cast<double>(
+                           KvFootprint(*model, f, ps.tensor_parallel).bytes_per_token_per_gpu()));
+      per_token = std::max(per_token, 1.0);
+      const double host_gib = gpu->host_dram_per_gpu_gib.value.value_or(0.0);
+      const double tier_gib = std::min(spec.prefix_cache.host_tier_gib_per_gpu, host_gib);
+      const double tokens = (static_cast<double>(m.kv_bytes_per_gpu) + tier_gib * kGiB) / per_token;
+      constexpr double kEntryBytes = 160;
+      cache_bytes += ps.replicas() * tokens / static_cast<double>(hash_tokens) * kEntryBytes;
+    }
+  }
+  // The executable, its libraries, the catalogs and SQLite's page cache before any of the above.
+  constexpr double kProcessBytes = 96.0 * 1024 * 1024;
+  const double row_bytes = 2 * rows * sizeof(RequestRow);
+  const double sample_bytes = 2 * samples * sizeof(TimeSample);
+  const double in_flight_bytes =
+      2 * in_flight * (sizeof(Request) + sizeof(std::uint32_t)) + in_flight * kPerRequestExtraBytes;
+  replica_bytes += cache_bytes;
+  e.bytes =
+      kProcessBytes + replica_bytes + row_bytes + sample_bytes + in_flight_bytes + trace_bytes;
+  auto gib = [](double b) { return fmt::format("{:.2f} GiB", b / kGiB); };
   e.breakdown = fmt::format(
-      "{:.3g} replicas: {}; {:.3g} requests in flight at saturation: {}; {:.3g} per-request "
-      "rows: {}; {:.3g} time-series samples: {}; traces: {}",
-      replicas, gib(replica_bytes), in_flight, gib(in_flight_bytes), rows, gib(row_bytes), samples,
-      gib(sample_bytes), gib(trace_mem));
+      "{:.3g} replicas{}: {}; up to {:.3g} requests in flight (an overloaded fleet queues them "
+      "all): {}; {:.3g} per-request rows: {}; {:.3g} time-series samples: {}; traces: {}; the "
+      "process itself: {}",
+      replicas, cache_bytes > 0 ? " with their prefix caches" : "", gib(replica_bytes), in_flight,
+      gib(in_flight_bytes), rows, gib(row_bytes), samples, gib(sample_bytes), gib(trace_bytes),
+      gib(kProcessBytes));
   return e;
 }
 
@@ -722,7 +908,7 @@ SimulationReport simulate(const Scenario& scenario, const Catalog& catalog,
   if (!scenario.simulation) {
     throw std::logic_error("simulate() called on a scenario without a simulation section");
   }
-  const SimulationMemoryEstimate need = estimate_simulation_memory(scenario);
+  const SimulationMemoryEstimate need = estimate_simulation_memory(scenario, &catalog);
   const double avail = available_memory_bytes();
   if (need.bytes > avail) {
     Diagnostic d;
@@ -730,8 +916,8 @@ SimulationReport simulate(const Scenario& scenario, const Catalog& catalog,
     d.key = "simulation";
     d.message = fmt::format(
         "this simulation would need about {:.1f} GiB of memory ({}), more than the {:.1f} GiB "
-        "available; shorten duration_s, lower the arrival rate, use fewer replicas, raise "
-        "metrics.interval_s or set metrics.per_request to sampled or off",
+        "available; shorten duration_s, lower the arrival rate (or the trace's rate_scale), use "
+        "fewer replicas, raise metrics.interval_s or set metrics.per_request to sampled or off",
         need.bytes / kGiB, need.breakdown, avail / kGiB);
     throw InputError(d);
   }
@@ -744,24 +930,34 @@ void print_summary(std::ostream& out, const SimulationReport& r) {
       "Simulation: {:.1f} s simulated ({:.1f} s arrivals) in {:.2f} s wall, {} events, {} steps\n",
       static_cast<double>(r.end_ns) * 1e-9, static_cast<double>(r.duration_ns) * 1e-9, r.wall_s,
       r.events, r.steps);
-  out << fmt::format("Requests: {} arrived, {} finished, {} rejected, {} unfinished{}\n",
-                     r.requests_arrived, r.requests_finished, r.requests_rejected,
-                     r.requests_unfinished,
-                     r.trace_lines_skipped
-                         ? fmt::format(" ({} malformed trace lines skipped)", r.trace_lines_skipped)
-                         : "");
+  out << fmt::format(
+      "Requests: {} arrived, {} finished, {} rejected, {} unfinished{}{}\n", r.requests_arrived,
+      r.requests_finished, r.requests_rejected, r.requests_unfinished,
+      r.requests_over_context ? fmt::format(" ({} over the model's context, {} truncated)",
+                                            r.requests_over_context, r.requests_truncated)
+                              : "",
+      r.trace_lines_skipped
+          ? fmt::format(" ({} malformed trace lines skipped)", r.trace_lines_skipped)
+          : "");
+  for (const auto& n : r.notes) out << "Note: " << n << "\n";
   out << fmt::format(
       "{:<14} {:<12} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>10} {:>9} {:>7} {:>6}\n", "class",
       "pool", "finished", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p99", "queue p99",
       "tok/s", "goodput/s", "preempt", "prefix");
+  // A latency no request measured is "-", never "0 ms" (which reads as instant service).
+  const auto ms = [](const LatencySummary& l, double v, int width, int decimals) {
+    return l.count == 0 ? fmt::format("{:>{}}", "-", width + 2)
+                        : fmt::format("{:>{}.{}f}ms", v * 1e-6, width, decimals);
+  };
   for (const auto& g : r.groups) {
-    out << fmt::format(
-        "{:<14} {:<12} {:>8} {:>7.0f}ms {:>7.0f}ms {:>7.1f}ms {:>6.1f}ms {:>7.1f}s {:>8.0f}ms "
-        "{:>10.0f} {:>9.2f} {:>7} {:>5.1f}%\n",
-        g.class_name, g.pool_name, g.finished, g.ttft.p50_ns * 1e-6, g.ttft.p99_ns * 1e-6,
-        g.tpot.p50_ns * 1e-6, g.tpot.p99_ns * 1e-6, g.e2e.p99_ns * 1e-9, g.queue.p99_ns * 1e-6,
-        g.throughput_tokens_per_s, g.goodput_requests_per_s, g.preemptions,
-        100 * g.prefix_hit_rate);
+    out << fmt::format("{:<14} {:<12} {:>8} {} {} {} {} {} {} {:>10.0f} {:>9.2f} {:>7} {:>5.1f}%\n",
+                       g.class_name, g.pool_name, g.finished, ms(g.ttft, g.ttft.p50_ns, 7, 0),
+                       ms(g.ttft, g.ttft.p99_ns, 7, 0), ms(g.tpot, g.tpot.p50_ns, 7, 1),
+                       ms(g.tpot, g.tpot.p99_ns, 6, 1),
+                       g.e2e.count == 0 ? fmt::format("{:>8}", "-")
+                                        : fmt::format("{:>7.1f}s", g.e2e.p99_ns * 1e-9),
+                       ms(g.queue, g.queue.p99_ns, 8, 0), g.throughput_tokens_per_s,
+                       g.goodput_requests_per_s, g.preemptions, 100 * g.prefix_hit_rate);
   }
   out << fmt::format(
       "{:<12} {:<10} {:<16} {:<8} {:>5} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>10}\n", "pool",

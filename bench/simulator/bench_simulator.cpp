@@ -24,7 +24,7 @@ using namespace jevons;
 
 namespace {
 
-const std::string kTrace = std::string(JEVONS_SHARED_DIR) + "/data/traces/azure_llm_2023_conv.csv";
+const std::string kTrace = std::string(JEVONS_BENCH_DATA_DIR) + "/traces/azure_llm_2023_conv.csv";
 
 double peak_rss_mib() {
   rusage u{};

@@ -62,6 +62,7 @@ std::string read_file(const std::string& path) {
     d.message = "cannot open catalog file (set JEVONS_DATA_DIR or pass --data-dir)";
     throw InputError(d);
   }
+  check_input_file_size(path, "catalog file");
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -1,16 +1,81 @@
 #include "jevons/core/error.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <iterator>
 #include <numeric>
 
 namespace jevons {
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t n = std::min(text.size(), max_bytes);
+  out.reserve(n + 32);
+  std::size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (2 to 4 bytes, no overlong lead bytes) passes whole.
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    if (len > 0 && i + len <= n) {
+      for (std::size_t k = 1; k < len; ++k)
+        if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) len = 0;
+    } else {
+      len = 0;
+    }
+    if (len > 0) {
+      out.append(text.data() + i, len);
+      i += len;
+    } else {
+      if (c == '\t')
+        out.append("\\t");
+      else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+      }
+      ++i;
+    }
+  }
+  if (text.size() > max_bytes) {
+    out += "… (";
+    out += std::to_string(text.size());
+    out += " bytes in all)";
+  }
+  return out;
+}
+
+void check_input_file_size(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size <= kMaxInputFileBytes) return;
+  Diagnostic d;
+  d.file = path;
+  d.message = "a ";
+  d.message += what;
+  d.message += " of ";
+  d.message += std::to_string(size);
+  d.message += " bytes; such files are limited to ";
+  d.message += std::to_string(kMaxInputFileBytes);
+  d.message += " bytes (64 MiB)";
+  throw InputError(d);
+}
 
 std::string Diagnostic::format() const {
   // Appended piece by piece (no fmt, so the kernels-only build needs no third-party library;
   // no operator+ chains, on which GCC 12 reports a false -Wrestrict).
   std::string out;
   if (!file.empty()) {
-    out += file;
+    out += printable(file, 500);
     if (line > 0) {
       out += ':';
       out += std::to_string(line);
@@ -23,17 +88,17 @@ std::string Diagnostic::format() const {
   }
   if (!key.empty()) {
     out += "key '";
-    out += key;
+    out += printable(key);
     out += '\'';
     if (!value.empty()) {
       out += " = '";
-      out += value;
+      out += printable(value);
       out += '\'';
     }
     out += ": ";
   } else if (!value.empty()) {
     out += '\'';
-    out += value;
+    out += printable(value);
     out += "': ";
   }
   out += message;

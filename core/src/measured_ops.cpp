@@ -34,6 +34,7 @@ std::string slurp(const std::string& path, const std::string& what) {
     d.message = "cannot open " + what;
     throw InputError(d);
   }
+  check_input_file_size(path, what);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -107,6 +107,7 @@ Profile Profile::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path))
     fail(path, "", "", "cannot open the profile file");
+  check_input_file_size(path, "profile file");
   std::stringstream buf;
   buf << in.rdbuf();
   return parse(buf.str(), path);

@@ -322,6 +322,7 @@ Scenario Scenario::load(const std::string& path, const Catalog& catalog) {
     d.message = "cannot open the scenario file (missing, or not readable)";
     throw InputError(d);
   }
+  check_input_file_size(path, "scenario file");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) {

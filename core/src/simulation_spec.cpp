@@ -221,7 +221,10 @@ void parse_classes(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec
       yaml::MapReader t(r.context(), r.child("lengths_from_trace"),
                         r.path_of("lengths_from_trace"));
       auto p = t.string("path", true);
-      if (p) c.lengths_trace_path = resolve(scenario.path, *p);
+      if (p) {
+        c.lengths_trace_path = resolve(scenario.path, *p);
+        c.lengths_trace_line = t.child("path").Mark().line + 1;
+      }
       c.lengths_trace_format = t.choice_or("format", "azure", {"azure", "mooncake", "csv"});
       t.finish();
     }
@@ -251,6 +254,7 @@ void parse_trace(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec& 
   if (p) {
     t.path = *p;
     t.resolved_path = resolve(scenario.path, *p);
+    t.path_line = r.child("path").Mark().line + 1;
   }
   t.format = r.choice_or("format", "azure", {"azure", "mooncake", "csv"});
   t.time_scale = r.number_or("time_scale", 1, yaml::positive(1e6));
@@ -329,6 +333,10 @@ void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/,
   out.preemption = section.choice_or("preemption", "recompute", {"recompute", "swap"}) == "swap"
                        ? PreemptionMode::kSwap
                        : PreemptionMode::kRecompute;
+  out.over_context =
+      section.choice_or("over_context", "reject", {"reject", "truncate"}) == "truncate"
+          ? SimulationSpec::OverContext::kTruncate
+          : SimulationSpec::OverContext::kReject;
   if (section.has("prefix_cache")) {
     yaml::MapReader p(ctx, section.child("prefix_cache"), section.path_of("prefix_cache"));
     out.prefix_cache.enabled = p.boolean_or("enabled", true);

@@ -26,6 +26,7 @@ std::string read_text(const std::string& path, const std::string& what) {
     d.message = "cannot open the " + what + " (missing, or not readable)";
     throw InputError(d);
   }
+  check_input_file_size(path, what);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -126,8 +127,9 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
   if (scenario) {
     namespace fs = std::filesystem;
     const fs::path sp(*scenario);
-    g.scenario_path = sp.is_absolute() ? sp.string()
-                                       : (fs::path(path).parent_path() / sp).lexically_normal().string();
+    g.scenario_path = sp.is_absolute()
+                          ? sp.string()
+                          : (fs::path(path).parent_path() / sp).lexically_normal().string();
   }
   if (params.IsDefined() && !params.IsNull() && (!params.IsSequence() || params.size() == 0))
     ctx.error(params, "parameters", yaml::describe(params),
@@ -147,11 +149,13 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
         ctx.error(params[i]["key"], p + ".key", sp.key,
                   "expected a dotted key path such as planner.classes[*].elasticity.long_run");
       if (values.IsDefined() == range.IsDefined()) {
-        ctx.error(params[i], p, sp.key, "give exactly one of 'values' (a list) or 'range' ([low, high])");
+        ctx.error(params[i], p, sp.key,
+                  "give exactly one of 'values' (a list) or 'range' ([low, high])");
       } else if (values.IsDefined()) {
         if (!values.IsSequence() || values.size() == 0) {
-          ctx.error(values, p + ".values", yaml::describe(values),
-                    "expected a non-empty list of values; an empty list gives a grid with no points");
+          ctx.error(
+              values, p + ".values", yaml::describe(values),
+              "expected a non-empty list of values; an empty list gives a grid with no points");
         } else {
           for (const auto& v : values) {
             if (!v.IsScalar()) {
@@ -204,7 +208,8 @@ SweepGrid SweepGrid::parse(const std::string& text, const std::string& path) {
                             kMaxPoints));
   }
   if (g.latin_hypercube && g.samples == 0)
-    ctx.error(doc["samples"], "samples", "0", "a Latin hypercube needs samples ≥ 1; zero gives no points");
+    ctx.error(doc["samples"], "samples", "0",
+              "a Latin hypercube needs samples ≥ 1; zero gives no points");
   ctx.throw_if_errors();
 
   // The base scenario must have every key the grid sets.
@@ -247,12 +252,14 @@ std::vector<SweepPoint> SweepGrid::points() const {
   for (std::size_t k = 0; k < parameters.size(); ++k) {
     std::vector<std::size_t> perm(n);
     for (std::size_t i = 0; i < n; ++i) perm[i] = i;
-    for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[rng() % i]);  // portable shuffle
+    for (std::size_t i = n; i > 1; --i)
+      std::swap(perm[i - 1], perm[rng() % i]);  // portable shuffle
     const auto& p = parameters[k];
     for (std::size_t i = 0; i < n; ++i) {
       if (p.continuous) {
-        const double u = (static_cast<double>(rng() >> 11) * 0x1.0p-53 + static_cast<double>(perm[i])) /
-                         static_cast<double>(n);
+        const double u =
+            (static_cast<double>(rng() >> 11) * 0x1.0p-53 + static_cast<double>(perm[i])) /
+            static_cast<double>(n);
         cols[k][i] = fmt::format("{:.6g}", p.low + u * (p.high - p.low));
       } else {
         cols[k][i] = p.values[perm[i] % p.values.size()];

@@ -2,15 +2,66 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace jevons::yaml {
 
+namespace {
+
+// yaml-cpp keeps both entries of a repeated key and every lookup returns the first, so a user who
+// pastes a second `duration_s:` below the first would silently run with the first. Each mapping
+// is checked for repeated scalar keys; the walk uses its own stack because a document may nest
+// far deeper than the call stack allows (fuzz inputs do). Aliases share one node, met once per
+// alias: each container is visited once (by its position in the text), so a "billion laughs"
+// document of nested aliases costs its size, not its expansion.
+void report_duplicate_keys(const YAML::Node& root, const std::string& file) {
+  std::vector<Diagnostic> found;
+  std::vector<YAML::Node> stack{root};
+  std::unordered_set<int> visited;
+  while (!stack.empty()) {
+    const YAML::Node n = stack.back();
+    stack.pop_back();
+    if ((n.IsSequence() || n.IsMap()) && !visited.insert(n.Mark().pos).second) continue;
+    if (n.IsSequence()) {
+      for (const auto& e : n) stack.push_back(e);
+    } else if (n.IsMap()) {
+      std::unordered_map<std::string, int> first_line;  // key → 1-based line of its first entry
+      for (const auto& kv : n) {
+        if (kv.first.IsScalar()) {
+          const auto [it, fresh] = first_line.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+          if (!fresh) {
+            Diagnostic d;
+            d.file = file;
+            d.line = kv.first.Mark().line + 1;
+            d.column = kv.first.Mark().column + 1;
+            d.key = kv.first.Scalar();
+            d.message =
+                fmt::format("duplicate key (first given at line {}); keep one of them", it->second);
+            found.push_back(std::move(d));
+          }
+        }
+        stack.push_back(kv.second);
+      }
+    }
+  }
+  if (!found.empty()) {
+    std::sort(found.begin(), found.end(),
+              [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+    throw InputError(std::move(found));
+  }
+}
+
+}  // namespace
+
 YAML::Node parse_document(const std::string& text, const std::string& file) {
+  YAML::Node doc;
   try {
-    return YAML::Load(text);
+    doc = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     Diagnostic d;
     d.file = file;
@@ -19,6 +70,8 @@ YAML::Node parse_document(const std::string& text, const std::string& file) {
     d.message = "YAML syntax error: " + e.msg;
     throw InputError(d);
   }
+  report_duplicate_keys(doc, file);
+  return doc;
 }
 
 void Context::error_at(const YAML::Mark& mark, const std::string& key, const std::string& value,

@@ -1,13 +1,14 @@
 #include "jevons/planner/projection.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <map>
-#include <tuple>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 #include "jevons/planner/elasticity.h"
 
@@ -41,9 +42,9 @@ struct ElasticityOverride {
 };
 
 struct VariantRun {
-  std::vector<ClassQuarter> classes;         // [t][c] flattened
-  std::vector<GenerationQuarter> gens;       // [t][g] flattened
-  std::vector<QuarterTotals> totals;         // [t]
+  std::vector<ClassQuarter> classes;             // [t][c] flattened
+  std::vector<GenerationQuarter> gens;           // [t][g] flattened
+  std::vector<QuarterTotals> totals;             // [t]
   std::vector<std::vector<double>> token_share;  // [t*C + c][g]: share of tokens served by g
 };
 
@@ -104,7 +105,8 @@ class Engine {
     const auto& gen = plan_.generations[g];
     double price = gen.price_usd;
     if (price <= 0) price = gpus_[g]->price_usd.value.value_or(plan_.default_price_usd);
-    const double capex = price * plan_.server_cost_multiplier / (plan_.gpu_lifetime_years * kHoursPerYear);
+    const double capex =
+        price * plan_.server_cost_multiplier / (plan_.gpu_lifetime_years * kHoursPerYear);
     const double power = gpus_[g]->tdp_w.get("tdp_w") * plan_.average_utilization * plan_.pue *
                          plan_.power_usd_per_kwh / 1000.0;
     return capex + power;
@@ -132,7 +134,8 @@ class Engine {
     std::vector<std::vector<std::pair<int, double>>> cohorts(G);
     for (std::size_t g = 0; g < G; ++g)
       if (plan_.generations[g].installed > 0)
-        cohorts[g].push_back({launch_quarter_index(*gpus_[g], s_.horizon), plan_.generations[g].installed});
+        cohorts[g].push_back(
+            {launch_quarter_index(*gpus_[g], s_.horizon), plan_.generations[g].installed});
     std::vector<double> deviation(C, 0.0);
 
     for (int t = 0; t < T; ++t) {
@@ -175,7 +178,8 @@ class Engine {
             p_cf += w[g] * ub;
             p_comp += w[g] * (a[g] * unit_cost(g, c, true, 1.0) + (1 - a[g]) * ub);
           }
-          const double r = (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
+          const double r =
+              (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
           ElasticitySpec e = k.elasticity;
           if (eo.active && (eo.only_class < 0 || eo.only_class == static_cast<int>(c))) {
             const double lambda = e.long_run > 0 ? std::min(1.0, e.short_run / e.long_run) : 1.0;
@@ -204,9 +208,10 @@ class Engine {
         }
 
       // Power: newest generations are powered first.
-      const double budget_w = plan_.power_budget_mw > 0
-                                  ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, years)
-                                  : std::numeric_limits<double>::infinity();
+      const double budget_w =
+          plan_.power_budget_mw > 0
+              ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, years)
+              : std::numeric_limits<double>::infinity();
       double power_left = budget_w;
       std::vector<double> powered(G, 0);
       for (std::size_t g : order_) {
@@ -243,7 +248,8 @@ class Engine {
         const auto& gen = plan_.generations[g];
         if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) continue;
         if (t < launch_quarter_index(*gpus_[g], s_.horizon)) continue;
-        const double supply = gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
+        const double supply =
+            gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
         const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
         const double by_power = std::max(0.0, power_left) / w;
         const double bought = assign(g, std::min(supply, by_power));
@@ -270,7 +276,8 @@ class Engine {
         r.purchased = purchased[g];
         r.retired = retired[g];
         r.compressed_share = a[g];
-        r.hbm_installed_bytes = installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+        r.hbm_installed_bytes =
+            installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
         r.host_dram_baseline_bytes =
             installed[g] * gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
         double busy_gpus = 0;
@@ -294,9 +301,12 @@ class Engine {
           class_cost[c] += n * hourly_cost(g);
           class_gpus[c] += n;
         }
-        r.hbm_idle_bytes = std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
+        r.hbm_idle_bytes =
+            std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
         const double tdp = gpus_[g]->tdp_w.get("tdp_w");
-        const double watts = (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp * plan_.pue;
+        const double watts =
+            (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp *
+            plan_.pue;
         r.power_mw = watts / 1e6;
         r.energy_mwh = r.power_mw * kHoursPerQuarter;
         tot.gpus_installed += r.installed;
@@ -316,7 +326,8 @@ class Engine {
         auto& row = cq[c];
         row.unserved_peak_tokens_per_s = need[c];
         row.gpus_serving = class_gpus[c];
-        const double served_avg = (row.peak_tokens_per_s - need[c]) / plan_.classes[c].peak_to_average;
+        const double served_avg =
+            (row.peak_tokens_per_s - need[c]) / plan_.classes[c].peak_to_average;
         row.cost_usd_per_mtok = served_avg > 0 ? class_cost[c] / (served_avg * 3600.0) * 1e6 : 0;
         tot.demand_tokens_per_s += row.demand_tokens_per_s;
         tot.peak_tokens_per_s += row.peak_tokens_per_s;
@@ -326,12 +337,14 @@ class Engine {
         std::vector<double> share(G, 0);
         double sum = 0;
         for (std::size_t g = 0; g < G; ++g) sum += serving[g][c] * capg[g][c];
-        for (std::size_t g = 0; g < G; ++g) share[g] = sum > 0 ? serving[g][c] * capg[g][c] / sum : 0;
+        for (std::size_t g = 0; g < G; ++g)
+          share[g] = sum > 0 ? serving[g][c] * capg[g][c] / sum : 0;
         if (sum <= 0)
           for (std::size_t g = 0; g < G; ++g) share[g] = 1.0 / static_cast<double>(G);
         out.token_share.push_back(std::move(share));
       }
-      tot.cost_usd_per_mtok = tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
+      tot.cost_usd_per_mtok =
+          tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
       out.classes.insert(out.classes.end(), cq.begin(), cq.end());
       out.gens.insert(out.gens.end(), gq.begin(), gq.end());
       out.totals.push_back(tot);
@@ -383,8 +396,13 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         ce.model_id = plan.classes[c].model_id;
         ce.kv_format = (comp ? plan.compressed_format_of(g) : plan.baseline_format).name();
         ce.capacity = e.cap(g, c, comp != 0, 1.0);
-        p.capacity.push_back(ce);
-        if (options.progress) options.progress("capacity search", static_cast<double>(++done) / static_cast<double>(total));
+        // A generation "compressed" to the baseline format (planner-baseline.yaml: bf16
+        // everywhere) asks the same question twice: one row, or capacity_search's primary key
+        // (gpu, class, kv_format) refuses the run's write.
+        if (comp == 0 || ce.kv_format != plan.baseline_format.name()) p.capacity.push_back(ce);
+        if (options.progress)
+          options.progress("capacity search",
+                           static_cast<double>(++done) / static_cast<double>(total));
       }
 
   const ElasticityOverride none;
@@ -418,7 +436,8 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
       o.active = true;
       o.long_run = eps;
       const VariantRun r = e.run(Variant::kFull, &cf, o);
-      std::vector<std::vector<double>> net(kMetrics.size(), std::vector<double>(static_cast<std::size_t>(T)));
+      std::vector<std::vector<double>> net(kMetrics.size(),
+                                           std::vector<double>(static_cast<std::size_t>(T)));
       for (std::size_t m = 0; m < kMetrics.size(); ++m)
         for (int t = 0; t < T; ++t) {
           const auto ti = static_cast<std::size_t>(t);
@@ -426,13 +445,15 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         }
       return net;
     };
-    const int steps = static_cast<int>(std::lround(options.max_elasticity / options.elasticity_step));
+    const int steps =
+        static_cast<int>(std::lround(options.max_elasticity / options.elasticity_step));
     std::vector<double> grid;
     std::vector<std::vector<std::vector<double>>> nets;
     for (int i = 0; i <= steps; ++i) {
       grid.push_back(i * options.elasticity_step);
       nets.push_back(net_at(grid.back()));
-      if (options.progress) options.progress("elasticity sweep", static_cast<double>(i + 1) / (steps + 1));
+      if (options.progress)
+        options.progress("elasticity sweep", static_cast<double>(i + 1) / (steps + 1));
     }
     if (options.sensitivity) {
       const auto last = static_cast<std::size_t>(T - 1);
@@ -456,9 +477,12 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
           SensitivityPoint sp;
           sp.parameter = plan.classes[c].name + ".elasticity";
           sp.value = v;
-          sp.hbm_installed_net_bytes = r.totals[last].hbm_installed_bytes - cf.totals[last].hbm_installed_bytes;
-          sp.hbm_used_net_bytes = r.totals[last].hbm_used_bytes() - cf.totals[last].hbm_used_bytes();
-          sp.host_dram_net_bytes = r.totals[last].host_dram_bytes() - cf.totals[last].host_dram_bytes();
+          sp.hbm_installed_net_bytes =
+              r.totals[last].hbm_installed_bytes - cf.totals[last].hbm_installed_bytes;
+          sp.hbm_used_net_bytes =
+              r.totals[last].hbm_used_bytes() - cf.totals[last].hbm_used_bytes();
+          sp.host_dram_net_bytes =
+              r.totals[last].host_dram_bytes() - cf.totals[last].host_dram_bytes();
           p.sensitivity.push_back(sp);
         }
     }

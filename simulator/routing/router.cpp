@@ -45,7 +45,7 @@ void Router::update(std::uint32_t pos) {
   if (tree_.key(pos) != k) tree_.set(pos, k);
 }
 
-Replica* Router::pick(std::uint64_t first_hash) {
+Replica* Router::pick(std::optional<std::uint64_t> first_hash) {
   const std::size_t n = candidates_.size();
   switch (kind_) {
     case RouterKind::kRoundRobin:
@@ -57,8 +57,8 @@ Replica* Router::pick(std::uint64_t first_hash) {
     }
     case RouterKind::kPrefixAffinity: {
       Replica* best = candidates_[tree_.argmin()];
-      if (first_hash == 0) return best;
-      Replica* home = candidates_[mix64(first_hash) % n];
+      if (!first_hash) return best;
+      Replica* home = candidates_[mix64(*first_hash) % n];
       return home->outstanding() <= best->outstanding() + kAffinitySlack ? home : best;
     }
     case RouterKind::kLeastOutstanding:

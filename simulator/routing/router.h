@@ -5,6 +5,7 @@
 // 1,000-replica fleet never scans every replica per request.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "engine/random.h"
@@ -35,8 +36,10 @@ class Router {
 
   Router(RouterKind kind, std::vector<Replica*> candidates, std::uint64_t seed,
          std::uint32_t index);
-  /// The replica for a request whose first prefix hash is `first_hash` (0 when it has none).
-  Replica* pick(std::uint64_t first_hash);
+  /// The replica for a request whose first prefix-hash block is `first_hash`, or which has no
+  /// full prefix block (nullopt). Every value is a real hash: Mooncake numbers blocks from 0,
+  /// and most of its prompts start with block 0.
+  Replica* pick(std::optional<std::uint64_t> first_hash);
   /// The replica at `pos` changed its load.
   void update(std::uint32_t pos);
   const std::vector<Replica*>& candidates() const { return candidates_; }

@@ -1,12 +1,14 @@
 #include "workload/trace.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string_view>
 
 #include "jevons/core/error.h"
@@ -20,6 +22,17 @@ constexpr std::uint64_t kMaxTokens = 0xFFFFFFFFull;
 // scaling arithmetic free of overflow, which is undefined behaviour for signed integers.
 constexpr double kMaxTimeNs = 4e18;
 constexpr std::int64_t kMaxTimeS = 4'000'000'000;
+// Every line and every field a reader parses is bounded, so a corrupt file (a field of 2 GB of
+// digits, a binary file without newlines) fails fast, in little memory, with a short message.
+// The longest real lines are Mooncake's: a 128k-token prompt lists 256 hash ids (a few KiB).
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxFieldBytes = 256;
+// How much of an offending line or field a message quotes.
+constexpr std::size_t kQuoteBytes = 80;
+
+std::string quote(std::string_view s) {
+  return printable(s, kQuoteBytes);
+}
 
 struct LineError {
   std::string key;
@@ -170,12 +183,28 @@ class Reader {
     trace_.rows.push_back(r);
   }
   Trace finish() {
+    // A trace without one usable request would "run" an idle fleet and exit 0: refuse it.
+    if (trace_.rows.empty()) {
+      Diagnostic d;
+      d.file = trace_.path;
+      d.message = trace_.skipped_lines > 0
+                      ? fmt::format(
+                            "the trace has no usable request: all {} non-blank lines were "
+                            "malformed and skipped (the first at line {})",
+                            trace_.skipped_lines, trace_.first_skipped_line)
+                      : "the trace has no requests (the file is empty, blank or only a header)";
+      throw InputError(d);
+    }
     // Recorded traces are almost always already in time order; a stable sort of a sorted
     // sequence is the identity, so checking first only skips the merge sort's buffer and passes.
     const auto by_time = [](const TraceRow& a, const TraceRow& b) {
       return a.arrival_ns < b.arrival_ns;
     };
-    if (!std::is_sorted(trace_.rows.begin(), trace_.rows.end(), by_time)) {
+    const auto first_unsorted =
+        std::is_sorted_until(trace_.rows.begin(), trace_.rows.end(), by_time);
+    if (first_unsorted != trace_.rows.end()) {
+      trace_.first_unsorted_row = static_cast<std::uint64_t>(first_unsorted - trace_.rows.begin());
+      trace_.resorted = true;
       std::stable_sort(trace_.rows.begin(), trace_.rows.end(), by_time);
     }
     if (!trace_.rows.empty()) {
@@ -194,29 +223,131 @@ class Reader {
   Trace trace_;
 };
 
-template <typename Fn>
-void for_each_line(const std::string& text, Fn&& fn) {
-  std::size_t start = 0;
-  std::uint64_t line = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    ++line;
-    std::string_view l(text.data() + start, end - start);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    fn(line, l);
-    start = end + 1;
+// Lines of a trace, without their "\n" or "\r\n". A line longer than kMaxLineBytes is not
+// returned whole: `line` holds its first kQuoteBytes and `length` its full length, so a file
+// without newlines is never held in memory as one line.
+class LineSource {
+ public:
+  virtual ~LineSource() = default;
+  virtual bool next(std::string_view& line, std::uint64_t& length) = 0;
+};
+
+class TextLines final : public LineSource {
+ public:
+  explicit TextLines(const std::string& text) : text_(text) {}
+  bool next(std::string_view& line, std::uint64_t& length) override {
+    if (pos_ >= text_.size()) return false;
+    std::size_t end = text_.find('\n', pos_);
+    if (end == std::string::npos) end = text_.size();
+    line = std::string_view(text_.data() + pos_, end - pos_);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    length = line.size();
+    if (length > kMaxLineBytes) line = line.substr(0, kQuoteBytes);
+    pos_ = end + 1;
+    return true;
   }
+
+ private:
+  const std::string& text_;
+  std::size_t pos_ = 0;
+};
+
+// Reads a file in 1 MiB blocks: memory stays at a block plus the longest (bounded) line.
+class FileLines final : public LineSource {
+ public:
+  explicit FileLines(std::istream& in) : in_(in), buf_(std::size_t{1} << 20) {}
+  bool next(std::string_view& line, std::uint64_t& length) override {
+    line_.clear();
+    length = 0;
+    bool any = false;
+    for (;;) {
+      if (pos_ == end_ && !fill()) {
+        if (!any) return false;
+        break;
+      }
+      any = true;
+      const char* b = buf_.data() + pos_;
+      const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
+      const std::size_t n = nl ? static_cast<std::size_t>(nl - b) : end_ - pos_;
+      if (nl && length == 0) {
+        // The whole line lies in this block (nothing of it came from an earlier one): hand out
+        // a view, no copy (the common case).
+        pos_ += n + 1;
+        line = std::string_view(b, n);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        length = line.size();
+        if (length > kMaxLineBytes) line = line.substr(0, kQuoteBytes);
+        return true;
+      }
+      // Keep at most kMaxLineBytes + 1 bytes: enough to tell an overlong line and quote it.
+      if (line_.size() <= kMaxLineBytes)
+        line_.append(b, std::min(n, kMaxLineBytes + 1 - line_.size()));
+      length += n;
+      pos_ += n;
+      if (nl) {
+        ++pos_;
+        break;
+      }
+    }
+    if (!line_.empty() && line_.back() == '\r' && length <= kMaxLineBytes) {
+      line_.pop_back();
+      --length;
+    }
+    line = line_;
+    if (length > kMaxLineBytes) line = line.substr(0, kQuoteBytes);
+    return true;
+  }
+
+ private:
+  bool fill() {
+    in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    pos_ = 0;
+    end_ = static_cast<std::size_t>(in_.gcount());
+    return end_ > 0;
+  }
+  std::istream& in_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0;
+  std::string line_;
+};
+
+// Calls fn(line_number, line) for each line within the length bound; overlong lines are
+// reported to the reader (an error, or skipped and counted) and never parsed.
+template <typename Fn>
+void for_each_line(LineSource& src, Reader& rd, Fn&& fn) {
+  std::uint64_t line = 0, length = 0;
+  std::string_view l;
+  while (src.next(l, length)) {
+    ++line;
+    if (length > kMaxLineBytes) {
+      rd.bad(line, {"", quote(l),
+                    fmt::format("a line of {} bytes; lines are limited to {} bytes (is this a "
+                                "trace file?)",
+                                length, kMaxLineBytes)});
+      continue;
+    }
+    fn(line, l);
+  }
+}
+
+// A field the reader parses, checked against kMaxFieldBytes first; false (and reported) if
+// longer.
+bool field_ok(Reader& rd, std::uint64_t line, const char* key, std::string_view f) {
+  if (f.size() <= kMaxFieldBytes) return true;
+  rd.bad(line, {key, quote(f),
+                fmt::format("a field of {} bytes; fields are limited to {} bytes", f.size(),
+                            kMaxFieldBytes)});
+  return false;
 }
 
 bool blank(std::string_view l) {
   return trim(l).empty();
 }
 
-void read_azure(const std::string& text, Reader& rd) {
+void read_azure(LineSource& src, Reader& rd) {
   bool header = true;
   std::vector<std::string_view> f;
-  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+  for_each_line(src, rd, [&](std::uint64_t line, std::string_view l) {
     if (blank(l)) return;
     if (header) {
       header = false;
@@ -224,19 +355,22 @@ void read_azure(const std::string& text, Reader& rd) {
     }
     split(l, ',', f);
     if (f.size() != 3) {
-      rd.bad(line,
-             {"", std::string(l), "expected 3 fields: TIMESTAMP,ContextTokens,GeneratedTokens"});
+      rd.bad(line, {"", quote(l), "expected 3 fields: TIMESTAMP,ContextTokens,GeneratedTokens"});
+      return;
+    }
+    if (!field_ok(rd, line, "TIMESTAMP", f[0]) || !field_ok(rd, line, "ContextTokens", f[1]) ||
+        !field_ok(rd, line, "GeneratedTokens", f[2])) {
       return;
     }
     TimeNs t;
     std::uint32_t in, out;
     if (!parse_timestamp(f[0], t)) {
-      rd.bad(line, {"TIMESTAMP", std::string(f[0]),
+      rd.bad(line, {"TIMESTAMP", quote(f[0]),
                     "expected a time like 2023-11-16 18:15:46.6805900 (years 1844 to 2096)"});
     } else if (!tokens(f[1], in)) {
-      rd.bad(line, {"ContextTokens", std::string(f[1]), "expected a positive integer"});
+      rd.bad(line, {"ContextTokens", quote(f[1]), "expected a positive integer"});
     } else if (!tokens(f[2], out)) {
-      rd.bad(line, {"GeneratedTokens", std::string(f[2]), "expected a positive integer"});
+      rd.bad(line, {"GeneratedTokens", quote(f[2]), "expected a positive integer"});
     } else {
       rd.add(t, in, out);
     }
@@ -248,15 +382,15 @@ void read_azure(const std::string& text, Reader& rd) {
 std::string describe(const nlohmann::json& v) {
   if (v.is_array()) return "[a list of " + std::to_string(v.size()) + "]";
   if (v.is_object()) return "{an object}";
-  return v.dump().substr(0, 80);
+  return quote(v.dump());
 }
 
-void read_mooncake(const std::string& text, Reader& rd) {
-  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+void read_mooncake(LineSource& src, Reader& rd) {
+  for_each_line(src, rd, [&](std::uint64_t line, std::string_view l) {
     if (blank(l)) return;
     const auto j = nlohmann::json::parse(l.begin(), l.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      rd.bad(line, {"", std::string(l.substr(0, 80)), "expected one JSON object per line"});
+      rd.bad(line, {"", quote(l), "expected one JSON object per line"});
       return;
     }
     auto num = [&](const char* key, double& out) {
@@ -278,8 +412,9 @@ void read_mooncake(const std::string& text, Reader& rd) {
       return;
     }
     if (!num("output_length", out) || out < 1 || out > kMaxTokens || out != std::floor(out)) {
-      rd.bad(line, {"output_length", j.contains("output_length") ? describe(j["output_length"]) : "",
-                    "expected a positive integer"});
+      rd.bad(line,
+             {"output_length", j.contains("output_length") ? describe(j["output_length"]) : "",
+              "expected a positive integer"});
       return;
     }
     std::vector<std::uint64_t> hashes;
@@ -301,13 +436,13 @@ void read_mooncake(const std::string& text, Reader& rd) {
   });
 }
 
-void read_csv(const std::string& text, Reader& rd, const std::string& label) {
+void read_csv(LineSource& src, Reader& rd, const std::string& label) {
   int time_col = -1, in_col = -1, out_col = -1;
   double time_to_ns = 1;
   std::size_t fields = 0;
   bool header = true;
   std::vector<std::string_view> f;
-  for_each_line(text, [&](std::uint64_t line, std::string_view l) {
+  for_each_line(src, rd, [&](std::uint64_t line, std::string_view l) {
     if (blank(l) || trim(l).front() == '#') return;
     split(l, ',', f);
     if (header) {
@@ -334,7 +469,7 @@ void read_csv(const std::string& text, Reader& rd, const std::string& label) {
         Diagnostic d;
         d.file = label;
         d.line = static_cast<int>(line);
-        d.value = std::string(l);
+        d.value = quote(l);
         d.message =
             "expected a header naming a time column (time_s, time_ms, time_ns or arrived_at), "
             "input_tokens and output_tokens";
@@ -343,21 +478,26 @@ void read_csv(const std::string& text, Reader& rd, const std::string& label) {
       return;
     }
     if (f.size() != fields) {
-      rd.bad(line, {"", std::string(l),
-                    "expected " + std::to_string(fields) + " fields as in the header"});
+      rd.bad(line,
+             {"", quote(l), "expected " + std::to_string(fields) + " fields as in the header"});
+      return;
+    }
+    if (!field_ok(rd, line, "time", f[static_cast<std::size_t>(time_col)]) ||
+        !field_ok(rd, line, "input_tokens", f[static_cast<std::size_t>(in_col)]) ||
+        !field_ok(rd, line, "output_tokens", f[static_cast<std::size_t>(out_col)])) {
       return;
     }
     double t;
     std::uint32_t in, out;
     if (!parse_double(f[static_cast<std::size_t>(time_col)], t) || t < 0 ||
         t * time_to_ns > kMaxTimeNs) {
-      rd.bad(line, {"time", std::string(f[static_cast<std::size_t>(time_col)]),
+      rd.bad(line, {"time", quote(f[static_cast<std::size_t>(time_col)]),
                     "expected a non-negative number, at most 4e18 ns (about 126 years)"});
     } else if (!tokens(f[static_cast<std::size_t>(in_col)], in)) {
-      rd.bad(line, {"input_tokens", std::string(f[static_cast<std::size_t>(in_col)]),
+      rd.bad(line, {"input_tokens", quote(f[static_cast<std::size_t>(in_col)]),
                     "expected a positive integer"});
     } else if (!tokens(f[static_cast<std::size_t>(out_col)], out)) {
-      rd.bad(line, {"output_tokens", std::string(f[static_cast<std::size_t>(out_col)]),
+      rd.bad(line, {"output_tokens", quote(f[static_cast<std::size_t>(out_col)]),
                     "expected a positive integer"});
     } else {
       rd.add(static_cast<TimeNs>(std::llround(t * time_to_ns)), in, out);
@@ -373,21 +513,31 @@ TraceFormat parse_trace_format(const std::string& name) {
   return TraceFormat::kAzure;
 }
 
-Trace parse_trace(const std::string& text, const std::string& label, TraceFormat format,
+namespace {
+
+Trace parse_lines(LineSource& src, const std::string& label, TraceFormat format,
                   MalformedPolicy policy) {
   Reader rd(label, policy);
   switch (format) {
     case TraceFormat::kAzure:
-      read_azure(text, rd);
+      read_azure(src, rd);
       break;
     case TraceFormat::kMooncake:
-      read_mooncake(text, rd);
+      read_mooncake(src, rd);
       break;
     case TraceFormat::kCsv:
-      read_csv(text, rd, label);
+      read_csv(src, rd, label);
       break;
   }
   return rd.finish();
+}
+
+}  // namespace
+
+Trace parse_trace(const std::string& text, const std::string& label, TraceFormat format,
+                  MalformedPolicy policy) {
+  TextLines src(text);
+  return parse_lines(src, label, format, policy);
 }
 
 Trace read_trace(const std::string& path, TraceFormat format, MalformedPolicy policy) {
@@ -399,22 +549,8 @@ Trace read_trace(const std::string& path, TraceFormat format, MalformedPolicy po
     d.message = "cannot open the trace file";
     throw InputError(d);
   }
-  // Read the file straight into one string (a stringstream copied it twice more).
-  std::string text;
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size > 0) {
-    text.resize(static_cast<std::size_t>(size));
-    in.read(text.data(), size);
-    text.resize(static_cast<std::size_t>(in.gcount()));
-  } else if (size < 0) {  // not seekable (a pipe): stream it
-    in.clear();
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  return parse_trace(text, path, format, policy);
+  FileLines src(in);
+  return parse_lines(src, path, format, policy);
 }
 
 }  // namespace jevons::sim

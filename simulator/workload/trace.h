@@ -31,13 +31,19 @@ struct Trace {
   std::uint64_t first_skipped_line = 0;  // 1-based line number of the first one
   std::uint64_t input_tokens = 0;
   std::uint64_t output_tokens = 0;
+  bool resorted = false;  // rows were not in time order and were sorted
+  std::uint64_t first_unsorted_row =
+      0;  // 0-based index of the first row earlier than the one before
 };
 
 enum class TraceFormat : std::uint8_t { kAzure, kMooncake, kCsv };
 TraceFormat parse_trace_format(const std::string& name);  // "azure", "mooncake", "csv"
 
 /// Reads a trace file. A malformed line throws InputError naming file:line and what was
-/// expected (policy kError), or is skipped and counted (kSkip). An unreadable file throws.
+/// expected (policy kError), or is skipped and counted (kSkip). Lines longer than 1 MiB and
+/// parsed fields longer than 256 bytes are malformed (the message says so). An unreadable file,
+/// or one with no usable request (empty, header only, every line skipped), throws. The file is
+/// read in blocks: memory is the rows plus a bounded line, whatever the file holds.
 Trace read_trace(const std::string& path, TraceFormat format, MalformedPolicy policy);
 /// Same, from text already in memory (`label` names it in messages).
 Trace parse_trace(const std::string& text, const std::string& label, TraceFormat format,

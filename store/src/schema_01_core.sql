@@ -1,4 +1,4 @@
--- Jevons results database, schema version 1 (PRAGMA user_version = 1).
+-- Jevons results database, schema version 2 (PRAGMA user_version = 2).
 -- Units are in column names; times are integer nanoseconds; wall-clock columns end in _utc or
 -- wall_time_ms and are excluded from determinism comparisons. See docs/database.md.
 
@@ -16,7 +16,17 @@ CREATE TABLE IF NOT EXISTS runs (
   git_commit      TEXT    NOT NULL,
   started_at_utc  TEXT    NOT NULL,
   finished_at_utc TEXT,
-  wall_time_ms    INTEGER
+  wall_time_ms    INTEGER             -- the whole invocation: computation and database write
+);
+
+-- What a run changed or left out of its inputs and settings, one sentence per row (a trace cut
+-- at duration_s or sorted by time, a capped setting, requests over the model's context); the
+-- same notes are printed. Added in schema version 2.
+CREATE TABLE IF NOT EXISTS run_notes (
+  run_id     INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  note_index INTEGER NOT NULL,
+  note       TEXT    NOT NULL,
+  PRIMARY KEY (run_id, note_index)
 );
 
 -- HBM budget of one replica of each pool.

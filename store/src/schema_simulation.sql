@@ -26,7 +26,11 @@ CREATE TABLE IF NOT EXISTS sim_runs (
   steps                   INTEGER NOT NULL,  -- batch steps over every replica
   fingerprint             TEXT    NOT NULL,  -- hex hash of every event's (time, type, entity)
   quantile_relative_error REAL    NOT NULL,
-  wall_time_ms            INTEGER NOT NULL   -- excluded from determinism comparisons
+  wall_time_ms            INTEGER NOT NULL,  -- excluded from determinism comparisons
+  -- Schema version 2: requests longer than the model's max_context_tokens (prompt + output),
+  -- rejected (also in requests_rejected) or, with over_context: truncate, shortened.
+  requests_over_context   INTEGER NOT NULL DEFAULT 0,
+  requests_truncated      INTEGER NOT NULL DEFAULT 0
 );
 
 -- Request classes (tenants) of the run, by index.
@@ -74,7 +78,8 @@ CREATE TABLE IF NOT EXISTS sim_pools (
 
 -- Per (class, entry pool): latency percentiles, throughput, goodput, prefix hits. Counts cover
 -- requests arriving after the warm-up; throughput covers requests finishing in
--- [warmup, duration).
+-- [warmup, duration). Latencies are NULL when no request measured them (no finished request, or
+-- for TPOT none with two output tokens), never 0 (schema version 2).
 CREATE TABLE IF NOT EXISTS sim_groups (
   run_id                        INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
   class                         TEXT    NOT NULL,
@@ -92,15 +97,11 @@ CREATE TABLE IF NOT EXISTS sim_groups (
   prefix_hit_tokens_gpu         INTEGER NOT NULL,
   prefix_hit_tokens_host        INTEGER NOT NULL,
   prefix_hit_rate               REAL    NOT NULL,
-  ttft_mean_ns REAL NOT NULL, ttft_p50_ns REAL NOT NULL, ttft_p90_ns REAL NOT NULL,
-  ttft_p99_ns  REAL NOT NULL, ttft_max_ns REAL NOT NULL,
+  ttft_mean_ns REAL, ttft_p50_ns REAL, ttft_p90_ns REAL, ttft_p99_ns REAL, ttft_max_ns REAL,
   tpot_count   INTEGER NOT NULL,  -- requests with more than one output token
-  tpot_mean_ns REAL NOT NULL, tpot_p50_ns REAL NOT NULL, tpot_p90_ns REAL NOT NULL,
-  tpot_p99_ns  REAL NOT NULL, tpot_max_ns REAL NOT NULL,
-  e2e_mean_ns  REAL NOT NULL, e2e_p50_ns  REAL NOT NULL, e2e_p90_ns  REAL NOT NULL,
-  e2e_p99_ns   REAL NOT NULL, e2e_max_ns  REAL NOT NULL,
-  queue_mean_ns REAL NOT NULL, queue_p50_ns REAL NOT NULL, queue_p90_ns REAL NOT NULL,
-  queue_p99_ns  REAL NOT NULL, queue_max_ns REAL NOT NULL,
+  tpot_mean_ns REAL, tpot_p50_ns REAL, tpot_p90_ns REAL, tpot_p99_ns REAL, tpot_max_ns REAL,
+  e2e_mean_ns  REAL, e2e_p50_ns  REAL, e2e_p90_ns  REAL, e2e_p99_ns  REAL, e2e_max_ns  REAL,
+  queue_mean_ns REAL, queue_p50_ns REAL, queue_p90_ns REAL, queue_p99_ns REAL, queue_max_ns REAL,
   throughput_tokens_per_s       REAL    NOT NULL,  -- output tokens
   throughput_requests_per_s     REAL    NOT NULL,
   goodput_requests_per_s        REAL    NOT NULL,  -- within both SLO targets

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -118,14 +119,23 @@ void write_request_rows(Store& store, std::int64_t run_id,
 
 }  // namespace
 
+// A latency no request measured is stored as NULL (a NaN binds as NULL), never as 0.0, which a
+// query would average in as instant service.
+namespace {
+double measured(const LatencySummary& l, double v) {
+  return l.count > 0 ? v : std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace
+
 void write_simulation(Store& store, std::int64_t run_id, const SimulationReport& r) {
   store
       .prepare(
           "INSERT INTO sim_runs (run_id, seed, duration_ns, warmup_ns, end_ns, router, preemption, "
           "workload, requests_arrived, requests_finished, requests_rejected, requests_unfinished, "
           "trace_lines_skipped, input_tokens_arrived, output_tokens_arrived, events, steps, "
-          "fingerprint, quantile_relative_error, wall_time_ms) VALUES "
-          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)")
+          "fingerprint, quantile_relative_error, wall_time_ms, requests_over_context, "
+          "requests_truncated) VALUES "
+          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)")
       .insert({run_id,
                static_cast<I>(r.seed),
                I{r.duration_ns},
@@ -145,7 +155,9 @@ void write_simulation(Store& store, std::int64_t run_id, const SimulationReport&
                static_cast<I>(r.steps),
                fmt::format("{:016x}", r.fingerprint),
                kQuantileRelativeError,
-               static_cast<I>(r.wall_s * 1e3)});
+               static_cast<I>(r.wall_s * 1e3),
+               static_cast<I>(r.requests_over_context),
+               static_cast<I>(r.requests_truncated)});
 
   Statement cls =
       store.prepare("INSERT INTO sim_classes (run_id, class_index, name) VALUES (?1,?2,?3)");
@@ -224,27 +236,27 @@ void write_simulation(Store& store, std::int64_t run_id, const SimulationReport&
                 static_cast<I>(g.prefix_hit_tokens_gpu),
                 static_cast<I>(g.prefix_hit_tokens_host),
                 g.prefix_hit_rate,
-                g.ttft.mean_ns,
-                g.ttft.p50_ns,
-                g.ttft.p90_ns,
-                g.ttft.p99_ns,
-                g.ttft.max_ns,
+                measured(g.ttft, g.ttft.mean_ns),
+                measured(g.ttft, g.ttft.p50_ns),
+                measured(g.ttft, g.ttft.p90_ns),
+                measured(g.ttft, g.ttft.p99_ns),
+                measured(g.ttft, g.ttft.max_ns),
                 static_cast<I>(g.tpot.count),
-                g.tpot.mean_ns,
-                g.tpot.p50_ns,
-                g.tpot.p90_ns,
-                g.tpot.p99_ns,
-                g.tpot.max_ns,
-                g.e2e.mean_ns,
-                g.e2e.p50_ns,
-                g.e2e.p90_ns,
-                g.e2e.p99_ns,
-                g.e2e.max_ns,
-                g.queue.mean_ns,
-                g.queue.p50_ns,
-                g.queue.p90_ns,
-                g.queue.p99_ns,
-                g.queue.max_ns,
+                measured(g.tpot, g.tpot.mean_ns),
+                measured(g.tpot, g.tpot.p50_ns),
+                measured(g.tpot, g.tpot.p90_ns),
+                measured(g.tpot, g.tpot.p99_ns),
+                measured(g.tpot, g.tpot.max_ns),
+                measured(g.e2e, g.e2e.mean_ns),
+                measured(g.e2e, g.e2e.p50_ns),
+                measured(g.e2e, g.e2e.p90_ns),
+                measured(g.e2e, g.e2e.p99_ns),
+                measured(g.e2e, g.e2e.max_ns),
+                measured(g.queue, g.queue.mean_ns),
+                measured(g.queue, g.queue.p50_ns),
+                measured(g.queue, g.queue.p90_ns),
+                measured(g.queue, g.queue.p99_ns),
+                measured(g.queue, g.queue.max_ns),
                 g.throughput_tokens_per_s,
                 g.throughput_requests_per_s,
                 g.goodput_requests_per_s});

@@ -21,6 +21,28 @@ namespace {
                                db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
+// Schema version 1 → 2: run_notes (created by kSchemaSql), two over-context counters on
+// sim_runs, and sim_groups rebuilt with nullable latency columns (SQLite cannot drop a NOT NULL
+// in place). Version-1 rows measured nothing where no request finished: those zeros become NULL.
+constexpr std::string_view kUpgrade1To2Before = R"(
+ALTER TABLE sim_runs ADD COLUMN requests_over_context INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sim_runs ADD COLUMN requests_truncated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sim_groups RENAME TO sim_groups_v1;
+)";
+constexpr std::string_view kUpgrade1To2After = R"(
+INSERT INTO sim_groups SELECT * FROM sim_groups_v1;
+DROP TABLE sim_groups_v1;
+UPDATE sim_groups SET ttft_mean_ns = NULL, ttft_p50_ns = NULL, ttft_p90_ns = NULL,
+  ttft_p99_ns = NULL, ttft_max_ns = NULL, e2e_mean_ns = NULL, e2e_p50_ns = NULL,
+  e2e_p90_ns = NULL, e2e_p99_ns = NULL, e2e_max_ns = NULL, queue_mean_ns = NULL,
+  queue_p50_ns = NULL, queue_p90_ns = NULL, queue_p99_ns = NULL, queue_max_ns = NULL
+  WHERE finished = 0;
+UPDATE sim_groups SET tpot_mean_ns = NULL, tpot_p50_ns = NULL, tpot_p90_ns = NULL,
+  tpot_p99_ns = NULL, tpot_max_ns = NULL WHERE tpot_count = 0;
+)";
+
+}  // namespace
+
 std::string utc_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -30,8 +52,6 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-}  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql, std::string path)
     : db_(db), path_(std::move(path)) {
@@ -177,8 +197,17 @@ void Store::migrate() {
                     "use a newer Jevons or a new database file",
                     path_, v, jevons::version(), kSchemaVersion));
   if (v == kSchemaVersion) return;
+  if (v == 1) {
+    // One transaction: a kill part-way leaves the version-1 database as it was.
+    Transaction tx(*this);
+    exec(kUpgrade1To2Before);
+    exec(kSchemaSql);
+    exec(kUpgrade1To2After);
+    exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    tx.commit();
+    return;
+  }
   if (v != 0) {
-    // Only version 1 exists so far; a later schema adds its upgrade steps here.
     throw StoreError(fmt::format("database '{}' has unknown schema version {} (this Jevons: {})",
                                  path_, v, kSchemaVersion));
   }
@@ -211,7 +240,7 @@ void Store::migrate() {
 }
 
 std::int64_t Store::write_run(const RunInfo& info, const std::function<void(std::int64_t)>& body) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = info.started.value_or(std::chrono::steady_clock::now());
   Transaction tx(*this);
   Statement ins = prepare(
       "INSERT INTO runs (kind, scenario_name, scenario_path, scenario_text, scenario_sha256, seed, "
@@ -222,6 +251,12 @@ std::int64_t Store::write_run(const RunInfo& info, const std::function<void(std:
               info.started_at_utc.empty() ? utc_now() : info.started_at_utc});
   const std::int64_t run_id = sqlite3_last_insert_rowid(db_);
   body(run_id);
+  if (!info.notes.empty()) {
+    Statement note =
+        prepare("INSERT INTO run_notes (run_id, note_index, note) VALUES (?1, ?2, ?3)");
+    for (std::size_t i = 0; i < info.notes.size(); ++i)
+      note.insert({run_id, static_cast<std::int64_t>(i), info.notes[i]});
+  }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();

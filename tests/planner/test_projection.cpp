@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
 
 #include "jevons/core/error.h"
@@ -75,7 +76,9 @@ planner:
 )";
 }
 
-Scenario load(const std::string& text) { return Scenario::parse(text, "closed-form.yaml", catalog()); }
+Scenario load(const std::string& text) {
+  return Scenario::parse(text, "closed-form.yaml", catalog());
+}
 
 const QuarterTotals& totals(const Projection& p, Variant v, int t) {
   for (const auto& x : p.totals)
@@ -116,9 +119,11 @@ TEST_CASE("capacity gain k with ε: fleet scales as k^(ε−1), break-even at ε
       const auto& fu = totals(p, Variant::kFull, t);
       // Same demand on 4x the capacity per GPU: a quarter of the GPUs (all bought new).
       CHECK(ef.gpus_installed == Approx(cf.gpus_installed / k).epsilon(1e-9));
-      CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s * std::pow(k, eps)).epsilon(1e-9));
+      CHECK(fu.demand_tokens_per_s ==
+            Approx(cf.demand_tokens_per_s * std::pow(k, eps)).epsilon(1e-9));
       CHECK(fu.gpus_installed == Approx(cf.gpus_installed * std::pow(k, eps - 1)).epsilon(1e-6));
-      CHECK(fu.hbm_installed_bytes == Approx(cf.hbm_installed_bytes * std::pow(k, eps - 1)).epsilon(1e-6));
+      CHECK(fu.hbm_installed_bytes ==
+            Approx(cf.hbm_installed_bytes * std::pow(k, eps - 1)).epsilon(1e-6));
       if (eps == 0.0) CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s));
       if (eps == 1.0) {
         // ε = 1 keeps spend constant: the same fleet serves k times the tokens.
@@ -269,4 +274,23 @@ TEST_CASE("a generation's compressed_format overrides the planner-wide one on th
   std::string bad = over;
   bad.replace(bad.find("compressed_format: tq-2.5}"), 25, "compressed_format: tq-9.9");
   CHECK_THROWS_WITH(load(bad), Catch::Contains("planner.fleet.generations[1].compressed_format"));
+}
+
+TEST_CASE("a fleet 'compressed' to its baseline format lists each capacity once",
+          "[projection][newcomer]") {
+  // planner-baseline.yaml (bf16 everywhere) asked every question twice, and the duplicate rows
+  // broke capacity_search's primary key, so `jevons run` on it ended in an internal error.
+  std::string text = planner_yaml(1.1);
+  text.replace(text.find("compressed_format: tq-3.5"), 25, "compressed_format: bf16");
+  const Scenario s = load(text);
+  FakeOracle oracle(1.0);
+  ProjectionOptions opt;
+  opt.sensitivity = false;
+  const Projection p = project(s, catalog(), oracle, opt);
+  std::set<std::string> keys;
+  for (const auto& c : p.capacity) {
+    INFO(c.gpu_id << " " << c.class_name << " " << c.kv_format);
+    CHECK(keys.insert(c.gpu_id + "|" + c.class_name + "|" + c.kv_format).second);
+  }
+  CHECK(p.capacity.size() == 1);  // one generation, one class, one format
 }

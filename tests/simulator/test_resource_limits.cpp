@@ -30,12 +30,16 @@ TEST_CASE("the memory estimate counts per-request rows, samples and replicas",
           "[simulate][limits]") {
   const auto small = estimate_simulation_memory(sim_scenario(
       "  duration_s: 600\n  workload: {classes: [{name: c, arrival: {rate_per_s: 10}}]}\n"));
-  CHECK(small.expected_requests == Approx(6000));
-  CHECK(small.bytes < 64.0 * 1024 * 1024);
+  // An upper bound on the Poisson count: the mean plus a margin (5 % and 6 standard deviations).
+  CHECK(small.expected_requests >= 6000);
+  CHECK(small.expected_requests <= 6000 * 1.05 + 6 * 78 + 16);
+  CHECK(small.bytes < 128.0 * 1024 * 1024);
   const auto rows = estimate_simulation_memory(sim_scenario(
       "  duration_s: 600\n  workload: {classes: [{name: c, arrival: {rate_per_s: 10}}]}\n"
       "  metrics: {per_request: all}\n"));
-  CHECK(rows.bytes - small.bytes == Approx(6000.0 * sizeof(RequestRow)).epsilon(0.01));
+  // Rows live in a vector that may have doubled: twice the rows' size.
+  CHECK(rows.bytes - small.bytes ==
+        Approx(2 * small.expected_requests * sizeof(RequestRow)).epsilon(0.01));
   CHECK(available_memory_bytes() > 0);
 }
 

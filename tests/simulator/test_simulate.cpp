@@ -89,10 +89,9 @@ TEST_CASE("same scenario and seed: identical results; another seed: different",
 }
 
 TEST_CASE("edge cases: empty trace, zero rate, a request larger than KV", "[simulate][edge]") {
-  SECTION("empty trace") {
-    const auto r = run_sim("  duration_s: 60\n  workload: {trace: {path: empty.csv}}\n");
-    CHECK(r.requests_arrived == 0);
-    CHECK(r.groups.empty());
+  SECTION("empty trace: refused, not run as an idle fleet") {
+    CHECK_THROWS_WITH(run_sim("  duration_s: 60\n  workload: {trace: {path: empty.csv}}\n"),
+                      Catch::Contains("empty.csv: the trace has no requests"));
   }
   SECTION("zero rate") {
     const auto r = run_sim(

@@ -159,10 +159,10 @@ TEST_CASE("trace files: missing, empty, a directory and unreadable", "[trace][ba
     CHECK(std::string(e.what()).find("/nonexistent/t.csv: cannot open the trace file") !=
           std::string::npos);
   }
-  // An empty trace reads as no requests (the header-only and empty fixtures replay as such).
-  const auto empty = read_trace(std::string(JEVONS_SIM_FIXTURE_DIR) + "/empty.csv",
-                                TraceFormat::kAzure, MalformedPolicy::kError);
-  CHECK(empty.rows.empty());
+  // An empty trace has nothing to replay: refused by name rather than run as an idle fleet.
+  CHECK_THROWS_WITH(read_trace(std::string(JEVONS_SIM_FIXTURE_DIR) + "/empty.csv",
+                               TraceFormat::kAzure, MalformedPolicy::kError),
+                    Catch::Contains("empty.csv: the trace has no requests"));
   const fs::path dir = fs::temp_directory_path() / ("jevons-trace-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   try {

@@ -9,7 +9,7 @@
 using namespace jevons;
 
 namespace {
-const std::string kAzure = std::string(JEVONS_SHARED_DIR) + "/data/traces/azure_llm_2023_conv.csv";
+const std::string kAzure = std::string(JEVONS_TEST_DATA_DIR) + "/traces/azure_llm_2023_conv.csv";
 
 // Independent count of the CSV: rows and token sums, with nothing shared with the reader.
 void count_csv(const std::string& path, std::uint64_t& rows, std::uint64_t& in,

@@ -55,10 +55,11 @@ TEST_CASE("Mooncake JSONL: milliseconds, hash ids kept", "[workload][trace]") {
   CHECK(t.rows[3].hash_count == 4);
   CHECK(t.hashes[t.rows[3].hash_offset + 3] == 5);
   CHECK(t.input_tokens == 1500 + 1100 + 600 + 2048);
-  const Trace bad = parse_trace("{\"timestamp\": 1, \"input_length\": 5}\n{oops\n", "m.jsonl",
-                                TraceFormat::kMooncake, MalformedPolicy::kSkip);
-  CHECK(bad.rows.empty());
-  CHECK(bad.skipped_lines == 2);
+  // Every line skipped leaves nothing to replay: refused, with the count and the first line.
+  CHECK_THROWS_WITH(parse_trace("{\"timestamp\": 1, \"input_length\": 5}\n{oops\n", "m.jsonl",
+                                TraceFormat::kMooncake, MalformedPolicy::kSkip),
+                    Catch::Contains("all 2 non-blank lines were malformed and skipped (the first "
+                                    "at line 1)"));
   CHECK_THROWS_AS(parse_trace("{\"timestamp\": 1, \"input_length\": 5}\n", "m.jsonl",
                               TraceFormat::kMooncake, MalformedPolicy::kError),
                   InputError);
@@ -76,10 +77,13 @@ TEST_CASE("plain CSV: header-named columns, comments, stable sort by time", "[wo
   REQUIRE(vidur.rows.size() == 1);
 }
 
-TEST_CASE("empty traces give no requests", "[workload][trace][edge]") {
-  CHECK(read_trace(kDir + "/empty.csv", TraceFormat::kAzure, MalformedPolicy::kError).rows.empty());
-  CHECK(read_trace(kDir + "/azure_header_only.csv", TraceFormat::kAzure, MalformedPolicy::kError)
-            .rows.empty());
+TEST_CASE("empty and header-only traces are refused, not replayed as an idle run",
+          "[workload][trace][edge]") {
+  CHECK_THROWS_WITH(read_trace(kDir + "/empty.csv", TraceFormat::kAzure, MalformedPolicy::kError),
+                    Catch::Contains("the trace has no requests"));
+  CHECK_THROWS_WITH(
+      read_trace(kDir + "/azure_header_only.csv", TraceFormat::kAzure, MalformedPolicy::kError),
+      Catch::Contains("the trace has no requests"));
   CHECK_THROWS_AS(read_trace(kDir + "/missing.csv", TraceFormat::kAzure, MalformedPolicy::kError),
                   InputError);
 }

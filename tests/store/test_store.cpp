@@ -1,5 +1,6 @@
 // Store: schema versioning, round trips, and atomic runs (an interrupted write leaves the
 // database exactly as it was).
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "jevons/store/store.h"
 
@@ -174,7 +176,8 @@ TEST_CASE("a database from before schema versioning is refused with the version 
     probe.exec("DETACH DATABASE v0");
   }
   CHECK_THROWS_WITH(Store(old), Catch::Contains("schema version 0") &&
-                                    Catch::Contains("schema version 1") &&
+                                    Catch::Contains("schema version " +
+                                                    std::to_string(kSchemaVersion) + " only") &&
                                     Catch::Contains("use a new database file"));
   // Refused, not modified: still version 0 with its one run and no new tables.
   Store probe(":memory:");
@@ -188,8 +191,9 @@ TEST_CASE("an unknown older or newer schema version is named with this Jevons' v
           "[store][bad-input]") {
   const auto path = temp_db("version-negative");
   { Store(path).exec("PRAGMA user_version = -3"); }
-  CHECK_THROWS_WITH(Store(path), Catch::Contains("unknown schema version -3") &&
-                                     Catch::Contains("this Jevons: 1"));
+  CHECK_THROWS_WITH(Store(path),
+                    Catch::Contains("unknown schema version -3") &&
+                        Catch::Contains("this Jevons: " + std::to_string(kSchemaVersion)));
 }
 
 TEST_CASE("missing, empty, unreadable and non-database files", "[store][bad-input]") {
@@ -222,4 +226,61 @@ TEST_CASE("missing, empty, unreadable and non-database files", "[store][bad-inpu
     CHECK_THROWS_WITH(Store(locked), Catch::Contains(locked));
   }
   std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}
+
+TEST_CASE("a schema-1 database is upgraded in place: run_notes, over-context, NULL latencies",
+          "[store][schema]") {
+  // A real version-1 database, made with SQLite directly from the version-1 schema files as they
+  // were, holding one simulation run whose "huge" group finished nothing (stored, as version 1
+  // did, with 0.0 latencies) and whose "small" group finished requests.
+  std::ifstream f(std::string(JEVONS_STORE_FIXTURE_DIR) + "/schema-v1.sql");
+  std::stringstream v1;
+  v1 << f.rdbuf();
+  const auto path = temp_db("v1");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    std::string sql = v1.str() + R"(
+PRAGMA user_version = 1;
+INSERT INTO runs (run_id, kind, scenario_name, scenario_path, scenario_text, scenario_sha256, seed,
+  jevons_version, git_commit, started_at_utc) VALUES (1, 'simulation', 's', 's.yaml', '', '', 1,
+  '0.1', 'abc', '2026-01-01T00:00:00Z');
+INSERT INTO sim_runs VALUES (1, 1, 10, 0, 10, 'least-outstanding', 'recompute', 'classes', 2, 1, 1,
+  0, 0, 10, 10, 5, 3, '00', 0.004, 12);
+)";
+    for (const char* cls : {"huge", "small"}) {
+      const bool done = std::string(cls) == "small";
+      sql += std::string("INSERT INTO sim_groups VALUES (1, '") + cls + "', 'p', 1, " +
+             (done ? "1" : "0") + ", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, " +
+             (done ? "5, 5, 5, 5, 5, 1, 7, 7, 7, 7, 7, 9, 9, 9, 9, 9, 2, 2, 2, 2, 2, "
+                   : "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ") +
+             "0, 0, 0);\n";
+    }
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  Store s(path);
+  CHECK(s.schema_version() == kSchemaVersion);
+  CHECK(kSchemaVersion == 2);
+  const auto groups = s.query(
+      "SELECT class, ttft_p50_ns IS NULL, e2e_max_ns IS NULL, tpot_mean_ns IS NULL, ttft_p50_ns "
+      "FROM sim_groups ORDER BY class");
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0] == std::vector<std::string>{"huge", "1", "1", "1", ""});
+  CHECK(groups[1] == std::vector<std::string>{"small", "0", "0", "0", "5.0"});
+  CHECK(s.query("SELECT requests_over_context, requests_truncated FROM sim_runs")[0] ==
+        std::vector<std::string>{"0", "0"});
+  // New runs write notes next to the old run.
+  RunInfo i = info("after");
+  i.notes = {"first note", "second note"};
+  const auto id = s.write_run(i, [](std::int64_t) {});
+  CHECK(s.query("SELECT note FROM run_notes WHERE run_id = " + std::to_string(id) +
+                " ORDER BY note_index") ==
+        std::vector<std::vector<std::string>>{{"first note"}, {"second note"}});
+  // Nothing of the old table is left behind.
+  CHECK(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'sim_groups_v1'")[0][0] == "0");
 }

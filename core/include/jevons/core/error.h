@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jevons {
@@ -35,6 +36,23 @@ class InputError : public std::runtime_error {
  private:
   std::vector<Diagnostic> diagnostics_;
 };
+
+/// `text` made safe to print in a message: printable ASCII and valid UTF-8 pass, every other byte
+/// (NUL, control characters, binary garbage) becomes `\xNN`, and text longer than `max_bytes` is
+/// cut there and ends with "… (N bytes in all)". A NUL would otherwise cut a C-string message
+/// short, and raw binary would be sent to the user's terminal.
+std::string printable(std::string_view text, std::size_t max_bytes = 200);
+
+/// The largest scenario, catalog, grid, profile or measured-data file Jevons reads (64 MiB; the
+/// largest shipped is 124 KB). A larger one is refused before it is read, so a wrong path (a
+/// disk image, a 2 GB log) fails at once instead of filling memory. Traces are read in blocks
+/// with bounded lines instead (simulator/workload/trace.h).
+inline constexpr std::uint64_t kMaxInputFileBytes = std::uint64_t{64} << 20;
+
+/// Throws InputError naming `path` when the file is larger than kMaxInputFileBytes (`what`
+/// names the kind of file in the message). Missing or special files pass: the caller's open
+/// reports those.
+void check_input_file_size(const std::string& path, const std::string& what);
 
 /// Levenshtein distance, for "did you mean" hints.
 std::size_t edit_distance(const std::string& a, const std::string& b);

@@ -131,6 +131,14 @@ struct SimulationReport {
   std::uint64_t requests_rejected = 0;
   std::uint64_t requests_unfinished = 0;
   std::uint64_t trace_lines_skipped = 0;  ///< malformed lines skipped (malformed: skip)
+  /// Longer than the model's max_context_tokens (prompt + output): refused (over_context:
+  /// reject; also counted in requests_rejected) or their prompts truncated (truncate).
+  std::uint64_t requests_over_context = 0;
+  std::uint64_t requests_truncated = 0;
+  /// Inputs or settings the run changed or left out, one sentence each ("the trace was not in
+  /// time order and was sorted", "12,031 trace requests, 1,750 used within duration_s"): printed
+  /// and stored (run_notes), never silent.
+  std::vector<std::string> notes;
   std::uint64_t input_tokens_arrived = 0;
   std::uint64_t output_tokens_arrived = 0;
   std::uint64_t events = 0;

@@ -61,6 +61,7 @@ struct RequestClassSpec {
   /// distributions above (keeps the correlation a real workload has).
   std::string lengths_trace_path;  ///< resolved against the scenario's directory
   std::string lengths_trace_format = "azure";
+  int lengths_trace_line = 0;  ///< line of `lengths_from_trace.path` in the scenario, for messages
   SloSpec slo;
   std::vector<std::string> pools;  ///< pools that serve the class (empty = every pool)
   /// Synthetic shared prefix: each request starts with one of `prefix_groups` shared prompts of
@@ -77,6 +78,7 @@ enum class MalformedPolicy : std::uint8_t { kError, kSkip };
 struct TraceSpec {
   std::string path;              ///< as written in the scenario
   std::string resolved_path;     ///< resolved against the scenario's directory
+  int path_line = 0;             ///< line of `path:` in the scenario, for messages
   std::string format = "azure";  ///< "azure", "mooncake" or "csv"
   double time_scale = 1;         ///< multiplies every timestamp (0.5 replays twice as fast)
   double rate_scale = 1;         ///< duplicates (>1) or thins (<1) requests at the same timestamps
@@ -159,6 +161,12 @@ struct SimulationSpec {
 
   BatchingSpec batching;
   PreemptionMode preemption = PreemptionMode::kRecompute;
+  /// A request whose prompt plus output exceeds its pool's model's max_context_tokens: refused
+  /// (kReject, counted as rejected and as over-context) or its prompt shortened to fit
+  /// (kTruncate: output kept, prefix blocks past the new length dropped, counted as truncated;
+  /// rejected still when the output alone does not fit). A real server does one or the other.
+  enum class OverContext : std::uint8_t { kReject, kTruncate };
+  OverContext over_context = OverContext::kReject;
   PrefixCacheSpec prefix_cache;
   DisaggregationSpec disaggregation;
   RouterKind router = RouterKind::kLeastOutstanding;

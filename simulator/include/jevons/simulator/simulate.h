@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "jevons/core/catalog.h"
 #include "jevons/core/profile.h"
@@ -29,6 +30,19 @@ SimulationReport simulate(const Scenario& scenario, const Catalog& catalog,
                           const std::optional<Profile>& profile,
                           const SimulationProgressFn& progress = {});
 
+/// A trace the scenario names, read through by check_simulation_traces().
+struct TraceSummary {
+  std::string path;  ///< resolved
+  std::uint64_t requests = 0;
+  std::uint64_t skipped_lines = 0;  ///< malformed lines skipped (malformed: skip)
+  bool resorted = false;            ///< the rows were not in time order
+  std::int64_t span_ns = 0;         ///< first to last arrival
+};
+/// Reads every trace the scenario's simulation names (the replayed trace and any
+/// `lengths_from_trace`), so `jevons validate` finds a missing, malformed or empty trace before a
+/// run does. Throws InputError as simulate() would, pointing at the scenario's `path:` line.
+std::vector<TraceSummary> check_simulation_traces(const Scenario& scenario);
+
 /// What a simulation must hold in memory, estimated from its inputs alone (expected arrivals,
 /// replicas, samples), so that a run too big for the machine is refused before it starts rather
 /// than found by the OOM killer. `breakdown` names each term for the message.
@@ -37,7 +51,11 @@ struct SimulationMemoryEstimate {
   double expected_requests = 0;
   std::string breakdown;
 };
-SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario);
+/// An upper bound: every expected arrival may be queued at once (an overloaded fleet), vectors
+/// may have doubled, a trace holds as many rows as its size allows; `catalog` (when given) sizes
+/// the prefix caches. tests/cli/test_memory_estimate.cpp checks it against measured peak RSS.
+SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario,
+                                                    const Catalog* catalog = nullptr);
 
 /// Memory this process may still use: the smaller of MemAvailable (/proc/meminfo) and the
 /// cgroup's remaining limit; JEVONS_MEMORY_AVAILABLE_BYTES overrides both (tests, shared hosts).

@@ -5,6 +5,7 @@
 /// docs/database.md. A run is written in one transaction: an error or a kill part-way leaves the
 /// database exactly as it was. WAL mode lets readers (an analyst's notebook) see only whole runs.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,7 +21,7 @@ struct sqlite3_stmt;
 namespace jevons::store {
 
 /// Current schema version written to PRAGMA user_version.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: run_notes, nullable latencies, over-context
 
 /// A SQLite failure, with the database path and SQLite's message.
 class StoreError : public std::runtime_error {
@@ -71,7 +72,15 @@ struct RunInfo {
   std::string scenario_text;  ///< exact file bytes
   std::uint64_t seed = 0;
   std::string started_at_utc;  ///< ISO 8601; filled by Store when empty
+  /// When the invocation began: `wall_time_ms` then covers the computation as well as the
+  /// write (a run stamped only around its write looked 154 s long after 361 s). Unset: the write.
+  std::optional<std::chrono::steady_clock::time_point> started;
+  /// Inputs or settings the run changed (SimulationReport::notes, ...), written to run_notes.
+  std::vector<std::string> notes;
 };
+
+/// The current UTC time as ISO 8601 ("2026-12-02T02:20:14Z"), as started_at_utc is written.
+std::string utc_now();
 
 class Store {
  public:
