@@ -288,7 +288,12 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   if (cal.empty())
     throw InputError(Diagnostic{"", 0, 0, "latency-model.yaml", "",
                                 "the data directory has no latency-model.yaml to fit", ""});
-  cal.gpus().clear();  // every fitted figure is refitted; sourced defaults stay as they are
+  // Every fitted figure is refitted from scratch: GPU entries and the projected defaults go (a
+  // left-out GPU must not keep a default its own rows produced); sourced figures stay.
+  cal.gpus().clear();
+  cal.defaults().gemm_efficiency.clear();
+  if (cal.defaults().moe_gemm_efficiency && cal.defaults().moe_gemm_efficiency->source == "fitted")
+    cal.defaults().moe_gemm_efficiency = LatencyFigure{0.6, "assumption"};
 
   // Stage A: the measured H100 steps fix the per-layer cost and the H100's streaming and bf16
   // GEMM efficiency. Overhead per step and attention kernel cost stay as sourced/assumed: with
@@ -417,6 +422,14 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   }
   for (const auto& [p, s] : sums)
     cal.defaults().gemm_efficiency[p] = LatencyFigure{std::exp(s.first / s.second), "fitted"};
+  // A precision no fitted GPU runs reaches the same share of its own peak as the next wider one
+  // (fp4 → fp8 → bf16): an assumption, labelled so.
+  const char* chain[] = {"bf16", "fp8", "fp4"};
+  for (int i = 1; i < 3; ++i)
+    if (!cal.defaults().gemm_efficiency.count(chain[i]) &&
+        cal.defaults().gemm_efficiency.count(chain[i - 1]))
+      cal.defaults().gemm_efficiency[chain[i]] =
+          LatencyFigure{cal.defaults().gemm_efficiency[chain[i - 1]].value, "assumption"};
   if (bw_n > 0)
     cal.defaults().bandwidth_efficiency = LatencyFigure{std::exp(bw_sum / bw_n), "fitted"};
 
