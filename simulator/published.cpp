@@ -298,6 +298,10 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   // Stage A: the measured H100 steps fix the per-layer cost and the H100's streaming and bf16
   // GEMM efficiency. Overhead per step and attention kernel cost stay as sourced/assumed: with
   // one model (one layer count) they are not separable from the per-layer cost.
+  // GPUs whose rows cannot separate streaming from GEMM efficiency stream at the measured GPU's
+  // share of peak (stage A), or at 0.85 when that GPU is left out: fixed before stage B, so the
+  // fit never depends on the file's previous figures.
+  cal.defaults().bandwidth_efficiency = LatencyFigure{0.85, "assumption"};
   if (exclude_gpu != steps.gpu_id) {
     Eigen::VectorXd x(3);
     x << std::log(30.0), std::log(0.9), std::log(0.6);
@@ -326,6 +330,8 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
         steps.gpu_id, steps.model_id, pred.size(), cal.defaults().layer_fixed_us->value,
         cal.gpus()[steps.gpu_id].bandwidth_efficiency->value,
         cal.gpus()[steps.gpu_id].gemm_efficiency["bf16"].value, 100 * mae);
+    cal.defaults().bandwidth_efficiency =
+        LatencyFigure{cal.gpus()[steps.gpu_id].bandwidth_efficiency->value, "fitted"};
   }
 
   // Stage B, jointly on every dense fit row: each GPU's GEMM efficiency at each weight precision
@@ -409,16 +415,13 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   }
 
   // The projection for GPUs without an entry: per precision, the geometric mean of the fitted
-  // GPUs' GEMM efficiencies; the streaming efficiency likewise over the GPUs that have one.
+  // GPUs' GEMM efficiencies (the streaming efficiency is the measured GPU's, stage A).
   std::map<std::string, std::pair<double, int>> sums;
-  double bw_sum = 0;
-  int bw_n = 0;
   for (const auto& [gpu, e] : cal.gpus()) {
     for (const auto& [p, f] : e.gemm_efficiency) {
       sums[p].first += std::log(f.value);
       sums[p].second += 1;
     }
-    if (e.bandwidth_efficiency) bw_sum += std::log(e.bandwidth_efficiency->value), ++bw_n;
   }
   for (const auto& [p, s] : sums)
     cal.defaults().gemm_efficiency[p] = LatencyFigure{std::exp(s.first / s.second), "fitted"};
@@ -430,8 +433,6 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
         cal.defaults().gemm_efficiency.count(chain[i - 1]))
       cal.defaults().gemm_efficiency[chain[i]] =
           LatencyFigure{cal.defaults().gemm_efficiency[chain[i - 1]].value, "assumption"};
-  if (bw_n > 0)
-    cal.defaults().bandwidth_efficiency = LatencyFigure{std::exp(bw_sum / bw_n), "fitted"};
 
   // MoE grouped-GEMM efficiency on the MoE fit rows, every GPU figure held.
   if (!moe_rows.empty()) {

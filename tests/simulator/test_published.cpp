@@ -10,6 +10,7 @@
 #include "jevons/core/error.h"
 #include "jevons/core/published.h"
 #include "jevons/simulator/published.h"
+#include "sim_fixture.h"
 
 using namespace jevons;
 
@@ -155,4 +156,46 @@ TEST_CASE("the published suite's bad input names file, line, key and value",
     CHECK(m.find("h100-sxm") != std::string::npos);  // the did-you-mean hint
   }
   std::remove(path.c_str());
+}
+
+namespace {
+// One H100 serving 256 offline requests of 512 + 128 tokens, with `analytical` (a YAML mapping
+// body, may be empty) as the scenario's analytical section.
+jevons::SimulationReport offline_run(const std::string& analytical) {
+  const std::string text =
+      std::string("name: t\nseed: 3\nkv_formats: [bf16]\nworkload: {context_tokens: [1024]}\n") +
+      (analytical.empty() ? "" : "analytical: " + analytical + "\n") +
+      "pools:\n  - {name: p, gpu: h100-sxm, model: llama-3.1-8b, gpus: 1}\n"
+      "simulation:\n  duration_s: 1\n  drain: true\n  workload:\n"
+      "    classes:\n      - name: c\n        arrival: {offline_requests: 256}\n"
+      "        input_tokens: 512\n        output_tokens: 128\n";
+  const Catalog& cat = sim_catalog();
+  return simulate(Scenario::parse(text, "t.yaml", cat), cat, std::nullopt);
+}
+}  // namespace
+
+TEST_CASE("offline_requests: every request at t = 0, throughput to the last completion",
+          "[published][simulate]") {
+  const SimulationReport r = offline_run("");
+  REQUIRE(r.groups.size() == 1);
+  const auto& g = r.groups[0];
+  CHECK(g.finished == 256);
+  REQUIRE(g.last_finish_ns > 0);
+  CHECK(g.throughput_tokens_per_s ==
+        Approx(256.0 * 128 / (static_cast<double>(g.last_finish_ns) * 1e-9)).epsilon(1e-9));
+  // Every request was queued at t = 0: the first to be scheduled waited nothing.
+  CHECK(g.queue.p50_ns >= 0);
+  CHECK(r.pools[0].latency_source.find("fitted for h100-sxm bf16") != std::string::npos);
+}
+
+TEST_CASE("analytical keys override the calibrated figures; latency_model: roofline ignores them",
+          "[published][simulate]") {
+  const double calibrated = offline_run("").groups[0].throughput_tokens_per_s;
+  // A given key wins over data/latency-model.yaml: 20 ms more per step is far slower.
+  const double slow = offline_run("{step_overhead_us: 20000}").groups[0].throughput_tokens_per_s;
+  CHECK(slow < 0.8 * calibrated);
+  // The roofline mode has no per-layer costs and streams at 0.90: faster than calibrated here.
+  const SimulationReport roof = offline_run("{latency_model: roofline}");
+  CHECK(roof.pools[0].latency_source == "roofline defaults");
+  CHECK(roof.groups[0].throughput_tokens_per_s != Approx(calibrated).epsilon(0.01));
 }
