@@ -28,7 +28,7 @@ TEST_CASE("MLPerf Llama-2-70B scenario reproduces the documented simulated figur
   // Re-pinned 2026-12-02 with the calibrated latency model (data/latency-model.yaml); server
   // rates re-found by bisection on the p99 limits.
   const Row rows[] = {{"h100-offline", 2799}, {"h100-server", 2781},  {"h200-offline", 3338},
-                      {"h200-server", 3139},  {"b200-offline", 9202}, {"b200-server", 8897}};
+                      {"h200-server", 3139},  {"b200-offline", 9466}, {"b200-server", 9169}};
   REQUIRE(r.groups.size() == 6);
   for (const Row& row : rows) {
     INFO(row.group);
