@@ -31,7 +31,7 @@ std::string CapacityQuery::key(const std::string& method) const {
   // Every figure the answer depends on, so an edited catalog or class never reuses a stale entry.
   const auto& c = *demand_class;
   // The build's commit is part of the key: a changed simulator or search never reuses answers.
-  return fmt::format(
+  const std::string base = fmt::format(
       "{}@{}|{}|bw={:.6g},bf16={:.6g},fp8={:.6g},fp4={:.6g},hbm={:.6g},link={:.6g}|{}|L={},h={},"
       "kv={},d={},p={:.6g}/{:.6g}|w={}|kv={}|in={}|out={}|slo={}/{}|ps={:.6f}|tp<={}|att={:.6g}|"
       "dur={:.6g}|tol={:.6g}|seed={}|pre={}|pc={}:{:.6g}|sp={}x{}",
@@ -43,8 +43,8 @@ std::string CapacityQuery::key(const std::string& method) const {
       to_string(weights), kv.name(), dist_key(c.input_tokens), dist_key(c.output_tokens),
       c.slo.ttft_ns, c.slo.tpot_ns, prompt_scale, max_tensor_parallel, slo_attainment, duration_s,
       tolerance, seed, static_cast<int>(preemption), prefix_cache, prefix_host_tier_gib_per_gpu,
-      c.prefix_groups, c.prefix_tokens) +
-         analytical_key();
+      c.prefix_groups, c.prefix_tokens);
+  return base + analytical_key();
 }
 
 std::string CapacityQuery::analytical_key() const {
