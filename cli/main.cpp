@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_catalog(app, action);
   add_profile(app, action);
   add_calibrate(app, action);
+  add_validate_published(app, action);
   add_sweep(app, action);
   add_report(app, action);
 

@@ -264,7 +264,7 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
     p.latency = std::make_unique<LatencyModel>(
         *p.gpu, *p.model, *p.footprint, ps.weights, ps.tensor_parallel, sc_.analytical,
         spec_.timing, spec_.power, profile, profile_gpu, c.max_batched_tokens + c.max_num_seqs,
-        steps ? &*steps : nullptr);
+        steps ? &*steps : nullptr, &catalog.latency());
     p.replicas = ps.replicas();
     pools_.push_back(std::move(p));
   }
@@ -385,6 +385,8 @@ void Fleet::build_routes() {
     for (std::uint32_t pi = 0; pi < pools_.size(); ++pi) {
       groups_.push_back(
           std::make_unique<GroupCollector>(slos_[ci], spec_.warmup_ns, w1, hash_block_tokens_));
+      if (!spec_.has_trace && spec_.classes[ci].arrival.offline_requests > 0)
+        groups_.back()->set_offline(true);
     }
   }
   // A class with no pool gets a group on pool 0 to count its rejections.
@@ -655,6 +657,8 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
     m.gpu_id = p.gpu->id;
     m.model_id = p.model->id;
     m.kv_format = p.kv.name();
+    m.latency_source = p.latency->calibration_source();
+    m.kv_speed_source = p.latency->kv_calibration().source;
     m.role = p.cfg.role == ReplicaRole::kPrefill  ? "prefill"
              : p.cfg.role == ReplicaRole::kDecode ? "decode"
                                                   : "mixed";
@@ -777,7 +781,8 @@ SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario,
     // A diurnal profile keeps the daily mean, but a window shorter than a day can sit at the
     // peak: count the peak rate (peak_to_trough ≥ 1 makes the peak at most twice the mean).
     const double diurnal = a.diurnal && a.peak_to_trough > 1 ? 2 : 1;
-    double n = a.rate_per_s * weekly * diurnal * duration_s;
+    double n = a.offline_requests > 0 ? static_cast<double>(a.offline_requests)
+                                      : a.rate_per_s * weekly * diurnal * duration_s;
     for (const auto& sp : a.spikes) {
       const double end =
           std::min(static_cast<double>(sp.start_ns) + static_cast<double>(sp.duration_ns),
@@ -971,6 +976,9 @@ void print_summary(std::ostream& out, const SimulationReport& r) {
         p.mean_batch_sequences, 100 * p.mean_kv_occupancy, 100 * p.peak_kv_occupancy, p.preemptions,
         p.swaps_out, p.energy_j / 3.6e6);
   }
+  for (const auto& p : r.pools)
+    out << fmt::format("{:<12} step time: {}; {} decode attention: {}\n", p.name, p.latency_source,
+                       p.kv_format, p.kv_speed_source);
   out << fmt::format("Percentiles from a sketch: within {:.2f} % of the exact order statistic.\n",
                      100 * kQuantileRelativeError);
 }

@@ -270,6 +270,8 @@ Catalog Catalog::load(const std::string& dir) {
   Catalog c;
   c.gpus_ = load_gpus(dir + "/gpus.yaml", c.sources_);
   c.models_ = load_models(dir + "/models.yaml");
+  const std::string latency = dir + "/latency-model.yaml";
+  if (std::ifstream(latency).good()) c.latency_ = LatencyCalibration::load(latency);
   return c;
 }
 

@@ -240,6 +240,14 @@ void read_analytical(yaml::MapReader& root, Scenario& s) {
   if (!root.has("analytical")) return;
   yaml::MapReader a(root.context(), root.child("analytical"), "analytical");
   auto& p = s.analytical;
+  auto given = [&](const char* key, unsigned bit) {
+    if (a.has(key)) p.given |= bit;
+  };
+  given("bandwidth_efficiency", AnalyticalParams::kGivenBandwidth);
+  given("compute_efficiency", AnalyticalParams::kGivenCompute);
+  given("step_overhead_us", AnalyticalParams::kGivenOverhead);
+  given("allreduce_latency_us", AnalyticalParams::kGivenAllreduceLatency);
+  given("allreduce_bandwidth_efficiency", AnalyticalParams::kGivenAllreduceBandwidth);
   p.bandwidth_efficiency =
       a.number_or("bandwidth_efficiency", p.bandwidth_efficiency, yaml::Range{0, 1, true});
   p.compute_efficiency =
@@ -249,6 +257,8 @@ void read_analytical(yaml::MapReader& root, Scenario& s) {
       a.number_or("allreduce_latency_us", p.allreduce_latency_us, yaml::non_negative(1e6));
   p.allreduce_bandwidth_efficiency = a.number_or(
       "allreduce_bandwidth_efficiency", p.allreduce_bandwidth_efficiency, yaml::Range{0, 1, true});
+  p.calibrated =
+      a.choice_or("latency_model", "calibrated", {"calibrated", "roofline"}) == "calibrated";
   a.finish();
 }
 

@@ -153,6 +153,8 @@ ArrivalSpec parse_arrival(yaml::MapReader& parent) {
   a.process = p == "gamma" ? ArrivalSpec::Process::kGamma : ArrivalSpec::Process::kPoisson;
   a.rate_per_s = r.number_or("rate_per_s", 1, yaml::non_negative(1e9));
   a.cv = r.number_or("cv", 1, yaml::positive(100));
+  a.offline_requests =
+      static_cast<std::uint64_t>(r.integer_or("offline_requests", 0, yaml::non_negative(1e8)));
   if (a.process == ArrivalSpec::Process::kPoisson && r.has("cv") && a.cv != 1) {
     r.context().error(r.child("cv"), r.path_of("cv"), yaml::describe(r.child("cv")),
                       "a Poisson process has cv = 1", "use process: gamma for other cv values");

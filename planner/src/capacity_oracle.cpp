@@ -31,7 +31,7 @@ std::string CapacityQuery::key(const std::string& method) const {
   // Every figure the answer depends on, so an edited catalog or class never reuses a stale entry.
   const auto& c = *demand_class;
   // The build's commit is part of the key: a changed simulator or search never reuses answers.
-  return fmt::format(
+  const std::string base = fmt::format(
       "{}@{}|{}|bw={:.6g},bf16={:.6g},fp8={:.6g},fp4={:.6g},hbm={:.6g},link={:.6g}|{}|L={},h={},"
       "kv={},d={},p={:.6g}/{:.6g}|w={}|kv={}|in={}|out={}|slo={}/{}|ps={:.6f}|tp<={}|att={:.6g}|"
       "dur={:.6g}|tol={:.6g}|seed={}|pre={}|pc={}:{:.6g}|sp={}x{}",
@@ -44,6 +44,29 @@ std::string CapacityQuery::key(const std::string& method) const {
       c.slo.ttft_ns, c.slo.tpot_ns, prompt_scale, max_tensor_parallel, slo_attainment, duration_s,
       tolerance, seed, static_cast<int>(preemption), prefix_cache, prefix_host_tier_gib_per_gpu,
       c.prefix_groups, c.prefix_tokens);
+  return base + analytical_key();
+}
+
+std::string CapacityQuery::analytical_key() const {
+  // The step-time model's inputs: the scenario's analytical keys and the calibrated parameters
+  // the latency model resolves for this GPU, weight type and KV format (data/latency-model.yaml).
+  const AnalyticalParams& a = analytical;
+  std::string k =
+      fmt::format("|an={:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}", a.bandwidth_efficiency,
+                  a.compute_efficiency, a.step_overhead_us, a.allreduce_latency_us,
+                  a.allreduce_bandwidth_efficiency, a.calibrated, a.given);
+  if (latency != nullptr && !latency->empty() && a.calibrated) {
+    const LatencyParams p = latency->resolve(gpu->id, to_string(weights));
+    k +=
+        fmt::format("|lm={:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}",
+                    p.gemm_efficiency, p.bandwidth_efficiency, p.step_overhead_us, p.layer_fixed_us,
+                    p.attention_kernel_us, p.attention_efficiency, p.moe_gemm_efficiency,
+                    p.moe_dispatch_us, p.allreduce_latency_us, p.allreduce_bandwidth_efficiency);
+    for (const auto* f : {&kv.key, &kv.value})
+      if (auto sp = latency->kv_speed(f->name()))
+        k += fmt::format(",{}={:.6g}", f->name(), sp->time_vs_bf16);
+  }
+  return k;
 }
 
 double mean_tokens(const LengthDistSpec& d) {
@@ -175,7 +198,7 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
   if (b_max == 0) return r;
 
   // Prefill is compute-bound: 2·active FLOPs per prompt token plus causal attention.
-  const AnalyticalParams params;
+  const AnalyticalParams& params = q.analytical;
   double attn = 0;
   for (auto kind : q.model->layer_attention) {
     double held = s.mean_in;
@@ -237,6 +260,7 @@ ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
     pool.weights = q.weights;
     pool.kv_formats = {q.kv};
     sc.pools.push_back(pool);
+    sc.analytical = q.analytical;
     SimulationSpec sim;
     // Enough simulated time for ~1,500 requests: the attainment estimate then has a standard
     // error of ~0.6 points at 95 % attainment.

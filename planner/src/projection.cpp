@@ -51,7 +51,7 @@ struct VariantRun {
 class Engine {
  public:
   Engine(const Scenario& s, const Catalog& catalog, CapacityOracle& oracle)
-      : s_(s), plan_(*s.planner), oracle_(oracle) {
+      : s_(s), plan_(*s.planner), oracle_(oracle), latency_(catalog.latency()) {
     for (const auto& g : plan_.generations) gpus_.push_back(&catalog.gpu(g.gpu_id));
     for (const auto& c : plan_.classes) models_.push_back(&catalog.model(c.model_id));
     // Newest first: newer parts serve first and are bought first (they are the cheapest per
@@ -87,6 +87,8 @@ class Engine {
     q.preemption = plan_.preemption;
     q.prefix_cache = plan_.prefix_cache;
     q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
+    q.analytical = s_.analytical;
+    q.latency = &latency_;
     ReplicaCapacity r = oracle_.capacity(q);
     if (compressed) {
       // An operator adopts the compressed format where it serves more tokens per GPU; where it
@@ -356,6 +358,7 @@ class Engine {
   const Scenario& s_;
   const PlannerSpec& plan_;
   CapacityOracle& oracle_;
+  const LatencyCalibration& latency_;  // the catalog's, for the capacity cache key
   std::vector<const GpuSpec*> gpus_;
   std::vector<const ModelSpec*> models_;
   std::vector<std::size_t> order_;

@@ -11,16 +11,51 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
                            const AnalyticalParams& params, const TimingSpec& timing,
                            const PowerSpec& power, const std::optional<Profile>& profile,
                            const GpuSpec* profile_gpu, std::uint32_t max_step_tokens,
-                           const DeviceStepCalibration* steps) {
+                           const DeviceStepCalibration* steps,
+                           const LatencyCalibration* calibration) {
   constant_ = timing.model == TimingSpec::Model::kConstant;
   constant_ns_ = timing.constant_step_ns;
   const double tp = tensor_parallel;
+  const std::string prec = to_string(weights);
+
+  // The physical parameters: data/latency-model.yaml for this GPU and weight type when the
+  // scenario asks for the calibrated model, the flat roofline defaults otherwise. A key the
+  // scenario's `analytical:` section gives always wins.
+  const bool calibrated = calibration != nullptr && !calibration->empty() && params.calibrated;
+  if (calibrated) {
+    lp_ = calibration->resolve(gpu.id, prec);
+  } else {
+    lp_.description = "roofline defaults";
+  }
+  using AP = AnalyticalParams;
+  if (!calibrated || (params.given & AP::kGivenBandwidth))
+    lp_.bandwidth_efficiency = params.bandwidth_efficiency;
+  if (!calibrated || (params.given & AP::kGivenCompute)) {
+    lp_.gemm_efficiency = params.compute_efficiency;
+    if (!calibrated) lp_.attention_efficiency = params.compute_efficiency;
+  }
+  if (!calibrated || (params.given & AP::kGivenOverhead))
+    lp_.step_overhead_us = params.step_overhead_us;
+  if (!calibrated || (params.given & AP::kGivenAllreduceLatency))
+    lp_.allreduce_latency_us = params.allreduce_latency_us;
+  if (!calibrated || (params.given & AP::kGivenAllreduceBandwidth))
+    lp_.allreduce_bandwidth_efficiency = params.allreduce_bandwidth_efficiency;
 
   const double hbm_bytes_per_s = gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12;
-  const double eff_bw = hbm_bytes_per_s * params.bandwidth_efficiency;
+  const double eff_bw = hbm_bytes_per_s * lp_.bandwidth_efficiency;
   ns_per_weight_byte_ = 1e9 / eff_bw;
-  ns_per_flop_ = 1e9 / (gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency);
-  overhead_ns_ = params.step_overhead_us * 1e3;
+  ns_per_flop_ = 1e9 / (gpu.dense_tflops(prec) * 1e12 * lp_.gemm_efficiency);
+  // Attention runs in bf16 tensor cores whatever the weight format (cause 1 of issue 12: the
+  // roofline ran it at the weight format's peak, 2× at fp8 and 4× at fp4).
+  attention_flop_scale_ =
+      calibrated
+          ? (1e9 / (gpu.dense_tflops("bf16") * 1e12 * lp_.attention_efficiency)) / ns_per_flop_
+          : 1.0;
+  overhead_ns_ = lp_.step_overhead_us * 1e3;
+  std::uint32_t attention_layers = model.layers;
+  layer_fixed_ns_ =
+      model.layers * lp_.layer_fixed_us * 1e3 + attention_layers * lp_.attention_kernel_us * 1e3;
+  if (model.is_moe()) moe_dispatch_ns_ = model.layers * lp_.moe_dispatch_us * 1e3;
 
   moe_ = model.is_moe();
   if (moe_) {
@@ -32,6 +67,24 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     dense_weight_bytes_ = weight_bytes_read_per_gpu(model, weights, tensor_parallel, 1);
   }
   linear_flops_per_token_ = 2.0 * model.params_active_b * 1e9 / tp;
+  if (calibrated) {
+    // The input embedding is a row lookup, not a GEMM or a weight stream (cause 5 of issue 12):
+    // neither its FLOPs nor its bytes count. The LM head is kept at 16 bits by real narrow-weight
+    // checkpoints (ModelOpt FP8/NVFP4, gpt-oss MXFP4), so it streams 2 bytes per weight.
+    const double embed = static_cast<double>(model.vocab_size) * model.hidden_size;
+    linear_flops_per_token_ -= 2.0 * embed / tp;
+    const double bpw = bytes_per_weight(weights);
+    const double head_extra = embed * std::max(0.0, 2.0 - bpw) / tp;
+    embedding_bytes_adjust_ = -embed * bpw / tp + head_extra;
+    if (moe_) {
+      // Routed experts run as grouped GEMMs at moe_gemm_efficiency of the dense rate.
+      const double k_over_e =
+          static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
+      const double routed = (model.params_total_b - model.params_active_b) * 1e9 / (1.0 - k_over_e);
+      const double routed_active = routed * k_over_e;
+      linear_flops_per_token_ += 2.0 * routed_active * (1.0 / lp_.moe_gemm_efficiency - 1.0) / tp;
+    }
+  }
   // Attention FLOPs per (query, key) pair: QKᵀ and PV, 2 FLOPs per multiply-add. MLA with
   // absorbed projections attends over the latent (kv_lora_rank) plus the rope part.
   const double per_layer =
@@ -63,8 +116,8 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     // Two all-reduces per layer (after attention and after the MLP) of the step's activations
     // (bf16) on a ring: each GPU sends and receives 2(tp−1)/tp of the buffer.
     const double link_gbps =
-        gpu.scaleup_link_gbps.value.value_or(64.0) * params.allreduce_bandwidth_efficiency;
-    allreduce_fixed_ns_ = 2.0 * model.layers * params.allreduce_latency_us * 1e3;
+        gpu.scaleup_link_gbps.value.value_or(64.0) * lp_.allreduce_bandwidth_efficiency;
+    allreduce_fixed_ns_ = 2.0 * model.layers * lp_.allreduce_latency_us * 1e3;
     allreduce_ns_per_token_ =
         2.0 * model.layers *
         ring_allreduce_ns(model.hidden_size * 2.0, tensor_parallel, link_gbps, 0.0);
@@ -101,6 +154,23 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
       kv_cal_.projected = false;
     }
   }
+  if (kv_cal_.source == "roofline" && calibrated) {
+    // No GPU profile of this format: its decode-attention time relative to bf16 from the
+    // latency-model file (public integrations' measured speed), never silently the byte floor.
+    const std::string fmt = kv.kv().name();
+    if (auto sp = calibration->kv_speed(fmt)) {
+      const KvFootprint bf16(model, KvConfig::parse("bf16"), tensor_parallel);
+      const double bf16_bytes = static_cast<double>(bf16.bytes_per_token_per_gpu());
+      kv_cal_.seconds_per_byte = sp->time_vs_bf16 * bf16_bytes / kv_bytes_per_token_ / eff_bw;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "latency-model.yaml: %.3g x bf16 time (%s)", sp->time_vs_bf16,
+                    sp->source.c_str());
+      kv_cal_.source = buf;
+    } else {
+      kv_cal_.source = "roofline:byte floor (no speed entry for " + fmt + ")";
+    }
+  }
+  if (calibrated) calibration_source_ = "latency-model.yaml: " + lp_.description;
   if (steps != nullptr) apply_step_calibration(gpu, weights, *steps);
 }
 
@@ -133,6 +203,10 @@ void LatencyModel::apply_step_calibration(const GpuSpec& gpu, WeightPrecision we
   ns_per_flop_ = r.ns_per_flop;
   ns_per_weight_byte_ = r.ns_per_weight_byte;
   overhead_ns_ = r.overhead_ns;
+  // The measured steps' fitted overhead already holds the per-layer and per-kernel costs.
+  layer_fixed_ns_ = 0;
+  moe_dispatch_ns_ = 0;
+  attention_flop_scale_ = 1;
   gemm_half_tokens_ = r.gemm_half_tokens;
   step_calibrated_ = true;
   const bool projected = cal.gpu->id != gpu.id || cal.weights != prec;
@@ -163,9 +237,10 @@ StepWork LatencyModel::work(const StepShape& s) const {
 }
 
 double LatencyModel::weight_bytes(std::uint64_t tokens) const {
-  if (!moe_) return dense_weight_bytes_;
-  if (tokens < weight_bytes_by_tokens_.size()) return weight_bytes_by_tokens_[tokens];
-  return weight_bytes_by_tokens_.back();
+  if (!moe_) return dense_weight_bytes_ + embedding_bytes_adjust_;
+  if (tokens < weight_bytes_by_tokens_.size())
+    return weight_bytes_by_tokens_[tokens] + embedding_bytes_adjust_;
+  return weight_bytes_by_tokens_.back() + embedding_bytes_adjust_;
 }
 
 StepCost LatencyModel::step(const StepShape& s) const {
@@ -176,7 +251,8 @@ StepCost LatencyModel::step(const StepShape& s) const {
     return c;
   }
   const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
-  const StepWork w = work(s);
+  StepWork w = work(s);
+  w.attention_flops *= attention_flop_scale_;
   const StepRates rates{0, ns_per_flop_, ns_per_weight_byte_, gemm_half_tokens_};
   const StepParts parts = step_parts(w, rates);
   c.compute_ns = parts.gemm_compute_ns + parts.attention_compute_ns;
@@ -185,7 +261,8 @@ StepCost LatencyModel::step(const StepShape& s) const {
   const double comm =
       tokens ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * static_cast<double>(tokens) : 0;
   const double host = static_cast<double>(s.host_transfer_bytes_per_gpu) * host_ns_per_byte_;
-  const double total = overhead_ns_ + body + comm + host;
+  const double fixed = tokens ? layer_fixed_ns_ + moe_dispatch_ns_ : 0;
+  const double total = overhead_ns_ + fixed + body + comm + host;
   c.time_ns = static_cast<TimeNs>(total + 0.5);
   const double u = std::max(c.compute_ns, memory_weight_ * c.memory_ns) / total;
   c.power_w_per_gpu = idle_w_ + (tdp_w_ - idle_w_) * std::min(1.0, u);

@@ -13,6 +13,7 @@
 #include "engine/event_queue.h"
 #include "jevons/core/catalog.h"
 #include "jevons/core/kv_accounting.h"
+#include "jevons/core/latency_params.h"
 #include "jevons/core/profile.h"
 #include "jevons/core/replica_memory.h"
 #include "jevons/core/roofline.h"
@@ -72,7 +73,8 @@ class LatencyModel {
                WeightPrecision weights, std::uint32_t tensor_parallel,
                const AnalyticalParams& params, const TimingSpec& timing, const PowerSpec& power,
                const std::optional<Profile>& profile, const GpuSpec* profile_gpu,
-               std::uint32_t max_step_tokens, const DeviceStepCalibration* steps = nullptr);
+               std::uint32_t max_step_tokens, const DeviceStepCalibration* steps = nullptr,
+               const LatencyCalibration* calibration = nullptr);
 
   StepCost step(const StepShape& s) const;
   /// Host-link time for `bytes` per GPU (swap, prefix-tier load).
@@ -92,6 +94,11 @@ class LatencyModel {
   bool step_calibrated() const { return step_calibrated_; }
   /// "roofline defaults" or "profile steps: N points on h100-sxm (bf16), mean error …".
   const std::string& calibration_source() const { return calibration_source_; }
+  /// The physical parameters in use (data/latency-model.yaml resolved for this GPU and weight
+  /// type, scenario `analytical:` keys applied); the roofline defaults when uncalibrated.
+  const LatencyParams& params() const { return lp_; }
+  /// Fixed time of every step: overhead, per-layer and per-attention-kernel costs, MoE dispatch.
+  double fixed_ns() const { return overhead_ns_ + layer_fixed_ns_ + moe_dispatch_ns_; }
 
  private:
   double weight_bytes(std::uint64_t tokens) const;
@@ -100,6 +107,7 @@ class LatencyModel {
   TimeNs constant_ns_ = 0;
   std::vector<double> weight_bytes_by_tokens_;  // MoE: bytes read per GPU for T tokens
   double dense_weight_bytes_ = 0;
+  double embedding_bytes_adjust_ = 0;  // calibrated: − embedding table + 16-bit LM head excess
   bool moe_ = false;
   double linear_flops_per_token_ = 0;      // per GPU
   double attn_flops_per_pair_ = 0;         // per GPU, the full-attention (and MLA) layers
@@ -111,6 +119,10 @@ class LatencyModel {
   double ns_per_weight_byte_ = 0;
   double ns_per_flop_ = 0;
   double overhead_ns_ = 0;
+  double layer_fixed_ns_ = 0;   // per step: layers × per-layer + attention layers × kernel cost
+  double moe_dispatch_ns_ = 0;  // per step: MoE layers × routing/permutation cost
+  double attention_flop_scale_ = 1;  // attention ns/FLOP over GEMM ns/FLOP
+  LatencyParams lp_;
   double allreduce_fixed_ns_ = 0;      // per step: 2·layers·latency
   double allreduce_ns_per_token_ = 0;  // per step, per token
   double host_ns_per_byte_ = 0;

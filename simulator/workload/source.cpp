@@ -95,11 +95,18 @@ bool SyntheticSource::advance(double operational) {
 }
 
 bool SyntheticSource::next(Arrival& out) {
-  if (!(spec_.arrival.rate_per_s > 0)) return false;
-  const double gap = spec_.arrival.process == ArrivalSpec::Process::kGamma
-                         ? arrivals_.gamma(shape_, 1.0 / shape_)
-                         : arrivals_.exponential(1.0);
-  if (!advance(gap)) return false;
+  if (spec_.arrival.offline_requests > 0) {
+    // MLPerf Offline: every query is issued at t = 0.
+    if (offline_issued_ >= spec_.arrival.offline_requests) return false;
+    ++offline_issued_;
+    t_ns_ = 0;
+  } else {
+    if (!(spec_.arrival.rate_per_s > 0)) return false;
+    const double gap = spec_.arrival.process == ArrivalSpec::Process::kGamma
+                           ? arrivals_.gamma(shape_, 1.0 / shape_)
+                           : arrivals_.exponential(1.0);
+    if (!advance(gap)) return false;
+  }
   out = Arrival{};
   out.time_ns = static_cast<TimeNs>(t_ns_);
   if (lengths_trace_ != nullptr && !lengths_trace_->rows.empty()) {

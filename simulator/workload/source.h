@@ -60,7 +60,8 @@ class SyntheticSource final : public Source {
   Rng lengths_;
   double t_ns_ = 0;
   bool constant_rate_ = true;
-  double shape_ = 1;  // gamma shape 1/cv²
+  double shape_ = 1;                  // gamma shape 1/cv²
+  std::uint64_t offline_issued_ = 0;  // offline class: requests issued so far (all at t = 0)
 };
 
 /// Trace replay with time and rate scaling.

@@ -269,7 +269,8 @@ TEST_CASE("a simulated replica passes Σ min(KV, W) to the latency model", "[sim
     const SimulationSpec& spec = *sc.simulation;
     const LatencyModel lm(m.gpu, m.model, m.kv, WeightPrecision::kBf16, 1, sc.analytical,
                           spec.timing, spec.power, std::nullopt, nullptr,
-                          spec.batching.max_batched_tokens + spec.batching.max_num_seqs);
+                          spec.batching.max_batched_tokens + spec.batching.max_num_seqs, nullptr,
+                          &sim_catalog().latency());  // as the simulator builds it
     const std::uint64_t w = lm.window_tokens();
     CHECK(w == (std::string(model) == "gemma-3-27b" ? 1024u : 0u));
     for (const RequestRow& row : r.requests) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "jevons/core/latency_params.h"
+
 namespace jevons {
 
 enum class Confidence : std::uint8_t {
@@ -119,11 +121,16 @@ class Catalog {
   const std::map<std::string, Source>& sources() const { return sources_; }
   std::vector<std::string> gpu_ids() const;
   std::vector<std::string> model_ids() const;
+  /// The step-time model's fitted and sourced parameters (`dir`/latency-model.yaml); empty when
+  /// the data directory has none (the latency model then uses the roofline defaults).
+  const LatencyCalibration& latency() const { return latency_; }
+  LatencyCalibration& latency() { return latency_; }
 
  private:
   std::vector<GpuSpec> gpus_;
   std::vector<ModelSpec> models_;
   std::map<std::string, Source> sources_;
+  LatencyCalibration latency_;
 };
 
 }  // namespace jevons

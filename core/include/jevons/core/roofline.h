@@ -30,6 +30,19 @@ struct AnalyticalParams {
   /// Achieved share of the scale-up link's per-direction bandwidth in a ring all-reduce (bus
   /// bandwidth / link).
   double allreduce_bandwidth_efficiency = 1.0;
+  /// `latency_model: calibrated` (default): the simulator's latency model takes its parameters
+  /// from the catalog's data/latency-model.yaml (docs/latency-model.md) and a key given above
+  /// overrides the calibrated figure; `roofline`: the flat defaults above, as before 2026-12.
+  bool calibrated = true;
+  /// Which of the keys above the scenario gave (kGiven* bits): only those override calibration.
+  unsigned given = 0;
+  enum : unsigned {
+    kGivenBandwidth = 1,
+    kGivenCompute = 2,
+    kGivenOverhead = 4,
+    kGivenAllreduceLatency = 8,
+    kGivenAllreduceBandwidth = 16
+  };
 };
 
 /// One ring all-reduce of `bytes` over `tp` GPUs: a fixed latency plus 2(tp − 1)/tp of the buffer

@@ -37,6 +37,7 @@ struct GroupMetrics {
   std::uint64_t unfinished = 0;     ///< still queued or running when the simulation stopped
   std::uint64_t input_tokens = 0;   ///< of finished requests
   std::uint64_t output_tokens = 0;  ///< of finished requests
+  std::int64_t last_finish_ns = 0;  ///< when the group's last request finished
   std::uint64_t slo_met = 0;        ///< finished within both SLO targets
   std::uint64_t preemptions = 0;
   std::uint64_t swaps_out = 0;
@@ -59,6 +60,10 @@ struct PoolMetrics {
   std::string model_id;
   std::string kv_format;
   std::string role;  ///< "mixed", "prefill" or "decode"
+  /// Where the step time's parameters came from (data/latency-model.yaml entry, projection,
+  /// profile steps or roofline defaults) and where the KV format's decode-attention speed did.
+  std::string latency_source;
+  std::string kv_speed_source;
   std::uint32_t replicas = 0;
   std::uint32_t gpus = 0;
   std::uint32_t tensor_parallel = 1;

@@ -35,7 +35,10 @@ struct ArrivalSpec {
   enum class Process : std::uint8_t { kPoisson, kGamma };
   Process process = Process::kPoisson;
   double rate_per_s = 1;  ///< mean rate (for a diurnal profile: the mean over a day)
-  double cv = 1;          ///< coefficient of variation of inter-arrival times (kGamma; Poisson = 1)
+  /// > 0: MLPerf Offline — this many requests all arrive at t = 0 (rate and shape ignored), and
+  /// the class's throughput is its output tokens over the time to its last completion.
+  std::uint64_t offline_requests = 0;
+  double cv = 1;  ///< coefficient of variation of inter-arrival times (kGamma; Poisson = 1)
   bool diurnal = false;
   double peak_hour = 14;       ///< hour of day (0..24) of the daily peak
   double peak_to_trough = 1;   ///< ratio of the peak rate to the trough rate (≥ 1)

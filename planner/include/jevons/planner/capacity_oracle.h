@@ -21,6 +21,7 @@
 #include "jevons/core/planner_spec.h"
 #include "jevons/core/profile.h"
 #include "jevons/core/projection_result.h"
+#include "jevons/core/roofline.h"
 
 namespace jevons::planner {
 
@@ -42,9 +43,15 @@ struct CapacityQuery {
   PreemptionMode preemption = PreemptionMode::kRecompute;
   bool prefix_cache = false;
   double prefix_host_tier_gib_per_gpu = 0;
+  /// The scenario's `analytical:` settings: they reach every capacity probe (and the key).
+  AnalyticalParams analytical;
+  /// The catalog's latency-model parameters the probes use (nullptr: none); part of the key.
+  const LatencyCalibration* latency = nullptr;
 
   /// Canonical text of every input that changes the answer (the cache key).
   std::string key(const std::string& method) const;
+  /// The part of the key for the step-time model (analytical settings, calibrated parameters).
+  std::string analytical_key() const;
 };
 
 
