@@ -17,12 +17,13 @@ enum ExitCode : int {
 
 using Action = std::function<int()>;
 
-void add_run(CLI::App& app, Action& action);       // cmd_run.cpp
-void add_validate(CLI::App& app, Action& action);  // cmd_validate.cpp
-void add_catalog(CLI::App& app, Action& action);   // cmd_catalog.cpp
-void add_profile(CLI::App& app, Action& action);   // cmd_profile.cpp (kernels profiler)
-void add_sweep(CLI::App& app, Action& action);     // cmd_sweep.cpp (planner sweeps, MPI)
-void add_report(CLI::App& app, Action& action);    // cmd_report.cpp (HTML/Markdown reports)
+void add_run(CLI::App& app, Action& action);        // cmd_run.cpp
+void add_validate(CLI::App& app, Action& action);   // cmd_validate.cpp
+void add_catalog(CLI::App& app, Action& action);    // cmd_catalog.cpp
+void add_profile(CLI::App& app, Action& action);    // cmd_profile.cpp (kernels profiler)
+void add_sweep(CLI::App& app, Action& action);      // cmd_sweep.cpp (planner sweeps, MPI)
+void add_report(CLI::App& app, Action& action);     // cmd_report.cpp (HTML/Markdown reports)
 void add_calibrate(CLI::App& app, Action& action);  // cmd_calibrate.cpp (step-time fit)
+void add_backcast(CLI::App& app, Action& action);   // cmd_backcast.cpp (world baseline)
 
 }  // namespace jevons::cli

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_calibrate(app, action);
   add_sweep(app, action);
   add_report(app, action);
+  add_backcast(app, action);
 
   try {
     app.parse(argc, argv);

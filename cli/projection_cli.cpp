@@ -1,12 +1,14 @@
 #include "projection_cli.h"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ostream.h>
 #include <ostream>
 
 #include "common.h"
@@ -21,13 +23,18 @@ std::string capacity_cache_path(const Scenario& s, const std::string& option) {
   if (!option.empty()) return option;
   if (s.planner && !s.planner->capacity_cache_path.empty()) {
     const fs::path p(s.planner->capacity_cache_path);
-    return p.is_absolute() ? p.string() : (fs::path(s.path).parent_path() / p).lexically_normal().string();
+    return p.is_absolute() ? p.string()
+                           : (fs::path(s.path).parent_path() / p).lexically_normal().string();
   }
   fs::path dir;
-  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d) dir = d;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = fs::path(x) / "jevons";
-  else if (const char* h = std::getenv("HOME"); h && *h) dir = fs::path(h) / ".cache" / "jevons";
-  else return "";
+  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d)
+    dir = d;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    dir = fs::path(x) / "jevons";
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    dir = fs::path(h) / ".cache" / "jevons";
+  else
+    return "";
   return (dir / "capacity-cache.json").string();
 }
 
@@ -49,12 +56,13 @@ Projection run_projection(const Scenario& s, const Catalog& catalog,
   if (options.progress)
     po.progress = [&](const std::string& stage, double fraction) {
       const auto now = clock::now();
-      if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100)) return;
+      if (now - start < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(100))
+        return;
       last = now;
       drawn = true;
       const int filled = static_cast<int>(fraction * 30);
-      fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {:<20}", std::string(static_cast<std::size_t>(filled), '#'),
-                 100 * fraction, stage);
+      fmt::print(stderr, "\r[{:<30}] {:3.0f}%  {:<20}",
+                 std::string(static_cast<std::size_t>(filled), '#'), 100 * fraction, stage);
       std::fflush(stderr);
     };
   Projection p = planner::project(s, catalog, oracle, po);
@@ -64,8 +72,12 @@ Projection run_projection(const Scenario& s, const Catalog& catalog,
 }
 
 namespace {
-std::string pb(double bytes) { return fmt::format("{:.2f}", bytes / 1e15); }  // petabytes
-std::string gpus(double n) { return n >= 1e6 ? fmt::format("{:.2f}M", n / 1e6) : fmt::format("{:.0f}k", n / 1e3); }
+std::string pb(double bytes) {
+  return fmt::format("{:.2f}", bytes / 1e15);
+}  // petabytes
+std::string gpus(double n) {
+  return n >= 1e6 ? fmt::format("{:.2f}M", n / 1e6) : fmt::format("{:.0f}k", n / 1e3);
+}
 
 const QuarterTotals* find(const Projection& p, Variant v, int q) {
   for (const auto& t : p.totals)
@@ -84,9 +96,10 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10} {:>12}\n", "gpu", "class", "kv format", "TP",
              "req/s", "tok/s/GPU");
   for (const auto& c : p.capacity)
-    fmt::print(out, "  {:<12} {:<10} {:<22} {:>3} {:>10.2f} {:>12.0f}\n", c.gpu_id, c.class_name,
-               c.kv_format, c.capacity.tensor_parallel, c.capacity.rate_per_s,
-               c.capacity.tensor_parallel ? c.capacity.tokens_per_s / c.capacity.tensor_parallel : 0.0);
+    fmt::print(
+        out, "  {:<12} {:<10} {:<22} {:>3} {:>10.2f} {:>12.0f}\n", c.gpu_id, c.class_name,
+        c.kv_format, c.capacity.tensor_parallel, c.capacity.rate_per_s,
+        c.capacity.tensor_parallel ? c.capacity.tokens_per_s / c.capacity.tensor_parallel : 0.0);
 
   fmt::print(out, "\n{:<8} {:<15} {:>12} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9}\n", "quarter",
              "variant", "demand Mt/s", "$/Mtok", "GPUs", "HBM inst", "HBM used", "host DRAM",
@@ -106,12 +119,55 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
                  t->power_mw);
     }
   }
+  // The HBM market layer: what the fleet buys per calendar year, with and without compression.
+  const auto* first = find(p, Variant::kCounterfactual, 0);
+  if (first && first->initial_demand_scale != 1)
+    fmt::print(out,
+               "\nFirst quarter: the classes' stated demand scaled x{:.3f} so that its peak keeps "
+               "{:.0f} % of the installed base busy (fleet.initial_utilization)\n",
+               first->initial_demand_scale, 100 * plan.initial_utilization);
+  fmt::print(out,
+             "\nHBM market per year (EB = 1e18 B; shipped = HBM of the parts bought; demanded = "
+             "without the supply cap):\n");
+  fmt::print(out, "{:<6} {:<15} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "year",
+             "variant", "shipped", "demanded", "supply", "HBM inst", "$/Mtok", "all-in",
+             "marginal");
+  for (int q0 = 0; q0 < T; q0 += 4) {
+    for (Variant v : {Variant::kCounterfactual, Variant::kFull}) {
+      double shipped = 0, demanded = 0, supply = 0;
+      const QuarterTotals* last = nullptr;
+      for (int q = q0; q < std::min(T, q0 + 4); ++q)
+        if (const auto* t = find(p, v, q)) {
+          shipped += t->hbm_shipped_bytes;
+          demanded += t->hbm_demanded_bytes;
+          supply += t->hbm_supply_bytes;
+          last = t;
+        }
+      if (!last) continue;
+      fmt::print(
+          out, "{:<6} {:<15} {:>10.3f} {:>10.3f} {:>10} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n",
+          v == Variant::kCounterfactual ? last->label.substr(0, 4) : "", to_string(v),
+          shipped / 1e18, demanded / 1e18,
+          supply > 0 ? fmt::format("{:.3f}", supply / 1e18) : std::string("none"),
+          last->hbm_installed_bytes / 1e18, last->cost_usd_per_mtok, last->cost_all_in_usd_per_mtok,
+          last->cost_marginal_usd_per_mtok);
+    }
+  }
+  fmt::print(out,
+             "$/Mtok: serving GPUs over tokens served; all-in: every installed GPU, idle ones "
+             "included; marginal: the cheapest part on offer (year's last quarter).\n"
+             "Inference only: the fleet is the inference fleet; training and other uses are not "
+             "modelled (`jevons backcast` shows the world's accelerators, HBM, and the sourced "
+             "inference share that scales this fleet to the market).\n");
+
   fmt::print(out, "\nChange against no compression in {} (efficiency + rebound = net):\n",
              p.quarter_labels.back());
   for (const auto& d : p.decomposition) {
     if (d.quarter != T - 1) continue;
     const bool bytes = d.metric != "gpus_installed";
-    auto f = [&](double x) { return bytes ? fmt::format("{:+.3f} PB", x / 1e15) : fmt::format("{:+.0f}", x); };
+    auto f = [&](double x) {
+      return bytes ? fmt::format("{:+.3f} PB", x / 1e15) : fmt::format("{:+.0f}", x);
+    };
     const double pct = d.counterfactual != 0 ? 100.0 * d.net / d.counterfactual : 0.0;
     fmt::print(out, "  {:<20} efficiency {:>14}  rebound {:>14}  net {:>14} ({:+.1f}%)\n", d.metric,
                f(d.efficiency_effect), f(d.rebound_effect), f(d.net), pct);

@@ -1,13 +1,14 @@
 #include "jevons/planner/projection.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <map>
-#include <tuple>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 #include "jevons/planner/elasticity.h"
 
@@ -41,9 +42,9 @@ struct ElasticityOverride {
 };
 
 struct VariantRun {
-  std::vector<ClassQuarter> classes;         // [t][c] flattened
-  std::vector<GenerationQuarter> gens;       // [t][g] flattened
-  std::vector<QuarterTotals> totals;         // [t]
+  std::vector<ClassQuarter> classes;             // [t][c] flattened
+  std::vector<GenerationQuarter> gens;           // [t][g] flattened
+  std::vector<QuarterTotals> totals;             // [t]
   std::vector<std::vector<double>> token_share;  // [t*C + c][g]: share of tokens served by g
 };
 
@@ -104,7 +105,8 @@ class Engine {
     const auto& gen = plan_.generations[g];
     double price = gen.price_usd;
     if (price <= 0) price = gpus_[g]->price_usd.value.value_or(plan_.default_price_usd);
-    const double capex = price * plan_.server_cost_multiplier / (plan_.gpu_lifetime_years * kHoursPerYear);
+    const double capex =
+        price * plan_.server_cost_multiplier / (plan_.gpu_lifetime_years * kHoursPerYear);
     const double power = gpus_[g]->tdp_w.get("tdp_w") * plan_.average_utilization * plan_.pue *
                          plan_.power_usd_per_kwh / 1000.0;
     return capex + power;
@@ -116,6 +118,33 @@ class Engine {
     const double t = per_gpu_tokens(cap(g, c, compressed, prompt_scale));
     if (t <= 0) return std::numeric_limits<double>::infinity();
     return hourly_cost(g) / (t * 3600.0 / plan_.classes[c].peak_to_average);
+  }
+
+  double hbm_bytes(std::size_t g) const {
+    return gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+  }
+
+  /// fleet.initial_utilization: the factor on every class's first-quarter demand (their mix
+  /// kept) that makes the installed base, serving it at the baseline format, busy at that share
+  /// at the peak. The same for all three variants, so they start from one world.
+  double initial_scale() {
+    if (scale_ > 0) return scale_;
+    scale_ = 1;
+    const double u = plan_.initial_utilization;
+    double total = 0;
+    for (const auto& g : plan_.generations) total += g.installed;
+    if (u <= 0 || total <= 0) return scale_;
+    double needed = 0;
+    for (std::size_t c = 0; c < num_classes(); ++c) {
+      // A GPU of the installed mix serves class c at the share-weighted capacity.
+      double per_gpu = 0;
+      for (std::size_t g = 0; g < num_gens(); ++g)
+        per_gpu += plan_.generations[g].installed / total * per_gpu_tokens(cap(g, c, false, 1.0));
+      const auto& k = plan_.classes[c];
+      if (per_gpu > 0) needed += k.tokens_per_s * k.peak_to_average / per_gpu;
+    }
+    if (needed > 0) scale_ = u * total / needed;
+    return scale_;
   }
 
   double adoption(std::size_t g, int t, Variant v) const {
@@ -130,9 +159,13 @@ class Engine {
     VariantRun out;
     // Cohorts per generation: (install quarter, count), to retire by age.
     std::vector<std::vector<std::pair<int, double>>> cohorts(G);
+    const double demand_scale = initial_scale();
     for (std::size_t g = 0; g < G; ++g)
       if (plan_.generations[g].installed > 0)
-        cohorts[g].push_back({launch_quarter_index(*gpus_[g], s_.horizon), plan_.generations[g].installed});
+        cohorts[g].push_back({plan_.generations[g].has_installed_since
+                                  ? plan_.generations[g].installed_since_quarter_index
+                                  : launch_quarter_index(*gpus_[g], s_.horizon),
+                              plan_.generations[g].installed});
     std::vector<double> deviation(C, 0.0);
 
     for (int t = 0; t < T; ++t) {
@@ -162,7 +195,8 @@ class Engine {
         row.variant = v;
         row.quarter = t;
         row.class_name = k.name;
-        row.baseline_tokens_per_s = k.tokens_per_s * std::pow(k.growth_per_year, years);
+        row.baseline_tokens_per_s =
+            k.tokens_per_s * demand_scale * std::pow(k.growth_per_year, years);
         double q = row.baseline_tokens_per_s;
         if (v == Variant::kFull && cf) {
           // Price ratio from unit costs weighted by where the counterfactual served the class,
@@ -175,7 +209,10 @@ class Engine {
             p_cf += w[g] * ub;
             p_comp += w[g] * (a[g] * unit_cost(g, c, true, 1.0) + (1 - a[g]) * ub);
           }
-          const double r = (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
+          const double cost_ratio =
+              (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
+          // Demand answers the price, not the cost: P = C0·(1 + margin) + pass_through·(C − C0).
+          const double r = 1.0 + plan_.pass_through * (cost_ratio - 1.0) / (1.0 + plan_.margin);
           ElasticitySpec e = k.elasticity;
           if (eo.active && (eo.only_class < 0 || eo.only_class == static_cast<int>(c))) {
             const double lambda = e.long_run > 0 ? std::min(1.0, e.short_run / e.long_run) : 1.0;
@@ -204,9 +241,10 @@ class Engine {
         }
 
       // Power: newest generations are powered first.
-      const double budget_w = plan_.power_budget_mw > 0
-                                  ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, years)
-                                  : std::numeric_limits<double>::infinity();
+      const double budget_w =
+          plan_.power_budget_mw > 0
+              ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, years)
+              : std::numeric_limits<double>::infinity();
       double power_left = budget_w;
       std::vector<double> powered(G, 0);
       for (std::size_t g : order_) {
@@ -237,22 +275,81 @@ class Engine {
       };
       for (std::size_t g : order_) assign(g, powered[g]);
 
-      // Buy what is still needed, within supply and power.
+      // Buy what is still needed, within supply and power: the generation that serves the
+      // remaining demand at the lowest cost per token first (not the newest first: a newer part
+      // that costs more per token than it serves more loses the order), then the next cheapest
+      // for what is left. Ties keep the newest-first order.
       std::vector<double> purchased(G, 0);
+      const double hbm_supply = plan_.hbm_supply_bytes_per_year > 0
+                                    ? plan_.hbm_supply_bytes_per_year / 4 *
+                                          std::pow(plan_.hbm_supply_growth_per_year, years)
+                                    : 0;
+      std::vector<std::size_t> available;
       for (std::size_t g : order_) {
         const auto& gen = plan_.generations[g];
         if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) continue;
         if (t < launch_quarter_index(*gpus_[g], s_.horizon)) continue;
-        const double supply = gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
-        const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
-        const double by_power = std::max(0.0, power_left) / w;
-        const double bought = assign(g, std::min(supply, by_power));
-        purchased[g] = bought;
-        power_left -= bought * w;
-        installed[g] += bought;
-        powered[g] += bought;
-        if (bought > 0) cohorts[g].push_back({t, bought});
+        available.push_back(g);
       }
+      // One pass of the purchase rule; returns the HBM bytes bought. `commit` false runs it on
+      // the demand without touching the fleet (the caller restores `need` and `serving`).
+      auto buy = [&](bool commit, double hbm_cap) {
+        std::vector<std::size_t> buyable = available;
+        double power = power_left, hbm_left = hbm_cap, hbm_bought = 0;
+        while (!buyable.empty()) {
+          // $ per peak token/s of the remaining mix on g: GPU-hours to serve every class g can
+          // serve, priced, over the tokens those classes still need.
+          auto cost_of = [&](std::size_t g) {
+            double gpus = 0, tokens = 0;
+            for (std::size_t c = 0; c < C; ++c)
+              if (capg[g][c] > 0 && need[c] > 0) {
+                gpus += need[c] / capg[g][c];
+                tokens += need[c];
+              }
+            return tokens > 0 ? gpus * hourly_cost(g) / tokens
+                              : std::numeric_limits<double>::infinity();
+          };
+          std::size_t best = 0;
+          double best_cost = cost_of(buyable[0]);
+          for (std::size_t i = 1; i < buyable.size(); ++i)
+            if (const double k = cost_of(buyable[i]); k < best_cost) {
+              best = i;
+              best_cost = k;
+            }
+          if (!std::isfinite(best_cost)) break;  // nothing left that a buyable part can serve
+          const std::size_t g = buyable[best];
+          buyable.erase(buyable.begin() + static_cast<std::ptrdiff_t>(best));
+          const auto& gen = plan_.generations[g];
+          const double supply =
+              gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
+          const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+          const double by_power = std::max(0.0, power) / w;
+          const double by_hbm = std::max(0.0, hbm_left) / hbm_bytes(g);
+          const double bought = assign(g, std::min({supply, by_power, by_hbm}));
+          power -= bought * w;
+          hbm_left -= bought * hbm_bytes(g);
+          hbm_bought += bought * hbm_bytes(g);
+          if (!commit) continue;
+          purchased[g] = bought;
+          installed[g] += bought;
+          powered[g] += bought;
+          if (bought > 0) cohorts[g].push_back({t, bought});
+        }
+        if (commit) power_left = power;
+        return hbm_bought;
+      };
+      const double unlimited = std::numeric_limits<double>::infinity();
+      double hbm_demanded = 0;
+      if (hbm_supply > 0) {
+        // The bits the fleet would take without the cap: the same rule on the same demand.
+        const auto need_before = need;
+        const auto serving_before = serving;
+        hbm_demanded = buy(false, unlimited);
+        need = need_before;
+        serving = serving_before;
+      }
+      const double hbm_shipped = buy(true, hbm_supply > 0 ? hbm_supply : unlimited);
+      if (hbm_supply <= 0) hbm_demanded = hbm_shipped;
 
       // Memory, energy, cost.
       QuarterTotals tot;
@@ -260,6 +357,11 @@ class Engine {
       tot.quarter = t;
       tot.label = quarter_label(s_.horizon, t);
       std::vector<double> class_cost(C, 0), class_gpus(C, 0);
+      double all_in_cost_per_hour = 0;
+      tot.hbm_shipped_bytes = hbm_shipped;
+      tot.hbm_demanded_bytes = hbm_demanded;
+      tot.hbm_supply_bytes = hbm_supply;
+      tot.initial_demand_scale = initial_scale();
       for (std::size_t g = 0; g < G; ++g) {
         auto& r = gq[g];
         r.variant = v;
@@ -270,7 +372,8 @@ class Engine {
         r.purchased = purchased[g];
         r.retired = retired[g];
         r.compressed_share = a[g];
-        r.hbm_installed_bytes = installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+        r.hbm_installed_bytes =
+            installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
         r.host_dram_baseline_bytes =
             installed[g] * gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
         double busy_gpus = 0;
@@ -294,9 +397,14 @@ class Engine {
           class_cost[c] += n * hourly_cost(g);
           class_gpus[c] += n;
         }
-        r.hbm_idle_bytes = std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
+        r.hbm_idle_bytes =
+            std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
+        r.hbm_shipped_bytes = purchased[g] * hbm_bytes(g);
+        all_in_cost_per_hour += installed[g] * hourly_cost(g);
         const double tdp = gpus_[g]->tdp_w.get("tdp_w");
-        const double watts = (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp * plan_.pue;
+        const double watts =
+            (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp *
+            plan_.pue;
         r.power_mw = watts / 1e6;
         r.energy_mwh = r.power_mw * kHoursPerQuarter;
         tot.gpus_installed += r.installed;
@@ -311,27 +419,46 @@ class Engine {
         tot.energy_mwh += r.energy_mwh;
         tot.power_mw += r.power_mw;
       }
-      double weighted_cost = 0;
+      double weighted_cost = 0, served_tokens_per_s = 0, weighted_marginal = 0;
       for (std::size_t c = 0; c < C; ++c) {
         auto& row = cq[c];
+        // Marginal: the cheapest part on offer this quarter (installed parts when none is),
+        // at this quarter's format mix and the class's average load.
+        double marginal = std::numeric_limits<double>::infinity();
+        const auto& offer = available.empty() ? order_ : available;
+        for (std::size_t g : offer) {
+          const double ub = unit_cost(g, c, false, prompt_scale[c]);
+          const double k =
+              a[g] > 0 ? a[g] * unit_cost(g, c, true, prompt_scale[c]) + (1 - a[g]) * ub : ub;
+          marginal = std::min(marginal, k);
+        }
+        if (std::isfinite(marginal)) weighted_marginal += marginal * 1e6 * row.demand_tokens_per_s;
         row.unserved_peak_tokens_per_s = need[c];
         row.gpus_serving = class_gpus[c];
-        const double served_avg = (row.peak_tokens_per_s - need[c]) / plan_.classes[c].peak_to_average;
+        const double served_avg =
+            (row.peak_tokens_per_s - need[c]) / plan_.classes[c].peak_to_average;
         row.cost_usd_per_mtok = served_avg > 0 ? class_cost[c] / (served_avg * 3600.0) * 1e6 : 0;
         tot.demand_tokens_per_s += row.demand_tokens_per_s;
         tot.peak_tokens_per_s += row.peak_tokens_per_s;
         tot.unserved_peak_tokens_per_s += need[c];
         weighted_cost += row.cost_usd_per_mtok * row.demand_tokens_per_s;
+        served_tokens_per_s += served_avg;
         // Where each class's tokens were served, for the rebound variant's prices.
         std::vector<double> share(G, 0);
         double sum = 0;
         for (std::size_t g = 0; g < G; ++g) sum += serving[g][c] * capg[g][c];
-        for (std::size_t g = 0; g < G; ++g) share[g] = sum > 0 ? serving[g][c] * capg[g][c] / sum : 0;
+        for (std::size_t g = 0; g < G; ++g)
+          share[g] = sum > 0 ? serving[g][c] * capg[g][c] / sum : 0;
         if (sum <= 0)
           for (std::size_t g = 0; g < G; ++g) share[g] = 1.0 / static_cast<double>(G);
         out.token_share.push_back(std::move(share));
       }
-      tot.cost_usd_per_mtok = tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
+      tot.cost_usd_per_mtok =
+          tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
+      tot.cost_all_in_usd_per_mtok =
+          served_tokens_per_s > 0 ? all_in_cost_per_hour / (served_tokens_per_s * 3600.0) * 1e6 : 0;
+      tot.cost_marginal_usd_per_mtok =
+          tot.demand_tokens_per_s > 0 ? weighted_marginal / tot.demand_tokens_per_s : 0;
       out.classes.insert(out.classes.end(), cq.begin(), cq.end());
       out.gens.insert(out.gens.end(), gq.begin(), gq.end());
       out.totals.push_back(tot);
@@ -347,6 +474,7 @@ class Engine {
   std::vector<const ModelSpec*> models_;
   std::vector<std::size_t> order_;
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
+  double scale_ = 0;  ///< initial_scale(), once computed
 };
 
 double metric(const QuarterTotals& t, const std::string& m) {
@@ -384,7 +512,9 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         ce.kv_format = (comp ? plan.compressed_format_of(g) : plan.baseline_format).name();
         ce.capacity = e.cap(g, c, comp != 0, 1.0);
         p.capacity.push_back(ce);
-        if (options.progress) options.progress("capacity search", static_cast<double>(++done) / static_cast<double>(total));
+        if (options.progress)
+          options.progress("capacity search",
+                           static_cast<double>(++done) / static_cast<double>(total));
       }
 
   const ElasticityOverride none;
@@ -418,7 +548,8 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
       o.active = true;
       o.long_run = eps;
       const VariantRun r = e.run(Variant::kFull, &cf, o);
-      std::vector<std::vector<double>> net(kMetrics.size(), std::vector<double>(static_cast<std::size_t>(T)));
+      std::vector<std::vector<double>> net(kMetrics.size(),
+                                           std::vector<double>(static_cast<std::size_t>(T)));
       for (std::size_t m = 0; m < kMetrics.size(); ++m)
         for (int t = 0; t < T; ++t) {
           const auto ti = static_cast<std::size_t>(t);
@@ -426,13 +557,15 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         }
       return net;
     };
-    const int steps = static_cast<int>(std::lround(options.max_elasticity / options.elasticity_step));
+    const int steps =
+        static_cast<int>(std::lround(options.max_elasticity / options.elasticity_step));
     std::vector<double> grid;
     std::vector<std::vector<std::vector<double>>> nets;
     for (int i = 0; i <= steps; ++i) {
       grid.push_back(i * options.elasticity_step);
       nets.push_back(net_at(grid.back()));
-      if (options.progress) options.progress("elasticity sweep", static_cast<double>(i + 1) / (steps + 1));
+      if (options.progress)
+        options.progress("elasticity sweep", static_cast<double>(i + 1) / (steps + 1));
     }
     if (options.sensitivity) {
       const auto last = static_cast<std::size_t>(T - 1);
@@ -456,9 +589,12 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
           SensitivityPoint sp;
           sp.parameter = plan.classes[c].name + ".elasticity";
           sp.value = v;
-          sp.hbm_installed_net_bytes = r.totals[last].hbm_installed_bytes - cf.totals[last].hbm_installed_bytes;
-          sp.hbm_used_net_bytes = r.totals[last].hbm_used_bytes() - cf.totals[last].hbm_used_bytes();
-          sp.host_dram_net_bytes = r.totals[last].host_dram_bytes() - cf.totals[last].host_dram_bytes();
+          sp.hbm_installed_net_bytes =
+              r.totals[last].hbm_installed_bytes - cf.totals[last].hbm_installed_bytes;
+          sp.hbm_used_net_bytes =
+              r.totals[last].hbm_used_bytes() - cf.totals[last].hbm_used_bytes();
+          sp.host_dram_net_bytes =
+              r.totals[last].host_dram_bytes() - cf.totals[last].host_dram_bytes();
           p.sensitivity.push_back(sp);
         }
     }

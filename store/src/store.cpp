@@ -177,8 +177,23 @@ void Store::migrate() {
                     "use a newer Jevons or a new database file",
                     path_, v, jevons::version(), kSchemaVersion));
   if (v == kSchemaVersion) return;
+  if (v == 1) {
+    // 1 → 2: the HBM market layer and the all-in and marginal cost per token (issue 13). Old
+    // rows read 0 for the new series (1 for the fleet scale), which they did not compute.
+    Transaction tx(*this);
+    for (const char* column :
+         {"hbm_shipped_bytes REAL NOT NULL DEFAULT 0", "hbm_demanded_bytes REAL NOT NULL DEFAULT 0",
+          "hbm_supply_bytes REAL NOT NULL DEFAULT 0",
+          "cost_all_in_usd_per_mtok REAL NOT NULL DEFAULT 0",
+          "cost_marginal_usd_per_mtok REAL NOT NULL DEFAULT 0",
+          "initial_demand_scale REAL NOT NULL DEFAULT 1"})
+      exec(fmt::format("ALTER TABLE projection_quarters ADD COLUMN {}", column));
+    exec("ALTER TABLE projection_generations ADD COLUMN hbm_shipped_bytes REAL NOT NULL DEFAULT 0");
+    exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    tx.commit();
+    return;
+  }
   if (v != 0) {
-    // Only version 1 exists so far; a later schema adds its upgrade steps here.
     throw StoreError(fmt::format("database '{}' has unknown schema version {} (this Jevons: {})",
                                  path_, v, kSchemaVersion));
   }

@@ -75,7 +75,9 @@ planner:
 )";
 }
 
-Scenario load(const std::string& text) { return Scenario::parse(text, "closed-form.yaml", catalog()); }
+Scenario load(const std::string& text) {
+  return Scenario::parse(text, "closed-form.yaml", catalog());
+}
 
 const QuarterTotals& totals(const Projection& p, Variant v, int t) {
   for (const auto& x : p.totals)
@@ -116,9 +118,11 @@ TEST_CASE("capacity gain k with ε: fleet scales as k^(ε−1), break-even at ε
       const auto& fu = totals(p, Variant::kFull, t);
       // Same demand on 4x the capacity per GPU: a quarter of the GPUs (all bought new).
       CHECK(ef.gpus_installed == Approx(cf.gpus_installed / k).epsilon(1e-9));
-      CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s * std::pow(k, eps)).epsilon(1e-9));
+      CHECK(fu.demand_tokens_per_s ==
+            Approx(cf.demand_tokens_per_s * std::pow(k, eps)).epsilon(1e-9));
       CHECK(fu.gpus_installed == Approx(cf.gpus_installed * std::pow(k, eps - 1)).epsilon(1e-6));
-      CHECK(fu.hbm_installed_bytes == Approx(cf.hbm_installed_bytes * std::pow(k, eps - 1)).epsilon(1e-6));
+      CHECK(fu.hbm_installed_bytes ==
+            Approx(cf.hbm_installed_bytes * std::pow(k, eps - 1)).epsilon(1e-6));
       if (eps == 0.0) CHECK(fu.demand_tokens_per_s == Approx(cf.demand_tokens_per_s));
       if (eps == 1.0) {
         // ε = 1 keeps spend constant: the same fleet serves k times the tokens.
@@ -269,4 +273,28 @@ TEST_CASE("a generation's compressed_format overrides the planner-wide one on th
   std::string bad = over;
   bad.replace(bad.find("compressed_format: tq-2.5}"), 25, "compressed_format: tq-9.9");
   CHECK_THROWS_WITH(load(bad), Catch::Contains("planner.fleet.generations[1].compressed_format"));
+}
+
+TEST_CASE("purchases go to the cheapest part per token, not the newest", "[projection]") {
+  // The fake oracle gives every GPU the same tokens/s, so the cheaper part per GPU-hour is the
+  // cheaper part per token: the H100 at the catalog's price, unless the B200 is priced below it.
+  auto bought = [](const std::string& b200_price) {
+    std::string y = planner_yaml(1.1);
+    y += "      - {gpu: b200, installed: 0, deliveries_per_quarter: 1.0e9, weights: bf16" +
+         b200_price + "}\n";
+    FakeOracle oracle(2.0);
+    ProjectionOptions opt;
+    opt.break_even = opt.sensitivity = false;
+    const Projection p = project(load(y), catalog(), oracle, opt);
+    std::map<std::string, double> sum;
+    for (const auto& g : p.generations)
+      if (g.variant == Variant::kCounterfactual) sum[g.gpu_id] += g.purchased;
+    return sum;
+  };
+  const auto by_catalog = bought("");
+  CHECK(by_catalog.at("h100-sxm") > 0);
+  CHECK(by_catalog.at("b200") == 0);  // newer, but costs more per token here
+  const auto cheap_b200 = bought(", price_usd: 10000");
+  CHECK(cheap_b200.at("b200") > 0);
+  CHECK(cheap_b200.at("h100-sxm") == 0);
 }

@@ -174,7 +174,7 @@ TEST_CASE("a database from before schema versioning is refused with the version 
     probe.exec("DETACH DATABASE v0");
   }
   CHECK_THROWS_WITH(Store(old), Catch::Contains("schema version 0") &&
-                                    Catch::Contains("schema version 1") &&
+                                    Catch::Contains("schema version 2") &&
                                     Catch::Contains("use a new database file"));
   // Refused, not modified: still version 0 with its one run and no new tables.
   Store probe(":memory:");
@@ -189,7 +189,7 @@ TEST_CASE("an unknown older or newer schema version is named with this Jevons' v
   const auto path = temp_db("version-negative");
   { Store(path).exec("PRAGMA user_version = -3"); }
   CHECK_THROWS_WITH(Store(path), Catch::Contains("unknown schema version -3") &&
-                                     Catch::Contains("this Jevons: 1"));
+                                     Catch::Contains("this Jevons: 2"));
 }
 
 TEST_CASE("missing, empty, unreadable and non-database files", "[store][bad-input]") {
@@ -222,4 +222,28 @@ TEST_CASE("missing, empty, unreadable and non-database files", "[store][bad-inpu
     CHECK_THROWS_WITH(Store(locked), Catch::Contains(locked));
   }
   std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}
+
+TEST_CASE("a version 1 database is upgraded in place to version 2", "[store]") {
+  // Make a version 1 file: today's schema less the columns version 2 added.
+  const auto path = temp_db("version1");
+  {
+    Store s(path);
+    for (const char* c :
+         {"hbm_shipped_bytes", "hbm_demanded_bytes", "hbm_supply_bytes", "cost_all_in_usd_per_mtok",
+          "cost_marginal_usd_per_mtok", "initial_demand_scale"})
+      s.exec(std::string("ALTER TABLE projection_quarters DROP COLUMN ") + c);
+    s.exec("ALTER TABLE projection_generations DROP COLUMN hbm_shipped_bytes");
+    s.exec("PRAGMA user_version = 1");
+    s.write_run(info("v1 run"), [](std::int64_t) {});
+  }
+  Store s(path);
+  CHECK(s.schema_version() == 2);
+  CHECK(count(s, "runs") == 1);  // the old run is kept
+  const auto cols = s.query("SELECT name FROM pragma_table_info('projection_quarters')");
+  bool found = false;
+  for (const auto& row : cols) found = found || row[0] == "hbm_shipped_bytes";
+  CHECK(found);
+  CHECK(s.query("SELECT count(*) FROM pragma_table_info('projection_generations') WHERE "
+                "name = 'hbm_shipped_bytes'")[0][0] == "1");
 }

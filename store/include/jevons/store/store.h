@@ -20,7 +20,7 @@ struct sqlite3_stmt;
 namespace jevons::store {
 
 /// Current schema version written to PRAGMA user_version.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// A SQLite failure, with the database path and SQLite's message.
 class StoreError : public std::runtime_error {
