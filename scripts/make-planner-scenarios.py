@@ -220,8 +220,6 @@ VARIANTS = {
                          dict(baseline="bf16", compressed="bf16")),
     "planner-fp8": ("fp8 KV: what serving stacks adopted before TurboQuant (2x capacity, ~BF16 speed).",
                     dict(baseline="bf16", compressed="fp8")),
-    "planner-tq35": ("TurboQuant at 3.5 bits (paper: quality-neutral on LongBench) replacing fp8, with ε = 1.1.",
-                     dict()),
     "planner-tq25": ("TurboQuant at 2.5 bits (paper: marginal quality loss) replacing fp8, with ε = 1.1.",
                      dict(compressed="tq-2.5")),
     "planner-market-reading": ("'The market's reading' (March 2026): demand does not react, ε = 0, so compression can only shrink memory.",

@@ -125,25 +125,56 @@ class Engine {
   }
 
   /// fleet.initial_utilization: the factor on every class's first-quarter demand (their mix
-  /// kept) that makes the installed base, serving it at the baseline format, busy at that share
-  /// at the peak. The same for all three variants, so they start from one world.
+  /// kept) at which the first quarter's peak, served at the baseline format by the powered
+  /// installed base under the projection's own assignment rule, keeps that share of it busy.
+  /// The same for all three variants, so they start from one world.
   double initial_scale() {
     if (scale_ > 0) return scale_;
     scale_ = 1;
     const double u = plan_.initial_utilization;
+    const std::size_t C = num_classes();
+    std::vector<double> avail(num_gens(), 0);
+    double power_left = plan_.power_budget_mw > 0 ? plan_.power_budget_mw * 1e6
+                                                  : std::numeric_limits<double>::infinity();
     double total = 0;
-    for (const auto& g : plan_.generations) total += g.installed;
-    if (u <= 0 || total <= 0) return scale_;
-    double needed = 0;
-    for (std::size_t c = 0; c < num_classes(); ++c) {
-      // A GPU of the installed mix serves class c at the share-weighted capacity.
-      double per_gpu = 0;
-      for (std::size_t g = 0; g < num_gens(); ++g)
-        per_gpu += plan_.generations[g].installed / total * per_gpu_tokens(cap(g, c, false, 1.0));
-      const auto& k = plan_.classes[c];
-      if (per_gpu > 0) needed += k.tokens_per_s * k.peak_to_average / per_gpu;
+    for (std::size_t g : order_) {
+      const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+      avail[g] = std::min(plan_.generations[g].installed, std::max(0.0, power_left) / w);
+      power_left -= avail[g] * w;
+      total += avail[g];
     }
-    if (needed > 0) scale_ = u * total / needed;
+    if (u <= 0 || total <= 0) return scale_;
+    // GPUs serving the first quarter's peak at demand scale k: the newest first, a generation
+    // shared between classes in proportion to what each still needs (as run() assigns).
+    auto busy = [&](double k) {
+      std::vector<double> need(C);
+      for (std::size_t c = 0; c < C; ++c)
+        need[c] = k * plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
+      double serving = 0;
+      for (std::size_t g : order_) {
+        double want_total = 0;
+        std::vector<double> want(C, 0);
+        for (std::size_t c = 0; c < C; ++c) {
+          const double capacity = per_gpu_tokens(cap(g, c, false, 1.0));
+          if (capacity > 0 && need[c] > 0) want[c] = need[c] / capacity;
+          want_total += want[c];
+        }
+        if (want_total <= 0 || avail[g] <= 0) continue;
+        const double f = std::min(1.0, avail[g] / want_total);
+        for (std::size_t c = 0; c < C; ++c)
+          need[c] -= want[c] * f * per_gpu_tokens(cap(g, c, false, 1.0));
+        serving += want_total * f;
+      }
+      return serving;
+    };
+    // busy() grows with k and saturates at the whole powered base: bisect in log(k).
+    double lo = std::log(1e-12), hi = std::log(1e12);
+    if (busy(std::exp(hi)) < u * total * (1 - 1e-9)) return scale_;  // never that busy
+    for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (busy(std::exp(mid)) < u * total ? lo : hi) = mid;
+    }
+    scale_ = std::exp(hi);
     return scale_;
   }
 

@@ -1,6 +1,7 @@
 // The projection engine: closed-form cases, exact decomposition, monotonicity.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -297,4 +298,65 @@ TEST_CASE("purchases go to the cheapest part per token, not the newest", "[proje
   const auto cheap_b200 = bought(", price_usd: 10000");
   CHECK(cheap_b200.at("b200") > 0);
   CHECK(cheap_b200.at("h100-sxm") == 0);
+}
+
+TEST_CASE("initial_utilization scales the stated demand until the installed base is that busy",
+          "[projection]") {
+  // 1,000 H100s at the fake 1,000 tokens/s each (bf16), one class at peak/average 1.5: half of
+  // them busy at the peak needs 500 × 1,000 / 1.5 tokens/s of average demand, a third of 1e6.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("installed: 0"), 12, "installed: 1000");
+  y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    initial_utilization: 0.5\n");
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Projection p = project(load(y), catalog(), oracle, opt);
+  const auto& q0 = totals(p, Variant::kCounterfactual, 0);
+  CHECK(q0.initial_demand_scale == Approx(1.0 / 3));
+  CHECK(q0.demand_tokens_per_s == Approx(1e6 / 3));
+  for (const auto& g : p.generations)
+    if (g.variant == Variant::kCounterfactual && g.quarter == 0) {
+      CHECK(g.serving == Approx(500));
+      CHECK(g.purchased == 0);
+    }
+  // Every variant starts from the same scaled demand.
+  CHECK(totals(p, Variant::kFull, 0).initial_demand_scale == q0.initial_demand_scale);
+}
+
+TEST_CASE("every bundled planner scenario changes the result against planner-jevons",
+          "[projection][scenarios]") {
+  // Issue 13: a bundled scenario that changes nothing misleads; each must move some quarter's
+  // totals. The closed-form capacity keeps this fast; the fleet and demand rules are the same.
+  namespace fs = std::filesystem;
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  auto run = [&](const std::string& path) {
+    AnalyticalOracle analytical;
+    CachedOracle oracle(analytical, "");  // the grid and interpolation `jevons run` uses
+    return project(Scenario::load(path, catalog()), catalog(), oracle, opt).totals;
+  };
+  const std::string dir = JEVONS_TEST_SCENARIO_DIR;
+  const auto reference = run(dir + "/planner-jevons.yaml");
+  int scenarios = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("planner-", 0) != 0 || name == "planner-jevons.yaml") continue;
+    ++scenarios;
+    const auto totals = run(entry.path().string());
+    REQUIRE(totals.size() == reference.size());
+    bool differs = false;
+    for (std::size_t i = 0; i < totals.size() && !differs; ++i) {
+      const auto& a = totals[i];
+      const auto& b = reference[i];
+      for (auto [x, y] : {std::pair{a.gpus_installed, b.gpus_installed},
+                          std::pair{a.hbm_installed_bytes, b.hbm_installed_bytes},
+                          std::pair{a.hbm_used_bytes(), b.hbm_used_bytes()},
+                          std::pair{a.demand_tokens_per_s, b.demand_tokens_per_s},
+                          std::pair{a.hbm_shipped_bytes, b.hbm_shipped_bytes}})
+        differs = differs || std::fabs(x - y) > 1e-9 * std::max(std::fabs(x), std::fabs(y));
+    }
+    INFO(name);
+    CHECK(differs);
+  }
+  CHECK(scenarios >= 8);
 }
