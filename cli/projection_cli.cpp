@@ -121,11 +121,23 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   }
   // The HBM market layer: what the fleet buys per calendar year, with and without compression.
   const auto* first = find(p, Variant::kCounterfactual, 0);
-  if (first && first->initial_demand_scale != 1)
+  if (first && plan.initial_utilization > 0) {
+    double serving = 0, installed = 0;
+    for (const auto& g : p.generations)
+      if (g.variant == Variant::kCounterfactual && g.quarter == 0) {
+        serving += g.serving;
+        installed += g.installed - g.purchased;
+      }
     fmt::print(out,
-               "\nFirst quarter: the classes' stated demand scaled x{:.3f} so that its peak keeps "
-               "{:.0f} % of the installed base busy (fleet.initial_utilization)\n",
-               first->initial_demand_scale, 100 * plan.initial_utilization);
+               "\nFirst quarter: the classes' stated demand scaled x{:.3f}, the most the installed "
+               "base serves at its peak with at most {:.0f} % of it busy "
+               "(fleet.initial_utilization); {:.0f} % is busy{}\n",
+               first->initial_demand_scale, 100 * plan.initial_utilization,
+               installed > 0 ? 100 * serving / installed : 0.0,
+               serving < 0.99 * plan.initial_utilization * installed
+                   ? ": a class ran out of the parts that can serve it first"
+                   : "");
+  }
   fmt::print(out,
              "\nHBM market per year (EB = 1e18 B; shipped = HBM of the parts bought; demanded = "
              "without the supply cap):\n");

@@ -144,9 +144,10 @@ class Engine {
       total += avail[g];
     }
     if (u <= 0 || total <= 0) return scale_;
-    // GPUs serving the first quarter's peak at demand scale k: the newest first, a generation
-    // shared between classes in proportion to what each still needs (as run() assigns).
-    auto busy = [&](double k) {
+    // GPUs serving the first quarter's peak at demand scale k — the newest first, a generation
+    // shared between classes in proportion to what each still needs (as run() assigns) — and
+    // whether any peak demand is left unserved.
+    auto busy = [&](double k, bool& unserved) {
       std::vector<double> need(C);
       for (std::size_t c = 0; c < C; ++c)
         need[c] = k * plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
@@ -165,16 +166,27 @@ class Engine {
           need[c] -= want[c] * f * per_gpu_tokens(cap(g, c, false, 1.0));
         serving += want_total * f;
       }
+      unserved = false;
+      for (std::size_t c = 0; c < C; ++c)
+        unserved = unserved || need[c] > 1e-9 * k * plan_.classes[c].tokens_per_s;
       return serving;
     };
-    // busy() grows with k and saturates at the whole powered base: bisect in log(k).
+    // The largest scale at which the installed base serves every class's peak with at most u
+    // of it busy: both grow with k, so bisect in log(k). Where a class only fits on some parts,
+    // the fleet may run out for it before u is reached; the achieved share is then lower
+    // (printed by `jevons run`).
+    auto fits = [&](double k) {
+      bool unserved = false;
+      const double b = busy(k, unserved);
+      return !unserved && b <= u * total;
+    };
     double lo = std::log(1e-12), hi = std::log(1e12);
-    if (busy(std::exp(hi)) < u * total * (1 - 1e-9)) return scale_;  // never that busy
+    if (!fits(std::exp(lo))) return scale_;  // nothing can serve the classes at all
     for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
       const double mid = 0.5 * (lo + hi);
-      (busy(std::exp(mid)) < u * total ? lo : hi) = mid;
+      (fits(std::exp(mid)) ? lo : hi) = mid;
     }
-    scale_ = std::exp(hi);
+    scale_ = std::exp(lo);
     return scale_;
   }
 
