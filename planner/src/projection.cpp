@@ -524,11 +524,15 @@ double metric(const QuarterTotals& t, const std::string& m) {
   if (m == "hbm_installed_bytes") return t.hbm_installed_bytes;
   if (m == "hbm_used_bytes") return t.hbm_used_bytes();
   if (m == "host_dram_bytes") return t.host_dram_bytes();
+  if (m == "hbm_shipped_bytes") return t.hbm_shipped_bytes;
   return t.gpus_installed;
 }
 
+// The first three also get a break-even elasticity and the sensitivity sweep (their indices
+// are used below); HBM shipped is the flow the HBM market trades, per quarter.
 const std::vector<std::string> kMetrics = {"hbm_installed_bytes", "hbm_used_bytes",
-                                           "host_dram_bytes", "gpus_installed"};
+                                           "host_dram_bytes", "gpus_installed",
+                                           "hbm_shipped_bytes"};
 
 }  // namespace
 

@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS memory_decomposition (
   run_id             INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
   quarter_index      INTEGER NOT NULL,
   quarter            TEXT    NOT NULL,
-  metric             TEXT    NOT NULL,  -- hbm_installed_bytes | hbm_used_bytes | host_dram_bytes | gpus_installed
+  metric             TEXT    NOT NULL,  -- hbm_installed_bytes | hbm_used_bytes | host_dram_bytes | gpus_installed | hbm_shipped_bytes
   counterfactual     REAL    NOT NULL,
   efficiency_effect  REAL    NOT NULL,
   rebound_effect     REAL    NOT NULL,

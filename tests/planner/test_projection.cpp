@@ -149,14 +149,18 @@ TEST_CASE("the decomposition matches the three variants' totals", "[projection]"
   const Projection p = project(load(planner_yaml(1.3, 0.2)), catalog(), oracle);
   int checked = 0;
   for (const auto& d : p.decomposition) {
-    if (d.metric != "hbm_installed_bytes" && d.metric != "host_dram_bytes") continue;
+    if (d.metric != "hbm_installed_bytes" && d.metric != "host_dram_bytes" &&
+        d.metric != "hbm_shipped_bytes")
+      continue;
     const auto& cf = totals(p, Variant::kCounterfactual, d.quarter);
     const auto& ef = totals(p, Variant::kEfficiency, d.quarter);
     const auto& fu = totals(p, Variant::kFull, d.quarter);
-    const bool hbm = d.metric == "hbm_installed_bytes";
-    const double c = hbm ? cf.hbm_installed_bytes : cf.host_dram_bytes();
-    const double e = hbm ? ef.hbm_installed_bytes : ef.host_dram_bytes();
-    const double f = hbm ? fu.hbm_installed_bytes : fu.host_dram_bytes();
+    auto value = [&](const QuarterTotals& t) {
+      if (d.metric == "hbm_installed_bytes") return t.hbm_installed_bytes;
+      if (d.metric == "hbm_shipped_bytes") return t.hbm_shipped_bytes;
+      return t.host_dram_bytes();
+    };
+    const double c = value(cf), e = value(ef), f = value(fu);
     CHECK(d.counterfactual == c);
     CHECK(d.efficiency_effect == Approx(e - c).margin(1e-6 * c));
     CHECK(d.rebound_effect == Approx(f - e).margin(1e-6 * c));
@@ -164,7 +168,7 @@ TEST_CASE("the decomposition matches the three variants' totals", "[projection]"
     CHECK(d.net == Approx(f - c).margin(1e-6 * c));
     ++checked;
   }
-  CHECK(checked == 16);
+  CHECK(checked == 24);
   // Cheaper tokens moved prompts longer (context elasticity 0.2): prompt scale > 1.
   for (const auto& c : p.classes)
     if (c.variant == Variant::kFull && c.quarter >= 1) CHECK(c.prompt_scale > 1.0);
