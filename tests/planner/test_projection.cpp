@@ -364,3 +364,21 @@ TEST_CASE("every bundled planner scenario changes the result against planner-jev
   }
   CHECK(scenarios >= 8);
 }
+
+TEST_CASE("the world-baseline keys reject values they cannot mean", "[projection][bad-input]") {
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("  fleet:\n"), 9,
+            "  fleet:\n    initial_utilization: 1.5\n    hbm_supply_eb_per_year: -1\n");
+  y.replace(y.find("installed: 0"), 12, "installed: 5, installed_since: 2026Q2");
+  y.replace(y.find("  fleet:\n"), 9, "  economics: {pass_through: 2}\n  fleet:\n");
+  try {
+    load(y);
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("planner.fleet.initial_utilization' = '1.5'") != std::string::npos);
+    CHECK(what.find("planner.fleet.hbm_supply_eb_per_year' = '-1'") != std::string::npos);
+    CHECK(what.find("installed_since' = '2026Q2'") != std::string::npos);
+    CHECK(what.find("planner.economics.pass_through' = '2'") != std::string::npos);
+  }
+}
