@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,6 +109,59 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
                  t->power_mw);
     }
   }
+  // The HBM market layer: what the fleet buys per calendar year, with and without compression.
+  const auto* first = find(p, Variant::kCounterfactual, 0);
+  if (first && plan.initial_utilization > 0) {
+    double serving = 0, installed = 0;
+    for (const auto& g : p.generations)
+      if (g.variant == Variant::kCounterfactual && g.quarter == 0) {
+        serving += g.serving;
+        installed += g.installed - g.purchased;
+      }
+    fmt::print(out,
+               "\nFirst quarter: the classes' stated demand scaled x{:.3f}, the most the installed "
+               "base serves at its peak with at most {:.0f} % of it busy "
+               "(fleet.initial_utilization); {:.0f} % is busy{}\n",
+               first->initial_demand_scale, 100 * plan.initial_utilization,
+               installed > 0 ? 100 * serving / installed : 0.0,
+               serving < 0.99 * plan.initial_utilization * installed
+                   ? ": a class ran out of the parts that can serve it first"
+                   : "");
+  }
+  fmt::print(out,
+             "\nHBM market per year (EB = 1e18 B; shipped = HBM of the parts bought; demanded = "
+             "without the supply cap):\n");
+  fmt::print(out, "{:<6} {:<15} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "year",
+             "variant", "shipped", "demanded", "supply", "HBM inst", "$/Mtok", "all-in",
+             "marginal");
+  for (int q0 = 0; q0 < T; q0 += 4) {
+    for (Variant v : {Variant::kCounterfactual, Variant::kFull}) {
+      double shipped = 0, demanded = 0, supply = 0;
+      const QuarterTotals* last = nullptr;
+      for (int q = q0; q < std::min(T, q0 + 4); ++q)
+        if (const auto* t = find(p, v, q)) {
+          shipped += t->hbm_shipped_bytes;
+          demanded += t->hbm_demanded_bytes;
+          supply += t->hbm_supply_bytes;
+          last = t;
+        }
+      if (!last) continue;
+      fmt::print(
+          out, "{:<6} {:<15} {:>10.3f} {:>10.3f} {:>10} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n",
+          v == Variant::kCounterfactual ? last->label.substr(0, 4) : "", to_string(v),
+          shipped / 1e18, demanded / 1e18,
+          supply > 0 ? fmt::format("{:.3f}", supply / 1e18) : std::string("none"),
+          last->hbm_installed_bytes / 1e18, last->cost_usd_per_mtok, last->cost_all_in_usd_per_mtok,
+          last->cost_marginal_usd_per_mtok);
+    }
+  }
+  fmt::print(out,
+             "$/Mtok: serving GPUs over tokens served; all-in: every installed GPU, idle ones "
+             "included; marginal: the cheapest part on offer (year's last quarter).\n"
+             "Inference only: the fleet is the inference fleet; training and other uses are not "
+             "modelled (`jevons backcast` shows the world's accelerators, HBM, and the sourced "
+             "inference share that scales this fleet to the market).\n");
+
   fmt::print(out, "\nChange against no compression in {} (efficiency + rebound = net):\n",
              p.quarter_labels.back());
   for (const auto& d : p.decomposition) {

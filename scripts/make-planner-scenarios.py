@@ -86,21 +86,27 @@ planner:
     power_budget_mw: %(power_mw)s
     power_growth_per_year: %(power_growth)s
     pue: 1.25
-    # AWS has "never retired an A100 server" (Garman, Feb 2026): keep every GPU by default.
-    retirement: %(retirement)s
-    # Installed inference base at 2026Q1 and deliveries per quarter: Jevons assumptions sized to
-    # the demand above (no public census of inference GPUs exists); launch dates and parts from
-    # data/gpus.yaml. Rubin arrives H2 2026, Rubin Ultra H2 2027.
+    # Retire after the hyperscalers' 6-year server life (data/world.yaml assumptions); the
+    # installed base counts its age from installed_since, the shipment-weighted mean date it
+    # entered service.
+    retirement: age
+    max_age_years: 6
+    # The first quarter's demand and fleet agree: the classes' tokens_per_s (the stated volume)
+    # is scaled so that its peak keeps this share of the installed base busy. NVIDIA's CFO called
+    # the installed base "fully utilized" (Nov 2025); 0.9 is our reading of "fully".
+    initial_utilization: 0.9
+    # The HBM market layer: the inference fleet's share of HBM supply, TrendForce's 2026
+    # shipments (3.75 EB) x the inference share, growing 30 %%/yr (SK hynix). data/world.yaml.
+    hbm_supply_eb_per_year: %(hbm_supply_eb)s
+    hbm_supply_growth_per_year: %(hbm_supply_growth)s
+    # The installed inference base at 2026Q1 and deliveries per quarter come from the world
+    # back-cast (`jevons backcast`: shipments 2022-25 by vendor and part, 6-year life) times the
+    # inference share of accelerators (%(inference_share)s, data/world.yaml). Deliveries are the
+    # 2026 shipments of each part x that share, per quarter from the part's launch, growing as
+    # the vendor's published 2027 figure over 2026 (1.3/yr where none is published, an
+    # assumption). Prices: catalog where sourced; otherwise the assumption noted beside it.
     generations:
-      - {gpu: a100-80gb, installed: 400000, weights: bf16}
-      - {gpu: h100-sxm, installed: 1500000, weights: fp8}
-      - {gpu: h200, installed: 800000, weights: fp8}
-      - {gpu: b200, installed: 600000, deliveries_per_quarter: 100000, weights: fp8}
-      - {gpu: gb200, installed: 500000, deliveries_per_quarter: 150000, weights: fp8}
-      - {gpu: gb300, installed: 200000, deliveries_per_quarter: %(gb300_supply)s, weights: fp8}
-      - {gpu: rubin, available_from: %(rubin_from)s, deliveries_per_quarter: %(rubin_supply)s, delivery_growth_per_year: %(rubin_growth)s, weights: fp4}
-      - {gpu: rubin-ultra, available_from: 2027Q3, deliveries_per_quarter: %(rubin_ultra_supply)s, delivery_growth_per_year: 1.5, weights: fp4}
-  economics:
+%(generations)s  economics:
     gpu_lifetime_years: 5               # straight-line, the hyperscalers' server depreciation
     server_cost_multiplier: 1.6         # server, network, facility per GPU dollar (GB200 NVL72 ~$3M/72 GPUs vs ~$35k B200)
     power_usd_per_kwh: 0.08             # US industrial average (EIA, 2025)
@@ -119,15 +125,94 @@ planner:
     prefix_cache: {enabled: true, host_tier_gib_per_gpu: 64}
 """
 
+def world_fleet():
+    """Generations of the world inference fleet at 2026Q1, from data/world.yaml and gpus.yaml.
+
+    Mirrors planner/src/backcast.cpp: a part shipped in year y serves year ends y .. y+life-1.
+    tests/planner/test_backcast.cpp checks default.yaml's installed counts against the back-cast.
+    """
+    import yaml  # python3-yaml (Debian)
+    world = yaml.safe_load((ROOT / "data" / "world.yaml").read_text())
+    gpus = {g["id"]: g for g in yaml.safe_load((ROOT / "data" / "gpus.yaml").read_text())["gpus"]}
+    num = lambda f: float(f[0])  # PyYAML reads 2.64e6 as a string (YAML 1.1)
+    life = round(num(world["assumptions"]["service_life_years"]))
+    share = num(world["series"]["inference_share"]["points"]["2025"])
+    installed, since, ship26, ship27, growth = {}, {}, {}, {}, {}
+    for v in world["vendors"]:
+        packages = {int(y): num(f) for y, f in v["packages"].items()}
+        g = packages[2027] / packages[2026] if 2027 in packages and 2026 in packages else 1.3
+        for y, total in packages.items():
+            for part, sh in v["mix"][str(y)].items():
+                n = total * num(sh)
+                growth[part] = g
+                if y <= 2025 and 2025 - y < life:
+                    installed[part] = installed.get(part, 0) + n
+                    since[part] = since.get(part, 0) + n * (y + 0.5)  # mid-year
+                if y == 2026:
+                    ship26[part] = ship26.get(part, 0) + n
+                if y == 2027:
+                    ship27[part] = ship27.get(part, 0) + n
+    # Prices where the catalog has none: Jevons assumptions (docs/planner.md lists them).
+    prices = {
+        "tpu-v4": (4000, "MS TPU sales $8.9B / ~2.2M TPUs in 2024 = ~$4k per chip (derived, U)"),
+        "tpu-v5e": (4000, "as tpu-v4 (derived, U)"),
+        "tpu-v5p": (4000, "as tpu-v4 (derived, U)"),
+        "tpu-v6e": (4000, "as tpu-v4 (derived, U)"),
+        "tpu-v7": (21000, "Anthropic's $21B Broadcom TPU orders for ~1M TPUs (derived, U)"),
+        "trainium2": (12000, "assumption (U): no published price; an MI300X-class part"),
+        "trainium3": (20000, "assumption (U): no published price"),
+        "mi355x": (25000, "assumption (U): no published price"),
+        "mi455x": (35000, "assumption (U): no published price"),
+        "rubin-ultra": (160000, "assumption (U): 4 Rubin dies at the $40k default each"),
+    }
+    lines, supply = [], {}
+    order = sorted(set(installed) | set(ship26) | set(ship27), key=lambda p: (gpus[p]["launch"], p))
+    for part in order:
+        gpu = gpus[part]
+        y, m = (int(x) for x in gpu["launch"].split("-"))
+        launch_q = (y - 2026) * 4 + (m - 1) // 3  # quarters after 2026Q1
+        fields = [f"gpu: {part}"]
+        inst = installed.get(part, 0) * share
+        if inst > 0:
+            fields.append(f"installed: {inst:.0f}")
+            # The shipment-weighted mean date the installed units entered service.
+            mean = since[part] / installed[part]
+            fields.append(f"installed_since: {int(mean)}Q{min(4, int((mean % 1) * 4) + 1)}")
+        key = part.replace("-", "_") + "_supply"
+        if part in ship26:
+            first_q = max(0, launch_q)
+            supply[key] = f"{ship26[part] * share / (4 - first_q):.0f}"
+            fields.append(f"deliveries_per_quarter: %({key})s")
+            fields.append(f"delivery_growth_per_year: {growth[part]:.3g}")
+        elif part in ship27:
+            first_q = max(4, launch_q)
+            supply[key] = f"{ship27[part] * share / (8 - first_q):.0f}"
+            fields.append(f"deliveries_per_quarter: %({key})s")
+        fp4 = gpu.get("fp4_dense_tflops", [None])[0]
+        fp8 = gpu.get("fp8_dense_tflops", [None])[0]
+        weights = "fp4" if part in ("rubin", "rubin-ultra") and fp4 else "fp8" if fp8 else "bf16"
+        fields.append("weights: " + weights)
+        comment = ""
+        if part in prices and gpu["price_usd"][0] is None:
+            fields.append(f"price_usd: {prices[part][0]}")
+            comment = f"   # price: {prices[part][1]}"
+        lines.append("      - {" + ", ".join(fields) + "}" + comment)
+    power_mw = sum(installed.get(p, 0) * share * gpus[p]["tdp_w"][0] * 1.25 for p in installed) / 1e6
+    return "\n".join(lines) + "\n", share, supply, power_mw
+
+
+GENERATIONS, INFERENCE_SHARE, SUPPLY, FLEET_POWER_MW = world_fleet()
+
 BASE = dict(
     baseline="fp8", compressed="tq-3.5", adoption_start="2026Q3", adoption_speed="0.6",
     chat="1.2e9", code="4.5e8", agents="6.0e8", rag="3.0e8", batch="4.5e8",
     agents_growth="3.0", agents_prompt="12000",
     eps_short="0.5", eps_long="1.1", eps_long_agents="1.4", eps_low="0.5", eps_low_agents="0.8",
     ctx_el="0.2", ctx_el_chat="0.1", ctx_el_agents="0.4",
-    power_mw="0", power_growth="1.0", retirement="none",
-    gb300_supply="400000", rubin_from="2026Q3", rubin_supply="300000", rubin_growth="1.6",
-    rubin_ultra_supply="100000",
+    power_mw="0", power_growth="1.0",
+    hbm_supply_eb=f"{3.75 * INFERENCE_SHARE:.4g}", hbm_supply_growth="1.3",
+    inference_share=f"{INFERENCE_SHARE:g}",
+    **SUPPLY,
 )
 
 VARIANTS = {
@@ -135,8 +220,6 @@ VARIANTS = {
                          dict(baseline="bf16", compressed="bf16")),
     "planner-fp8": ("fp8 KV: what serving stacks adopted before TurboQuant (2x capacity, ~BF16 speed).",
                     dict(baseline="bf16", compressed="fp8")),
-    "planner-tq35": ("TurboQuant at 3.5 bits (paper: quality-neutral on LongBench) replacing fp8, with ε = 1.1.",
-                     dict()),
     "planner-tq25": ("TurboQuant at 2.5 bits (paper: marginal quality loss) replacing fp8, with ε = 1.1.",
                      dict(compressed="tq-2.5")),
     "planner-market-reading": ("'The market's reading' (March 2026): demand does not react, ε = 0, so compression can only shrink memory.",
@@ -145,10 +228,11 @@ VARIANTS = {
                        dict()),
     "planner-jevons-high": ("High elasticity: long-run ε = 2.0 (top of the published long-run range), agents 2.5.",
                             dict(eps_short="1.0", eps_long="2.0", eps_long_agents="2.5")),
-    "planner-rubin-ramp": ("A fast Rubin ramp: Rubin from 2026Q3 at 500k/quarter doubling yearly, Rubin Ultra at 200k/quarter.",
-                           dict(rubin_supply="500000", rubin_growth="2.0", rubin_ultra_supply="200000")),
-    "planner-power-constrained": ("Power-constrained: 4 GW for inference growing 30 %/yr; GPUs beyond it sit idle.",
-                                  dict(power_mw="4000", power_growth="1.3")),
+    "planner-rubin-ramp": ("A fast Rubin ramp: twice the Rubin and Rubin Ultra deliveries of the world baseline.",
+                           dict(rubin_supply=str(2 * int(SUPPLY["rubin_supply"])),
+                                rubin_ultra_supply=str(2 * int(SUPPLY["rubin_ultra_supply"])))),
+    "planner-power-constrained": ("Power-constrained: the inference fleet's 2026Q1 draw plus 5 %, growing 15 %/yr (IEA: data-centre electricity 415 TWh in 2024 to ~945 TWh in 2030).",
+                                  dict(power_mw=f"{FLEET_POWER_MW * 1.05:.0f}", power_growth="1.15")),
     "planner-long-context-agents": ("Long-context agents shift: agents grow x4/yr from 20k-token prompts and lengthen their contexts as tokens cheapen.",
                                     dict(agents_growth="4.0", agents_prompt="20000", ctx_el_agents="0.8", eps_long_agents="1.8")),
 }
@@ -160,7 +244,7 @@ def write(name, title, overrides, extra_header=""):
     text += "# Every default is sourced in the comments below and in docs/planner.md.\n"
     text += extra_header
     text += f"name: {name}\ndescription: \"{title}\"\nseed: 20260324\n"
-    text += BODY % params
+    text += BODY.replace("%(generations)s", GENERATIONS) % params
     (ROOT / "scenarios" / f"{name}.yaml").write_text(text)
 
 
@@ -229,7 +313,7 @@ def write_default():
     text = DEFAULT_STATIC.rstrip("\n") + "\n\n"
     text += "# The projection: the world fleet of planner-jevons.yaml (generated by\n"
     text += "# scripts/make-planner-scenarios.py; edit that script, not this section).\n"
-    text += BODY % BASE
+    text += BODY.replace("%(generations)s", GENERATIONS) % BASE
     (ROOT / "scenarios" / "default.yaml").write_text(text)
 
 

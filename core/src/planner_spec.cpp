@@ -1,10 +1,12 @@
 // Parser of the scenario's `planner:` section. Schema: docs/planner.md.
+#include "jevons/core/planner_spec.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <regex>
 
-#include "jevons/core/planner_spec.h"
 #include "sections.h"
 
 namespace jevons::detail {
@@ -31,7 +33,8 @@ AdoptionSpec parse_adoption(yaml::MapReader& parent, const Scenario& s, const Ad
   AdoptionSpec a = base;
   yaml::MapReader r(parent.context(), parent.child("adoption"), parent.path_of("adoption"));
   a.start_quarter_index = quarter_index(r, "start", s, base.start_quarter_index);
-  a.speed_per_quarter = r.number_or("speed_per_quarter", base.speed_per_quarter, yaml::positive(50));
+  a.speed_per_quarter =
+      r.number_or("speed_per_quarter", base.speed_per_quarter, yaml::positive(50));
   a.ceiling = r.number_or("ceiling", base.ceiling, yaml::non_negative(1));
   r.finish();
   return a;
@@ -73,7 +76,8 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
     c.slo = parse_slo(r);
     if (r.has("elasticity")) {
       yaml::MapReader e(ctx, r.child("elasticity"), p + ".elasticity");
-      c.elasticity.long_run = e.number_or("long_run", c.elasticity.long_run, yaml::non_negative(10));
+      c.elasticity.long_run =
+          e.number_or("long_run", c.elasticity.long_run, yaml::non_negative(10));
       c.elasticity.short_run =
           e.number_or("short_run", std::min(c.elasticity.short_run, c.elasticity.long_run),
                       yaml::non_negative(10));
@@ -86,7 +90,8 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
                   fmt::format("expected short_run ≤ long_run ({}): demand adjusts toward the "
                               "long-run response, never past it",
                               c.elasticity.long_run));
-      if (!(c.elasticity.low <= c.elasticity.long_run && c.elasticity.long_run <= c.elasticity.high))
+      if (!(c.elasticity.low <= c.elasticity.long_run &&
+            c.elasticity.long_run <= c.elasticity.high))
         ctx.error(e.node(), p + ".elasticity", "",
                   "expected low ≤ long_run ≤ high for the sensitivity range");
       e.finish();
@@ -110,7 +115,8 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
                 hint.empty() ? "" : "did you mean '" + hint + "'?");
     }
     if (m && !scenario.models.empty() &&
-        std::find(scenario.models.begin(), scenario.models.end(), c.model_id) == scenario.models.end())
+        std::find(scenario.models.begin(), scenario.models.end(), c.model_id) ==
+            scenario.models.end())
       ctx.error(list[i]["model"], p + ".model", c.model_id,
                 "model is not listed in the scenario's top-level 'models'");
     if (m) {
@@ -146,6 +152,12 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
   const std::string retire = fleet.choice_or("retirement", "none", {"none", "age"});
   out.retire_by_age = retire == "age";
   out.max_age_years = fleet.number_or("max_age_years", out.max_age_years, yaml::positive(50));
+  out.initial_utilization = fleet.number_or("initial_utilization", 0, yaml::Range{0, 1, false});
+  // Exabytes in the file (the unit the HBM market trades in), bytes inside.
+  out.hbm_supply_bytes_per_year =
+      fleet.number_or("hbm_supply_eb_per_year", 0, yaml::non_negative(1e6)) * 1e18;
+  out.hbm_supply_growth_per_year =
+      fleet.number_or("hbm_supply_growth_per_year", 1, yaml::positive(100));
   YAML::Node list = fleet.child("generations", true);
   fleet.finish();
   if (!list.IsDefined()) return;
@@ -163,9 +175,19 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
     g.gpu_id = r.string("gpu", true).value_or("");
     g.installed = r.number_or("installed", 0, yaml::non_negative(1e9));
     g.available_quarter_index = quarter_index(r, "available_from", s, 0);
+    if (r.has("installed_since")) {
+      g.has_installed_since = true;
+      g.installed_since_quarter_index = quarter_index(r, "installed_since", s, 0);
+      if (g.installed_since_quarter_index > 0)
+        ctx.error(list[i]["installed_since"], p + ".installed_since",
+                  r.string_or("installed_since", ""),
+                  "the installed base entered service before the horizon starts: expected a "
+                  "quarter no later than the horizon's first");
+    }
     g.deliveries_per_quarter = r.number_or("deliveries_per_quarter", 0, yaml::non_negative(1e9));
     g.delivery_growth_per_year = r.number_or("delivery_growth_per_year", 1, yaml::positive(100));
-    g.weights = parse_weight_precision(r.choice_or("weights", "fp8", {"bf16", "fp16", "fp8", "fp4"}));
+    g.weights =
+        parse_weight_precision(r.choice_or("weights", "fp8", {"bf16", "fp16", "fp8", "fp4"}));
     g.price_usd = r.number_or("price_usd", 0, yaml::non_negative(1e8));
     if (r.has("adoption")) {
       g.has_adoption = true;
@@ -204,19 +226,26 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
   parse_generations(section, catalog, scenario, out);
 
   yaml::MapReader econ(ctx, section.child("economics"), "planner.economics");
-  out.gpu_lifetime_years = econ.number_or("gpu_lifetime_years", out.gpu_lifetime_years, yaml::positive(30));
+  out.gpu_lifetime_years =
+      econ.number_or("gpu_lifetime_years", out.gpu_lifetime_years, yaml::positive(30));
   out.server_cost_multiplier =
       econ.number_or("server_cost_multiplier", out.server_cost_multiplier, yaml::between(1, 10));
-  out.power_usd_per_kwh = econ.number_or("power_usd_per_kwh", out.power_usd_per_kwh, yaml::non_negative(10));
+  out.power_usd_per_kwh =
+      econ.number_or("power_usd_per_kwh", out.power_usd_per_kwh, yaml::non_negative(10));
   out.average_utilization =
       econ.number_or("average_utilization", out.average_utilization, yaml::Range{0, 1, true});
-  out.default_price_usd = econ.number_or("default_price_usd", out.default_price_usd, yaml::positive(1e8));
+  out.default_price_usd =
+      econ.number_or("default_price_usd", out.default_price_usd, yaml::positive(1e8));
+  out.margin = econ.number_or("margin", out.margin, yaml::non_negative(100));
+  out.pass_through = econ.number_or("pass_through", out.pass_through, yaml::between(0, 1));
   econ.finish();
 
   yaml::MapReader cap(ctx, section.child("capacity"), "planner.capacity");
-  out.simulate_capacity = cap.choice_or("method", "simulate", {"simulate", "analytical"}) == "simulate";
+  out.simulate_capacity =
+      cap.choice_or("method", "simulate", {"simulate", "analytical"}) == "simulate";
   out.search_duration_s = cap.number_or("duration_s", out.search_duration_s, yaml::positive(1e6));
-  out.search_tolerance = cap.number_or("tolerance", out.search_tolerance, yaml::Range{0, 0.5, true});
+  out.search_tolerance =
+      cap.number_or("tolerance", out.search_tolerance, yaml::Range{0, 0.5, true});
   out.slo_attainment = cap.number_or("slo_attainment", out.slo_attainment, yaml::Range{0, 1, true});
   out.max_tensor_parallel = static_cast<std::uint32_t>(
       cap.integer_or("max_tensor_parallel", out.max_tensor_parallel, yaml::positive(1024)));

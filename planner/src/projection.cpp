@@ -122,6 +122,76 @@ class Engine {
     return hourly_cost(g) / (t * 3600.0 / plan_.classes[c].peak_to_average);
   }
 
+  double hbm_bytes(std::size_t g) const {
+    return gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+  }
+
+  /// fleet.initial_utilization: the factor on every class's first-quarter demand (their mix
+  /// kept) at which the first quarter's peak, served at the baseline format by the powered
+  /// installed base under the projection's own assignment rule, keeps that share of it busy.
+  /// The same for all three variants, so they start from one world.
+  double initial_scale() {
+    if (scale_ > 0) return scale_;
+    scale_ = 1;
+    const double u = plan_.initial_utilization;
+    const std::size_t C = num_classes();
+    std::vector<double> avail(num_gens(), 0);
+    double power_left = plan_.power_budget_mw > 0 ? plan_.power_budget_mw * 1e6
+                                                  : std::numeric_limits<double>::infinity();
+    double total = 0;
+    for (std::size_t g : order_) {
+      const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+      avail[g] = std::min(plan_.generations[g].installed, std::max(0.0, power_left) / w);
+      power_left -= avail[g] * w;
+      total += avail[g];
+    }
+    if (u <= 0 || total <= 0) return scale_;
+    // GPUs serving the first quarter's peak at demand scale k — the newest first, a generation
+    // shared between classes in proportion to what each still needs (as run() assigns) — and
+    // whether any peak demand is left unserved.
+    auto busy = [&](double k, bool& unserved) {
+      std::vector<double> need(C);
+      for (std::size_t c = 0; c < C; ++c)
+        need[c] = k * plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
+      double serving = 0;
+      for (std::size_t g : order_) {
+        double want_total = 0;
+        std::vector<double> want(C, 0);
+        for (std::size_t c = 0; c < C; ++c) {
+          const double capacity = per_gpu_tokens(cap(g, c, false, 1.0));
+          if (capacity > 0 && need[c] > 0) want[c] = need[c] / capacity;
+          want_total += want[c];
+        }
+        if (want_total <= 0 || avail[g] <= 0) continue;
+        const double f = std::min(1.0, avail[g] / want_total);
+        for (std::size_t c = 0; c < C; ++c)
+          need[c] -= want[c] * f * per_gpu_tokens(cap(g, c, false, 1.0));
+        serving += want_total * f;
+      }
+      unserved = false;
+      for (std::size_t c = 0; c < C; ++c)
+        unserved = unserved || need[c] > 1e-9 * k * plan_.classes[c].tokens_per_s;
+      return serving;
+    };
+    // The largest scale at which the installed base serves every class's peak with at most u
+    // of it busy: both grow with k, so bisect in log(k). Where a class only fits on some parts,
+    // the fleet may run out for it before u is reached; the achieved share is then lower
+    // (printed by `jevons run`).
+    auto fits = [&](double k) {
+      bool unserved = false;
+      const double b = busy(k, unserved);
+      return !unserved && b <= u * total;
+    };
+    double lo = std::log(1e-12), hi = std::log(1e12);
+    if (!fits(std::exp(lo))) return scale_;  // nothing can serve the classes at all
+    for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (fits(std::exp(mid)) ? lo : hi) = mid;
+    }
+    scale_ = std::exp(lo);
+    return scale_;
+  }
+
   double adoption(std::size_t g, int t, Variant v) const {
     if (v == Variant::kCounterfactual) return 0.0;
     const auto& gen = plan_.generations[g];
@@ -134,10 +204,13 @@ class Engine {
     VariantRun out;
     // Cohorts per generation: (install quarter, count), to retire by age.
     std::vector<std::vector<std::pair<int, double>>> cohorts(G);
+    const double demand_scale = initial_scale();
     for (std::size_t g = 0; g < G; ++g)
       if (plan_.generations[g].installed > 0)
-        cohorts[g].push_back(
-            {launch_quarter_index(*gpus_[g], s_.horizon), plan_.generations[g].installed});
+        cohorts[g].push_back({plan_.generations[g].has_installed_since
+                                  ? plan_.generations[g].installed_since_quarter_index
+                                  : launch_quarter_index(*gpus_[g], s_.horizon),
+                              plan_.generations[g].installed});
     std::vector<double> deviation(C, 0.0);
 
     for (int t = 0; t < T; ++t) {
@@ -167,7 +240,8 @@ class Engine {
         row.variant = v;
         row.quarter = t;
         row.class_name = k.name;
-        row.baseline_tokens_per_s = k.tokens_per_s * std::pow(k.growth_per_year, years);
+        row.baseline_tokens_per_s =
+            k.tokens_per_s * demand_scale * std::pow(k.growth_per_year, years);
         double q = row.baseline_tokens_per_s;
         if (v == Variant::kFull && cf) {
           // Price ratio from unit costs weighted by where the counterfactual served the class,
@@ -180,8 +254,10 @@ class Engine {
             p_cf += w[g] * ub;
             p_comp += w[g] * (a[g] * unit_cost(g, c, true, 1.0) + (1 - a[g]) * ub);
           }
-          const double r =
+          const double cost_ratio =
               (p_cf > 0 && std::isfinite(p_cf) && std::isfinite(p_comp)) ? p_comp / p_cf : 1.0;
+          // Demand answers the price, not the cost: P = C0·(1 + margin) + pass_through·(C − C0).
+          const double r = 1.0 + plan_.pass_through * (cost_ratio - 1.0) / (1.0 + plan_.margin);
           ElasticitySpec e = k.elasticity;
           if (eo.active && (eo.only_class < 0 || eo.only_class == static_cast<int>(c))) {
             const double lambda = e.long_run > 0 ? std::min(1.0, e.short_run / e.long_run) : 1.0;
@@ -244,23 +320,81 @@ class Engine {
       };
       for (std::size_t g : order_) assign(g, powered[g]);
 
-      // Buy what is still needed, within supply and power.
+      // Buy what is still needed, within supply and power: the generation that serves the
+      // remaining demand at the lowest cost per token first (not the newest first: a newer part
+      // that costs more per token than it serves more loses the order), then the next cheapest
+      // for what is left. Ties keep the newest-first order.
       std::vector<double> purchased(G, 0);
+      const double hbm_supply = plan_.hbm_supply_bytes_per_year > 0
+                                    ? plan_.hbm_supply_bytes_per_year / 4 *
+                                          std::pow(plan_.hbm_supply_growth_per_year, years)
+                                    : 0;
+      std::vector<std::size_t> available;
       for (std::size_t g : order_) {
         const auto& gen = plan_.generations[g];
         if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) continue;
         if (t < launch_quarter_index(*gpus_[g], s_.horizon)) continue;
-        const double supply =
-            gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
-        const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
-        const double by_power = std::max(0.0, power_left) / w;
-        const double bought = assign(g, std::min(supply, by_power));
-        purchased[g] = bought;
-        power_left -= bought * w;
-        installed[g] += bought;
-        powered[g] += bought;
-        if (bought > 0) cohorts[g].push_back({t, bought});
+        available.push_back(g);
       }
+      // One pass of the purchase rule; returns the HBM bytes bought. `commit` false runs it on
+      // the demand without touching the fleet (the caller restores `need` and `serving`).
+      auto buy = [&](bool commit, double hbm_cap) {
+        std::vector<std::size_t> buyable = available;
+        double power = power_left, hbm_left = hbm_cap, hbm_bought = 0;
+        while (!buyable.empty()) {
+          // $ per peak token/s of the remaining mix on g: GPU-hours to serve every class g can
+          // serve, priced, over the tokens those classes still need.
+          auto cost_of = [&](std::size_t g) {
+            double gpus = 0, tokens = 0;
+            for (std::size_t c = 0; c < C; ++c)
+              if (capg[g][c] > 0 && need[c] > 0) {
+                gpus += need[c] / capg[g][c];
+                tokens += need[c];
+              }
+            return tokens > 0 ? gpus * hourly_cost(g) / tokens
+                              : std::numeric_limits<double>::infinity();
+          };
+          std::size_t best = 0;
+          double best_cost = cost_of(buyable[0]);
+          for (std::size_t i = 1; i < buyable.size(); ++i)
+            if (const double k = cost_of(buyable[i]); k < best_cost) {
+              best = i;
+              best_cost = k;
+            }
+          if (!std::isfinite(best_cost)) break;  // nothing left that a buyable part can serve
+          const std::size_t g = buyable[best];
+          buyable.erase(buyable.begin() + static_cast<std::ptrdiff_t>(best));
+          const auto& gen = plan_.generations[g];
+          const double supply =
+              gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
+          const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
+          const double by_power = std::max(0.0, power) / w;
+          const double by_hbm = std::max(0.0, hbm_left) / hbm_bytes(g);
+          const double bought = assign(g, std::min({supply, by_power, by_hbm}));
+          power -= bought * w;
+          hbm_left -= bought * hbm_bytes(g);
+          hbm_bought += bought * hbm_bytes(g);
+          if (!commit) continue;
+          purchased[g] = bought;
+          installed[g] += bought;
+          powered[g] += bought;
+          if (bought > 0) cohorts[g].push_back({t, bought});
+        }
+        if (commit) power_left = power;
+        return hbm_bought;
+      };
+      const double unlimited = std::numeric_limits<double>::infinity();
+      double hbm_demanded = 0;
+      if (hbm_supply > 0) {
+        // The bits the fleet would take without the cap: the same rule on the same demand.
+        const auto need_before = need;
+        const auto serving_before = serving;
+        hbm_demanded = buy(false, unlimited);
+        need = need_before;
+        serving = serving_before;
+      }
+      const double hbm_shipped = buy(true, hbm_supply > 0 ? hbm_supply : unlimited);
+      if (hbm_supply <= 0) hbm_demanded = hbm_shipped;
 
       // Memory, energy, cost.
       QuarterTotals tot;
@@ -268,6 +402,11 @@ class Engine {
       tot.quarter = t;
       tot.label = quarter_label(s_.horizon, t);
       std::vector<double> class_cost(C, 0), class_gpus(C, 0);
+      double all_in_cost_per_hour = 0;
+      tot.hbm_shipped_bytes = hbm_shipped;
+      tot.hbm_demanded_bytes = hbm_demanded;
+      tot.hbm_supply_bytes = hbm_supply;
+      tot.initial_demand_scale = initial_scale();
       for (std::size_t g = 0; g < G; ++g) {
         auto& r = gq[g];
         r.variant = v;
@@ -305,6 +444,8 @@ class Engine {
         }
         r.hbm_idle_bytes =
             std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
+        r.hbm_shipped_bytes = purchased[g] * hbm_bytes(g);
+        all_in_cost_per_hour += installed[g] * hourly_cost(g);
         const double tdp = gpus_[g]->tdp_w.get("tdp_w");
         const double watts =
             (powered[g] * kIdlePowerFraction + busy_gpus * (1 - kIdlePowerFraction)) * tdp *
@@ -323,9 +464,20 @@ class Engine {
         tot.energy_mwh += r.energy_mwh;
         tot.power_mw += r.power_mw;
       }
-      double weighted_cost = 0;
+      double weighted_cost = 0, served_tokens_per_s = 0, weighted_marginal = 0;
       for (std::size_t c = 0; c < C; ++c) {
         auto& row = cq[c];
+        // Marginal: the cheapest part on offer this quarter (installed parts when none is),
+        // at this quarter's format mix and the class's average load.
+        double marginal = std::numeric_limits<double>::infinity();
+        const auto& offer = available.empty() ? order_ : available;
+        for (std::size_t g : offer) {
+          const double ub = unit_cost(g, c, false, prompt_scale[c]);
+          const double k =
+              a[g] > 0 ? a[g] * unit_cost(g, c, true, prompt_scale[c]) + (1 - a[g]) * ub : ub;
+          marginal = std::min(marginal, k);
+        }
+        if (std::isfinite(marginal)) weighted_marginal += marginal * 1e6 * row.demand_tokens_per_s;
         row.unserved_peak_tokens_per_s = need[c];
         row.gpus_serving = class_gpus[c];
         const double served_avg =
@@ -335,6 +487,7 @@ class Engine {
         tot.peak_tokens_per_s += row.peak_tokens_per_s;
         tot.unserved_peak_tokens_per_s += need[c];
         weighted_cost += row.cost_usd_per_mtok * row.demand_tokens_per_s;
+        served_tokens_per_s += served_avg;
         // Where each class's tokens were served, for the rebound variant's prices.
         std::vector<double> share(G, 0);
         double sum = 0;
@@ -347,6 +500,10 @@ class Engine {
       }
       tot.cost_usd_per_mtok =
           tot.demand_tokens_per_s > 0 ? weighted_cost / tot.demand_tokens_per_s : 0;
+      tot.cost_all_in_usd_per_mtok =
+          served_tokens_per_s > 0 ? all_in_cost_per_hour / (served_tokens_per_s * 3600.0) * 1e6 : 0;
+      tot.cost_marginal_usd_per_mtok =
+          tot.demand_tokens_per_s > 0 ? weighted_marginal / tot.demand_tokens_per_s : 0;
       out.classes.insert(out.classes.end(), cq.begin(), cq.end());
       out.gens.insert(out.gens.end(), gq.begin(), gq.end());
       out.totals.push_back(tot);
@@ -363,17 +520,22 @@ class Engine {
   std::vector<const ModelSpec*> models_;
   std::vector<std::size_t> order_;
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
+  double scale_ = 0;  ///< initial_scale(), once computed
 };
 
 double metric(const QuarterTotals& t, const std::string& m) {
   if (m == "hbm_installed_bytes") return t.hbm_installed_bytes;
   if (m == "hbm_used_bytes") return t.hbm_used_bytes();
   if (m == "host_dram_bytes") return t.host_dram_bytes();
+  if (m == "hbm_shipped_bytes") return t.hbm_shipped_bytes;
   return t.gpus_installed;
 }
 
+// The first three also get a break-even elasticity and the sensitivity sweep (their indices
+// are used below); HBM shipped is the flow the HBM market trades, per quarter.
 const std::vector<std::string> kMetrics = {"hbm_installed_bytes", "hbm_used_bytes",
-                                           "host_dram_bytes", "gpus_installed"};
+                                           "host_dram_bytes", "gpus_installed",
+                                           "hbm_shipped_bytes"};
 
 }  // namespace
 

@@ -9,13 +9,34 @@ void write_projection(Store& store, std::int64_t run_id, const Projection& p) {
   auto label = [&](int q) { return p.quarter_labels.at(static_cast<std::size_t>(q)); };
   Statement tq = store.prepare(
       "INSERT INTO projection_quarters VALUES "
-      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,"
+      "?25)");
   for (const auto& t : p.totals)
-    tq.insert({run_id, to_string(t.variant), I{t.quarter}, t.label, t.demand_tokens_per_s,
-               t.peak_tokens_per_s, t.unserved_peak_tokens_per_s, t.cost_usd_per_mtok,
-               t.gpus_installed, t.gpus_powered, t.hbm_installed_bytes, t.hbm_weight_bytes,
-               t.hbm_kv_bytes, t.hbm_idle_bytes, t.host_dram_baseline_bytes,
-               t.host_dram_offload_bytes, t.host_dram_prefix_bytes, t.energy_mwh, t.power_mw});
+    tq.insert({run_id,
+               to_string(t.variant),
+               I{t.quarter},
+               t.label,
+               t.demand_tokens_per_s,
+               t.peak_tokens_per_s,
+               t.unserved_peak_tokens_per_s,
+               t.cost_usd_per_mtok,
+               t.gpus_installed,
+               t.gpus_powered,
+               t.hbm_installed_bytes,
+               t.hbm_weight_bytes,
+               t.hbm_kv_bytes,
+               t.hbm_idle_bytes,
+               t.host_dram_baseline_bytes,
+               t.host_dram_offload_bytes,
+               t.host_dram_prefix_bytes,
+               t.energy_mwh,
+               t.power_mw,
+               t.hbm_shipped_bytes,
+               t.hbm_demanded_bytes,
+               t.hbm_supply_bytes,
+               t.cost_all_in_usd_per_mtok,
+               t.cost_marginal_usd_per_mtok,
+               t.initial_demand_scale});
   Statement cq = store.prepare(
       "INSERT INTO projection_classes VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
   for (const auto& c : p.classes)
@@ -25,14 +46,31 @@ void write_projection(Store& store, std::int64_t run_id, const Projection& p) {
                c.gpus_serving});
   Statement gq = store.prepare(
       "INSERT INTO projection_generations VALUES "
-      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)");
   for (const auto& g : p.generations)
-    gq.insert({run_id, to_string(g.variant), I{g.quarter}, label(g.quarter), g.gpu_id,
-               g.installed, g.powered, g.serving, g.purchased, g.retired, g.compressed_share,
-               g.hbm_installed_bytes, g.hbm_weight_bytes, g.hbm_kv_bytes, g.hbm_idle_bytes,
-               g.host_dram_baseline_bytes, g.host_dram_offload_bytes, g.host_dram_prefix_bytes,
-               g.energy_mwh, g.power_mw});
-  Statement dq = store.prepare("INSERT INTO memory_decomposition VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    gq.insert({run_id,
+               to_string(g.variant),
+               I{g.quarter},
+               label(g.quarter),
+               g.gpu_id,
+               g.installed,
+               g.powered,
+               g.serving,
+               g.purchased,
+               g.retired,
+               g.compressed_share,
+               g.hbm_installed_bytes,
+               g.hbm_weight_bytes,
+               g.hbm_kv_bytes,
+               g.hbm_idle_bytes,
+               g.host_dram_baseline_bytes,
+               g.host_dram_offload_bytes,
+               g.host_dram_prefix_bytes,
+               g.energy_mwh,
+               g.power_mw,
+               g.hbm_shipped_bytes});
+  Statement dq =
+      store.prepare("INSERT INTO memory_decomposition VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
   for (const auto& d : p.decomposition)
     dq.insert({run_id, I{d.quarter}, label(d.quarter), d.metric, d.counterfactual,
                d.efficiency_effect, d.rebound_effect, d.net, d.with_compression});

@@ -1,4 +1,5 @@
--- Jevons results database, schema version 2 (PRAGMA user_version = 2).
+-- Jevons results database, schema version 2 (PRAGMA user_version = 2; version 1 files are upgraded
+-- in place, store.cpp).
 -- Units are in column names; times are integer nanoseconds; wall-clock columns end in _utc or
 -- wall_time_ms and are excluded from determinism comparisons. See docs/database.md.
 

@@ -22,6 +22,13 @@ CREATE TABLE IF NOT EXISTS projection_quarters (
   host_dram_prefix_bytes      REAL    NOT NULL,
   energy_mwh                  REAL    NOT NULL,
   power_mw                    REAL    NOT NULL,
+  -- schema version 2: the HBM market layer and the cost per token all-in and marginal
+  hbm_shipped_bytes           REAL    NOT NULL DEFAULT 0,  -- HBM of the parts bought this quarter
+  hbm_demanded_bytes          REAL    NOT NULL DEFAULT 0,  -- ... had HBM supply not capped them
+  hbm_supply_bytes            REAL    NOT NULL DEFAULT 0,  -- the quarter's HBM supply cap (0 = none)
+  cost_all_in_usd_per_mtok    REAL    NOT NULL DEFAULT 0,  -- every installed GPU, idle included
+  cost_marginal_usd_per_mtok  REAL    NOT NULL DEFAULT 0,  -- the cheapest part on offer
+  initial_demand_scale        REAL    NOT NULL DEFAULT 1,  -- factor on the classes' stated demand
   PRIMARY KEY (run_id, variant, quarter_index)
 );
 
@@ -63,6 +70,7 @@ CREATE TABLE IF NOT EXISTS projection_generations (
   host_dram_prefix_bytes      REAL    NOT NULL,
   energy_mwh                  REAL    NOT NULL,
   power_mw                    REAL    NOT NULL,
+  hbm_shipped_bytes           REAL    NOT NULL DEFAULT 0,  -- schema version 2: purchased × HBM
   PRIMARY KEY (run_id, variant, quarter_index, gpu)
 );
 
@@ -72,7 +80,7 @@ CREATE TABLE IF NOT EXISTS memory_decomposition (
   run_id             INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
   quarter_index      INTEGER NOT NULL,
   quarter            TEXT    NOT NULL,
-  metric             TEXT    NOT NULL,  -- hbm_installed_bytes | hbm_used_bytes | host_dram_bytes | gpus_installed
+  metric             TEXT    NOT NULL,  -- hbm_installed_bytes | hbm_used_bytes | host_dram_bytes | gpus_installed | hbm_shipped_bytes
   counterfactual     REAL    NOT NULL,
   efficiency_effect  REAL    NOT NULL,
   rebound_effect     REAL    NOT NULL,

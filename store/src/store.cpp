@@ -198,9 +198,20 @@ void Store::migrate() {
                     path_, v, jevons::version(), kSchemaVersion));
   if (v == kSchemaVersion) return;
   if (v == 1) {
-    // One transaction: a kill part-way leaves the version-1 database as it was.
+    // 1 → 2 in one transaction, so a kill part-way leaves the version-1 database as it was:
+    // run_notes, the over-context counters and nullable latencies (issue 15), and the HBM market
+    // layer with the all-in and marginal cost per token (issue 13). Old projection rows read 0 for
+    // the new series (1 for the fleet scale), which they did not compute.
     Transaction tx(*this);
     exec(kUpgrade1To2Before);
+    for (const char* column :
+         {"hbm_shipped_bytes REAL NOT NULL DEFAULT 0", "hbm_demanded_bytes REAL NOT NULL DEFAULT 0",
+          "hbm_supply_bytes REAL NOT NULL DEFAULT 0",
+          "cost_all_in_usd_per_mtok REAL NOT NULL DEFAULT 0",
+          "cost_marginal_usd_per_mtok REAL NOT NULL DEFAULT 0",
+          "initial_demand_scale REAL NOT NULL DEFAULT 1"})
+      exec(fmt::format("ALTER TABLE projection_quarters ADD COLUMN {}", column));
+    exec("ALTER TABLE projection_generations ADD COLUMN hbm_shipped_bytes REAL NOT NULL DEFAULT 0");
     exec(kSchemaSql);
     exec(kUpgrade1To2After);
     exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));

@@ -1,6 +1,7 @@
 // The projection engine: closed-form cases, exact decomposition, monotonicity.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -149,14 +150,18 @@ TEST_CASE("the decomposition matches the three variants' totals", "[projection]"
   const Projection p = project(load(planner_yaml(1.3, 0.2)), catalog(), oracle);
   int checked = 0;
   for (const auto& d : p.decomposition) {
-    if (d.metric != "hbm_installed_bytes" && d.metric != "host_dram_bytes") continue;
+    if (d.metric != "hbm_installed_bytes" && d.metric != "host_dram_bytes" &&
+        d.metric != "hbm_shipped_bytes")
+      continue;
     const auto& cf = totals(p, Variant::kCounterfactual, d.quarter);
     const auto& ef = totals(p, Variant::kEfficiency, d.quarter);
     const auto& fu = totals(p, Variant::kFull, d.quarter);
-    const bool hbm = d.metric == "hbm_installed_bytes";
-    const double c = hbm ? cf.hbm_installed_bytes : cf.host_dram_bytes();
-    const double e = hbm ? ef.hbm_installed_bytes : ef.host_dram_bytes();
-    const double f = hbm ? fu.hbm_installed_bytes : fu.host_dram_bytes();
+    auto value = [&](const QuarterTotals& t) {
+      if (d.metric == "hbm_installed_bytes") return t.hbm_installed_bytes;
+      if (d.metric == "hbm_shipped_bytes") return t.hbm_shipped_bytes;
+      return t.host_dram_bytes();
+    };
+    const double c = value(cf), e = value(ef), f = value(fu);
     CHECK(d.counterfactual == c);
     CHECK(d.efficiency_effect == Approx(e - c).margin(1e-6 * c));
     CHECK(d.rebound_effect == Approx(f - e).margin(1e-6 * c));
@@ -164,7 +169,7 @@ TEST_CASE("the decomposition matches the three variants' totals", "[projection]"
     CHECK(d.net == Approx(f - c).margin(1e-6 * c));
     ++checked;
   }
-  CHECK(checked == 16);
+  CHECK(checked == 24);
   // Cheaper tokens moved prompts longer (context elasticity 0.2): prompt scale > 1.
   for (const auto& c : p.classes)
     if (c.variant == Variant::kFull && c.quarter >= 1) CHECK(c.prompt_scale > 1.0);
@@ -293,4 +298,107 @@ TEST_CASE("a fleet 'compressed' to its baseline format lists each capacity once"
     CHECK(keys.insert(c.gpu_id + "|" + c.class_name + "|" + c.kv_format).second);
   }
   CHECK(p.capacity.size() == 1);  // one generation, one class, one format
+}
+
+TEST_CASE("purchases go to the cheapest part per token, not the newest", "[projection]") {
+  // The fake oracle gives every GPU the same tokens/s, so the cheaper part per GPU-hour is the
+  // cheaper part per token: the H100 at the catalog's price, unless the B200 is priced below it.
+  auto bought = [](const std::string& b200_price) {
+    std::string y = planner_yaml(1.1);
+    y += "      - {gpu: b200, installed: 0, deliveries_per_quarter: 1.0e9, weights: bf16" +
+         b200_price + "}\n";
+    FakeOracle oracle(2.0);
+    ProjectionOptions opt;
+    opt.break_even = opt.sensitivity = false;
+    const Projection p = project(load(y), catalog(), oracle, opt);
+    std::map<std::string, double> sum;
+    for (const auto& g : p.generations)
+      if (g.variant == Variant::kCounterfactual) sum[g.gpu_id] += g.purchased;
+    return sum;
+  };
+  const auto by_catalog = bought("");
+  CHECK(by_catalog.at("h100-sxm") > 0);
+  CHECK(by_catalog.at("b200") == 0);  // newer, but costs more per token here
+  const auto cheap_b200 = bought(", price_usd: 10000");
+  CHECK(cheap_b200.at("b200") > 0);
+  CHECK(cheap_b200.at("h100-sxm") == 0);
+}
+
+TEST_CASE("initial_utilization scales the stated demand until the installed base is that busy",
+          "[projection]") {
+  // 1,000 H100s at the fake 1,000 tokens/s each (bf16), one class at peak/average 1.5: half of
+  // them busy at the peak needs 500 × 1,000 / 1.5 tokens/s of average demand, a third of 1e6.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("installed: 0"), 12, "installed: 1000");
+  y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    initial_utilization: 0.5\n");
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Projection p = project(load(y), catalog(), oracle, opt);
+  const auto& q0 = totals(p, Variant::kCounterfactual, 0);
+  CHECK(q0.initial_demand_scale == Approx(1.0 / 3));
+  CHECK(q0.demand_tokens_per_s == Approx(1e6 / 3));
+  for (const auto& g : p.generations)
+    if (g.variant == Variant::kCounterfactual && g.quarter == 0) {
+      CHECK(g.serving == Approx(500));
+      CHECK(g.purchased == 0);
+    }
+  // Every variant starts from the same scaled demand.
+  CHECK(totals(p, Variant::kFull, 0).initial_demand_scale == q0.initial_demand_scale);
+}
+
+TEST_CASE("every bundled planner scenario changes the result against planner-jevons",
+          "[projection][scenarios]") {
+  // Issue 13: a bundled scenario that changes nothing misleads; each must move some quarter's
+  // totals. The closed-form capacity keeps this fast; the fleet and demand rules are the same.
+  namespace fs = std::filesystem;
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  auto run = [&](const std::string& path) {
+    AnalyticalOracle analytical;
+    CachedOracle oracle(analytical, "");  // the grid and interpolation `jevons run` uses
+    return project(Scenario::load(path, catalog()), catalog(), oracle, opt).totals;
+  };
+  const std::string dir = JEVONS_TEST_SCENARIO_DIR;
+  const auto reference = run(dir + "/planner-jevons.yaml");
+  int scenarios = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("planner-", 0) != 0 || name == "planner-jevons.yaml") continue;
+    ++scenarios;
+    const auto totals = run(entry.path().string());
+    REQUIRE(totals.size() == reference.size());
+    bool differs = false;
+    for (std::size_t i = 0; i < totals.size() && !differs; ++i) {
+      const auto& a = totals[i];
+      const auto& b = reference[i];
+      for (auto [x, y] : {std::pair{a.gpus_installed, b.gpus_installed},
+                          std::pair{a.hbm_installed_bytes, b.hbm_installed_bytes},
+                          std::pair{a.hbm_used_bytes(), b.hbm_used_bytes()},
+                          std::pair{a.demand_tokens_per_s, b.demand_tokens_per_s},
+                          std::pair{a.hbm_shipped_bytes, b.hbm_shipped_bytes}})
+        differs = differs || std::fabs(x - y) > 1e-9 * std::max(std::fabs(x), std::fabs(y));
+    }
+    INFO(name);
+    CHECK(differs);
+  }
+  CHECK(scenarios >= 8);
+}
+
+TEST_CASE("the world-baseline keys reject values they cannot mean", "[projection][bad-input]") {
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("  fleet:\n"), 9,
+            "  fleet:\n    initial_utilization: 1.5\n    hbm_supply_eb_per_year: -1\n");
+  y.replace(y.find("installed: 0"), 12, "installed: 5, installed_since: 2026Q2");
+  y.replace(y.find("  fleet:\n"), 9, "  economics: {pass_through: 2}\n  fleet:\n");
+  try {
+    load(y);
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("planner.fleet.initial_utilization' = '1.5'") != std::string::npos);
+    CHECK(what.find("planner.fleet.hbm_supply_eb_per_year' = '-1'") != std::string::npos);
+    CHECK(what.find("installed_since' = '2026Q2'") != std::string::npos);
+    CHECK(what.find("planner.economics.pass_through' = '2'") != std::string::npos);
+  }
 }

@@ -281,6 +281,13 @@ INSERT INTO sim_runs VALUES (1, 1, 10, 0, 10, 'least-outstanding', 'recompute', 
   CHECK(s.query("SELECT note FROM run_notes WHERE run_id = " + std::to_string(id) +
                 " ORDER BY note_index") ==
         std::vector<std::vector<std::string>>{{"first note"}, {"second note"}});
+  // The HBM market and cost series (issue 13) exist, and the old rows read their defaults.
+  CHECK(s.query("SELECT count(*) FROM pragma_table_info('projection_quarters') WHERE name IN "
+                "('hbm_shipped_bytes', 'hbm_demanded_bytes', 'hbm_supply_bytes', "
+                "'cost_all_in_usd_per_mtok', 'cost_marginal_usd_per_mtok', "
+                "'initial_demand_scale')")[0][0] == "6");
+  CHECK(s.query("SELECT count(*) FROM pragma_table_info('projection_generations') WHERE "
+                "name = 'hbm_shipped_bytes'")[0][0] == "1");
   // Nothing of the old table is left behind.
   CHECK(s.query("SELECT count(*) FROM sqlite_master WHERE name = 'sim_groups_v1'")[0][0] == "0");
 }

@@ -25,10 +25,10 @@ struct ElasticitySpec {
 };
 
 struct DemandClassSpec {
-  std::string name;      ///< chat, code, agents, rag, batch, ...
-  std::string model_id;  ///< the model that serves it
-  double tokens_per_s = 0;      ///< average demand (prompt + output tokens/s) in the first quarter
-  double growth_per_year = 1;   ///< baseline multiplicative growth per year (3 = ×3 a year)
+  std::string name;            ///< chat, code, agents, rag, batch, ...
+  std::string model_id;        ///< the model that serves it
+  double tokens_per_s = 0;     ///< average demand (prompt + output tokens/s) in the first quarter
+  double growth_per_year = 1;  ///< baseline multiplicative growth per year (3 = ×3 a year)
   LengthDistSpec input_tokens;
   LengthDistSpec output_tokens;
   SloSpec slo;
@@ -54,18 +54,22 @@ struct AdoptionSpec {
 
 struct GenerationSpec {
   std::string gpu_id;
-  double installed = 0;              ///< GPUs installed at the start of the horizon
-  int available_quarter_index = 0;   ///< first quarter new units can be delivered
-  double deliveries_per_quarter = 0; ///< supply cap on new units per quarter
+  double installed = 0;  ///< GPUs installed at the start of the horizon
+  /// When the installed units entered service, on average (quarters from the horizon start,
+  /// ≤ 0): retirement by age counts from here. Without it, from the part's launch.
+  bool has_installed_since = false;
+  int installed_since_quarter_index = 0;
+  int available_quarter_index = 0;    ///< first quarter new units can be delivered
+  double deliveries_per_quarter = 0;  ///< supply cap on new units per quarter
   double delivery_growth_per_year = 1;
   WeightPrecision weights = WeightPrecision::kFp8;
-  bool has_adoption = false;         ///< overrides the planner-wide adoption curve
+  bool has_adoption = false;  ///< overrides the planner-wide adoption curve
   AdoptionSpec adoption;
   /// Overrides the planner-wide compressed format on this generation (e.g. tq-2.5 on parts
   /// with little HBM); false = PlannerSpec::compressed_format.
   bool has_compressed_format = false;
   KvConfig compressed_format;
-  double price_usd = 0;              ///< 0 = the catalog's price
+  double price_usd = 0;  ///< 0 = the catalog's price
   int line = 0;
 };
 
@@ -92,16 +96,32 @@ struct PlannerSpec {
   bool retire_by_age = false;
   double max_age_years = 6;
 
+  /// > 0: scale every class's `tokens_per_s` (their mix kept) so that the first quarter's peak
+  /// demand keeps this share of the installed base busy — the first quarter's demand and fleet
+  /// then agree at a stated utilisation, and the scale says how far the stated token volume is
+  /// from what the installed base would serve. 0 keeps `tokens_per_s` as written.
+  double initial_utilization = 0;
+
+  /// HBM the fleet can receive per year (bytes; 0 = unlimited) and its growth: deliveries stop
+  /// for the quarter when the HBM of the parts bought would exceed a quarter of it (the HBM
+  /// market layer: demand for bits against supply capacity).
+  double hbm_supply_bytes_per_year = 0;
+  double hbm_supply_growth_per_year = 1;
+
   // Economics.
-  double gpu_lifetime_years = 5;     ///< straight-line amortisation of the GPU's capital cost
+  double gpu_lifetime_years = 5;        ///< straight-line amortisation of the GPU's capital cost
   double server_cost_multiplier = 1.5;  ///< server, network and facility capex per GPU dollar
   double power_usd_per_kwh = 0.08;
   double average_utilization = 0.6;  ///< share of TDP drawn on average (power cost, energy)
   double default_price_usd = 30000;  ///< for GPUs whose catalog price is unknown
+  /// The price elasticity acts on: P = C0·(1 + margin) + pass_through·(C − C0), so
+  /// P/P0 = 1 + pass_through·(C/C0 − 1)/(1 + margin). margin 0, pass_through 1: P/P0 = C/C0.
+  double margin = 0;
+  double pass_through = 1;
 
   // Capacity search.
   bool simulate_capacity = true;   ///< bisection on DES runs; false = analytical estimate
-  double search_duration_s = 30;  ///< minimum simulated seconds per probe (≥ 1,500 requests)
+  double search_duration_s = 30;   ///< minimum simulated seconds per probe (≥ 1,500 requests)
   double search_tolerance = 0.02;  ///< relative width at which bisection stops
   double slo_attainment = 0.95;    ///< share of requests that must meet both TTFT and TPOT
   std::uint32_t max_tensor_parallel = 8;

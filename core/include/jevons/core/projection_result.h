@@ -27,7 +27,6 @@ struct ReplicaCapacity {
 enum class Variant : std::uint8_t { kCounterfactual, kEfficiency, kFull };
 std::string to_string(Variant v);
 
-
 struct ClassQuarter {
   Variant variant{};
   int quarter = 0;
@@ -47,8 +46,8 @@ struct GenerationQuarter {
   int quarter = 0;
   std::string gpu_id;
   double installed = 0;
-  double powered = 0;   ///< installed GPUs the power budget can feed
-  double serving = 0;   ///< powered GPUs assigned to demand
+  double powered = 0;  ///< installed GPUs the power budget can feed
+  double serving = 0;  ///< powered GPUs assigned to demand
   double purchased = 0;
   double retired = 0;
   double compressed_share = 0;  ///< adoption of the compressed KV format
@@ -61,6 +60,7 @@ struct GenerationQuarter {
   double host_dram_prefix_bytes = 0;
   double energy_mwh = 0;
   double power_mw = 0;
+  double hbm_shipped_bytes = 0;  ///< nominal HBM of the parts purchased this quarter
 };
 
 struct QuarterTotals {
@@ -70,7 +70,12 @@ struct QuarterTotals {
   double demand_tokens_per_s = 0;
   double peak_tokens_per_s = 0;
   double unserved_peak_tokens_per_s = 0;
-  double cost_usd_per_mtok = 0;  ///< demand-weighted over classes
+  double cost_usd_per_mtok = 0;  ///< demand-weighted over classes, serving GPUs only
+  /// All-in: every installed GPU's hourly cost (idle ones included) over the tokens served.
+  double cost_all_in_usd_per_mtok = 0;
+  /// Marginal: the cheapest part one could buy this quarter, per token at average load
+  /// (demand-weighted over classes); the installed parts when none can be bought.
+  double cost_marginal_usd_per_mtok = 0;
   double gpus_installed = 0;
   double gpus_powered = 0;
   double hbm_installed_bytes = 0;
@@ -82,6 +87,14 @@ struct QuarterTotals {
   double host_dram_prefix_bytes = 0;
   double energy_mwh = 0;
   double power_mw = 0;
+  /// The HBM market layer, per quarter: HBM of the parts bought (shipped), of the parts that
+  /// would have been bought without the HBM supply cap (demanded), and the cap (0 = none).
+  double hbm_shipped_bytes = 0;
+  double hbm_demanded_bytes = 0;
+  double hbm_supply_bytes = 0;
+  /// The factor on the classes' first-quarter demand (fleet.initial_utilization); 1 when the
+  /// demand is used as written.
+  double initial_demand_scale = 1;
 
   double hbm_used_bytes() const { return hbm_weight_bytes + hbm_kv_bytes; }
   double host_dram_bytes() const {
