@@ -38,7 +38,7 @@ Codebook from_entry(const TableEntry& e) {
   // Boundaries are stored rather than re-derived: the solver forms the midpoints in z = x·√d
   // units, and recomputing them in x units could move a float boundary by one ulp.
   cb.centroids.assign(e.centroids, e.centroids + levels);
-  cb.boundaries.assign(e.boundaries, e.boundaries + levels - 1);
+  cb.boundaries.assign(e.boundaries, e.boundaries + (levels - 1));
   for (double c : cb.centroids) cb.centroids_f.push_back(static_cast<float>(c));
   for (double t : cb.boundaries) cb.boundaries_f.push_back(static_cast<float>(t));
   return cb;
