@@ -236,7 +236,15 @@ TEST_CASE("scenarios/README.md names every bundled scenario", "[cli][newcomer][d
     INFO(name);
     CHECK(readme.find("`" + name + "`") != std::string::npos);
   }
-  CHECK(files >= 16);
+  CHECK(files > 0);
+  // And the README names no scenario that is gone (planner-tq35.yaml was removed once and
+  // lingered there).
+  static const std::regex named("`([A-Za-z0-9_.-]+\\.yaml)`");
+  for (auto it = std::sregex_iterator(readme.begin(), readme.end(), named);
+       it != std::sregex_iterator(); ++it) {
+    INFO((*it)[1].str());
+    CHECK(fs::exists(kRoot / "scenarios" / (*it)[1].str()));
+  }
 }
 
 TEST_CASE("cli/README.md names every subcommand", "[cli][newcomer][docs]") {
