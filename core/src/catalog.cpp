@@ -65,7 +65,9 @@ std::string read_file(const std::string& path) {
   check_input_file_size(path, "catalog file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  check_input_lines(path, text, "catalog file");
+  return text;
 }
 
 const double kHuge = 1e12;

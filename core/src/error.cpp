@@ -70,6 +70,31 @@ void check_input_file_size(const std::string& path, const std::string& what) {
   throw InputError(d);
 }
 
+void check_input_lines(const std::string& path, std::string_view text, const std::string& what) {
+  std::size_t line = 1;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::size_t length = end - start;
+    if (length > kMaxInputLineBytes) {
+      Diagnostic d;
+      d.file = path;
+      d.line = static_cast<int>(line);
+      d.message = "a line of ";
+      d.message += std::to_string(length);
+      d.message += " bytes in the ";
+      d.message += what;
+      d.message += "; lines are limited to ";
+      d.message += std::to_string(kMaxInputLineBytes);
+      d.message += " bytes (1 MiB): is this the right file?";
+      throw InputError(d);
+    }
+    start = end + 1;
+    ++line;
+  }
+}
+
 std::string Diagnostic::format() const {
   // Appended piece by piece (no fmt, so the kernels-only build needs no third-party library;
   // no operator+ chains, on which GCC 12 reports a false -Wrestrict).

@@ -78,9 +78,12 @@ LatencyCalibration LatencyCalibration::load(const std::string& path) {
     d.message = "cannot open the latency-model file";
     throw InputError(d);
   }
+  check_input_file_size(path, "latency-model file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse(ss.str(), path);
+  const std::string text = ss.str();
+  check_input_lines(path, text, "latency-model file");
+  return parse(text, path);
 }
 
 LatencyCalibration LatencyCalibration::parse(const std::string& text, const std::string& path) {

@@ -37,7 +37,9 @@ std::string slurp(const std::string& path, const std::string& what) {
   check_input_file_size(path, what);
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  check_input_lines(path, text, what);
+  return text;
 }
 
 std::vector<std::string> split_csv(const std::string& line) {

@@ -110,7 +110,9 @@ Profile Profile::load(const std::string& path) {
   check_input_file_size(path, "profile file");
   std::stringstream buf;
   buf << in.rdbuf();
-  return parse(buf.str(), path);
+  const std::string text = buf.str();
+  check_input_lines(path, text, "profile file");
+  return parse(text, path);
 }
 
 Profile Profile::parse(const std::string& text, const std::string& path) {

@@ -20,8 +20,10 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
     d.message = "cannot open the published-results suite";
     throw InputError(d);
   }
+  check_input_file_size(path, "published-results suite");
   std::ostringstream ss;
   ss << in.rdbuf();
+  check_input_lines(path, ss.view(), "published-results suite");
   PublishedSuite suite;
   suite.path = path;
   yaml::Context ctx(path);

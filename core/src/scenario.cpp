@@ -341,7 +341,9 @@ Scenario Scenario::load(const std::string& path, const Catalog& catalog) {
     d.message = "cannot read the scenario file";
     throw InputError(d);
   }
-  return parse(ss.str(), path, catalog);
+  const std::string text = ss.str();
+  check_input_lines(path, text, "scenario file");
+  return parse(text, path, catalog);
 }
 
 }  // namespace jevons

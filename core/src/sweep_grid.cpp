@@ -29,7 +29,9 @@ std::string read_text(const std::string& path, const std::string& what) {
   check_input_file_size(path, what);
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  check_input_lines(path, text, what);
+  return text;
 }
 
 struct Step {

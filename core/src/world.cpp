@@ -49,9 +49,12 @@ std::string read_world_file(const std::string& path) {
     d.message = "cannot open the world dataset (set JEVONS_DATA_DIR or pass --data-dir)";
     throw InputError(d);
   }
+  check_input_file_size(path, "world dataset");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  check_input_lines(path, text, "world dataset");
+  return text;
 }
 
 /// "YYYY-MM" or "YYYY-MM-DD" → months since year 0; -1 when malformed.

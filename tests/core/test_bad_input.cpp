@@ -315,6 +315,30 @@ TEST_CASE("missing, empty, directory and unreadable scenario files", "[scenario]
   }
 }
 
+TEST_CASE("a line past 1 MiB in a scenario, profile or sweep grid is refused with its number",
+          "[scenario][profile][bad-input]") {
+  // Issue 15: every reader bounds its lines. A 2 MiB scalar on line 2 (a pasted binary, a
+  // minified file) is named by file:line with its length, not handed to the parser.
+  const std::string huge(2u << 20, '7');
+  const std::string text = "name: x\nseed: " + huge + "\n";
+  TempFile scenario("long-line.yaml", text);
+  auto m = message_of([&] { Scenario::load(scenario.path.string(), test_catalog()); });
+  CHECK(m.find(scenario.path.string() + ":2: a line of 2097158 bytes in the scenario file") !=
+        std::string::npos);
+  CHECK(m.find("limited to 1048576 bytes") != std::string::npos);
+  CHECK(m.size() < 1000);  // the line itself is not echoed
+  TempFile profile("long-line.json", "{\n\"x\": " + huge + "}\n");
+  m = message_of([&] { Profile::load(profile.path.string()); });
+  CHECK(m.find(profile.path.string() + ":2: a line of") != std::string::npos);
+  TempFile grid("long-line-grid.yaml", text);
+  m = message_of([&] { SweepGrid::load(grid.path.string()); });
+  CHECK(m.find(grid.path.string() + ":2: a line of") != std::string::npos);
+  // One byte under the limit is a line like any other: the limit is not off by one.
+  const std::string fits(kMaxInputLineBytes, 'x');
+  CHECK_NOTHROW(check_input_lines("f", fits + "\n" + fits, "test file"));
+  CHECK_THROWS_AS(check_input_lines("f", fits + "x", "test file"), InputError);
+}
+
 TEST_CASE("profiles: bad numbers, missing, empty and unreadable files", "[profile][bad-input]") {
   const std::string meta =
       R"("format": "jevons-profile", "schema_version": 1, "meta": {"device_name": "cpu", )"

@@ -54,6 +54,16 @@ inline constexpr std::uint64_t kMaxInputFileBytes = std::uint64_t{64} << 20;
 /// reports those.
 void check_input_file_size(const std::string& path, const std::string& what);
 
+/// The longest line an input file (YAML, JSON, CSV) may hold: 1 MiB. No hand-written or
+/// generated input of Jevons comes near it (the longest shipped line is under 1 KB), and a
+/// longer one is a binary or minified file given by mistake; refusing it names the line instead
+/// of feeding a parser megabytes of one token.
+inline constexpr std::size_t kMaxInputLineBytes = std::size_t{1} << 20;
+
+/// Throws InputError naming `path`, the first line longer than kMaxInputLineBytes, its length
+/// and the limit (`what` names the kind of file).
+void check_input_lines(const std::string& path, std::string_view text, const std::string& what);
+
 /// Levenshtein distance, for "did you mean" hints.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
