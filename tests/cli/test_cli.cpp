@@ -65,9 +65,29 @@ TEST_CASE("the version and help flags", "[cli]") {
   CHECK(r.code == 2);
 }
 
+/// The default scenario's projection searches capacity on the simulator over 20 generations: about
+/// a minute of CPU in Release, and 10–15 minutes under AddressSanitizer, where it would dominate
+/// CI's sanitizer stage. Under the sanitizers this test takes the closed-form capacity instead;
+/// the simulated search is checked there by the cold-search determinism test (test_determinism)
+/// and the planner's own tests, and here in every Release run.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JEVONS_TEST_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define JEVONS_TEST_UNDER_ASAN 1
+#endif
+#ifdef JEVONS_TEST_UNDER_ASAN
+const std::string kDefaultCapacity = " --analytical-capacity";
+#else
+const std::string kDefaultCapacity;
+#endif
+
 TEST_CASE("run the default scenario: summary on screen, results in the database", "[cli]") {
   const auto db = temp_path("default.sqlite");
-  auto r = run("run " + kScenarios + "/default.yaml --db " + db + " --capacity-cache " + default_cache());
+  auto r = run("run " + kScenarios + "/default.yaml --db " + db + " --capacity-cache " +
+               default_cache() + kDefaultCapacity);
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("analytical roofline estimate") != std::string::npos);
@@ -92,7 +112,8 @@ TEST_CASE("run the default scenario: summary on screen, results in the database"
   CHECK(s.query("SELECT count(*) FROM capacity_estimates")[0][0] == "60");
 
   // Same scenario, same seed: identical result rows (run_id aside).
-  r = run("run " + kScenarios + "/default.yaml --db " + db + " --capacity-cache " + default_cache());
+  r = run("run " + kScenarios + "/default.yaml --db " + db + " --capacity-cache " +
+          default_cache() + kDefaultCapacity);
   REQUIRE(r.code == 0);
   const std::string cols =
       "pool, kv_format, context_tokens, kv_bytes_per_token, kv_capacity_sequences, "
@@ -183,13 +204,16 @@ TEST_CASE("an unwritable database is an error before any computation", "[cli]") 
 namespace {
 const std::string kFixtures = JEVONS_TEST_FIXTURE_DIR;
 
-double num(const std::string& s) { return std::stod(s); }
+double num(const std::string& s) {
+  return std::stod(s);
+}
 }  // namespace
 
 TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]") {
   const auto db = temp_path("planner.sqlite");
   const auto cache = temp_path("cache.json");
-  auto r = run("run " + kFixtures + "/planner-small.yaml --db " + db + " --capacity-cache " + cache);
+  auto r =
+      run("run " + kFixtures + "/planner-small.yaml --db " + db + " --capacity-cache " + cache);
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("efficiency + rebound = net") != std::string::npos);
@@ -198,15 +222,22 @@ TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]
   CHECK(s.query("SELECT kind FROM runs")[0][0] == "projection");
   CHECK(s.query("SELECT count(*) FROM projection_quarters")[0][0] == "24");  // 3 variants × 8
   CHECK(s.query("SELECT count(DISTINCT gpu) FROM projection_generations")[0][0] == "2");
-  CHECK(s.query("SELECT count(*) FROM capacity_search WHERE method='simulated' AND rate_per_s > 0")[0][0] == "8");
+  CHECK(
+      s.query(
+          "SELECT count(*) FROM capacity_search WHERE method='simulated' AND rate_per_s > 0")[0]
+                                                                                             [0] ==
+      "8");
   // The stored decomposition matches the stored variants.
-  for (const auto& row : s.query(
-           "SELECT d.efficiency_effect, d.rebound_effect, d.net, c.hbm_installed_bytes, "
-           "e.hbm_installed_bytes, f.hbm_installed_bytes FROM memory_decomposition d "
-           "JOIN projection_quarters c ON c.run_id=d.run_id AND c.quarter_index=d.quarter_index AND c.variant='counterfactual' "
-           "JOIN projection_quarters e ON e.run_id=d.run_id AND e.quarter_index=d.quarter_index AND e.variant='efficiency' "
-           "JOIN projection_quarters f ON f.run_id=d.run_id AND f.quarter_index=d.quarter_index AND f.variant='with-rebound' "
-           "WHERE d.metric='hbm_installed_bytes'")) {
+  for (const auto& row :
+       s.query("SELECT d.efficiency_effect, d.rebound_effect, d.net, c.hbm_installed_bytes, "
+               "e.hbm_installed_bytes, f.hbm_installed_bytes FROM memory_decomposition d "
+               "JOIN projection_quarters c ON c.run_id=d.run_id AND "
+               "c.quarter_index=d.quarter_index AND c.variant='counterfactual' "
+               "JOIN projection_quarters e ON e.run_id=d.run_id AND "
+               "e.quarter_index=d.quarter_index AND e.variant='efficiency' "
+               "JOIN projection_quarters f ON f.run_id=d.run_id AND "
+               "f.quarter_index=d.quarter_index AND f.variant='with-rebound' "
+               "WHERE d.metric='hbm_installed_bytes'")) {
     CHECK(num(row[0]) == Approx(num(row[4]) - num(row[3])).margin(1e-6 * num(row[3])));
     CHECK(num(row[1]) == Approx(num(row[5]) - num(row[4])).margin(1e-6 * num(row[3])));
     CHECK(num(row[2]) == Approx(num(row[5]) - num(row[3])).margin(1e-6 * num(row[3])));
@@ -225,8 +256,9 @@ TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]
   r = run("report " + db + " --out " + out);
   INFO(r.out);
   REQUIRE(r.code == 0);
-  for (const char* f : {"report.html", "report.md", "hbm-by-generation.svg", "host-dram.svg",
-                        "fleet.svg", "cost.svg", "decomposition.svg", "break-even.svg", "tornado.svg"})
+  for (const char* f :
+       {"report.html", "report.md", "hbm-by-generation.svg", "host-dram.svg", "fleet.svg",
+        "cost.svg", "decomposition.svg", "break-even.svg", "tornado.svg"})
     CHECK(std::filesystem::exists(std::filesystem::path(out) / f));
   std::ifstream html(std::filesystem::path(out) / "report.html");
   const std::string body{std::istreambuf_iterator<char>(html), {}};
