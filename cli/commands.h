@@ -25,6 +25,6 @@ void add_sweep(CLI::App& app, Action& action);      // cmd_sweep.cpp (planner sw
 void add_report(CLI::App& app, Action& action);     // cmd_report.cpp (HTML/Markdown reports)
 void add_calibrate(CLI::App& app, Action& action);  // cmd_calibrate.cpp (step-time fit)
 void add_validate_published(CLI::App& app, Action& action);  // cmd_validate_published.cpp
-void add_backcast(CLI::App& app, Action& action);   // cmd_backcast.cpp (world baseline)
+void add_backcast(CLI::App& app, Action& action);            // cmd_backcast.cpp (world baseline)
 
 }  // namespace jevons::cli

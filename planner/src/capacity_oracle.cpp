@@ -1,9 +1,10 @@
 #include "jevons/planner/capacity_oracle.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -71,9 +72,11 @@ std::string CapacityQuery::analytical_key() const {
 
 double mean_tokens(const LengthDistSpec& d) {
   switch (d.kind) {
-    case LengthDistSpec::Kind::kFixed: return d.value;
+    case LengthDistSpec::Kind::kFixed:
+      return d.value;
     case LengthDistSpec::Kind::kLognormal:
-    case LengthDistSpec::Kind::kExponential: return d.mean;
+    case LengthDistSpec::Kind::kExponential:
+      return d.mean;
     case LengthDistSpec::Kind::kUniform:
       return 0.5 * static_cast<double>(d.min_tokens + d.max_tokens);
     case LengthDistSpec::Kind::kEmpirical: {
@@ -92,11 +95,14 @@ LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_t
   s.value = std::min(cap, d.value * scale);
   s.mean = std::min(cap, d.mean * scale);
   s.max_tokens = std::min<std::uint64_t>(
-      max_tokens, static_cast<std::uint64_t>(std::llround(static_cast<double>(d.max_tokens) * scale)));
-  s.min_tokens = std::min(s.max_tokens, std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
-                                                                       static_cast<double>(d.min_tokens) * scale)));
+      max_tokens,
+      static_cast<std::uint64_t>(std::llround(static_cast<double>(d.max_tokens) * scale)));
+  s.min_tokens = std::min(
+      s.max_tokens, std::max<std::uint64_t>(
+                        1, static_cast<std::uint64_t>(static_cast<double>(d.min_tokens) * scale)));
   for (auto& v : s.values)
-    v = std::min<std::uint64_t>(max_tokens, static_cast<std::uint64_t>(std::llround(static_cast<double>(v) * scale)));
+    v = std::min<std::uint64_t>(
+        max_tokens, static_cast<std::uint64_t>(std::llround(static_cast<double>(v) * scale)));
   return s;
 }
 
@@ -167,8 +173,8 @@ std::uint32_t choose_tensor_parallel(const CapacityQuery& q) {
   // closed-form estimate ranks the candidates (the simulated search then runs at the winner).
   std::uint32_t best = 0;
   double best_tokens = -1;
-  for (std::uint32_t tp : feasible_tensor_parallel(*q.gpu, *q.model, q.weights, q.kv,
-                                                   mean_sequence_tokens(q), q.max_tensor_parallel)) {
+  for (std::uint32_t tp : feasible_tensor_parallel(
+           *q.gpu, *q.model, q.weights, q.kv, mean_sequence_tokens(q), q.max_tensor_parallel)) {
     const double per_gpu = analytical_at(q, tp).tokens_per_s / tp;
     if (per_gpu > best_tokens * (1 + 1e-9)) {
       best = tp;
@@ -208,10 +214,15 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
   }
   const double prefill_flops = 2.0 * q.model->params_active_b * 1e9 * s.mean_in + attn;
   const double prefill_s =
-      prefill_flops / s.tp / (q.gpu->dense_tflops(to_string(q.weights)) * 1e12 * params.compute_efficiency);
+      prefill_flops / s.tp /
+      (q.gpu->dense_tflops(to_string(q.weights)) * 1e12 * params.compute_efficiency);
   const auto ctx_avg = static_cast<std::uint64_t>(std::llround(s.mean_in + s.mean_out / 2));
-  const double tpot_slo = q.demand_class->slo.tpot_ns > 0 ? static_cast<double>(q.demand_class->slo.tpot_ns) * 1e-9 : 1e30;
-  const double ttft_slo = q.demand_class->slo.ttft_ns > 0 ? static_cast<double>(q.demand_class->slo.ttft_ns) * 1e-9 : 1e30;
+  const double tpot_slo = q.demand_class->slo.tpot_ns > 0
+                              ? static_cast<double>(q.demand_class->slo.tpot_ns) * 1e-9
+                              : 1e30;
+  const double ttft_slo = q.demand_class->slo.ttft_ns > 0
+                              ? static_cast<double>(q.demand_class->slo.ttft_ns) * 1e-9
+                              : 1e30;
 
   for (std::uint64_t b = 1; b <= b_max; ++b) {
     const auto e = estimate_decode_step(*q.gpu, *q.model, fp, q.weights,
@@ -219,7 +230,8 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
     const double step_s = static_cast<double>(e.step_time_ns) * 1e-9;
     // The replica alternates decode steps of batch b with prefills: per request it spends
     // prefill_s alone and out·step_s shared by b, so λ = b / (out·step + b·prefill).
-    const double lambda = static_cast<double>(b) / (s.mean_out * step_s + static_cast<double>(b) * prefill_s);
+    const double lambda =
+        static_cast<double>(b) / (s.mean_out * step_s + static_cast<double>(b) * prefill_s);
     const double rho = lambda * prefill_s;
     if (rho >= 1) break;
     const double tpot = step_s / (1 - rho);
@@ -227,7 +239,8 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
     if (tpot > tpot_slo || ttft > ttft_slo) continue;
     if (lambda > r.rate_per_s) {
       r.rate_per_s = lambda;
-      r.kv_bytes_in_use = static_cast<double>(b) * static_cast<double>(fp.bytes_for_sequence(ctx_avg));
+      r.kv_bytes_in_use =
+          static_cast<double>(b) * static_cast<double>(fp.bytes_for_sequence(ctx_avg));
     }
   }
   r.tokens_per_s = r.rate_per_s * (s.mean_in + s.mean_out);
@@ -294,7 +307,8 @@ ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
     p.attainment = arrived ? static_cast<double>(met) / static_cast<double>(arrived) : 1.0;
     if (!rep.pools.empty()) {
       const auto& pm = rep.pools.front();
-      p.kv_bytes = pm.mean_kv_occupancy * static_cast<double>(pm.kv_capacity_bytes_per_gpu) * pm.gpus;
+      p.kv_bytes =
+          pm.mean_kv_occupancy * static_cast<double>(pm.kv_capacity_bytes_per_gpu) * pm.gpus;
     }
     if (!rep.timeseries.empty()) {
       double sw = 0, pf = 0;
@@ -339,11 +353,16 @@ ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
 
 namespace {
 nlohmann::json to_json(const ReplicaCapacity& r) {
-  return {{"tensor_parallel", r.tensor_parallel}, {"rate_per_s", r.rate_per_s},
-          {"tokens_per_s", r.tokens_per_s},       {"kv_bytes_in_use", r.kv_bytes_in_use},
-          {"weight_bytes", r.weight_bytes},       {"hbm_bytes", r.hbm_bytes},
-          {"host_offload_bytes", r.host_offload_bytes}, {"host_prefix_bytes", r.host_prefix_bytes},
-          {"probes", r.probes},                   {"method", r.method}};
+  return {{"tensor_parallel", r.tensor_parallel},
+          {"rate_per_s", r.rate_per_s},
+          {"tokens_per_s", r.tokens_per_s},
+          {"kv_bytes_in_use", r.kv_bytes_in_use},
+          {"weight_bytes", r.weight_bytes},
+          {"hbm_bytes", r.hbm_bytes},
+          {"host_offload_bytes", r.host_offload_bytes},
+          {"host_prefix_bytes", r.host_prefix_bytes},
+          {"probes", r.probes},
+          {"method", r.method}};
 }
 ReplicaCapacity from_json(const nlohmann::json& j) {
   ReplicaCapacity r;

@@ -54,7 +54,6 @@ struct CapacityQuery {
   std::string analytical_key() const;
 };
 
-
 class CapacityOracle {
  public:
   virtual ~CapacityOracle() = default;
@@ -103,7 +102,9 @@ class CachedOracle : public CapacityOracle {
   /// Writes the cache file atomically (no-op without a path).
   void save() const;
   /// Adds another cache's entries (per-thread caches of a sweep, merged before saving).
-  void merge_from(const CachedOracle& other) { cache_.insert(other.cache_.begin(), other.cache_.end()); }
+  void merge_from(const CachedOracle& other) {
+    cache_.insert(other.cache_.begin(), other.cache_.end());
+  }
   std::size_t size() const { return cache_.size(); }
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }

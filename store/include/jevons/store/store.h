@@ -21,7 +21,8 @@ struct sqlite3_stmt;
 namespace jevons::store {
 
 /// Current schema version written to PRAGMA user_version.
-inline constexpr int kSchemaVersion = 2;  // 2: run_notes, nullable latencies, over-context, HBM market
+// 2: run_notes, nullable latencies, over-context counts, the HBM market and cost series.
+inline constexpr int kSchemaVersion = 2;
 
 /// A SQLite failure, with the database path and SQLite's message.
 class StoreError : public std::runtime_error {
