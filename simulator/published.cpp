@@ -16,6 +16,7 @@
 
 #include "jevons/core/error.h"
 #include "jevons/core/kv_accounting.h"
+#include "jevons/simulator/rate_search.h"
 #include "jevons/simulator/simulate.h"
 #include "timing/latency_model.h"
 
@@ -79,32 +80,6 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   return out;
 }
 
-RunResult run_server(const PublishedRow& row, const Catalog& catalog, double rate,
-                     double duration_s) {
-  Scenario sc = row_scenario(row);
-  auto& sim = *sc.simulation;
-  sim.classes[0].arrival.rate_per_s = rate;
-  sim.duration_ns = static_cast<std::int64_t>(duration_s * 1e9);
-  sim.warmup_ns = sim.duration_ns / 10;
-  sim.drain = true;
-  sim.max_drain_ns = sim.duration_ns * 4;
-  const SimulationReport r = simulate(sc, catalog, std::nullopt);
-  const auto& g = r.groups.at(0);
-  RunResult out;
-  out.latency_source = r.pools.at(0).latency_source;
-  out.kv_source = r.pools.at(0).kv_speed_source;
-  out.tok_s_per_gpu = g.throughput_tokens_per_s / row.tensor_parallel;
-  // Steady state: every request finished within the drain, and the p99 limits hold over all
-  // counted requests. An overloaded run's queue grows for the whole window, so its late requests
-  // wait far beyond the TTFT limit and fail it.
-  out.ok =
-      g.unfinished == 0 && g.rejected == 0 && g.finished > 0 &&
-      (row.server_p99.ttft_ns == 0 ||
-       g.ttft.p99_ns <= static_cast<double>(row.server_p99.ttft_ns)) &&
-      (row.server_p99.tpot_ns == 0 || g.tpot.p99_ns <= static_cast<double>(row.server_p99.tpot_ns));
-  return out;
-}
-
 double mean_of(const LengthDistSpec& d) {
   switch (d.kind) {
     case LengthDistSpec::Kind::kFixed:
@@ -125,25 +100,32 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
   o.published = row.published_tok_s_per_gpu;
   RunResult r;
   if (row.scenario == "server") {
-    // The highest Poisson rate that meets the limits: bracket under the offline capacity, then
-    // bisect (each probe a `server_duration_s` run).
+    // The highest Poisson rate that meets the limits in steady state (search_max_rate): bisect
+    // under the offline capacity, each probe a `server_duration_s` run whose first tenth is
+    // warm-up and whose drain may run four times as long.
     const RunResult cap = run_offline(row, catalog, 4096);
     const double cap_rate = cap.tok_s_per_gpu * row.tensor_parallel / mean_of(row.output_tokens);
-    double lo = 0, hi = cap_rate * 1.05;
-    RunResult best;
-    for (int i = 0; i < options.server_bisections; ++i) {
-      const double mid = i == 0 ? 0.5 * hi : 0.5 * (lo + hi);
-      const RunResult probe = run_server(row, catalog, mid, options.server_duration_s);
-      if (probe.ok) {
-        lo = mid;
-        best = probe;
-      } else {
-        hi = mid;
-      }
+    Scenario sc = row_scenario(row);
+    auto& sim = *sc.simulation;
+    sim.duration_ns = static_cast<std::int64_t>(options.server_duration_s * 1e9);
+    sim.warmup_ns = sim.duration_ns / 10;
+    sim.drain = true;
+    sim.max_drain_ns = sim.duration_ns * 4;
+    RateSearchOptions search;
+    search.p99_ttft_ms = static_cast<double>(row.server_p99.ttft_ns) * 1e-6;
+    search.p99_tpot_ms = static_cast<double>(row.server_p99.tpot_ns) * 1e-6;
+    search.upper_rate_per_s = cap_rate * 1.05;
+    search.bisections = options.server_bisections;
+    const RateSearchResult found = search_max_rate(sc, catalog, search);
+    if (found.best) {
+      r.tok_s_per_gpu = found.best->groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+      r.latency_source = found.best->pools.at(0).latency_source;
+      r.kv_source = found.best->pools.at(0).kv_speed_source;
+      r.ok = true;
+    } else {
+      r = cap, r.tok_s_per_gpu = 0;
     }
-    r = best;
-    if (r.latency_source.empty()) r = cap, r.tok_s_per_gpu = 0;
-    o.server_rate_per_s = lo;
+    o.server_rate_per_s = found.rate_per_s;
   } else {
     r = run_offline(row, catalog, row.requests);
   }

@@ -126,6 +126,7 @@ class Fleet final : public ReplicaListener {
   std::uint32_t router_for(std::vector<Replica*> candidates);
   void arrival(std::uint32_t source, TimeNs now);
   void schedule_next_arrival(std::uint32_t source);
+  void client_turn(const Request& r, TimeNs now);
   void record_row(const Request& r, RequestRow::Status status, TimeNs finish_ns);
   GroupCollector& group(const Request& r) {
     return *groups_[r.class_index * pools_.size() + r.entry_pool];
@@ -160,6 +161,9 @@ class Fleet final : public ReplicaListener {
   std::vector<std::unique_ptr<sim::Source>> sources_;
   std::vector<std::uint32_t> source_class_;
   std::vector<Arrival> pending_;
+  // Per class: its source when it is a closed loop (a finished or rejected request hands its
+  // client's turn back to the source), else -1.
+  std::vector<std::int32_t> closed_loop_source_;
 
   SimulationReport rep_;
   std::uint64_t next_id_ = 0;
@@ -227,11 +231,13 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
     c.block_tokens = B;
     c.capacity_blocks =
         static_cast<std::uint64_t>(p.memory.kv_bytes_per_gpu) / c.block_bytes_per_gpu;
+    const BatchingSpec& engine = spec_.batching_for(ps.name);
     c.watermark_blocks = static_cast<std::uint64_t>(
-        std::floor(spec_.batching.watermark * static_cast<double>(c.capacity_blocks)));
-    c.max_num_seqs = spec_.batching.max_num_seqs;
-    c.max_batched_tokens = spec_.batching.max_batched_tokens;
-    c.chunked_prefill = spec_.batching.chunked_prefill;
+        std::floor(engine.watermark * static_cast<double>(c.capacity_blocks)));
+    c.max_num_seqs = engine.max_num_seqs;
+    c.max_batched_tokens = engine.max_batched_tokens;
+    c.chunked_prefill = engine.chunked_prefill;
+    c.admission = engine.admission;
     c.preemption = spec_.preemption;
     const double host_gib = p.gpu->host_dram_per_gpu_gib.value.value_or(0.0);
     const double tier_gib = spec_.prefix_cache.enabled
@@ -335,6 +341,8 @@ void Fleet::build_workload() {
           c.lengths_trace_format, MalformedPolicy::kSkip)));
       lengths = traces_.back().get();
     }
+    closed_loop_source_.resize(i + 1, -1);
+    if (c.arrival.concurrency > 0) closed_loop_source_[i] = static_cast<std::int32_t>(i);
     sources_.push_back(
         std::make_unique<SyntheticSource>(c, i, seed_, end, hash_block_tokens_, lengths));
     source_class_.push_back(i);
@@ -387,6 +395,8 @@ void Fleet::build_routes() {
           std::make_unique<GroupCollector>(slos_[ci], spec_.warmup_ns, w1, hash_block_tokens_));
       if (!spec_.has_trace && spec_.classes[ci].arrival.offline_requests > 0)
         groups_.back()->set_offline(true);
+      if (!spec_.has_trace && spec_.classes[ci].arrival.concurrency > 0)
+        groups_.back()->set_closed_loop(spec_.warmup_ns);
     }
   }
   // A class with no pool gets a group on pool 0 to count its rejections.
@@ -398,6 +408,16 @@ void Fleet::schedule_next_arrival(std::uint32_t source) {
   if (sources_[source]->next(pending_[source])) {
     events_.push(pending_[source].time_ns, kEvArrival, source, 0, kPrioArrival);
   }
+}
+
+// A closed-loop client whose request just finished (or was refused) sends its next one now, as
+// benchmark_serving's clients do; the arrival is an event so that it lands after the step that
+// finished the request has formed the next batch (the response has to reach the client first).
+void Fleet::client_turn(const Request& r, TimeNs now) {
+  if (r.class_index >= closed_loop_source_.size()) return;
+  const std::int32_t source = closed_loop_source_[r.class_index];
+  if (source < 0 || now >= spec_.duration_ns) return;
+  events_.push(now, kEvArrival, static_cast<std::uint32_t>(source), 0, kPrioArrival);
 }
 
 void Fleet::record_row(const Request& r, RequestRow::Status status, TimeNs finish_ns) {
@@ -420,6 +440,12 @@ void Fleet::record_row(const Request& r, RequestRow::Status status, TimeNs finis
 }
 
 void Fleet::arrival(std::uint32_t source, TimeNs now) {
+  const bool closed_loop = source_class_[source] < closed_loop_source_.size() &&
+                           closed_loop_source_[source_class_[source]] >= 0;
+  if (closed_loop) {
+    if (!sources_[source]->next(pending_[source])) return;  // the clients' requests are spent
+    pending_[source].time_ns = now;
+  }
   const Arrival& a = pending_[source];
   const std::uint32_t slot = reqs_.allocate();
   Request& r = reqs_[slot];
@@ -479,11 +505,12 @@ void Fleet::arrival(std::uint32_t source, TimeNs now) {
     g.rejected(r);
     ++rep_.requests_rejected;
     record_row(r, RequestRow::Status::kRejected, -1);
+    client_turn(r, now);
     reqs_.release(slot);
   } else {
     target->enqueue(slot, now);
   }
-  schedule_next_arrival(source);
+  if (!closed_loop) schedule_next_arrival(source);
 }
 
 void Fleet::on_finished(std::uint32_t slot, TimeNs now) {
@@ -492,6 +519,7 @@ void Fleet::on_finished(std::uint32_t slot, TimeNs now) {
   ++rep_.requests_finished;
   ++finished_;
   record_row(r, RequestRow::Status::kFinished, now);
+  client_turn(r, now);
   reqs_.release(slot);
 }
 
@@ -509,6 +537,7 @@ void Fleet::on_handoff(std::uint32_t slot, TimeNs now) {
     ++rep_.requests_rejected;
     from.release_transferred(slot, now);
     record_row(r, RequestRow::Status::kRejected, -1);
+    client_turn(r, now);
     reqs_.release(slot);
     return;
   }
@@ -559,7 +588,16 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
   sample_threshold_ = static_cast<std::uint64_t>(std::min(1.0, spec_.metrics.sample_fraction) *
                                                  18446744073709551615.0);
   pending_.resize(sources_.size());
-  for (std::uint32_t s = 0; s < sources_.size(); ++s) schedule_next_arrival(s);
+  for (std::uint32_t s = 0; s < sources_.size(); ++s) {
+    const std::uint32_t ci = source_class_[s];
+    if (ci < closed_loop_source_.size() && closed_loop_source_[ci] >= 0) {
+      // Every client sends its first request at t = 0.
+      for (std::uint32_t k = 0; k < spec_.classes[ci].arrival.concurrency; ++k)
+        events_.push(0, kEvArrival, s, 0, kPrioArrival);
+    } else {
+      schedule_next_arrival(s);
+    }
+  }
   const TimeNs stop = spec_.drain ? spec_.duration_ns + spec_.max_drain_ns : spec_.duration_ns;
   const TimeNs interval = spec_.metrics.interval_ns;
   if (interval > 0) events_.push(0, kEvSample, 0, 0, kPrioSample);
@@ -782,6 +820,7 @@ SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario,
     // peak: count the peak rate (peak_to_trough ≥ 1 makes the peak at most twice the mean).
     const double diurnal = a.diurnal && a.peak_to_trough > 1 ? 2 : 1;
     double n = a.offline_requests > 0 ? static_cast<double>(a.offline_requests)
+               : a.concurrency > 0    ? static_cast<double>(a.closed_loop_requests)
                                       : a.rate_per_s * weekly * diurnal * duration_s;
     for (const auto& sp : a.spikes) {
       const double end =

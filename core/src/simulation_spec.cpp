@@ -1,6 +1,7 @@
 // Parser of the scenario's `simulation:` section. Schema: docs/simulator.md.
 #include "jevons/core/simulation_spec.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "sections.h"
@@ -21,6 +22,10 @@ std::string to_string(RouterKind k) {
       return "prefix-affinity";
   }
   return "?";
+}
+
+std::string to_string(AdmissionPolicy a) {
+  return a == AdmissionPolicy::kReserve ? "reserve" : "optimistic";
 }
 
 namespace detail {
@@ -155,6 +160,27 @@ ArrivalSpec parse_arrival(yaml::MapReader& parent) {
   a.cv = r.number_or("cv", 1, yaml::positive(100));
   a.offline_requests =
       static_cast<std::uint64_t>(r.integer_or("offline_requests", 0, yaml::non_negative(1e8)));
+  a.concurrency =
+      static_cast<std::uint32_t>(r.integer_or("concurrency", 0, yaml::non_negative(1e7)));
+  a.closed_loop_requests =
+      static_cast<std::uint64_t>(r.integer_or("requests", 0, yaml::positive(1e9)));
+  if (a.concurrency > 0 && a.offline_requests > 0) {
+    r.context().error(r.child("concurrency"), r.path_of("concurrency"),
+                      yaml::describe(r.child("concurrency")),
+                      "expected either offline_requests (all at t = 0) or concurrency (closed "
+                      "loop), not both");
+  }
+  if (a.concurrency > 0 && a.closed_loop_requests == 0) {
+    r.context().error(r.child("concurrency"), r.path_of("requests"), "",
+                      "expected `requests` (how many requests the clients issue in all, "
+                      "benchmark_serving's --num-prompts) with `concurrency`");
+  }
+  if (r.has("requests") && a.concurrency == 0) {
+    r.context().error(r.child("requests"), r.path_of("requests"),
+                      yaml::describe(r.child("requests")),
+                      "expected `requests` only with `concurrency` (a closed loop's total)",
+                      "use offline_requests for requests all at t = 0");
+  }
   if (a.process == ArrivalSpec::Process::kPoisson && r.has("cv") && a.cv != 1) {
     r.context().error(r.child("cv"), r.path_of("cv"), yaml::describe(r.child("cv")),
                       "a Poisson process has cv = 1", "use process: gamma for other cv values");
@@ -219,6 +245,19 @@ void parse_classes(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec
     c.arrival = parse_arrival(r);
     c.input_tokens = parse_length(r, "input_tokens", 1024);
     c.output_tokens = parse_length(r, "output_tokens", 256);
+    c.ignore_eos = r.boolean_or("ignore_eos", true);
+    if (r.has("eos_output_tokens")) {
+      c.eos_output_tokens = parse_length(r, "eos_output_tokens", 256);
+      if (c.ignore_eos) {
+        r.context().error(r.child("eos_output_tokens"), r.path_of("eos_output_tokens"),
+                          yaml::describe(r.child("eos_output_tokens")),
+                          "expected eos_output_tokens only with ignore_eos: false");
+      }
+    } else if (!c.ignore_eos) {
+      r.context().error(r.child("ignore_eos"), r.path_of("ignore_eos"), "false",
+                        "expected eos_output_tokens (where the model would stop) with ignore_eos: "
+                        "false");
+    }
     if (r.has("lengths_from_trace")) {
       yaml::MapReader t(r.context(), r.child("lengths_from_trace"),
                         r.path_of("lengths_from_trace"));
@@ -273,6 +312,21 @@ void parse_trace(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec& 
   r.finish();
 }
 
+BatchingSpec parse_batching(yaml::MapReader& b, const BatchingSpec& base) {
+  BatchingSpec bs = base;
+  bs.max_num_seqs = static_cast<std::uint32_t>(
+      b.integer_or("max_num_seqs", base.max_num_seqs, yaml::positive(1 << 20)));
+  bs.max_batched_tokens = static_cast<std::uint32_t>(
+      b.integer_or("max_batched_tokens", base.max_batched_tokens, yaml::positive(1 << 24)));
+  bs.chunked_prefill = b.boolean_or("chunked_prefill", base.chunked_prefill);
+  bs.watermark = b.number_or("watermark", base.watermark, yaml::between(0, 0.5));
+  bs.admission =
+      b.choice_or("admission", to_string(base.admission), {"optimistic", "reserve"}) == "reserve"
+          ? AdmissionPolicy::kReserve
+          : AdmissionPolicy::kOptimistic;
+  return bs;
+}
+
 }  // namespace
 
 void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/,
@@ -323,14 +377,32 @@ void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/,
 
   if (section.has("batching")) {
     yaml::MapReader b(ctx, section.child("batching"), section.path_of("batching"));
-    auto& bs = out.batching;
-    bs.max_num_seqs =
-        static_cast<std::uint32_t>(b.integer_or("max_num_seqs", 256, yaml::positive(1 << 20)));
-    bs.max_batched_tokens = static_cast<std::uint32_t>(
-        b.integer_or("max_batched_tokens", 8192, yaml::positive(1 << 24)));
-    bs.chunked_prefill = b.boolean_or("chunked_prefill", true);
-    bs.watermark = b.number_or("watermark", 0.01, yaml::between(0, 0.5));
+    out.batching = parse_batching(b, BatchingSpec{});
     b.finish();
+  }
+  // Per-pool engine settings: a key a pool leaves out keeps `batching`'s value.
+  if (section.has("pool_engines")) {
+    YAML::Node pe = section.child("pool_engines");
+    if (!pe.IsMap()) {
+      ctx.error(pe, section.path_of("pool_engines"), yaml::describe(pe),
+                "expected a mapping of pool name to engine settings");
+    } else {
+      std::vector<std::string> known;
+      for (const auto& p : scenario.pools) known.push_back(p.name);
+      for (const auto& kv : pe) {
+        const std::string name = kv.first.as<std::string>();
+        const std::string path = section.path_of("pool_engines") + "." + name;
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+          const std::string near = closest_match(name, known);
+          ctx.error(kv.first, path, name, "expected the name of a pool",
+                    near.empty() ? std::string{} : "did you mean '" + near + "'?");
+          continue;
+        }
+        yaml::MapReader b(ctx, kv.second, path);
+        out.pool_engines.emplace_back(name, parse_batching(b, out.batching));
+        b.finish();
+      }
+    }
   }
   out.preemption = section.choice_or("preemption", "recompute", {"recompute", "swap"}) == "swap"
                        ? PreemptionMode::kSwap

@@ -103,20 +103,20 @@ void Replica::join_decoders(std::uint32_t slot, std::uint32_t kv_len, std::int64
   const std::uint32_t b = cfg_.block_tokens;
   const std::uint32_t phase =
       static_cast<std::uint32_t>(((step - static_cast<std::int64_t>(kv_len)) % b + b) % b);
-  ++phase_[phase];
+  if (!r.kv_reserved) ++phase_[phase];  // a reserved request already holds its blocks
   kv_base_ += static_cast<std::int64_t>(kv_len) - step;
   ++decoders_;
   window_kv_.join(kv_len, step);
   const std::uint32_t remaining = r.output_tokens - r.generated;
   done_.push(Completion{step + remaining - 1, slot, r.generation});
-  if (alloc_now && kv_len % b == 0) ++used_private_;  // the block step `step` writes into
+  if (alloc_now && !r.kv_reserved && kv_len % b == 0) ++used_private_;  // step `step` writes it
 }
 
 void Replica::leave_decoders(Request& r) {
   const std::uint32_t b = cfg_.block_tokens;
   const std::uint32_t phase = static_cast<std::uint32_t>(
       ((r.join_step - static_cast<std::int64_t>(r.join_len)) % b + b) % b);
-  --phase_[phase];
+  if (!r.kv_reserved) --phase_[phase];
   kv_base_ -= static_cast<std::int64_t>(r.join_len) - r.join_step;
   --decoders_;
   window_kv_.leave(r.join_len, r.join_step);
@@ -124,6 +124,11 @@ void Replica::leave_decoders(Request& r) {
 }
 
 void Replica::release_kv(Request& r, std::uint64_t private_blocks) {
+  // A reserved request gives back its reservation, whatever it has written so far; from here on
+  // (finished, or preempted by a swap-in elsewhere) it takes blocks as it goes.
+  if (r.kv_reserved) private_blocks = r.reserved_blocks;
+  r.kv_reserved = false;
+  r.reserved_blocks = 0;
   used_private_ -= private_blocks + r.swa_blocks;
   if (cache_) {
     for (std::uint32_t i = 0; i < r.ref_blocks; ++i) cache_->unref(hash_at(r, i));
@@ -177,10 +182,23 @@ bool Replica::admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs no
                             bool batch_empty) {
   Request& r = reqs_[slot];
   const std::uint64_t wm = cfg_.watermark_blocks;
+  const bool reserve = cfg_.admission == AdmissionPolicy::kReserve;
+  // The tokens a request holds when it finishes: its prompt (and any tokens already generated
+  // before a recompute) plus the rest of its output.
+  const std::uint64_t final_tokens =
+      std::uint64_t{r.prefill_target} + (r.output_tokens - r.generated);
   if (r.kv_ready) {  // disaggregated decode: the KV arrives computed
-    const std::uint64_t blocks = blocks_for(std::uint64_t{r.prefill_target} + 1) + r.swa_blocks;
+    const std::uint64_t blocks =
+        (reserve ? blocks_for(final_tokens) : blocks_for(std::uint64_t{r.prefill_target} + 1)) +
+        r.swa_blocks;
     if (!make_room(blocks, wm)) return false;
-    used_private_ += blocks_for(r.prefill_target) + r.swa_blocks;  // + the step's block in join
+    if (reserve) {
+      r.kv_reserved = true;
+      r.reserved_blocks = static_cast<std::uint32_t>(blocks_for(final_tokens));
+      used_private_ += r.reserved_blocks + r.swa_blocks;
+    } else {
+      used_private_ += blocks_for(r.prefill_target) + r.swa_blocks;  // + the step's block in join
+    }
     r.kv_ready = false;
     touch_queue(now);
     waiting_.pop_front();
@@ -214,7 +232,13 @@ bool Replica::admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs no
     chunk = 0;
   }
   const std::uint64_t promote = cache_ ? std::uint64_t{host_hits} * cache_->blocks_per_hash() : 0;
-  const std::uint64_t need = blocks_for(chunk) + r.swa_blocks + promote;
+  // Reserve admission holds the whole request's blocks from now on (a prefill replica's
+  // request leaves after its first token, so only its prompt is reserved there).
+  const std::uint64_t reserved = !reserve ? 0
+                                 : cfg_.role == ReplicaRole::kPrefill
+                                     ? blocks_for(std::uint64_t{r.prefill_target} - cached)
+                                     : blocks_for(final_tokens - cached);
+  const std::uint64_t need = (reserve ? reserved : blocks_for(chunk)) + r.swa_blocks + promote;
   if (chunk == 0 || !make_room(need, wm)) {
     if (cache_) {
       for (std::uint32_t i = 0; i < hits; ++i) {
@@ -237,7 +261,13 @@ bool Replica::admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs no
       host_bytes_step_ += cache_->blocks_per_hash() * cfg_.block_bytes_per_gpu;
     }
   }
-  used_private_ += blocks_for(chunk) + r.swa_blocks;
+  if (reserve) {
+    r.kv_reserved = true;
+    r.reserved_blocks = static_cast<std::uint32_t>(reserved);
+    used_private_ += reserved + r.swa_blocks;
+  } else {
+    used_private_ += blocks_for(chunk) + r.swa_blocks;
+  }
   r.ref_blocks = hits;
   r.cached_tokens = static_cast<std::uint32_t>(cached);
   r.prefilled = static_cast<std::uint32_t>(cached);
@@ -277,6 +307,11 @@ void Replica::form_and_start(TimeNs now) {
       Request& r = reqs_[slot];
       std::uint64_t chunk = std::min<std::uint64_t>(r.prefill_target - r.prefilled, budget);
       if (chunk == 0) continue;
+      if (r.kv_reserved) {  // its blocks were all taken at admission
+        chunks_.emplace_back(slot, static_cast<std::uint32_t>(chunk));
+        budget -= static_cast<std::uint32_t>(chunk);
+        continue;
+      }
       const std::uint64_t own = r.prefilled - r.cached_tokens;
       const std::uint64_t have = blocks_for(own);
       std::uint64_t more = blocks_for(own + chunk) - have;
@@ -389,6 +424,7 @@ void Replica::on_step_end(TimeNs now) {
       for (std::uint32_t i = r.ref_blocks; i < r.hash_blocks; ++i) {
         cache_->insert_ref(hash_at(r, i));
         used_private_ -= per;
+        if (r.kv_reserved) r.reserved_blocks -= static_cast<std::uint32_t>(per);
       }
       r.ref_blocks = r.hash_blocks;
       r.cached_tokens = static_cast<std::uint32_t>(r.hash_blocks * cfg_.hash_block_tokens);

@@ -1,7 +1,9 @@
 #pragma once
 // One replica: a model on `tensor_parallel` GPUs of one type, batching continuously as vLLM
 // does (token budget per step, chunked prefill, paged KV blocks, LIFO preemption by recompute
-// or swap, optional prefix cache with a host-DRAM tier).
+// or swap, optional prefix cache with a host-DRAM tier), or, with admission: reserve, as
+// TensorRT-LLM's GUARANTEED_NO_EVICT (a request's blocks for its whole output are taken at
+// admission, so decoders never take a block and nothing is preempted).
 //
 // Per-step work is independent of the batch size. A decoder is never touched while it decodes:
 //   * its KV length at step s is join_len + (s − join_step), so Σ KV lengths over decoders is
@@ -122,6 +124,7 @@ struct ReplicaConfig {
   std::uint32_t max_num_seqs = 256;
   std::uint32_t max_batched_tokens = 8192;
   bool chunked_prefill = true;
+  AdmissionPolicy admission = AdmissionPolicy::kOptimistic;
   PreemptionMode preemption = PreemptionMode::kRecompute;
   std::uint64_t swap_capacity_blocks = 0;  // host DRAM for swapped KV, per GPU, in blocks
   bool prefix_cache = false;

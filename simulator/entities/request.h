@@ -40,6 +40,7 @@ struct Request {
   std::uint32_t cached_tokens = 0;      // tokens held in referenced prefix-cache blocks
   std::uint32_t ref_blocks = 0;         // prefix-cache hash blocks referenced
   std::uint32_t swa_blocks = 0;         // blocks reserved for sliding-window layers
+  std::uint32_t reserved_blocks = 0;    // admission: reserve — private blocks held for its life
   std::uint32_t prefix_hit_tokens = 0;  // tokens served by the cache (both tiers)
   std::uint32_t prefix_host_hit_tokens = 0;  // of which from the host-DRAM tier
   std::uint32_t class_index = 0;
@@ -54,6 +55,7 @@ struct Request {
   bool kv_ready = false;  // disaggregated decode: KV already computed elsewhere
   bool sampled = false;   // per-request row kept
   bool first_token_done = false;
+  bool kv_reserved = false;  // admitted under admission: reserve (takes no block as it decodes)
 };
 
 class RequestTable {

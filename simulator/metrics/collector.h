@@ -36,6 +36,12 @@ class GroupCollector {
   /// Offline class: throughput is output tokens over the time to the last completion (every
   /// request arrived at t = 0), not over the [warm-up, duration) window.
   void set_offline(bool offline) { offline_ = offline; }
+  /// Closed-loop class: the same, over the time from `start_ns` (the warm-up) to the last
+  /// completion (benchmark_serving divides by its whole run, which ends at the last response).
+  void set_closed_loop(TimeNs start_ns) {
+    offline_ = true;
+    span_start_ns_ = start_ns;
+  }
 
   void finished(const Request& r, TimeNs now) {
     last_finish_ns_ = std::max(last_finish_ns_, now);
@@ -80,8 +86,8 @@ class GroupCollector {
     g.last_finish_ns = last_finish_ns_;
     const double window_s = static_cast<double>(w1_ - w0_) * 1e-9;
     if (offline_) {
-      if (last_finish_ns_ > 0) {
-        const double span_s = static_cast<double>(last_finish_ns_) * 1e-9;
+      if (last_finish_ns_ > span_start_ns_) {
+        const double span_s = static_cast<double>(last_finish_ns_ - span_start_ns_) * 1e-9;
         g.throughput_tokens_per_s = static_cast<double>(m_.output_tokens) / span_s;
         g.throughput_requests_per_s = static_cast<double>(m_.finished) / span_s;
         g.goodput_requests_per_s = static_cast<double>(m_.slo_met) / span_s;
@@ -108,6 +114,7 @@ class GroupCollector {
   std::uint64_t window_output_tokens_ = 0;
   std::uint64_t window_slo_met_ = 0;
   TimeNs last_finish_ns_ = 0;
+  TimeNs span_start_ns_ = 0;
   bool offline_ = false;
 };
 

@@ -100,6 +100,11 @@ bool SyntheticSource::next(Arrival& out) {
     if (offline_issued_ >= spec_.arrival.offline_requests) return false;
     ++offline_issued_;
     t_ns_ = 0;
+  } else if (spec_.arrival.concurrency > 0) {
+    // Closed loop: the fleet asks when a client is free and stamps the time itself.
+    if (offline_issued_ >= spec_.arrival.closed_loop_requests) return false;
+    ++offline_issued_;
+    t_ns_ = 0;
   } else {
     if (!(spec_.arrival.rate_per_s > 0)) return false;
     const double gap = spec_.arrival.process == ArrivalSpec::Process::kGamma
@@ -118,6 +123,11 @@ bool SyntheticSource::next(Arrival& out) {
         std::min<std::uint64_t>(draw_length(spec_.input_tokens, lengths_), 0xFFFFFFF0u));
     out.output_tokens = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(draw_length(spec_.output_tokens, lengths_), 0xFFFFFFF0u));
+  }
+  if (!spec_.ignore_eos) {
+    // output_tokens is max_tokens; the model's own answer ends at its EOS when that is sooner.
+    const std::uint64_t eos = draw_length(spec_.eos_output_tokens, lengths_);
+    out.output_tokens = static_cast<std::uint32_t>(std::min<std::uint64_t>(out.output_tokens, eos));
   }
   if (spec_.prefix_groups > 0 && spec_.prefix_tokens > 0) {
     const std::uint64_t group = lengths_.below(spec_.prefix_groups);

@@ -61,7 +61,7 @@ class SyntheticSource final : public Source {
   double t_ns_ = 0;
   bool constant_rate_ = true;
   double shape_ = 1;                  // gamma shape 1/cv²
-  std::uint64_t offline_issued_ = 0;  // offline class: requests issued so far (all at t = 0)
+  std::uint64_t offline_issued_ = 0;  // offline or closed-loop class: requests issued so far
 };
 
 /// Trace replay with time and rate scaling.

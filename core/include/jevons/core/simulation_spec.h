@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace jevons {
@@ -38,6 +39,13 @@ struct ArrivalSpec {
   /// > 0: MLPerf Offline — this many requests all arrive at t = 0 (rate and shape ignored), and
   /// the class's throughput is its output tokens over the time to its last completion.
   std::uint64_t offline_requests = 0;
+  /// > 0: closed loop (`benchmark_serving --max-concurrency`): this many clients each issue a
+  /// request at t = 0 and a new one the instant their previous one finishes or is rejected, with
+  /// no think time (rate and shape ignored). Clients stop issuing after `closed_loop_requests`
+  /// requests in all (0 = no limit) or at the end of the arrivals window, whichever comes first.
+  /// Throughput is output tokens over the time from the warm-up to the last completion.
+  std::uint32_t concurrency = 0;
+  std::uint64_t closed_loop_requests = 0;
   double cv = 1;  ///< coefficient of variation of inter-arrival times (kGamma; Poisson = 1)
   bool diurnal = false;
   double peak_hour = 14;       ///< hour of day (0..24) of the daily peak
@@ -60,6 +68,13 @@ struct RequestClassSpec {
   ArrivalSpec arrival;
   LengthDistSpec input_tokens;
   LengthDistSpec output_tokens;
+  /// benchmark_serving's `--ignore-eos`. true: every request generates exactly its drawn
+  /// `output_tokens`. false: `output_tokens` is the request's max_tokens, and the model stops at
+  /// its end-of-sequence token after `eos_output_tokens` tokens (a second, independent draw: the
+  /// length the model's own answer would have) when that comes first, so a request generates
+  /// min(output_tokens, eos_output_tokens).
+  bool ignore_eos = true;
+  LengthDistSpec eos_output_tokens;
   /// When set, (input, output) pairs are drawn jointly from this trace instead of the two
   /// distributions above (keeps the correlation a real workload has).
   std::string lengths_trace_path;  ///< resolved against the scenario's directory
@@ -92,11 +107,26 @@ struct TraceSpec {
   std::vector<std::string> pools;
 };
 
+/// How a replica decides whether a waiting request may start.
+enum class AdmissionPolicy : std::uint8_t {
+  /// vLLM: admit when the prompt's blocks fit (above the watermark); decoders take a block as
+  /// they need one, and the newest request is preempted when none is left.
+  kOptimistic,
+  /// TensorRT-LLM GUARANTEED_NO_EVICT: admit only when the blocks for the prompt and the whole
+  /// output fit, and reserve them at admission, so a running request never waits for a block and
+  /// nothing is ever preempted; fewer requests run at once under KV pressure.
+  kReserve,
+};
+std::string to_string(AdmissionPolicy a);
+
+/// Engine settings of a replica (the scenario's `simulation.batching`, overridden per pool by
+/// `simulation.pool_engines`).
 struct BatchingSpec {
   std::uint32_t max_num_seqs = 256;         ///< vLLM max_num_seqs
   std::uint32_t max_batched_tokens = 8192;  ///< vLLM max_num_batched_tokens (token budget/step)
   bool chunked_prefill = true;
   double watermark = 0.01;  ///< fraction of KV blocks kept free when admitting (vLLM: 1 %)
+  AdmissionPolicy admission = AdmissionPolicy::kOptimistic;
 };
 
 enum class PreemptionMode : std::uint8_t { kRecompute, kSwap };
@@ -163,6 +193,14 @@ struct SimulationSpec {
   TraceSpec trace;
 
   BatchingSpec batching;
+  /// Per-pool engine settings (pool name → settings); a pool not listed uses `batching`.
+  std::vector<std::pair<std::string, BatchingSpec>> pool_engines;
+  /// The engine settings of the pool named `pool`.
+  const BatchingSpec& batching_for(const std::string& pool) const {
+    for (const auto& [name, b] : pool_engines)
+      if (name == pool) return b;
+    return batching;
+  }
   PreemptionMode preemption = PreemptionMode::kRecompute;
   /// A request whose prompt plus output exceeds its pool's model's max_context_tokens: refused
   /// (kReject, counted as rejected and as over-context) or its prompt shortened to fit
