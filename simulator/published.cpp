@@ -80,6 +80,27 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   return out;
 }
 
+// Closed loop (benchmark_serving --max-concurrency): `concurrency` clients, `requests` in all,
+// lengths drawn as the row gives them (ignore_eos), throughput to the last completion.
+RunResult run_closed_loop(const PublishedRow& row, const Catalog& catalog) {
+  Scenario sc = row_scenario(row);
+  auto& sim = *sc.simulation;
+  sim.classes[0].arrival.concurrency = row.concurrency;
+  sim.classes[0].arrival.closed_loop_requests = row.requests;
+  // Clients stop at the end of the arrivals window: make it longer than any run can be.
+  sim.duration_ns = 400LL * 24 * 3600 * 1'000'000'000LL;
+  sim.warmup_ns = 0;
+  sim.drain = true;
+  sim.max_drain_ns = 0;
+  const SimulationReport r = simulate(sc, catalog, std::nullopt);
+  RunResult out;
+  out.latency_source = r.pools.at(0).latency_source;
+  out.kv_source = r.pools.at(0).kv_speed_source;
+  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+  out.ok = r.groups.at(0).finished == row.requests;
+  return out;
+}
+
 double mean_of(const LengthDistSpec& d) {
   switch (d.kind) {
     case LengthDistSpec::Kind::kFixed:
@@ -126,6 +147,8 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
       r = cap, r.tok_s_per_gpu = 0;
     }
     o.server_rate_per_s = found.rate_per_s;
+  } else if (row.scenario == "closed_loop") {
+    r = run_closed_loop(row, catalog);
   } else {
     r = run_offline(row, catalog, row.requests);
   }

@@ -648,8 +648,13 @@ SimulationReport Fleet::run(const SimulationProgressFn& progress) {
     }
   }
   // The run spans the arrivals window, plus the drain when there is one (an event past `stop`
-  // means the drain was cut short at `stop`).
-  rep_.end_ns = cut_short ? stop : std::max(spec_.duration_ns, last_activity);
+  // means the drain was cut short at `stop`). A fleet fed only by closed-loop clients has no
+  // window of its own: it ends with its last event (utilization and energy are over that span).
+  bool all_closed = !closed_loop_source_.empty();
+  for (std::int32_t s : closed_loop_source_) all_closed = all_closed && s >= 0;
+  rep_.end_ns = cut_short    ? stop
+                : all_closed ? last_activity
+                             : std::max(spec_.duration_ns, last_activity);
 
   // Whatever is still queued or running did not finish in time.
   for (std::uint32_t slot = 0; slot < reqs_.capacity(); ++slot) {

@@ -104,7 +104,8 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
     }
     row.tensor_parallel =
         static_cast<std::uint32_t>(r.integer_or("tensor_parallel", 1, yaml::positive(64)));
-    row.scenario = r.choice_or("scenario", "offline", {"offline", "server", "static"});
+    row.scenario =
+        r.choice_or("scenario", "offline", {"offline", "server", "static", "closed_loop"});
     row.family = r.string_or("family", "");
     if (r.has("workload")) {
       const std::string name = r.string_or("workload", "");
@@ -122,7 +123,17 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
     row.requests = static_cast<std::uint64_t>(r.integer_or("requests", 0, yaml::non_negative(1e7)));
     if (row.scenario != "server" && row.requests == 0)
       ctx.error(list[i], r.path_of("requests"), "",
-                "offline and static rows need `requests` (per simulated replica)");
+                "offline, static and closed_loop rows need `requests` (per simulated replica)");
+    row.concurrency =
+        static_cast<std::uint32_t>(r.integer_or("concurrency", 0, yaml::non_negative(1e6)));
+    if (row.scenario == "closed_loop" && row.concurrency == 0)
+      ctx.error(list[i], r.path_of("concurrency"), "",
+                "closed_loop rows need `concurrency` (clients per simulated replica, "
+                "benchmark_serving's --max-concurrency)");
+    if (row.scenario != "closed_loop" && r.has("concurrency"))
+      ctx.error(r.child("concurrency"), r.path_of("concurrency"),
+                yaml::describe(r.child("concurrency")),
+                "expected `concurrency` only on closed_loop rows");
     if (r.has("p99")) {
       yaml::MapReader p(ctx, r.child("p99"), r.path_of("p99"));
       row.server_p99.ttft_ns =

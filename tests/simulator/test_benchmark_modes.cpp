@@ -2,9 +2,13 @@
 // server rate search, per-pool engine settings with reserve (no-evict) admission.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "jevons/core/error.h"
+#include "jevons/core/published.h"
+#include "jevons/simulator/published.h"
 #include "jevons/simulator/rate_search.h"
 #include "sim_fixture.h"
 
@@ -310,4 +314,53 @@ TEST_CASE("rate search refuses a workload without a rate to scale", "[rate-searc
   o.p99_ttft_ms = 100;
   CHECK_THROWS_WITH(search_max_rate(sc, sim_catalog(), o),
                     Catch::Contains("closed-loop") && Catch::Contains("arrival"));
+}
+
+TEST_CASE("published suite: a closed_loop row at concurrency 1 runs each request alone",
+          "[closed-loop][published]") {
+  // A closed_loop row at concurrency 1 issues its requests one after another, each alone on the
+  // replica: its throughput is that of one request served alone (a static row of one request),
+  // whatever the number of requests.
+  PublishedRow r;
+  r.id = "cl";
+  r.gpu_id = "h100-sxm";
+  r.model_id = "llama-3.1-8b";
+  r.weights = WeightPrecision::kBf16;
+  r.kv_format = "bf16";
+  r.input_tokens.value = 1024;
+  r.output_tokens.value = 128;
+  r.published_tok_s_per_gpu = 1;
+  r.scenario = "static";
+  r.requests = 1;
+  const PublishedOutcome alone = run_published_row(r, sim_catalog());
+  r.scenario = "closed_loop";
+  r.concurrency = 1;
+  r.requests = 12;
+  const PublishedOutcome loop = run_published_row(r, sim_catalog());
+  CHECK(alone.simulated > 0);
+  CHECK(loop.simulated == Approx(alone.simulated).epsilon(1e-9));
+  // More clients share the steps: more tokens per second, each request slower.
+  r.concurrency = 8;
+  r.requests = 96;
+  CHECK(run_published_row(r, sim_catalog()).simulated > 4 * alone.simulated);
+}
+
+TEST_CASE("published suite: closed_loop rows need a concurrency", "[closed-loop][published]") {
+  const std::string path = "published_closed_loop_bad.yaml";
+  {
+    std::ofstream f(path);
+    f << "sources: {s: x}\nrows:\n  - {id: A, source: s, gpu: h100-sxm, model: llama-3.1-8b, "
+         "scenario: closed_loop, requests: 10, tok_s_per_gpu: 5}\n"
+         "  - {id: B, source: s, gpu: h100-sxm, model: llama-3.1-8b, "
+         "scenario: offline, concurrency: 4, requests: 10, tok_s_per_gpu: 5}\n";
+  }
+  std::string m;
+  try {
+    load_published_suite(path, sim_catalog());
+  } catch (const InputError& e) {
+    m = e.what();
+  }
+  std::remove(path.c_str());
+  CHECK_THAT(m, Catch::Contains("rows[0].concurrency") && Catch::Contains("--max-concurrency"));
+  CHECK_THAT(m, Catch::Contains("rows[1].concurrency") && Catch::Contains("only on closed_loop"));
 }

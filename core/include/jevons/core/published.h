@@ -29,9 +29,12 @@ struct PublishedRow {
   std::string kv_format = "bf16";
   std::uint32_t tensor_parallel = 1;
   /// "offline" (requests at t = 0, throughput to the last completion), "server" (highest
-  /// Poisson rate meeting the p99 limits), "static" (one batch of `batch` requests at t = 0).
+  /// Poisson rate meeting the p99 limits), "static" (one batch of `batch` requests at t = 0),
+  /// "closed_loop" (`concurrency` clients issuing `requests` in all, a new one as each finishes;
+  /// throughput to the last completion: benchmark_serving --max-concurrency).
   std::string scenario;
-  std::string family;  ///< model family for the MAE breakdown ("llama", "deepseek", ...)
+  std::uint32_t concurrency = 0;  ///< closed_loop: clients per simulated replica
+  std::string family;             ///< model family for the MAE breakdown ("llama", "deepseek", ...)
   LengthDistSpec input_tokens;
   LengthDistSpec output_tokens;
   std::uint64_t requests = 0;          ///< offline/static: requests per simulated replica
