@@ -318,3 +318,27 @@ TEST_CASE("a sweep grid with no points is refused", "[cli][sweep]") {
   CHECK(r.code == 2);
   CHECK(r.out.find("no points") != std::string::npos);
 }
+
+TEST_CASE("rate-search finds a rate and prints every probe; no limit is a usage error",
+          "[cli][rate-search]") {
+  const std::string path = temp_path("md1.yaml");
+  {
+    std::ofstream f(path);
+    f << "name: md1\nseed: 1\nkv_formats: [bf16]\nworkload: {context_tokens: [8192]}\n"
+         "pools:\n  - {name: h100, gpu: h100-sxm, model: llama-3.1-8b, gpus: 1}\n"
+         "simulation:\n  duration_s: 200\n  warmup_s: 20\n  batching: {max_num_seqs: 1}\n"
+         "  timing: {model: constant, constant_step_ms: 10}\n"
+         "  workload:\n    classes:\n"
+         "      - {name: q, arrival: {rate_per_s: 10}, input_tokens: 16, output_tokens: 1}\n"
+         "  metrics: {interval_s: 1000}\n";
+  }
+  auto r = run("rate-search " + path + " --p99-ttft-ms 100 --bisections 4");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("Highest rate meeting the limits:") != std::string::npos);
+  CHECK(r.out.find("p99 TTFT") != std::string::npos);     // a failing probe says why
+  CHECK(r.out.find("Simulation:") != std::string::npos);  // the summary at that rate
+  r = run("rate-search " + path);
+  CHECK(r.code == 2);
+  CHECK(r.out.find("--p99-ttft-ms") != std::string::npos);
+  std::filesystem::remove(path);
+}
