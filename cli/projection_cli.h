@@ -1,6 +1,6 @@
 #pragma once
-// The planner branch of `jevons run` (and `jevons sweep`): capacity oracle set-up, the projection
-// with a progress bar, and its summary table.
+// The planner branch of `jevons run`: the session layer's projection with a progress bar, and its
+// summary table. Oracle choice and the capacity cache are the session layer's (session/).
 
 #include <iosfwd>
 #include <string>
@@ -8,6 +8,7 @@
 #include "jevons/core/catalog.h"
 #include "jevons/core/projection_result.h"
 #include "jevons/core/scenario.h"
+#include "jevons/session/session.h"
 
 namespace jevons::cli {
 
@@ -17,13 +18,8 @@ struct ProjectionRunOptions {
   bool progress = true;      ///< progress bar on stderr for runs longer than a second
 };
 
-/// The capacity cache file a run uses: the option, else the scenario's planner.capacity.cache
-/// (relative to the scenario file), else $JEVONS_CACHE_DIR, $XDG_CACHE_HOME/jevons or
-/// ~/.cache/jevons, + "/capacity-cache.json". "" when caching is off.
-std::string capacity_cache_path(const Scenario& s, const std::string& option);
-
-Projection run_projection(const Scenario& s, const Catalog& catalog,
-                          const ProjectionRunOptions& options);
+session::ProjectionRun run_projection(const Scenario& s, const Catalog& catalog,
+                                      const ProjectionRunOptions& options);
 
 void print_projection(std::ostream& out, const Scenario& s, const Projection& p);
 
