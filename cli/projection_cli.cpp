@@ -15,18 +15,13 @@
 
 namespace jevons::cli {
 
-session::ProjectionRun run_projection(const Scenario& s, const Catalog& catalog,
-                                      const ProjectionRunOptions& options) {
-  std::optional<Profile> profile;
-  if (!options.profile_path.empty()) profile = Profile::load(options.profile_path);
-  session::Oracles oracles(catalog, std::move(profile),
-                           session::capacity_cache_path(s, options.cache_path));
+session::ProjectionRun run_projection_with_progress(const Scenario& s, const Catalog& catalog,
+                                                    session::Oracles& oracles) {
   Progress progress("projection");
   planner::ProjectionOptions po;
-  if (options.progress)
-    po.progress = [&](const std::string& stage, double fraction) {
-      progress.update(fraction, stage);
-    };
+  po.progress = [&](const std::string& stage, double fraction) {
+    progress.update(fraction, stage);
+  };
   session::ProjectionRun r = session::run_projection(s, catalog, oracles, po);
   progress.finish();
   return r;

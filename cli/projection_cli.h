@@ -12,14 +12,9 @@
 
 namespace jevons::cli {
 
-struct ProjectionRunOptions {
-  std::string profile_path;  ///< measured kernel profile for the simulated capacity search
-  std::string cache_path;    ///< capacity cache file; "" = the default location; "-" = none
-  bool progress = true;      ///< progress bar on stderr for runs longer than a second
-};
-
-session::ProjectionRun run_projection(const Scenario& s, const Catalog& catalog,
-                                      const ProjectionRunOptions& options);
+/// The session layer's projection through `oracles`, with a progress bar on stderr.
+session::ProjectionRun run_projection_with_progress(const Scenario& s, const Catalog& catalog,
+                                                    session::Oracles& oracles);
 
 void print_projection(std::ostream& out, const Scenario& s, const Projection& p);
 

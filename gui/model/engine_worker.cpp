@@ -4,9 +4,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "capacity_estimate.h"
 #include "jevons/core/capacity.h"
 #include "jevons/planner/projection.h"
+#include "jevons/session/capacity_estimate.h"
 #include "jevons/session/session.h"
 #include "jevons/simulator/simulate.h"
 #include "jevons/store/readers.h"
@@ -97,8 +97,8 @@ void EngineWorker::run(const RunRequest& request) {
         planner::ProjectionOptions variants_only = po;
         variants_only.break_even = false;
         variants_only.sensitivity = false;
-        if (uncached_searches(s, *catalog_, oracle, variants_only) > 0) {
-          const auto n = uncached_searches(s, *catalog_, oracle, po);
+        if (session::uncached_searches(s, *catalog_, oracle, variants_only) > 0) {
+          const auto n = session::uncached_searches(s, *catalog_, oracle, po);
           const bool measured = seconds_per_search_ > 0;
           emit estimate(
               id, n,

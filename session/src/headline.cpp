@@ -85,6 +85,11 @@ std::optional<Headline> make_headline(const Projection& p, const std::string& me
     f->rebound += d.rebound_effect;
     f->net += d.net;
   }
+  // Sums of per-quarter differences of equal totals leave rounding residue (256 B in exabytes):
+  // below 1e-12 of the counterfactual a change is zero, not a sign.
+  for (HeadlineFigure* f : {&h.hbm_shipped, &h.hbm_installed, &h.host_dram})
+    for (double* x : {&f->efficiency, &f->rebound, &f->net})
+      if (std::fabs(*x) <= 1e-12 * std::fabs(f->counterfactual)) *x = 0;
   h.break_even = std::numeric_limits<double>::quiet_NaN();
   for (const auto& b : p.break_even)
     if (b.quarter == last && b.metric == "hbm_installed_bytes") h.break_even = b.elasticity;
@@ -119,6 +124,47 @@ std::string headline_sentence(const Headline& h) {
                                                        : h.capacity_method);
   if (!h.has_bands()) s += " " + band_hint();
   return s;
+}
+
+bool capacity_modes_agree(const Headline& a, const Headline& s) {
+  const double points =
+      100 * std::fabs(a.hbm_installed.net_fraction() - s.hbm_installed.net_fraction());
+  // Both "not below the maximum" is agreement; one NaN and one number is not.
+  const bool be_agree = std::isnan(a.break_even) || std::isnan(s.break_even)
+                            ? std::isnan(a.break_even) && std::isnan(s.break_even)
+                            : std::fabs(a.break_even - s.break_even) <= kModeToleranceBreakEven;
+  return points <= kModeToleranceNetPoints && be_agree;
+}
+
+std::string capacity_mode_difference(const Headline& a, const std::optional<Headline>& s,
+                                     std::uint64_t searches_needed) {
+  const double an = a.hbm_installed.net_fraction();
+  std::string out =
+      fmt::format("Analytical capacity (closed form): installed HBM at {} {} analytical",
+                  a.final_quarter, signed_percent(an));
+  auto be = [](const Headline& h) {
+    return std::isnan(h.break_even) ? fmt::format("above {:g}", h.max_elasticity)
+                                    : fmt::format("{:.2f}", h.break_even);
+  };
+  if (!s) {
+    out += fmt::format(
+        ", break-even {}. The simulated search this scenario asks for needs {} capacity "
+        "search(es) not in the cache; run without --analytical-capacity to compare (analytical "
+        "and simulated capacity are different answers on the default scenario, docs/planner.md).",
+        be(a), searches_needed);
+    return out;
+  }
+  const double sn = s->hbm_installed.net_fraction();
+  out += fmt::format(
+      " against {} simulated (difference {} points); break-even {} against {}. {}",
+      signed_percent(sn), sign_fix(fmt::format("{:+.1f}", 100 * (an - sn))), be(a), be(*s),
+      capacity_modes_agree(a, *s)
+          ? fmt::format("Within the tolerance ({:g} points, {:g} in break-even): the same answer.",
+                        kModeToleranceNetPoints, kModeToleranceBreakEven)
+          : fmt::format("Beyond the tolerance ({:g} points, {:g} in break-even): a different "
+                        "answer; the simulated one is the model's.",
+                        kModeToleranceNetPoints, kModeToleranceBreakEven));
+  return out;
 }
 
 }  // namespace jevons::session

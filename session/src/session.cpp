@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "jevons/session/capacity_estimate.h"
 #include "jevons/store/capacity_writer.h"
 #include "jevons/store/projection_writer.h"
 #include "jevons/store/simulation_writer.h"
@@ -80,6 +81,28 @@ ProjectionRun run_projection(const Scenario& s, const Catalog& catalog, Oracles&
   r.cache_hits = oracle.hits() - hits0;
   r.cache_misses = oracle.misses() - misses0;
   return r;
+}
+
+std::optional<Headline> cached_simulated_headline(const Scenario& scenario, const Catalog& catalog,
+                                                  Oracles& oracles,
+                                                  std::uint64_t& searches_needed) {
+  searches_needed = 0;
+  if (!scenario.planner) return std::nullopt;
+  Scenario s = scenario;
+  s.planner->simulate_capacity = true;
+  planner::CachedOracle& oracle = oracles.for_scenario(s);
+  // The variants alone first (a few per cent of a projection's oracle calls): when they need a
+  // search, the full count is what the answer would cost.
+  planner::ProjectionOptions variants_only;
+  variants_only.break_even = false;
+  variants_only.sensitivity = false;
+  if (uncached_searches(s, catalog, oracle, variants_only) > 0) {
+    searches_needed = uncached_searches(s, catalog, oracle);
+    return std::nullopt;
+  }
+  // The elasticity sweeps may still reach a few uncached prompt scales; they are searched.
+  const ProjectionRun r = run_projection(s, catalog, oracles);
+  return make_headline(r.projection, r.capacity_method);
 }
 
 std::string run_kind(const RunResults& r) {

@@ -9,6 +9,7 @@
 /// may carry a P10/P50/P90 band from an uncertainty run; without one the sentence says how to
 /// get it.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -61,6 +62,24 @@ std::string headline_sentence(const Headline& headline);
 
 /// How to get the bands, for a headline without them.
 std::string band_hint();
+
+/// Analytical (closed-form) and simulated capacity count as the same answer when their headlines
+/// differ by at most this much in installed HBM's net change (percentage points of the
+/// counterfactual) and in break-even elasticity. Measured on the default scenario
+/// (docs/planner.md, "Analytical against simulated capacity"), per-point capacities differ by
+/// factors of 0.26 to 980 and the headline by 1.7 points and 0.06 in break-even: the modes do
+/// not agree there, so the analytical answer is always shown beside the simulated one.
+inline constexpr double kModeToleranceNetPoints = 0.5;
+inline constexpr double kModeToleranceBreakEven = 0.1;
+
+/// True when `analytical` and `simulated` agree within the tolerances above.
+bool capacity_modes_agree(const Headline& analytical, const Headline& simulated);
+
+/// The line a front end shows for an analytical-capacity answer: both answers and their
+/// difference when the simulated one is known, else how many searches it would take.
+std::string capacity_mode_difference(const Headline& analytical,
+                                     const std::optional<Headline>& simulated,
+                                     std::uint64_t searches_needed);
 
 /// "+12.3 PB", "−418 TB", "0 B": bytes in decimal units, three significant digits, with a sign.
 std::string signed_bytes(double bytes);

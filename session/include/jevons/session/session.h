@@ -19,6 +19,7 @@
 #include "jevons/core/simulation_report.h"
 #include "jevons/planner/capacity_oracle.h"
 #include "jevons/planner/projection.h"
+#include "jevons/session/headline.h"
 #include "jevons/store/store.h"
 
 namespace jevons::session {
@@ -82,6 +83,12 @@ struct ProjectionRun {
 /// cache: also when `options.progress` throws to cancel, so searches done stay cached.
 ProjectionRun run_projection(const Scenario& scenario, const Catalog& catalog, Oracles& oracles,
                              const planner::ProjectionOptions& options = {});
+
+/// The headline of the simulated capacity search for `scenario` (whatever mode it is set to),
+/// computed only when `oracles`' simulated cache already answers its three variants, so it costs
+/// a replay, not a search; nullopt otherwise, with `searches_needed` the searches it would take.
+std::optional<Headline> cached_simulated_headline(const Scenario& scenario, const Catalog& catalog,
+                                                  Oracles& oracles, std::uint64_t& searches_needed);
 
 /// What a run produced; null pointers for the parts it did not run.
 struct RunResults {
