@@ -219,7 +219,8 @@ std::string ms(double ns) {
 
 void add_simulation(Report& r, const SimulationReport& s,
                     const std::vector<store::RequestTableSummary>& requests) {
-  const double measured_s = static_cast<double>(s.end_ns - s.warmup_ns) / 1e9;
+  // Pool counters cover the whole run, warm-up and drain included.
+  const double run_s = static_cast<double>(s.end_ns) / 1e9;
   r.intro += fmt::format(
       "Simulation of {:.0f} s of arrivals (warm-up {:.0f} s, stopped at {:.0f} s), seed {}, "
       "router {}, preemption {}, workload {}: {} requests arrived, {} finished, {} rejected, {} "
@@ -230,7 +231,8 @@ void add_simulation(Report& r, const SimulationReport& s,
       thousands(s.requests_unfinished));
 
   std::string pools =
-      "| pool | GPU | model | KV format | role | replicas × TP | output tok/s | utilization | "
+      "| pool | GPU | model | KV format | role | replicas × TP | output tok/s (whole run) | "
+      "utilization | "
       "mean KV occupancy | peak KV occupancy | mean batch | preemptions | swaps out/in | swap "
       "traffic | host tier per GPU "
       "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
@@ -239,10 +241,10 @@ void add_simulation(Report& r, const SimulationReport& s,
         "| {} | {} | {} | {} | {} | {} × {} | {:.0f} | {:.1f} % | {:.1f} % | {:.1f} % | {:.1f} | "
         "{} | {} / {} | {} | {} |\n",
         p.name, p.gpu_id, p.model_id, p.kv_format, p.role, p.replicas, p.tensor_parallel,
-        measured_s > 0 ? static_cast<double>(p.output_tokens) / measured_s : 0.0,
-        100 * p.utilization, 100 * p.mean_kv_occupancy, 100 * p.peak_kv_occupancy,
-        p.mean_batch_sequences, thousands(p.preemptions), thousands(p.swaps_out),
-        thousands(p.swaps_in), human_bytes(static_cast<double>(p.swap_bytes)),
+        run_s > 0 ? static_cast<double>(p.output_tokens) / run_s : 0.0, 100 * p.utilization,
+        100 * p.mean_kv_occupancy, 100 * p.peak_kv_occupancy, p.mean_batch_sequences,
+        thousands(p.preemptions), thousands(p.swaps_out), thousands(p.swaps_in),
+        human_bytes(static_cast<double>(p.swap_bytes)),
         human_bytes(static_cast<double>(p.host_tier_capacity_bytes_per_gpu)));
   r.sections.emplace_back("Pools", pools);
 
@@ -279,8 +281,11 @@ void add_simulation(Report& r, const SimulationReport& s,
 
   const session::SimulationFigures x = session::simulation_figures(s);
   if (x.pools.empty() || x.pools.front().hours.size() < 2) return;
+  // Hours for long runs; seconds when the whole run is shorter than an hour.
+  const bool hours = x.pools.front().hours.back() >= 1;
   std::vector<std::string> labels;
-  for (double h : x.pools.front().hours) labels.push_back(fmt::format("{:.2f}", h));
+  for (double h : x.pools.front().hours)
+    labels.push_back(hours ? fmt::format("{:.2f}", h) : fmt::format("{:.0f}", h * 3600));
   auto chart = [&](const std::string& file, const std::string& title, const std::string& unit,
                    const std::string& caption, auto get) {
     svg::LineChart c;
@@ -292,7 +297,9 @@ void add_simulation(Report& r, const SimulationReport& s,
       v.resize(labels.size(), 0.0);  // every pool is sampled at the same times
       c.series.push_back({p.pool, v});
     }
-    r.figures.push_back({file, caption + " (x: simulated hours)", svg::render(c)});
+    r.figures.push_back({file,
+                         caption + (hours ? " (x: simulated hours)." : " (x: simulated seconds)."),
+                         svg::render(c)});
   };
   chart("kv-occupancy.svg", "KV cache occupancy per pool", "KV in use (% of capacity)",
         "Share of each pool's KV capacity held by running requests",
