@@ -148,8 +148,9 @@ std::string capacity_mode_difference(const Headline& a, const std::optional<Head
   };
   if (!s) {
     out += fmt::format(
-        ", break-even {}. The simulated search this scenario asks for needs {} capacity "
-        "search(es) not in the cache; run without --analytical-capacity to compare (analytical "
+        ", break-even {}. The simulated search this scenario asks for needs at least {} "
+        "capacity search(es) not in the cache; run without --analytical-capacity to compare "
+        "(analytical "
         "and simulated capacity are different answers on the default scenario, docs/planner.md).",
         be(a), searches_needed);
     return out;

@@ -91,15 +91,14 @@ std::optional<Headline> cached_simulated_headline(const Scenario& scenario, cons
   Scenario s = scenario;
   s.planner->simulate_capacity = true;
   planner::CachedOracle& oracle = oracles.for_scenario(s);
-  // The variants alone first (a few per cent of a projection's oracle calls): when they need a
-  // search, the full count is what the answer would cost.
+  // The three variants alone (a few per cent of a projection's oracle calls): when they need a
+  // search, their count is a lower bound on what the answer would cost, and counting the
+  // elasticity sweeps too would double an analytical run's time for a note.
   planner::ProjectionOptions variants_only;
   variants_only.break_even = false;
   variants_only.sensitivity = false;
-  if (uncached_searches(s, catalog, oracle, variants_only) > 0) {
-    searches_needed = uncached_searches(s, catalog, oracle);
-    return std::nullopt;
-  }
+  searches_needed = uncached_searches(s, catalog, oracle, variants_only);
+  if (searches_needed > 0) return std::nullopt;
   // The elasticity sweeps may still reach a few uncached prompt scales; they are searched.
   const ProjectionRun r = run_projection(s, catalog, oracles);
   return make_headline(r.projection, r.capacity_method);

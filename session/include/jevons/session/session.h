@@ -86,7 +86,8 @@ ProjectionRun run_projection(const Scenario& scenario, const Catalog& catalog, O
 
 /// The headline of the simulated capacity search for `scenario` (whatever mode it is set to),
 /// computed only when `oracles`' simulated cache already answers its three variants, so it costs
-/// a replay, not a search; nullopt otherwise, with `searches_needed` the searches it would take.
+/// a replay, not a search; nullopt otherwise, with `searches_needed` the searches its three
+/// variants would take (a lower bound: the elasticity sweeps may need more).
 std::optional<Headline> cached_simulated_headline(const Scenario& scenario, const Catalog& catalog,
                                                   Oracles& oracles, std::uint64_t& searches_needed);
 
