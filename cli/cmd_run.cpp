@@ -9,10 +9,9 @@
 #include "common.h"
 #include "jevons/core/capacity.h"
 #include "jevons/core/scenario.h"
+#include "jevons/session/headline.h"
+#include "jevons/session/session.h"
 #include "jevons/simulator/simulate.h"
-#include "jevons/store/capacity_writer.h"
-#include "jevons/store/projection_writer.h"
-#include "jevons/store/simulation_writer.h"
 #include "jevons/store/store.h"
 #include "progress.h"
 #include "projection_cli.h"
@@ -124,35 +123,44 @@ void add_run(CLI::App& app, Action& action) {
           if (sim_spec.warmup_ns >= cap_ns / 2) sim_spec.warmup_ns = cap_ns / 10;
         }
       }
-      if (*analytical && s.planner && s.planner->simulate_capacity) {
-        s.planner->simulate_capacity = false;
-        notes.push_back(
-            "planner capacity from the analytical estimate (--analytical-capacity), not the "
-            "simulated search the scenario asks for");
-      }
-      for (const auto& n : notes) fmt::print("Note: {}\n", n);
+      std::string analytical_note;
+      if (*analytical) analytical_note = session::use_analytical_capacity(s);
+      if (!analytical_note.empty()) notes.push_back(analytical_note);
+      // Without a projection there is no headline: the notes come first, before a long run.
+      if (!s.planner)
+        for (const auto& n : notes) fmt::print("Note: {}\n", n);
       // Open (or create) the database before a long computation, so a bad path fails at once; the
       // run's rows are written in one transaction at the end, so a failure leaves it untouched.
       store::Store st = open_results_db(*db);
       const StaticCapacity cap = compute_static_capacity(s, catalog);
-      if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
       std::optional<SimulationReport> sim;
-      if (s.simulation) {
-        sim = run_simulation(s, catalog, *profile);
-        print_summary(std::cout, *sim);
+      if (s.simulation) sim = run_simulation(s, catalog, *profile);
+      std::optional<session::ProjectionRun> projection;
+      std::optional<session::Headline> headline;
+      if (s.planner) {
+        std::optional<Profile> prof;
+        if (!profile->empty()) prof = Profile::load(*profile);
+        session::Oracles oracles(catalog, std::move(prof), session::capacity_cache_path(s, *cache));
+        projection = run_projection_with_progress(s, catalog, oracles);
+        headline = session::make_headline(projection->projection, projection->capacity_method);
+        // An analytical answer where the scenario asks for the simulated search is a different
+        // answer: shown beside the simulated one when the cache holds it (docs/planner.md).
+        if (headline && !analytical_note.empty()) {
+          std::uint64_t needed = 0;
+          const auto simulated = session::cached_simulated_headline(s, catalog, oracles, needed);
+          notes.push_back(session::capacity_mode_difference(*headline, simulated, needed));
+        }
       }
 
-      std::optional<Projection> projection;
-      if (s.planner) {
-        ProjectionRunOptions po;
-        po.profile_path = *profile;
-        po.cache_path = *cache;
-        projection = run_projection(s, catalog, po);
-        print_projection(std::cout, s, *projection);
-      }
+      // The answer first: the headline, then the notes and the tables behind it.
+      if (headline) fmt::print("{}\n\n", session::headline_sentence(*headline));
+      if (s.planner)
+        for (const auto& n : notes) fmt::print("Note: {}\n", n);
+      if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
+      if (sim) print_summary(std::cout, *sim);
+      if (projection) print_projection(std::cout, s, projection->projection);
 
       store::RunInfo info;
-      info.kind = projection ? "projection" : sim ? "simulation" : "static-capacity";
       info.scenario_name = s.name;
       info.scenario_path = s.path;
       info.scenario_text = s.text;
@@ -160,17 +168,15 @@ void add_run(CLI::App& app, Action& action) {
       info.started = started;
       info.started_at_utc = started_utc;
       info.notes = notes;
-      if (sim) info.notes.insert(info.notes.end(), sim->notes.begin(), sim->notes.end());
       // A write of millions of per-request rows takes minutes: say what is happening.
       fmt::print(stderr, "Writing the results to {}{}\n", *db,
                  sim && !sim->requests.empty()
                      ? fmt::format(" ({} per-request rows)", thousands(sim->requests.size()))
                      : std::string());
-      const auto run_id = st.write_run(info, [&](std::int64_t id) {
-        store::write_static_capacity(st, id, cap);
-        if (sim) store::write_simulation(st, id, *sim);
-        if (projection) store::write_projection(st, id, *projection);
-      });
+      const session::RunResults results{&cap, sim ? &*sim : nullptr,
+                                        projection ? &projection->projection : nullptr};
+      info.kind = session::run_kind(results);
+      const auto run_id = session::store_run(st, info, results);
       fmt::print("Wrote run {} ({}) to {}\n", run_id, info.kind, *db);
       return kExitOk;
     };

@@ -19,9 +19,9 @@
 #include "common.h"
 #include "jevons/core/sweep_grid.h"
 #include "jevons/planner/sweep.h"
+#include "jevons/session/session.h"
 #include "jevons/store/store.h"
 #include "jevons/store/sweep_writer.h"
-#include "projection_cli.h"
 
 namespace jevons::cli {
 
@@ -53,13 +53,6 @@ struct SweepOptions {
   std::chrono::steady_clock::time_point started;
   std::string started_at_utc;
 };
-
-std::unique_ptr<planner::CapacityOracle> make_inner(const Scenario& base, const Catalog& catalog,
-                                                    const std::optional<Profile>& profile) {
-  if (base.planner && !base.planner->simulate_capacity)
-    return std::make_unique<planner::AnalyticalOracle>();
-  return std::make_unique<planner::SimulatedOracle>(catalog, profile);
-}
 
 void finish_point(SweepPointResult& r, const SweepGrid& grid, const SweepPoint& pt) {
   r.scenario_sha256 = store::Store::sha256_hex(grid.apply(pt));
@@ -119,14 +112,14 @@ int run_sweep(SweepOptions o) {
   std::optional<Profile> profile;
   if (!o.profile.empty()) profile = Profile::load(o.profile);
   const auto points = grid.points();
-  const std::string cache_path = capacity_cache_path(base, o.cache);
+  const std::string cache_path = session::capacity_cache_path(base, o.cache);
 
   if (launched_by_mpi()) {
     boost::mpi::environment env;
     boost::mpi::communicator world;
     const auto rank = static_cast<std::size_t>(world.rank());
     const auto size = static_cast<std::size_t>(world.size());
-    auto inner = make_inner(base, catalog, profile);
+    auto inner = session::make_capacity_oracle(base, catalog, profile);
     planner::CachedOracle oracle(*inner, cache_path);
     std::vector<std::string> mine;
     for (std::size_t i = rank; i < points.size(); i += size) {
@@ -156,7 +149,7 @@ int run_sweep(SweepOptions o) {
   std::vector<std::unique_ptr<planner::CapacityOracle>> inners;
   std::vector<std::unique_ptr<planner::CachedOracle>> caches;
   for (unsigned t = 0; t < threads; ++t) {
-    inners.push_back(make_inner(base, catalog, profile));
+    inners.push_back(session::make_capacity_oracle(base, catalog, profile));
     caches.push_back(std::make_unique<planner::CachedOracle>(*inners.back(), cache_path));
   }
   std::atomic<std::size_t> next{0};

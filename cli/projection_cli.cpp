@@ -7,58 +7,24 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <ostream>
 
 #include "common.h"
-#include "jevons/planner/capacity_oracle.h"
 #include "jevons/planner/projection.h"
 #include "progress.h"
 
 namespace jevons::cli {
 
-std::string capacity_cache_path(const Scenario& s, const std::string& option) {
-  namespace fs = std::filesystem;
-  if (option == "-") return "";
-  if (!option.empty()) return option;
-  if (s.planner && !s.planner->capacity_cache_path.empty()) {
-    const fs::path p(s.planner->capacity_cache_path);
-    return p.is_absolute() ? p.string()
-                           : (fs::path(s.path).parent_path() / p).lexically_normal().string();
-  }
-  fs::path dir;
-  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d)
-    dir = d;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    dir = fs::path(x) / "jevons";
-  else if (const char* h = std::getenv("HOME"); h && *h)
-    dir = fs::path(h) / ".cache" / "jevons";
-  else
-    return "";
-  return (dir / "capacity-cache.json").string();
-}
-
-Projection run_projection(const Scenario& s, const Catalog& catalog,
-                          const ProjectionRunOptions& options) {
-  std::optional<Profile> profile;
-  if (!options.profile_path.empty()) profile = Profile::load(options.profile_path);
-  planner::AnalyticalOracle analytical;
-  planner::SimulatedOracle simulated(catalog, profile);
-  planner::CapacityOracle& inner =
-      s.planner->simulate_capacity ? static_cast<planner::CapacityOracle&>(simulated) : analytical;
-  planner::CachedOracle oracle(inner, capacity_cache_path(s, options.cache_path));
-
+session::ProjectionRun run_projection_with_progress(const Scenario& s, const Catalog& catalog,
+                                                    session::Oracles& oracles) {
   Progress progress("projection");
   planner::ProjectionOptions po;
-  if (options.progress)
-    po.progress = [&](const std::string& stage, double fraction) {
-      progress.update(fraction, stage);
-    };
-  Projection p = planner::project(s, catalog, oracle, po);
+  po.progress = [&](const std::string& stage, double fraction) {
+    progress.update(fraction, stage);
+  };
+  session::ProjectionRun r = session::run_projection(s, catalog, oracles, po);
   progress.finish();
-  oracle.save();
-  return p;
+  return r;
 }
 
 namespace {

@@ -26,6 +26,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "answer.h"
 #include "chart_view.h"
 #include "lever_panel.h"
 #include "models.h"
@@ -54,17 +55,23 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   setObjectName(QStringLiteral("jevonsMainWindow"));
   tabs_ = new QTabWidget;
   tabs_->setDocumentMode(true);
-  // Two banners above the tabs: charts that do not match the levers or the YAML, and an answer
-  // computed with analytical capacity. Word-wrapped so a long reason never widens the window.
+  // The headline strip (the answer in one sentence, as `jevons run` prints it), then two banners
+  // above the tabs: charts that do not match the levers or the YAML, and an answer computed with
+  // analytical capacity. Word-wrapped so a long sentence never widens the window.
   auto* central = new QWidget;
   auto* cv = new QVBoxLayout(central);
   cv->setContentsMargins(0, 0, 0, 0);
   cv->setSpacing(0);
+  headline_ = new QLabel;
+  headline_->setObjectName(QStringLiteral("headlineStrip"));
+  headline_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  headline_->setStyleSheet(
+      QStringLiteral("QLabel { background: #e3f2fd; color: black; font-weight: bold; }"));
   stale_banner_ = new QLabel;
   stale_banner_->setObjectName(QStringLiteral("staleBanner"));
   capacity_banner_ = new QLabel;
   capacity_banner_->setObjectName(QStringLiteral("capacityBanner"));
-  for (QLabel* b : {stale_banner_, capacity_banner_}) {
+  for (QLabel* b : {headline_, stale_banner_, capacity_banner_}) {
     b->setWordWrap(true);
     b->setMargin(4);
     b->hide();
@@ -475,6 +482,9 @@ void MainWindow::showResult(const ResultSnapshot& s) {
                 .arg(s.cache_hits)
                 .arg(s.cache_misses);
   timing_->setText(where);
+  const QString headline = headline_text(s);
+  headline_->setText(headline);
+  headline_->setVisible(!headline.isEmpty());
   const QString note = controller_->capacityNote();
   capacity_banner_->setText(note);
   capacity_banner_->setVisible(!note.isEmpty());

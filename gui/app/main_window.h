@@ -66,6 +66,7 @@ class MainWindow : public QMainWindow {
   QComboBox* pool_ = nullptr;
   QTableWidget* compare_table_ = nullptr;
   QLabel* status_ = nullptr;
+  QLabel* headline_ = nullptr;  ///< the headline strip: session::headline_sentence
   QLabel* stale_banner_ = nullptr;
   QLabel* capacity_banner_ = nullptr;
   QLabel* timing_ = nullptr;

@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <cmath>
 
+#include "jevons/session/headline.h"
+
 namespace jevons::gui {
 
 namespace {
@@ -23,6 +25,16 @@ std::optional<double> net_hbm_change(const Projection& p) {
   }
   if (!without || !with || without->hbm_installed_bytes <= 0) return std::nullopt;
   return (with->hbm_installed_bytes - without->hbm_installed_bytes) / without->hbm_installed_bytes;
+}
+
+QString headline_text(const ResultSnapshot& r) {
+  if (!r.projection) return {};
+  // A stored run's method is in its capacity rows; a live run's in the snapshot.
+  std::string method = r.capacity_method.toStdString();
+  if (method == "database")
+    method = r.projection->capacity.empty() ? "" : r.projection->capacity.front().capacity.method;
+  const auto h = session::make_headline(*r.projection, method);
+  return h ? QString::fromStdString(session::headline_sentence(*h)) : QString();
 }
 
 QString capacity_mode_note(const ResultSnapshot& r, const ResultSnapshot& sim) {

@@ -17,6 +17,10 @@ namespace jevons::gui {
 /// compression, as a fraction ((with − without) / without); nullopt without a projection.
 std::optional<double> net_hbm_change(const Projection& projection);
 
+/// The headline sentence of `result` (session/headline.h, as `jevons run` and the report print
+/// it); "" without a projection.
+QString headline_text(const ResultSnapshot& result);
+
 /// The banner text when `result` used analytical capacity for a scenario whose answer differs
 /// by mode: names the mode and shows its net change beside `last_simulated`'s (the last result
 /// of the same scenario file with simulated capacity, may be empty). "" when `result` is

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "jevons/session/figures.h"
+
 namespace jevons::gui {
 
 namespace {
@@ -47,72 +49,60 @@ Series total_series(const Projection& p, Variant variant, const QString& name, d
   return s;
 }
 
+namespace {
+// One series from a per-quarter vector of the session layer's figures, in display units.
+Series quarter_series(const QString& name, const std::vector<double>& y, double divisor) {
+  Series s{name, {}};
+  for (std::size_t q = 0; q < y.size(); ++q) s.points.append({double(q), y[q] / divisor});
+  return s;
+}
+}  // namespace
+
 ProjectionCharts projection_charts(const Projection& p) {
+  // The series are the report's (session/figures.h); here they only get display units and names.
+  const session::ProjectionFigures f = session::projection_figures(p);
   ProjectionCharts c;
-  for (const auto& l : p.quarter_labels) c.quarters << QString::fromStdString(l);
+  for (const auto& l : f.quarters) c.quarters << QString::fromStdString(l);
 
   // Generations in the order the scenario lists them (oldest first), so the stack reads from
   // the installed base at the bottom to the newest parts on top.
-  std::vector<std::string> order;
-  std::map<std::string, std::map<int, double>> hbm;
-  for (const auto& g : p.generations) {
-    if (g.variant != Variant::kFull) continue;
-    if (!hbm.count(g.gpu_id)) order.push_back(g.gpu_id);
-    hbm[g.gpu_id][g.quarter] += g.hbm_installed_bytes;
-  }
   c.hbm_by_generation.unit = QStringLiteral("HBM installed (PB)");
-  for (const auto& id : order) {
-    Series s{QString::fromStdString(id), {}};
-    for (const auto& [q, b] : hbm[id]) s.points.append({double(q), b / kPB});
-    c.hbm_by_generation.series.append(s);
-  }
+  for (const auto& g : f.hbm_by_generation)
+    c.hbm_by_generation.series.append(quarter_series(QString::fromStdString(g.name), g.y, kPB));
   c.hbm_counterfactual =
-      total_series(p, Variant::kCounterfactual, QStringLiteral("no compression"), kPB,
-                   [](const QuarterTotals& t) { return t.hbm_installed_bytes; });
+      quarter_series(QStringLiteral("no compression"),
+                     f.hbm_installed[static_cast<std::size_t>(Variant::kCounterfactual)], kPB);
 
   c.hbm_use.unit = QStringLiteral("HBM (PB)");
-  c.hbm_use.series = {total_series(p, Variant::kFull, QStringLiteral("weights"), kPB,
-                                   [](const QuarterTotals& t) { return t.hbm_weight_bytes; }),
-                      total_series(p, Variant::kFull, QStringLiteral("KV cache"), kPB,
-                                   [](const QuarterTotals& t) { return t.hbm_kv_bytes; }),
-                      total_series(p, Variant::kFull, QStringLiteral("idle"), kPB,
-                                   [](const QuarterTotals& t) { return t.hbm_idle_bytes; })};
-
+  for (const auto& l : f.hbm_use)
+    c.hbm_use.series.append(quarter_series(QString::fromStdString(l.name), l.y, kPB));
   c.host_dram.unit = QStringLiteral("host DRAM (PB)");
-  c.host_dram.series = {
-      total_series(p, Variant::kFull, QStringLiteral("baseline"), kPB,
-                   [](const QuarterTotals& t) { return t.host_dram_baseline_bytes; }),
-      total_series(p, Variant::kFull, QStringLiteral("KV offload"), kPB,
-                   [](const QuarterTotals& t) { return t.host_dram_offload_bytes; }),
-      total_series(p, Variant::kFull, QStringLiteral("prefix tier"), kPB,
-                   [](const QuarterTotals& t) { return t.host_dram_prefix_bytes; })};
+  for (const auto& l : f.host_dram_parts)
+    c.host_dram.series.append(quarter_series(QString::fromStdString(l.name), l.y, kPB));
 
   c.fleet.unit = QStringLiteral("GPUs installed (millions)");
   c.cost.unit = QStringLiteral("cost ($ per million tokens)");
   for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
-    c.fleet.series.append(total_series(p, v, variant_name(v), 1e6,
-                                       [](const QuarterTotals& t) { return t.gpus_installed; }));
-    c.cost.series.append(total_series(p, v, variant_name(v), 1,
-                                      [](const QuarterTotals& t) { return t.cost_usd_per_mtok; }));
+    const auto i = static_cast<std::size_t>(v);
+    c.fleet.series.append(quarter_series(variant_name(v), f.gpus_installed[i], 1e6));
+    c.cost.series.append(quarter_series(variant_name(v), f.cost_usd_per_mtok[i], 1));
   }
 
   // The waterfall: counterfactual → efficiency effect → rebound → with compression, in the
   // last quarter, for installed HBM (the metric the Jevons question is about).
-  int last = -1;
-  for (const auto& d : p.decomposition) last = std::max(last, d.quarter);
-  for (const auto& d : p.decomposition) {
-    if (d.quarter != last || d.metric != "hbm_installed_bytes") continue;
-    const double cf = d.counterfactual / kPB;
-    const double eff = cf + d.efficiency_effect / kPB;
-    const double full = d.with_compression / kPB;
+  if (f.has_waterfall) {
+    const auto& w = f.waterfall;
+    const double cf = w.counterfactual / kPB;
+    const double eff = cf + w.efficiency / kPB;
+    const double full = w.with_compression / kPB;
     // Short labels: four categories share a third of the window; the tooltip says more.
     c.waterfall = {{QStringLiteral("without"), 0, cf, true},
                    {QStringLiteral("efficiency"), cf, eff, false},
                    {QStringLiteral("rebound"), eff, full, false},
                    {QStringLiteral("with"), 0, full, true}};
+    c.waterfall_quarter = QString::fromStdString(w.quarter);
   }
   c.waterfall_unit = QStringLiteral("HBM installed (PB)");
-  if (last >= 0 && last < c.quarters.size()) c.waterfall_quarter = c.quarters[last];
   return c;
 }
 
@@ -137,15 +127,15 @@ SimulationCharts simulation_charts(const SimulationReport& r) {
     c.kv_occupancy.append({QString::fromStdString(pm.name), {}});
     c.host_tier.append({QString::fromStdString(pm.name), {}});
   }
-  for (const auto& s : r.timeseries) {
-    if (s.pool >= static_cast<std::uint32_t>(c.pools.size())) continue;
-    const double hours = static_cast<double>(s.time_ns) / 3.6e12;
-    const double occ = s.kv_capacity_bytes ? 100.0 * static_cast<double>(s.kv_used_bytes) /
-                                                 static_cast<double>(s.kv_capacity_bytes)
-                                           : 0.0;
-    c.kv_occupancy[s.pool].points.append({hours, occ});
-    c.host_tier[s.pool].points.append(
-        {hours, static_cast<double>(s.host_swap_bytes + s.host_prefix_bytes) / kGiB});
+  const session::SimulationFigures f = session::simulation_figures(r);
+  for (std::size_t i = 0; i < f.pools.size(); ++i) {
+    const auto& ps = f.pools[i];
+    for (std::size_t k = 0; k < ps.hours.size(); ++k) {
+      c.kv_occupancy[static_cast<qsizetype>(i)].points.append(
+          {ps.hours[k], ps.kv_occupancy_percent[k]});
+      c.host_tier[static_cast<qsizetype>(i)].points.append(
+          {ps.hours[k], ps.host_tier_bytes[k] / kGiB});
+    }
   }
   return c;
 }

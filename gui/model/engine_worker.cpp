@@ -2,16 +2,14 @@
 
 #include <QThread>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 
-#include "capacity_estimate.h"
 #include "jevons/core/capacity.h"
 #include "jevons/planner/projection.h"
+#include "jevons/session/capacity_estimate.h"
+#include "jevons/session/session.h"
 #include "jevons/simulator/simulate.h"
-#include "jevons/store/capacity_writer.h"
-#include "jevons/store/projection_writer.h"
-#include "jevons/store/simulation_writer.h"
+#include "jevons/store/readers.h"
 #include "jevons/store/store.h"
 
 namespace jevons::gui {
@@ -46,58 +44,17 @@ class ProgressGate {
   Clock::time_point last_{};
 };
 
-Variant variant_from(const std::string& s) {
-  if (s == "counterfactual") return Variant::kCounterfactual;
-  if (s == "efficiency") return Variant::kEfficiency;
-  return Variant::kFull;
-}
-
 }  // namespace
 
-struct EngineWorker::Oracles {
-  Oracles(const Catalog& catalog, const std::string& path)
-      : simulated(catalog, std::nullopt),
-        cached_simulated(simulated, path),
-        // The closed form costs microseconds; keeping it in memory only avoids two caches
-        // racing to write one file. It still goes through CachedOracle so prompt scales
-        // interpolate exactly as the CLI's do.
-        cached_analytical(analytical, "") {}
-  planner::AnalyticalOracle analytical;
-  planner::SimulatedOracle simulated;
-  planner::CachedOracle cached_simulated;
-  planner::CachedOracle cached_analytical;
-};
-
 EngineWorker::EngineWorker(std::shared_ptr<const Catalog> catalog, QObject* parent)
-    : QObject(parent), catalog_(std::move(catalog)) {}
+    : QObject(parent),
+      catalog_(std::move(catalog)),
+      oracles_(std::make_unique<session::OracleRegistry>(*catalog_)) {}
 
 EngineWorker::~EngineWorker() = default;
 
 std::string EngineWorker::cache_path(const Scenario& s) {
-  namespace fs = std::filesystem;
-  if (s.planner && !s.planner->capacity_cache_path.empty()) {
-    const fs::path p(s.planner->capacity_cache_path);
-    return p.is_absolute() ? p.string()
-                           : (fs::path(s.path).parent_path() / p).lexically_normal().string();
-  }
-  fs::path dir;
-  if (const char* d = std::getenv("JEVONS_CACHE_DIR"); d && *d) {
-    dir = d;
-  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    dir = fs::path(x) / "jevons";
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    dir = fs::path(h) / ".cache" / "jevons";
-  } else {
-    return "";
-  }
-  return (dir / "capacity-cache.json").string();
-}
-
-EngineWorker::Oracles& EngineWorker::oracles_for(const std::string& path) {
-  auto it = oracles_.find(path);
-  if (it == oracles_.end())
-    it = oracles_.emplace(path, std::make_unique<Oracles>(*catalog_, path)).first;
-  return *it->second;
+  return session::capacity_cache_path(s);
 }
 
 void EngineWorker::run(const RunRequest& request) {
@@ -124,14 +81,11 @@ void EngineWorker::run(const RunRequest& request) {
     if (gate.open(stage)) emit progress(id, stage, fraction);
   };
 
-  planner::CachedOracle* oracle = nullptr;
-  std::uint64_t hits0 = 0, misses0 = 0;
+  session::Oracles* oracles = nullptr;
   try {
     if (request.project && s.planner) {
-      Oracles& o = oracles_for(cache_path(s));
-      oracle = s.planner->simulate_capacity ? &o.cached_simulated : &o.cached_analytical;
-      hits0 = oracle->hits();
-      misses0 = oracle->misses();
+      oracles = &oracles_->for_path(cache_path(s));
+      planner::CachedOracle& oracle = oracles->for_scenario(s);
       planner::ProjectionOptions po;
       po.progress = [&](const std::string& stage, double f) {
         report(QString::fromStdString(stage), f);
@@ -143,8 +97,8 @@ void EngineWorker::run(const RunRequest& request) {
         planner::ProjectionOptions variants_only = po;
         variants_only.break_even = false;
         variants_only.sensitivity = false;
-        if (uncached_searches(s, *catalog_, *oracle, variants_only) > 0) {
-          const auto n = uncached_searches(s, *catalog_, *oracle, po);
+        if (session::uncached_searches(s, *catalog_, oracle, variants_only) > 0) {
+          const auto n = session::uncached_searches(s, *catalog_, oracle, po);
           const bool measured = seconds_per_search_ > 0;
           emit estimate(
               id, n,
@@ -153,17 +107,18 @@ void EngineWorker::run(const RunRequest& request) {
         }
       }
       const auto t_project = Clock::now();
-      snap.projection =
-          std::make_shared<const Projection>(planner::project(s, *catalog_, *oracle, po));
-      snap.capacity_method = QString::fromStdString(oracle->method());
-      snap.cache_hits = oracle->hits() - hits0;
-      snap.cache_misses = oracle->misses() - misses0;
+      // The session layer saves the cache also when a cancel interrupts the projection:
+      // searches finished before it stay cached and the next run starts warmer.
+      session::ProjectionRun run = session::run_projection(s, *catalog_, *oracles, po);
+      snap.capacity_method = QString::fromStdString(run.capacity_method);
+      snap.cache_hits = run.cache_hits;
+      snap.cache_misses = run.cache_misses;
       // Timed over the whole projection, so only runs where searches dominate its time count:
       // one search in a 0.6 s warm replay would read as 0.6 s per search.
       if (s.planner->simulate_capacity && snap.cache_misses >= 10)
         seconds_per_search_ = std::chrono::duration<double>(Clock::now() - t_project).count() /
                               static_cast<double>(snap.cache_misses);
-      oracle->save();
+      snap.projection = std::make_shared<const Projection>(std::move(run.projection));
     }
     if (request.simulate && s.simulation) {
       snap.simulation = std::make_shared<const SimulationReport>(
@@ -171,8 +126,6 @@ void EngineWorker::run(const RunRequest& request) {
                    [&](double f, std::uint64_t) { report(QStringLiteral("simulation"), f); }));
     }
   } catch (const Cancelled&) {
-    // Searches finished before the cancel stay cached: the next run starts warmer.
-    if (oracle) oracle->save();
     emit cancelled(id);
     return;
   } catch (const InputError& e) {
@@ -197,16 +150,12 @@ void EngineWorker::exportSqlite(const ResultSnapshot& snap, const QString& db_pa
     const StaticCapacity cap = compute_static_capacity(s, *catalog_);
     store::Store st(db_path.toStdString());
     store::RunInfo info;
-    info.kind = snap.projection ? "projection" : snap.simulation ? "simulation" : "static-capacity";
     info.scenario_name = s.name;
     info.scenario_path = s.path;
     info.scenario_text = s.text;
     info.seed = s.seed;
-    const auto run_id = st.write_run(info, [&](std::int64_t rid) {
-      store::write_static_capacity(st, rid, cap);
-      if (snap.simulation) store::write_simulation(st, rid, *snap.simulation);
-      if (snap.projection) store::write_projection(st, rid, *snap.projection);
-    });
+    const auto run_id =
+        session::store_run(st, info, {&cap, snap.simulation.get(), snap.projection.get()});
     emit exported(db_path, run_id);
   } catch (const std::exception& e) {
     emit exportFailed(QString::fromStdString(e.what()));
@@ -219,13 +168,10 @@ void EngineWorker::openDatabase(const QString& db_path) {
       throw std::runtime_error("no such file: " + db_path.toStdString());
     store::Store st(db_path.toStdString());
     StoredRuns runs;
-    auto q = st.prepare(
-        "SELECT run_id, kind, scenario_name, started_at_utc, coalesce(wall_time_ms, 0) "
-        "FROM runs ORDER BY run_id DESC");
-    while (q.step())
-      runs.append({q.column_int(0), QString::fromStdString(q.column_text(1)),
-                   QString::fromStdString(q.column_text(2)),
-                   QString::fromStdString(q.column_text(3)), q.column_int(4)});
+    for (const auto& r : store::list_runs(st))
+      runs.append({r.run_id, QString::fromStdString(r.kind),
+                   QString::fromStdString(r.scenario_name),
+                   QString::fromStdString(r.started_at_utc), r.wall_time_ms});
     emit databaseOpened(db_path, runs);
   } catch (const std::exception& e) {
     emit databaseFailed(QString::fromStdString(e.what()));
@@ -235,110 +181,30 @@ void EngineWorker::openDatabase(const QString& db_path) {
 void EngineWorker::loadStoredRun(const QString& db_path, qint64 run_id, quint64 request_id) {
   try {
     store::Store st(db_path.toStdString());
+    const auto run = store::read_run(st, run_id);
+    if (!run) throw std::runtime_error("no run " + std::to_string(run_id));
     ResultSnapshot snap;
     snap.request_id = request_id;
     snap.capacity_method = QStringLiteral("database");
-    {
-      auto q = st.prepare(
-          "SELECT scenario_name, scenario_path, scenario_text, seed FROM runs WHERE run_id = ?1");
-      q.bind(1, static_cast<std::int64_t>(run_id));
-      if (!q.step()) throw std::runtime_error("no run " + std::to_string(run_id));
-      snap.scenario_name =
-          QString::fromStdString(q.column_text(0)) + QStringLiteral(" (run %1)").arg(run_id);
-      snap.scenario_path = QString::fromStdString(q.column_text(1));
-      snap.scenario_text = q.column_text(2);
-      snap.seed = static_cast<std::uint64_t>(q.column_int(3));
-    }
-    auto p = std::make_shared<Projection>();
-    {
-      auto q = st.prepare(
-          "SELECT variant, quarter_index, quarter, demand_tokens_per_s, peak_tokens_per_s, "
-          "unserved_peak_tokens_per_s, cost_usd_per_mtok, gpus_installed, gpus_powered, "
-          "hbm_installed_bytes, hbm_weight_bytes, hbm_kv_bytes, hbm_idle_bytes, "
-          "host_dram_baseline_bytes, host_dram_offload_bytes, host_dram_prefix_bytes, energy_mwh, "
-          "power_mw FROM projection_quarters WHERE run_id = ?1 ORDER BY variant, quarter_index");
-      q.bind(1, static_cast<std::int64_t>(run_id));
-      while (q.step()) {
-        QuarterTotals t;
-        t.variant = variant_from(q.column_text(0));
-        t.quarter = static_cast<int>(q.column_int(1));
-        t.label = q.column_text(2);
-        double* f[] = {&t.demand_tokens_per_s,
-                       &t.peak_tokens_per_s,
-                       &t.unserved_peak_tokens_per_s,
-                       &t.cost_usd_per_mtok,
-                       &t.gpus_installed,
-                       &t.gpus_powered,
-                       &t.hbm_installed_bytes,
-                       &t.hbm_weight_bytes,
-                       &t.hbm_kv_bytes,
-                       &t.hbm_idle_bytes,
-                       &t.host_dram_baseline_bytes,
-                       &t.host_dram_offload_bytes,
-                       &t.host_dram_prefix_bytes,
-                       &t.energy_mwh,
-                       &t.power_mw};
-        for (int i = 0; i < 15; ++i) *f[i] = q.column_double(3 + i);
-        if (t.variant == Variant::kCounterfactual) {
-          if (p->quarter_labels.size() <= static_cast<std::size_t>(t.quarter))
-            p->quarter_labels.resize(static_cast<std::size_t>(t.quarter) + 1);
-          p->quarter_labels[static_cast<std::size_t>(t.quarter)] = t.label;
-        }
-        p->totals.push_back(t);
+    snap.scenario_name =
+        QString::fromStdString(run->scenario_name) + QStringLiteral(" (run %1)").arg(run_id);
+    snap.scenario_path = QString::fromStdString(run->scenario_path);
+    snap.scenario_text = run->scenario_text;
+    snap.seed = run->seed;
+    if (run->kind == "projection")
+      snap.projection = std::make_shared<const Projection>(store::read_projection(st, run_id));
+    // A projection run also holds a simulation when its scenario had a simulation: section.
+    if (run->kind == "projection" || run->kind == "simulation") {
+      try {
+        snap.simulation =
+            std::make_shared<const SimulationReport>(store::read_simulation(st, run_id));
+      } catch (const store::StoreError&) {
+        if (run->kind == "simulation") throw;
       }
     }
-    if (p->totals.empty())
-      throw std::runtime_error("run " + std::to_string(run_id) +
-                               " has no projection (only projection runs can be charted)");
-    {
-      auto q = st.prepare(
-          "SELECT variant, quarter_index, gpu, installed, powered, serving, purchased, retired, "
-          "compressed_share, hbm_installed_bytes, hbm_weight_bytes, hbm_kv_bytes, hbm_idle_bytes, "
-          "host_dram_baseline_bytes, host_dram_offload_bytes, host_dram_prefix_bytes, energy_mwh, "
-          "power_mw FROM projection_generations WHERE run_id = ?1");
-      q.bind(1, static_cast<std::int64_t>(run_id));
-      while (q.step()) {
-        GenerationQuarter g;
-        g.variant = variant_from(q.column_text(0));
-        g.quarter = static_cast<int>(q.column_int(1));
-        g.gpu_id = q.column_text(2);
-        double* f[] = {&g.installed,
-                       &g.powered,
-                       &g.serving,
-                       &g.purchased,
-                       &g.retired,
-                       &g.compressed_share,
-                       &g.hbm_installed_bytes,
-                       &g.hbm_weight_bytes,
-                       &g.hbm_kv_bytes,
-                       &g.hbm_idle_bytes,
-                       &g.host_dram_baseline_bytes,
-                       &g.host_dram_offload_bytes,
-                       &g.host_dram_prefix_bytes,
-                       &g.energy_mwh,
-                       &g.power_mw};
-        for (int i = 0; i < 15; ++i) *f[i] = q.column_double(3 + i);
-        p->generations.push_back(g);
-      }
-    }
-    {
-      auto q = st.prepare(
-          "SELECT quarter_index, metric, counterfactual, efficiency_effect, rebound_effect, net, "
-          "with_compression FROM memory_decomposition WHERE run_id = ?1 ORDER BY quarter_index");
-      q.bind(1, static_cast<std::int64_t>(run_id));
-      while (q.step()) {
-        Decomposition d;
-        d.quarter = static_cast<int>(q.column_int(0));
-        d.metric = q.column_text(1);
-        d.counterfactual = q.column_double(2);
-        d.efficiency_effect = q.column_double(3);
-        d.rebound_effect = q.column_double(4);
-        d.net = q.column_double(5);
-        d.with_compression = q.column_double(6);
-        p->decomposition.push_back(d);
-      }
-    }
-    snap.projection = std::move(p);
+    if (!snap.projection && !snap.simulation)
+      throw std::runtime_error("run " + std::to_string(run_id) + " is a " + run->kind +
+                               " run; only projection and simulation runs can be charted");
     emit finished(snap);
   } catch (const std::exception& e) {
     emit databaseFailed(QString::fromStdString(e.what()));

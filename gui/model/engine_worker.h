@@ -13,6 +13,7 @@
 
 #include "jevons/core/catalog.h"
 #include "jevons/planner/capacity_oracle.h"
+#include "jevons/session/session.h"
 #include "snapshot.h"
 
 namespace jevons::gui {
@@ -28,8 +29,8 @@ class EngineWorker : public QObject {
   /// the interface thread; read by the engine between capacity searches and simulator batches.
   void cancel_up_to(quint64 id) { cancel_up_to_.store(id); }
 
-  /// Where the simulated capacity cache lives for `scenario` (planner.capacity.cache, else
-  /// $JEVONS_CACHE_DIR, $XDG_CACHE_HOME/jevons or ~/.cache/jevons, as the CLI resolves it).
+  /// Where the simulated capacity cache lives for `scenario`: session::capacity_cache_path, the
+  /// CLI's own rule.
   static std::string cache_path(const Scenario& scenario);
 
  public slots:
@@ -38,7 +39,7 @@ class EngineWorker : public QObject {
   void exportSqlite(const jevons::gui::ResultSnapshot& snapshot, const QString& db_path);
   /// Lists the runs of an existing results database.
   void openDatabase(const QString& db_path);
-  /// Reads a stored projection back into a snapshot (emitted through finished()).
+  /// Reads a stored projection or simulation back into a snapshot (emitted through finished()).
   void loadStoredRun(const QString& db_path, qint64 run_id, quint64 request_id);
 
  signals:
@@ -56,14 +57,11 @@ class EngineWorker : public QObject {
   void databaseFailed(const QString& message);
 
  private:
-  struct Oracles;
-  Oracles& oracles_for(const std::string& cache_path);
-
   std::shared_ptr<const Catalog> catalog_;
   std::atomic<quint64> cancel_up_to_{0};
   // One set of capacity caches per cache file, kept for the worker's life: this is what makes
   // a lever move that needs no new capacity search finish in a fraction of a second.
-  std::map<std::string, std::unique_ptr<Oracles>> oracles_;
+  std::unique_ptr<session::OracleRegistry> oracles_;
   double seconds_per_search_ = 0;  ///< from the last run with ≥ 10 searches; 0 = not yet
 };
 

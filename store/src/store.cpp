@@ -128,6 +128,18 @@ std::string Statement::column_text(int col) const {
 bool Statement::column_is_null(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
+Value Statement::column_value(int col) const {
+  switch (sqlite3_column_type(stmt_, col)) {
+    case SQLITE_NULL:
+      return nullptr;
+    case SQLITE_INTEGER:
+      return column_int(col);
+    case SQLITE_FLOAT:
+      return column_double(col);
+    default:
+      return column_text(col);
+  }
+}
 int Statement::column_count() const {
   return sqlite3_column_count(stmt_);
 }

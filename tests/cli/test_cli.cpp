@@ -342,3 +342,38 @@ TEST_CASE("rate-search finds a rate and prints every probe; no limit is a usage 
   CHECK(r.out.find("--p99-ttft-ms") != std::string::npos);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("report and CSV export of a simulation database", "[cli][report][sim]") {
+  const auto db = temp_path("sim-report.sqlite");
+  auto r = run("run " + kFixtures + "/crash-sim.yaml --max-duration-s 60 --db " + db);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto out = temp_path("sim-report");
+  const auto csv = temp_path("sim-csv");
+  r = run("report " + db + " --out " + out + " --csv " + csv);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"report.html", "report.md", "kv-occupancy.svg", "host-tier.svg"})
+    CHECK(std::filesystem::exists(std::filesystem::path(out) / f));
+  std::ifstream md(std::filesystem::path(out) / "report.md");
+  const std::string body{std::istreambuf_iterator<char>(md), {}};
+  for (const char* s : {"## Pools", "h100-8b", "TTFT p50/p90/p99", "## Per-request table"})
+    CHECK(body.find(s) != std::string::npos);
+  // One CSV per table with rows; its row count is the table's.
+  jevons::store::Store s(db);
+  for (const char* t : {"sim_groups", "sim_requests", "sim_pools", "runs"}) {
+    std::ifstream f(std::filesystem::path(csv) / (std::string(t) + ".csv"));
+    REQUIRE(f);
+    std::size_t lines = 0;
+    for (std::string line; std::getline(f, line);) lines += line.rfind("run_id", 0) != 0;
+    if (std::string(t) != "runs")  // the runs row's scenario text spans lines
+      CHECK(std::to_string(lines) ==
+            s.query(std::string("SELECT count(*) FROM ") + t + " WHERE run_id=1")[0][0]);
+  }
+  // `jevons export` writes the same files; a run that does not exist is bad input.
+  const auto csv2 = temp_path("sim-csv2");
+  CHECK(run("export " + db + " --csv " + csv2).code == 0);
+  CHECK(std::filesystem::exists(std::filesystem::path(csv2) / "sim_groups.csv"));
+  CHECK(run("export " + db + " --run 7 --csv " + csv2).code == 2);
+  CHECK(run("report " + db + " --run 7").code == 2);
+}

@@ -16,6 +16,7 @@
 #include <QValueAxis>
 #include <QtTest>
 
+#include "answer.h"
 #include "chart_view.h"
 #include "controller.h"
 #include "main_window.h"
@@ -170,6 +171,11 @@ class TestGuiSmoke : public QObject {
     auto* banner = w.findChild<QLabel*>(QStringLiteral("staleBanner"));
     QVERIFY(banner);
     QVERIFY(!banner->isVisible());
+    // The headline strip states the answer, the sentence `jevons run` prints first.
+    auto* headline = w.findChild<QLabel*>(QStringLiteral("headlineStrip"));
+    QVERIFY(headline && headline->isVisible());
+    QCOMPARE(headline->text(), headline_text(c.result()));
+    QVERIFY2(headline->text().contains("HBM installed at"), qPrintable(headline->text()));
     QCOMPARE(w.chart("waterfall")->staleReason(), QString());
     const QString good = c.text();
     QVERIFY(!c.setText(good + "\nplanner: [unclosed"));

@@ -56,6 +56,8 @@ class Statement {
   double column_double(int col) const;
   std::string column_text(int col) const;
   bool column_is_null(int col) const;
+  /// The column as stored: NULL, integer, real (all 17 digits) or text (CSV export, readers).
+  Value column_value(int col) const;
   int column_count() const;
   std::string column_name(int col) const;
 

@@ -1,6 +1,6 @@
-#include "capacity_estimate.h"
+#include "jevons/session/capacity_estimate.h"
 
-namespace jevons::gui {
+namespace jevons::session {
 
 namespace {
 // Answers every query by the closed form and counts them, under the method name of the cache it
@@ -35,4 +35,4 @@ std::uint64_t uncached_searches(const Scenario& scenario, const Catalog& catalog
   return counter.count();
 }
 
-}  // namespace jevons::gui
+}  // namespace jevons::session

@@ -1,0 +1,171 @@
+#include "jevons/session/headline.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace jevons::session {
+
+namespace {
+
+// U+2212 for minus: the sign is the answer and a hyphen is easy to miss.
+std::string sign_fix(std::string s) {
+  if (!s.empty() && s[0] == '-') s.replace(0, 1, "\u2212");
+  return s;
+}
+
+std::string signed_percent(double f) {
+  return std::isnan(f) ? std::string("n/a") : sign_fix(fmt::format("{:+.1f} %", 100 * f));
+}
+
+std::string band_text(const std::optional<Band>& b, bool bytes) {
+  if (!b) return "";
+  auto v = [&](double x) { return bytes ? signed_bytes(x) : fmt::format("{:.2f}", x); };
+  return fmt::format(" [P10 {}, P50 {}, P90 {}]", v(b->p10), v(b->p50), v(b->p90));
+}
+
+std::string figure_text(const std::string& what, const HeadlineFigure& f) {
+  return fmt::format("{} {}{} ({}; efficiency {}, rebound {})", what, signed_bytes(f.net),
+                     band_text(f.net_band, true), signed_percent(f.net_fraction()),
+                     signed_bytes(f.efficiency), signed_bytes(f.rebound));
+}
+
+}  // namespace
+
+std::string signed_bytes(double bytes) {
+  if (bytes == 0) return "0 B";
+  // Decimal units (PB = 1e15 B, as the projection tables print), three significant digits.
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int u = 0;
+  double v = std::fabs(bytes);
+  while (v >= 1000 && u < 6) {
+    v /= 1000;
+    ++u;
+  }
+  const int decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return sign_fix(fmt::format("{:+.{}f} {}", bytes < 0 ? -v : v, decimals, kUnits[u]));
+}
+
+double HeadlineFigure::net_fraction() const {
+  return counterfactual != 0 ? net / counterfactual : std::numeric_limits<double>::quiet_NaN();
+}
+
+bool Headline::has_bands() const {
+  return hbm_shipped.net_band || hbm_installed.net_band || host_dram.net_band || break_even_band;
+}
+
+std::optional<Headline> make_headline(const Projection& p, const std::string& method) {
+  int last = -1;
+  for (const auto& d : p.decomposition) last = std::max(last, d.quarter);
+  if (last < 0 || static_cast<std::size_t>(last) >= p.quarter_labels.size()) return std::nullopt;
+  Headline h;
+  h.final_quarter = p.quarter_labels[static_cast<std::size_t>(last)];
+  h.final_year = h.final_quarter.substr(0, 4);
+  h.capacity_method = method;
+  h.max_elasticity = p.max_elasticity;
+  h.hbm_shipped = {"hbm_shipped_bytes", h.final_year, 0, 0, 0, 0, 0, std::nullopt};
+  h.hbm_installed = {"hbm_installed_bytes", h.final_quarter, 0, 0, 0, 0, 0, std::nullopt};
+  h.host_dram = {"host_dram_bytes", h.final_quarter, 0, 0, 0, 0, 0, std::nullopt};
+  for (const auto& d : p.decomposition) {
+    const auto& label = p.quarter_labels.at(static_cast<std::size_t>(d.quarter));
+    HeadlineFigure* f = nullptr;
+    // Shipments are a flow: the year's quarters add up. Installed HBM and DRAM are stocks: the
+    // final quarter is the year's end.
+    if (d.metric == h.hbm_shipped.metric && label.compare(0, 4, h.final_year) == 0)
+      f = &h.hbm_shipped;
+    else if (d.quarter == last && d.metric == h.hbm_installed.metric)
+      f = &h.hbm_installed;
+    else if (d.quarter == last && d.metric == h.host_dram.metric)
+      f = &h.host_dram;
+    if (!f) continue;
+    ++f->quarters;
+    f->counterfactual += d.counterfactual;
+    f->efficiency += d.efficiency_effect;
+    f->rebound += d.rebound_effect;
+    f->net += d.net;
+  }
+  // Sums of per-quarter differences of equal totals leave rounding residue (256 B in exabytes):
+  // below 1e-12 of the counterfactual a change is zero, not a sign.
+  for (HeadlineFigure* f : {&h.hbm_shipped, &h.hbm_installed, &h.host_dram})
+    for (double* x : {&f->efficiency, &f->rebound, &f->net})
+      if (std::fabs(*x) <= 1e-12 * std::fabs(f->counterfactual)) *x = 0;
+  h.break_even = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& b : p.break_even)
+    if (b.quarter == last && b.metric == "hbm_installed_bytes") h.break_even = b.elasticity;
+  return h;
+}
+
+std::string band_hint() {
+  return "No uncertainty band in this run: `jevons band SCENARIO` samples the uncertain inputs "
+         "and stores P10/P50/P90 for these figures.";
+}
+
+std::string headline_sentence(const Headline& h) {
+  std::string s = fmt::format(
+      "Compression with its demand response, against none, in {}: {}, {}, {}.", h.final_year,
+      figure_text(h.hbm_shipped.quarters == 4
+                      ? "HBM shipped in the year"
+                      : fmt::format("HBM shipped in its {} quarter(s)", h.hbm_shipped.quarters),
+                  h.hbm_shipped),
+      figure_text("HBM installed at " + h.final_quarter, h.hbm_installed),
+      figure_text("host DRAM", h.host_dram));
+  if (std::isnan(h.break_even))
+    s += fmt::format(
+        " Compression does not raise installed HBM at any long-run elasticity up "
+        "to {:g}{}.",
+        h.max_elasticity, band_text(h.break_even_band, false));
+  else
+    s += fmt::format(" Compression raises installed HBM above a long-run elasticity of {:.2f}{}.",
+                     h.break_even, band_text(h.break_even_band, false));
+  if (!h.capacity_method.empty())
+    s += fmt::format(" Capacity per replica: {}.", h.capacity_method == "analytical"
+                                                       ? "analytical estimate (closed form)"
+                                                       : h.capacity_method);
+  if (!h.has_bands()) s += " " + band_hint();
+  return s;
+}
+
+bool capacity_modes_agree(const Headline& a, const Headline& s) {
+  const double points =
+      100 * std::fabs(a.hbm_installed.net_fraction() - s.hbm_installed.net_fraction());
+  // Both "not below the maximum" is agreement; one NaN and one number is not.
+  const bool be_agree = std::isnan(a.break_even) || std::isnan(s.break_even)
+                            ? std::isnan(a.break_even) && std::isnan(s.break_even)
+                            : std::fabs(a.break_even - s.break_even) <= kModeToleranceBreakEven;
+  return points <= kModeToleranceNetPoints && be_agree;
+}
+
+std::string capacity_mode_difference(const Headline& a, const std::optional<Headline>& s,
+                                     std::uint64_t searches_needed) {
+  const double an = a.hbm_installed.net_fraction();
+  std::string out =
+      fmt::format("Analytical capacity (closed form): installed HBM at {} {} analytical",
+                  a.final_quarter, signed_percent(an));
+  auto be = [](const Headline& h) {
+    return std::isnan(h.break_even) ? fmt::format("above {:g}", h.max_elasticity)
+                                    : fmt::format("{:.2f}", h.break_even);
+  };
+  if (!s) {
+    out += fmt::format(
+        ", break-even {}. The simulated search this scenario asks for needs at least {} "
+        "capacity search(es) not in the cache; run without --analytical-capacity to compare "
+        "(analytical "
+        "and simulated capacity are different answers on the default scenario, docs/planner.md).",
+        be(a), searches_needed);
+    return out;
+  }
+  const double sn = s->hbm_installed.net_fraction();
+  out += fmt::format(
+      " against {} simulated (difference {} points); break-even {} against {}. {}",
+      signed_percent(sn), sign_fix(fmt::format("{:+.1f}", 100 * (an - sn))), be(a), be(*s),
+      capacity_modes_agree(a, *s)
+          ? fmt::format("Within the tolerance ({:g} points, {:g} in break-even): the same answer.",
+                        kModeToleranceNetPoints, kModeToleranceBreakEven)
+          : fmt::format("Beyond the tolerance ({:g} points, {:g} in break-even): a different "
+                        "answer; the simulated one is the model's.",
+                        kModeToleranceNetPoints, kModeToleranceBreakEven));
+  return out;
+}
+
+}  // namespace jevons::session
