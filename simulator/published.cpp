@@ -37,8 +37,9 @@ Scenario row_scenario(const PublishedRow& row) {
   pool.name = "replica";
   pool.gpu_id = row.gpu_id;
   pool.model_id = row.model_id;
-  pool.gpus = row.tensor_parallel;
+  pool.gpus = row.gpus_per_replica();
   pool.tensor_parallel = row.tensor_parallel;
+  pool.parallel = row.parallel;
   pool.weights = row.weights;
   pool.kv_formats = {KvConfig::parse(row.kv_format)};
   sc.pools.push_back(pool);
@@ -74,7 +75,7 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
-  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == requests;
   return out;
 }
@@ -93,7 +94,7 @@ RunResult run_server(const PublishedRow& row, const Catalog& catalog, double rat
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
-  out.tok_s_per_gpu = g.throughput_tokens_per_s / row.tensor_parallel;
+  out.tok_s_per_gpu = g.throughput_tokens_per_s / row.gpus_per_replica();
   // Steady state: every request finished within the drain, and the p99 limits hold over all
   // counted requests. An overloaded run's queue grows for the whole window, so its late requests
   // wait far beyond the TTFT limit and fail it.
@@ -128,7 +129,7 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
     // The highest Poisson rate that meets the limits: bracket under the offline capacity, then
     // bisect (each probe a `server_duration_s` run).
     const RunResult cap = run_offline(row, catalog, 4096);
-    const double cap_rate = cap.tok_s_per_gpu * row.tensor_parallel / mean_of(row.output_tokens);
+    const double cap_rate = cap.tok_s_per_gpu * row.gpus_per_replica() / mean_of(row.output_tokens);
     double lo = 0, hi = cap_rate * 1.05;
     RunResult best;
     for (int i = 0; i < options.server_bisections; ++i) {
