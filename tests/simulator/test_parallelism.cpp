@@ -155,9 +155,12 @@ TEST_CASE("MLA under TP replicates the latent on every rank; DP-attention divide
         "        output_tokens: 4\n";
     const SimulationReport r =
         simulate(Scenario::parse(text, "t.yaml", cat()), cat(), std::nullopt);
+    // Tokens the replica holds: under TP every GPU holds each token's whole latent; under
+    // DP-attention a GPU holds 1/8 of the tokens, so a token costs a GPU 1/8 of a latent.
+    const double latent =
+        static_cast<double>(KvFootprint(m, KvConfig::parse("bf16"), 8).bytes_per_token_per_gpu());
     return static_cast<double>(r.pools.at(0).kv_capacity_bytes_per_gpu) /
-           static_cast<double>(
-               KvFootprint(m, KvConfig::parse("bf16"), 8).bytes_per_token_per_gpu());
+           (dp_attention ? latent / 8 : latent);
   };
   const double tokens_tp = capacity(false), tokens_dp = capacity(true);
   CHECK(tokens_dp > 6 * tokens_tp);
