@@ -38,8 +38,9 @@ Scenario row_scenario(const PublishedRow& row) {
   pool.name = "replica";
   pool.gpu_id = row.gpu_id;
   pool.model_id = row.model_id;
-  pool.gpus = row.tensor_parallel;
+  pool.gpus = row.gpus_per_replica();
   pool.tensor_parallel = row.tensor_parallel;
+  pool.parallel = row.parallel;
   pool.weights = row.weights;
   pool.kv_formats = {KvConfig::parse(row.kv_format)};
   sc.pools.push_back(pool);
@@ -75,7 +76,7 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
-  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == requests;
   return out;
 }
@@ -96,7 +97,7 @@ RunResult run_closed_loop(const PublishedRow& row, const Catalog& catalog) {
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
-  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+  out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == row.requests;
   return out;
 }
@@ -125,7 +126,7 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
     // under the offline capacity, each probe a `server_duration_s` run whose first tenth is
     // warm-up and whose drain may run four times as long.
     const RunResult cap = run_offline(row, catalog, 4096);
-    const double cap_rate = cap.tok_s_per_gpu * row.tensor_parallel / mean_of(row.output_tokens);
+    const double cap_rate = cap.tok_s_per_gpu * row.gpus_per_replica() / mean_of(row.output_tokens);
     Scenario sc = row_scenario(row);
     auto& sim = *sc.simulation;
     sim.duration_ns = static_cast<std::int64_t>(options.server_duration_s * 1e9);
@@ -139,7 +140,7 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
     search.bisections = options.server_bisections;
     const RateSearchResult found = search_max_rate(sc, catalog, search);
     if (found.best) {
-      r.tok_s_per_gpu = found.best->groups.at(0).throughput_tokens_per_s / row.tensor_parallel;
+      r.tok_s_per_gpu = found.best->groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
       r.latency_source = found.best->pools.at(0).latency_source;
       r.kv_source = found.best->pools.at(0).kv_speed_source;
       r.ok = true;
@@ -439,12 +440,16 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
       cal.defaults().gemm_efficiency[chain[i]] =
           LatencyFigure{cal.defaults().gemm_efficiency[chain[i - 1]].value, "assumption"};
 
-  // MoE grouped-GEMM efficiency on the MoE fit rows, every GPU figure held.
+  // MoE grouped-GEMM efficiency and the per-MoE-layer dispatch cost (routing, token permutation,
+  // the fused-MoE kernels' fixed cost) on the MoE fit rows, every GPU figure held, from fixed
+  // starting points (never the file's previous figures).
   if (!moe_rows.empty()) {
-    Eigen::VectorXd x(1);
-    x << std::log(cal.defaults().moe_gemm_efficiency->value);
+    Eigen::VectorXd x(2);
+    x << std::log(0.5), std::log(20.0);
     auto apply = [&](const Eigen::VectorXd& p) {
       cal.defaults().moe_gemm_efficiency = LatencyFigure{eff_of(p[0]), "fitted"};
+      cal.defaults().moe_dispatch_us =
+          LatencyFigure{std::clamp(std::exp(p[1]), 0.0, 5000.0), "fitted"};
     };
     x = lm_fit(x, static_cast<int>(moe_rows.size()),
                [&](const Eigen::VectorXd& p, Eigen::VectorXd& v) {
@@ -452,8 +457,10 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
                  residuals(moe_rows, v);
                });
     apply(x);
-    log << fmt::format("stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}\n", moe_rows.size(),
-                       cal.defaults().moe_gemm_efficiency->value);
+    log << fmt::format(
+        "stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}, moe_dispatch_us {:.3g}\n",
+        moe_rows.size(), cal.defaults().moe_gemm_efficiency->value,
+        cal.defaults().moe_dispatch_us->value);
   }
   return cal;
 }

@@ -199,12 +199,13 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
       if (!spec_.kv_format.empty() && f.name() == spec_.kv_format) p.kv = f;
     }
     p.footprint = std::make_unique<KvFootprint>(*p.model, p.kv, ps.tensor_parallel);
-    p.memory = plan_replica_memory(*p.gpu, *p.model, ps.tensor_parallel, ps.weights, ps.memory);
+    p.memory = plan_replica_memory(*p.gpu, *p.model, ps.tensor_parallel, ps.weights, ps.memory,
+                                   ps.parallel);
     if (!p.memory.fits()) {
       problems.push_back(input_problem(
           sc_, ps.line, "pools." + ps.name, ps.model_id,
           fmt::format("the model does not fit {} × {} for simulation: {:.1f} GiB short per GPU",
-                      ps.tensor_parallel, ps.gpu_id,
+                      ps.gpus_per_replica(), ps.gpu_id,
                       static_cast<double>(p.memory.shortfall_bytes_per_gpu()) / kGiB)));
       continue;
     }
@@ -217,7 +218,14 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
       (k == LayerAttention::kSliding || k == LayerAttention::kChunked ? windowed : full) += b;
     }
     if (full + windowed <= 0) full = 1;
-    const double per_token_gpu = static_cast<double>(p.footprint->bytes_per_token_per_gpu());
+    // Per GPU of the replica: a pipeline stage holds 1/pp of the layers; a DP-attention rank
+    // holds every head of its own sequences (1/tp of them), so an MLA latent is not replicated.
+    double per_token_gpu = static_cast<double>(p.footprint->bytes_per_token_per_gpu());
+    if (ps.parallel.dp_attention)
+      per_token_gpu =
+          static_cast<double>(KvFootprint(*p.model, p.kv, 1).bytes_per_token_per_gpu()) /
+          ps.tensor_parallel;
+    per_token_gpu /= ps.parallel.pipeline_parallel;
     double full_share = full / (full + windowed);
     if (full_share <= 0) full_share = 1, windowed = 0;  // all-window model: charge as full
     p.cfg.block_bytes_per_gpu = std::max<std::uint64_t>(
@@ -227,7 +235,7 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
       p.swa_ratio = windowed / full;
     }
     ReplicaConfig& c = p.cfg;
-    c.gpus = ps.tensor_parallel;
+    c.gpus = ps.gpus_per_replica();
     c.block_tokens = B;
     c.capacity_blocks =
         static_cast<std::uint64_t>(p.memory.kv_bytes_per_gpu) / c.block_bytes_per_gpu;
@@ -270,7 +278,7 @@ void Fleet::build_pools(const Catalog& catalog, const std::optional<Profile>& pr
     p.latency = std::make_unique<LatencyModel>(
         *p.gpu, *p.model, *p.footprint, ps.weights, ps.tensor_parallel, sc_.analytical,
         spec_.timing, spec_.power, profile, profile_gpu, c.max_batched_tokens + c.max_num_seqs,
-        steps ? &*steps : nullptr, &catalog.latency());
+        steps ? &*steps : nullptr, &catalog.latency(), ps.parallel);
     p.replicas = ps.replicas();
     pools_.push_back(std::move(p));
   }
@@ -877,7 +885,7 @@ SimulationMemoryEstimate estimate_simulation_memory(const Scenario& scenario,
       const ModelSpec* model = catalog->find_model(ps.model_id);
       if (!gpu || !model) continue;
       const ReplicaMemory m =
-          plan_replica_memory(*gpu, *model, ps.tensor_parallel, ps.weights, ps.memory);
+          plan_replica_memory(*gpu, *model, ps.tensor_parallel, ps.weights, ps.memory, ps.parallel);
       if (!m.fits()) continue;
       const KvConfig kv = ps.kv_formats.empty()
                               ? (scenario.kv_formats.empty() ? KvConfig::parse("bf16")

@@ -37,6 +37,22 @@ double GpuSpec::dense_tflops(const std::string& precision) const {
   return bf16_dense_tflops.get("bf16_dense_tflops");
 }
 
+double ModelSpec::attention_params() const {
+  if (attention_params_b > 0) return attention_params_b * 1e9;
+  if (is_mla()) return 0;
+  return static_cast<double>(layers) * hidden_size * head_dim * 2.0 * (q_heads + kv_heads);
+}
+
+double ModelSpec::routed_expert_params() const {
+  if (!is_moe()) return 0;
+  const double k_over_e = static_cast<double>(experts_per_token) / static_cast<double>(experts);
+  return (params_total_b - params_active_b) * 1e9 / (1.0 - k_over_e);
+}
+
+double ModelSpec::embedding_params() const {
+  return 2.0 * static_cast<double>(vocab_size) * hidden_size;
+}
+
 std::string ModelSpec::layout_description() const {
   if (is_mla()) return fmt::format("mla({}+{})", kv_lora_rank, qk_rope_head_dim);
   std::uint32_t local = 0;
@@ -202,6 +218,11 @@ std::vector<ModelSpec> load_models(const std::string& path) {
         m.integer("intermediate_size", yaml::positive(1e7), false).value_or(0));
     s.vocab_size =
         static_cast<std::uint32_t>(m.integer("vocab_size", yaml::positive(1e8), false).value_or(0));
+    s.attention_params_b = m.number("attention_params_b", yaml::positive(1e5), false).value_or(0);
+    if (s.attention_params_b > s.params_active_b)
+      ctx.error(list[i]["attention_params_b"], p + ".attention_params_b",
+                fmt::format("{}", s.attention_params_b),
+                "attention parameters exceed the active parameters");
     if (s.params_active_b > s.params_total_b)
       ctx.error(list[i]["params_active_b"], p + ".params_active_b",
                 fmt::format("{}", s.params_active_b), "active parameters exceed total parameters");

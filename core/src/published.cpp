@@ -94,7 +94,7 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
                 "unknown model (see jevons catalog models)",
                 c.empty() ? "" : "did you mean '" + c + "'?");
     }
-    const std::string w = r.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4"});
+    const std::string w = r.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4", "mxfp4"});
     row.weights = parse_weight_precision(w == "fp16" ? "bf16" : w);
     row.kv_format = r.string_or("kv", "bf16");
     {
@@ -104,6 +104,10 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
     }
     row.tensor_parallel =
         static_cast<std::uint32_t>(r.integer_or("tensor_parallel", 1, yaml::positive(64)));
+    row.parallel = detail::parse_parallel(r);
+    if (const ModelSpec* m = catalog.find_model(row.model_id))
+      detail::check_parallel(ctx, list[i], fmt::format("rows[{}]", i), *m, row.parallel,
+                             row.tensor_parallel);
     row.scenario =
         r.choice_or("scenario", "offline", {"offline", "server", "static", "closed_loop"});
     row.family = r.string_or("family", "");

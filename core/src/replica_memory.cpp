@@ -1,5 +1,6 @@
 #include "jevons/core/replica_memory.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "jevons/core/error.h"
@@ -14,10 +15,11 @@ WeightPrecision parse_weight_precision(const std::string& s) {
   if (s == "bf16" || s == "fp16") return WeightPrecision::kBf16;
   if (s == "fp8") return WeightPrecision::kFp8;
   if (s == "fp4") return WeightPrecision::kFp4;
+  if (s == "mxfp4") return WeightPrecision::kMxfp4;
   Diagnostic d;
   d.value = s;
-  d.message = "unknown weight precision; expected bf16, fp8 or fp4";
-  if (auto m = closest_match(s, {"bf16", "fp16", "fp8", "fp4"}); !m.empty())
+  d.message = "unknown weight precision; expected bf16, fp8, fp4 or mxfp4";
+  if (auto m = closest_match(s, {"bf16", "fp16", "fp8", "fp4", "mxfp4"}); !m.empty())
     d.hint = "did you mean '" + m + "'?";
   throw InputError(d);
 }
@@ -30,6 +32,8 @@ std::string to_string(WeightPrecision p) {
       return "fp8";
     case WeightPrecision::kFp4:
       return "fp4";
+    case WeightPrecision::kMxfp4:
+      return "mxfp4";
   }
   return "?";
 }
@@ -43,8 +47,38 @@ double bytes_per_weight(WeightPrecision p) {
     // 4-bit values plus one FP8 scale per 16 (NVFP4); MXFP4's E8M0 per 32 is close enough below.
     case WeightPrecision::kFp4:
       return 0.5 + 1.0 / 16.0;
+    // OCP MXFP4: 4-bit values plus one 8-bit E8M0 scale per 32.
+    case WeightPrecision::kMxfp4:
+      return 0.5 + 1.0 / 32.0;
   }
   return 2.0;
+}
+
+std::string gemm_precision(const GpuSpec& gpu, WeightPrecision w) {
+  if (w == WeightPrecision::kMxfp4) return gpu.fp4_dense_tflops.known() ? "fp4" : "bf16";
+  return to_string(w);
+}
+
+double shared_bytes_per_weight(const ModelSpec& model, WeightPrecision w) {
+  // gpt-oss's MXFP4 checkpoint quantizes the routed experts only; everything else is bf16.
+  if (w == WeightPrecision::kMxfp4 && model.is_moe()) return 2.0;
+  return bytes_per_weight(w);
+}
+
+double stored_weight_bytes(const ModelSpec& model, WeightPrecision w) {
+  const double total = model.params_total_b * 1e9;
+  if (w != WeightPrecision::kMxfp4) return total * bytes_per_weight(w);
+  if (model.is_moe()) {
+    const double routed = model.routed_expert_params();
+    return routed * bytes_per_weight(w) + (total - routed) * 2.0;
+  }
+  // A dense model in MXFP4 keeps its embedding and LM head in bf16, as narrow checkpoints do.
+  const double embed = std::min(total, model.embedding_params());
+  return (total - embed) * bytes_per_weight(w) + embed * 2.0;
+}
+
+double attention_weight_bytes(const ModelSpec& model, WeightPrecision w) {
+  return model.attention_params() * shared_bytes_per_weight(model, w);
 }
 
 ReplicaMemory plan_replica_memory(const GpuSpec& gpu, const ModelSpec& model,
@@ -56,7 +90,7 @@ ReplicaMemory plan_replica_memory(const GpuSpec& gpu, const ModelSpec& model,
       static_cast<std::uint64_t>(std::llround(gpu.hbm_usable_gib.get("hbm_usable_gib") * kGiB));
   m.budget_bytes_per_gpu = static_cast<std::uint64_t>(
       std::floor(static_cast<double>(m.hbm_usable_bytes_per_gpu) * policy.utilization));
-  const double weight_bytes = model.params_total_b * 1e9 * bytes_per_weight(weights);
+  const double weight_bytes = stored_weight_bytes(model, weights);
   m.weight_bytes_per_gpu =
       static_cast<std::uint64_t>(std::ceil(weight_bytes / static_cast<double>(tensor_parallel)));
   m.reserve_bytes_per_gpu = static_cast<std::uint64_t>(
@@ -64,6 +98,22 @@ ReplicaMemory plan_replica_memory(const GpuSpec& gpu, const ModelSpec& model,
   m.kv_bytes_per_gpu = static_cast<std::int64_t>(m.budget_bytes_per_gpu) -
                        static_cast<std::int64_t>(m.weight_bytes_per_gpu) -
                        static_cast<std::int64_t>(m.reserve_bytes_per_gpu);
+  return m;
+}
+
+ReplicaMemory plan_replica_memory(const GpuSpec& gpu, const ModelSpec& model,
+                                  std::uint32_t tensor_parallel, WeightPrecision weights,
+                                  const MemoryPolicy& policy, const ParallelSpec& parallel) {
+  const std::uint32_t pp = std::max<std::uint32_t>(1, parallel.pipeline_parallel);
+  ReplicaMemory m = plan_replica_memory(gpu, model, tensor_parallel * pp, weights, policy);
+  if (parallel.dp_attention && tensor_parallel > 1) {
+    // Each DP-attention rank holds its stage's attention projections whole, not a 1/tp shard.
+    const double extra = attention_weight_bytes(model, weights) / pp *
+                         (1.0 - 1.0 / static_cast<double>(tensor_parallel));
+    const auto add = static_cast<std::uint64_t>(std::ceil(extra));
+    m.weight_bytes_per_gpu += add;
+    m.kv_bytes_per_gpu -= static_cast<std::int64_t>(add);
+  }
   return m;
 }
 

@@ -13,19 +13,18 @@ double moe_expert_fraction_touched(std::uint32_t experts, std::uint32_t k, std::
 
 double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
                                  std::uint32_t tensor_parallel, std::uint64_t tokens) {
-  const double bpw = bytes_per_weight(weights);
-  double params = model.params_total_b * 1e9;
+  double bytes = stored_weight_bytes(model, weights);
   if (model.is_moe()) {
-    // total = shared + routed and active = shared + (k/E)·routed give the routed share without
-    // a per-model table; a step reads the shared weights plus every expert some token chose.
-    const double k_over_e =
-        static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
-    const double routed = (model.params_total_b - model.params_active_b) * 1e9 / (1.0 - k_over_e);
+    // A step reads the shared weights plus every expert some token chose (routed share from
+    // total and active parameters, ModelSpec::routed_expert_params).
+    const double routed = model.routed_expert_params();
     const double shared = model.params_total_b * 1e9 - routed;
-    params = shared + routed * moe_expert_fraction_touched(model.experts, model.experts_per_token,
-                                                           std::max<std::uint64_t>(tokens, 1));
+    bytes = shared * shared_bytes_per_weight(model, weights) +
+            routed * bytes_per_weight(weights) *
+                moe_expert_fraction_touched(model.experts, model.experts_per_token,
+                                            std::max<std::uint64_t>(tokens, 1));
   }
-  return params * bpw / static_cast<double>(tensor_parallel);
+  return bytes / static_cast<double>(tensor_parallel);
 }
 
 DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
@@ -58,7 +57,8 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
 
   const double bw =
       gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12 * params.bandwidth_efficiency;
-  const double flops = gpu.dense_tflops(to_string(weights)) * 1e12 * params.compute_efficiency;
+  const double flops =
+      gpu.dense_tflops(gemm_precision(gpu, weights)) * 1e12 * params.compute_efficiency;
   e.memory_time_ns = (e.weight_bytes_read_per_gpu + e.kv_bytes_read_per_gpu) / bw * 1e9;
   e.compute_time_ns = e.flops_per_gpu / flops * 1e9;
 

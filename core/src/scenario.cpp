@@ -115,8 +115,9 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
         static_cast<std::uint32_t>(m.integer("gpus", yaml::positive(kMaxGpus), true).value_or(0));
     pool.tensor_parallel =
         static_cast<std::uint32_t>(m.integer_or("tensor_parallel", 1, yaml::positive(1024)));
-    const std::string w = m.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4"});
+    const std::string w = m.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4", "mxfp4"});
     pool.weights = parse_weight_precision(w);
+    pool.parallel = detail::parse_parallel(m);
     const YAML::Node formats = m.child("kv_formats");
     pool.kv_formats = read_kv_list(ctx, formats, p + ".kv_formats");
     const bool listed = formats.IsDefined() && !formats.IsNull();
@@ -160,10 +161,12 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
         std::find(s.models.begin(), s.models.end(), pool.model_id) == s.models.end())
       ctx.error(list[i]["model"], p + ".model", pool.model_id,
                 "model is not listed in the scenario's top-level 'models'");
-    if (pool.gpus > 0 && pool.gpus % pool.tensor_parallel != 0)
+    if (pool.gpus > 0 && pool.gpus % pool.gpus_per_replica() != 0)
       ctx.error(list[i]["gpus"], p + ".gpus", std::to_string(pool.gpus),
-                fmt::format("expected a multiple of tensor_parallel ({}) so every replica is whole",
-                            pool.tensor_parallel));
+                fmt::format("expected a multiple of tensor_parallel × pipeline_parallel ({}) so "
+                            "every replica is whole",
+                            pool.gpus_per_replica()));
+    if (model) detail::check_parallel(ctx, list[i], p, *model, pool.parallel, pool.tensor_parallel);
     if (model && model->q_heads % pool.tensor_parallel != 0)
       ctx.error(
           list[i]["tensor_parallel"], p + ".tensor_parallel", std::to_string(pool.tensor_parallel),
@@ -172,8 +175,8 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
       ctx.error(list[i]["weights"], p + ".weights", "fp4",
                 fmt::format("{} has no FP4 tensor cores; expected bf16 or fp8", gpu->id));
     if (gpu && model && pool.tensor_parallel > 0) {
-      const ReplicaMemory mem =
-          plan_replica_memory(*gpu, *model, pool.tensor_parallel, pool.weights, pool.memory);
+      const ReplicaMemory mem = plan_replica_memory(*gpu, *model, pool.tensor_parallel,
+                                                    pool.weights, pool.memory, pool.parallel);
       if (!mem.fits()) {
         ctx.error(
             list[i], p, pool.name,

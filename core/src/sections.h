@@ -20,4 +20,11 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
 LengthDistSpec parse_length(yaml::MapReader& parent, const std::string& key, double fallback);
 SloSpec parse_slo(yaml::MapReader& parent);
 
+/// Pipeline, expert and DP-attention keys of a pool or a published row
+/// (core/src/parallel_spec.cpp).
+ParallelSpec parse_parallel(yaml::MapReader& m);
+/// Cross-checks them against the model and the tensor-parallel degree; errors go to `ctx` at `at`.
+void check_parallel(yaml::Context& ctx, const YAML::Node& at, const std::string& path,
+                    const ModelSpec& model, const ParallelSpec& p, std::uint32_t tensor_parallel);
+
 }  // namespace jevons::detail

@@ -12,11 +12,16 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
                            const PowerSpec& power, const std::optional<Profile>& profile,
                            const GpuSpec* profile_gpu, std::uint32_t max_step_tokens,
                            const DeviceStepCalibration* steps,
-                           const LatencyCalibration* calibration) {
+                           const LatencyCalibration* calibration, const ParallelSpec& parallel)
+    : par_(parallel) {
   constant_ = timing.model == TimingSpec::Model::kConstant;
   constant_ns_ = timing.constant_step_ns;
   const double tp = tensor_parallel;
-  const std::string prec = to_string(weights);
+  // A pipeline stage holds layers / pp of every per-layer quantity: every term below is per GPU
+  // of one stage (docs/latency-model.md, "Parallelism").
+  const double pp = std::max<std::uint32_t>(1, par_.pipeline_parallel);
+  // The precision the GEMMs run at: MXFP4 on a part without FP4 tensor cores runs at bf16.
+  const std::string prec = gemm_precision(gpu, weights);
 
   // The physical parameters: data/latency-model.yaml for this GPU and weight type when the
   // scenario asks for the calibrated model, the flat roofline defaults otherwise. A key the
@@ -52,38 +57,50 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
           ? (1e9 / (gpu.dense_tflops("bf16") * 1e12 * lp_.attention_efficiency)) / ns_per_flop_
           : 1.0;
   overhead_ns_ = lp_.step_overhead_us * 1e3;
-  std::uint32_t attention_layers = model.layers;
+  const double stage_layers = model.layers / pp;
   layer_fixed_ns_ =
-      model.layers * lp_.layer_fixed_us * 1e3 + attention_layers * lp_.attention_kernel_us * 1e3;
-  if (model.is_moe()) moe_dispatch_ns_ = model.layers * lp_.moe_dispatch_us * 1e3;
+      stage_layers * lp_.layer_fixed_us * 1e3 + stage_layers * lp_.attention_kernel_us * 1e3;
+  if (model.is_moe()) moe_dispatch_ns_ = stage_layers * lp_.moe_dispatch_us * 1e3;
 
   moe_ = model.is_moe();
   if (moe_) {
     weight_bytes_by_tokens_.resize(static_cast<std::size_t>(max_step_tokens) + 1);
     for (std::uint32_t t = 0; t <= max_step_tokens; ++t) {
-      weight_bytes_by_tokens_[t] = weight_bytes_read_per_gpu(model, weights, tensor_parallel, t);
+      weight_bytes_by_tokens_[t] =
+          weight_bytes_read_per_gpu(model, weights, tensor_parallel, t) / pp;
     }
   } else {
-    dense_weight_bytes_ = weight_bytes_read_per_gpu(model, weights, tensor_parallel, 1);
+    dense_weight_bytes_ = weight_bytes_read_per_gpu(model, weights, tensor_parallel, 1) / pp;
   }
-  linear_flops_per_token_ = 2.0 * model.params_active_b * 1e9 / tp;
+  if (par_.dp_attention && tensor_parallel > 1) {
+    // Each DP-attention rank holds (and streams every step) its attention projections whole.
+    dense_weight_bytes_ += attention_weight_bytes(model, weights) / pp * (1.0 - 1.0 / tp);
+  }
+  linear_flops_per_token_ = 2.0 * model.params_active_b * 1e9 / tp / pp;
   if (calibrated) {
     // The input embedding is a row lookup, not a GEMM or a weight stream (cause 5 of issue 12):
     // neither its FLOPs nor its bytes count. The LM head is kept at 16 bits by real narrow-weight
     // checkpoints (ModelOpt FP8/NVFP4, gpt-oss MXFP4), so it streams 2 bytes per weight.
+    // Per stage: the embedding sits on the first stage and the LM head on the last; the step is
+    // charged their mean (a pipeline of Llama-2-70B has under 1 % of a stage's weights in them).
     const double embed = static_cast<double>(model.vocab_size) * model.hidden_size;
-    linear_flops_per_token_ -= 2.0 * embed / tp;
-    const double bpw = bytes_per_weight(weights);
+    linear_flops_per_token_ -= 2.0 * embed / tp / pp;
+    // weight_bytes_read_per_gpu counts both at the format's bytes, except MXFP4, which stores
+    // them in bf16 already.
+    const double bpw = weights == WeightPrecision::kMxfp4 ? 2.0 : bytes_per_weight(weights);
     const double head_extra = embed * std::max(0.0, 2.0 - bpw) / tp;
-    embedding_bytes_adjust_ = -embed * bpw / tp + head_extra;
-    if (moe_) {
-      // Routed experts run as grouped GEMMs at moe_gemm_efficiency of the dense rate.
-      const double k_over_e =
-          static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
-      const double routed = (model.params_total_b - model.params_active_b) * 1e9 / (1.0 - k_over_e);
-      const double routed_active = routed * k_over_e;
-      linear_flops_per_token_ += 2.0 * routed_active * (1.0 / lp_.moe_gemm_efficiency - 1.0) / tp;
-    }
+    embedding_bytes_adjust_ = (-embed * bpw / tp + head_extra) / pp;
+  }
+  if (moe_) {
+    // Routed experts run as grouped GEMMs at moe_gemm_efficiency of the dense rate (calibrated
+    // model only), and under expert parallelism at the pace of the busiest rank, which receives
+    // expert_imbalance times the mean share of the routed tokens.
+    const double k_over_e =
+        static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
+    const double routed_active = model.routed_expert_params() * k_over_e;
+    const double moe_eff = calibrated ? lp_.moe_gemm_efficiency : 1.0;
+    const double imbalance = par_.expert_parallel > 1 ? par_.expert_imbalance : 1.0;
+    linear_flops_per_token_ += 2.0 * routed_active * (imbalance / moe_eff - 1.0) / tp / pp;
   }
   // Attention FLOPs per (query, key) pair: QKᵀ and PV, 2 FLOPs per multiply-add. MLA with
   // absorbed projections attends over the latent (kv_lora_rank) plus the rope part.
@@ -106,21 +123,59 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     }
   }
   window_tokens_ = window_layers > 0 ? model.window_tokens : 0;
-  attn_flops_per_pair_ = per_layer * full_layers / tp;
-  attn_flops_per_window_pair_ = per_layer * window_layers / tp;
+  if (par_.dp_attention && tensor_parallel > 1) {
+    // DP-attention: each rank holds all heads (an MLA latent whole) of its own sequences only,
+    // so a rank reads 1/tp of the replica's KV, not a head shard of all of it. Under plain TP an
+    // MLA latent is replicated on every rank (KvFootprint) and each rank reads all of it.
+    const KvFootprint one(model, kv.kv(), 1);
+    full_bytes = window_bytes = 0;
+    for (LayerAttention k : model.layer_attention) {
+      const std::uint64_t b = one.bytes_per_token_layer(k);
+      ((k == LayerAttention::kSliding || k == LayerAttention::kChunked) && model.window_tokens > 0
+           ? window_bytes
+           : full_bytes) += b;
+    }
+    full_kv_bytes_per_token_ = static_cast<double>(full_bytes) / tp / pp;
+    window_kv_bytes_per_token_ = static_cast<double>(window_bytes) / tp / pp;
+  } else {
+    full_kv_bytes_per_token_ = static_cast<double>(full_bytes) / pp;
+    window_kv_bytes_per_token_ = static_cast<double>(window_bytes) / pp;
+  }
+  attn_flops_per_pair_ = per_layer * full_layers / tp / pp;
+  attn_flops_per_window_pair_ = per_layer * window_layers / tp / pp;
   kv_bytes_per_token_ = static_cast<double>(kv.bytes_per_token_per_gpu());
-  full_kv_bytes_per_token_ = static_cast<double>(full_bytes);
-  window_kv_bytes_per_token_ = static_cast<double>(window_bytes);
 
+  // Collectives on the scale-up link, at the collective constants (latency, share of the link).
+  const double link_gbps =
+      gpu.scaleup_link_gbps.value.value_or(64.0) * lp_.allreduce_bandwidth_efficiency;
+  const bool a2a = par_.dp_attention && moe_ && par_.expert_parallel > 1;
   if (tensor_parallel > 1) {
-    // Two all-reduces per layer (after attention and after the MLP) of the step's activations
-    // (bf16) on a ring: each GPU sends and receives 2(tp−1)/tp of the buffer.
-    const double link_gbps =
-        gpu.scaleup_link_gbps.value.value_or(64.0) * lp_.allreduce_bandwidth_efficiency;
-    allreduce_fixed_ns_ = 2.0 * model.layers * lp_.allreduce_latency_us * 1e3;
+    // All-reduces of the step's activations (bf16) on a ring, each GPU sending and receiving
+    // 2(tp−1)/tp of the buffer: one after attention (none under DP-attention, where each rank
+    // owns its sequences) and one after the MLP (none when DP-attention ranks reach their experts
+    // by all-to-all; with TP attention every rank already holds every token, so expert
+    // parallelism there still ends in an all-reduce).
+    const double per_layer_reduces = (par_.dp_attention ? 0.0 : 1.0) + (a2a ? 0.0 : 1.0);
+    allreduce_fixed_ns_ = per_layer_reduces * stage_layers * lp_.allreduce_latency_us * 1e3;
     allreduce_ns_per_token_ =
-        2.0 * model.layers *
+        per_layer_reduces * stage_layers *
         ring_allreduce_ns(model.hidden_size * 2.0, tensor_parallel, link_gbps, 0.0);
+  }
+  if (a2a) {
+    // Expert parallelism over DP-attention ranks: each rank sends each of its tokens' hidden
+    // state (bf16) to the k ranks of its chosen experts, (ep−1)/ep of them remote (dispatch),
+    // and receives the expert outputs back (combine): two all-to-alls per MoE layer, each
+    // costing the collective latency plus the bytes over one direction of the link.
+    const double ep = par_.expert_parallel;
+    const double bytes_per_token = model.experts_per_token * model.hidden_size * 2.0 * (ep - 1) /
+                                   ep / tp;  // per GPU, per token of the replica
+    alltoall_fixed_ns_ = 2.0 * stage_layers * lp_.allreduce_latency_us * 1e3;
+    alltoall_ns_per_token_ = 2.0 * stage_layers * bytes_per_token / (link_gbps * 1e9 / 2.0) * 1e9;
+  }
+  if (pp > 1) {
+    // One bf16 hidden state per token from stage to stage, one direction of the link.
+    p2p_fixed_ns_ = lp_.allreduce_latency_us * 1e3;
+    p2p_ns_per_token_ = model.hidden_size * 2.0 / (link_gbps * 1e9 / 2.0) * 1e9;
   }
   // PCIe Gen5 x16 practical ~50 GB/s when the catalog has no figure (BLIS #806).
   host_ns_per_byte_ = 1e9 / (gpu.host_link_gbps.value.value_or(50.0) * 1e9);
@@ -243,6 +298,34 @@ double LatencyModel::weight_bytes(std::uint64_t tokens) const {
   return weight_bytes_by_tokens_.back() + embedding_bytes_adjust_;
 }
 
+StepWork LatencyModel::share_of(const StepShape& s, double f) const {
+  StepWork w = work(s);
+  if (f == 1.0) return w;
+  const double tokens = static_cast<double>(s.decode_seqs + s.prefill_tokens) * f;
+  w.flops *= f;
+  w.attention_flops *= f;
+  w.kv_ns *= f;
+  w.tokens = tokens;
+  w.weight_bytes = weight_bytes(static_cast<std::uint64_t>(std::llround(tokens)));
+  return w;
+}
+
+double LatencyModel::pass_ns(const StepWork& work_in, double tokens, double* compute_ns,
+                             double* memory_ns) const {
+  StepWork w = work_in;
+  w.attention_flops *= attention_flop_scale_;
+  const StepRates rates{0, ns_per_flop_, ns_per_weight_byte_, gemm_half_tokens_};
+  const StepParts parts = step_parts(w, rates);
+  *compute_ns = parts.gemm_compute_ns + parts.attention_compute_ns;
+  *memory_ns = parts.weight_ns + parts.kv_ns;
+  const double body = parts.body_ns();
+  const double comm = tokens > 0 ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * tokens +
+                                       alltoall_fixed_ns_ + alltoall_ns_per_token_ * tokens
+                                 : 0;
+  const double fixed = tokens > 0 ? layer_fixed_ns_ + moe_dispatch_ns_ : 0;
+  return overhead_ns_ + fixed + body + comm;
+}
+
 StepCost LatencyModel::step(const StepShape& s) const {
   StepCost c;
   if (constant_) {
@@ -251,18 +334,45 @@ StepCost LatencyModel::step(const StepShape& s) const {
     return c;
   }
   const std::uint64_t tokens = s.decode_seqs + s.prefill_tokens;
-  StepWork w = work(s);
-  w.attention_flops *= attention_flop_scale_;
-  const StepRates rates{0, ns_per_flop_, ns_per_weight_byte_, gemm_half_tokens_};
-  const StepParts parts = step_parts(w, rates);
-  c.compute_ns = parts.gemm_compute_ns + parts.attention_compute_ns;
-  c.memory_ns = parts.weight_ns + parts.kv_ns;
-  const double body = parts.body_ns();
-  const double comm =
-      tokens ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * static_cast<double>(tokens) : 0;
   const double host = static_cast<double>(s.host_transfer_bytes_per_gpu) * host_ns_per_byte_;
-  const double fixed = tokens ? layer_fixed_ns_ + moe_dispatch_ns_ : 0;
-  const double total = overhead_ns_ + fixed + body + comm + host;
+  double total = 0;
+  const std::uint32_t pp = par_.pipeline_parallel;
+  if (pp <= 1 || tokens == 0) {
+    total = pass_ns(work(s), static_cast<double>(tokens), &c.compute_ns, &c.memory_ns) + host;
+  } else {
+    // Pipeline: the step's sequences split into microbatches that stream through the stages;
+    // one step is one pipeline iteration, in which every sequence advances by one token. Each
+    // stage runs every microbatch in turn (Σ of their stage times), and a microbatch cannot
+    // start its next token before it has crossed all pp stages (pp × its stage time and send):
+    // the iteration takes the larger. Balanced microbatches, at least pp of them, keep every
+    // stage busy; fewer sequences than stages, or one long prefill chunk, leave a bubble.
+    // Sequences are indivisible: the largest microbatch holds at least one whole prefill chunk
+    // (the step's mean chunk) and at least 1 / (sequences) of the step.
+    const double pieces = static_cast<double>(s.decode_seqs + s.prefill_seqs);
+    const double m = std::min<double>(par_.microbatch_count(), std::max(1.0, pieces));
+    double f_max = 1.0 / m;
+    if (s.prefill_seqs > 0)
+      f_max = std::max(f_max, static_cast<double>(s.prefill_tokens) / s.prefill_seqs /
+                                  static_cast<double>(tokens));
+    f_max = std::min(1.0, f_max);
+    double cmax = 0, mmax = 0;
+    const double t_max =
+        pass_ns(share_of(s, f_max), f_max * static_cast<double>(tokens), &cmax, &mmax);
+    double sum = t_max, csum = cmax, msum = mmax;
+    if (m > 1 && f_max < 1.0) {
+      const double f_rest = (1.0 - f_max) / (m - 1);
+      double cr = 0, mr = 0;
+      const double t_rest =
+          pass_ns(share_of(s, f_rest), f_rest * static_cast<double>(tokens), &cr, &mr);
+      sum += (m - 1) * t_rest;
+      csum += (m - 1) * cr;
+      msum += (m - 1) * mr;
+    }
+    const double send = p2p_fixed_ns_ + p2p_ns_per_token_ * f_max * static_cast<double>(tokens);
+    total = std::max(sum, pp * (t_max + send)) + host;
+    c.compute_ns = csum;
+    c.memory_ns = msum;
+  }
   c.time_ns = static_cast<TimeNs>(total + 0.5);
   const double u = std::max(c.compute_ns, memory_weight_ * c.memory_ns) / total;
   c.power_w_per_gpu = idle_w_ + (tdp_w_ - idle_w_) * std::min(1.0, u);

@@ -74,7 +74,8 @@ class LatencyModel {
                const AnalyticalParams& params, const TimingSpec& timing, const PowerSpec& power,
                const std::optional<Profile>& profile, const GpuSpec* profile_gpu,
                std::uint32_t max_step_tokens, const DeviceStepCalibration* steps = nullptr,
-               const LatencyCalibration* calibration = nullptr);
+               const LatencyCalibration* calibration = nullptr,
+               const ParallelSpec& parallel = ParallelSpec{});
 
   StepCost step(const StepShape& s) const;
   /// Host-link time for `bytes` per GPU (swap, prefix-tier load).
@@ -97,11 +98,19 @@ class LatencyModel {
   /// The physical parameters in use (data/latency-model.yaml resolved for this GPU and weight
   /// type, scenario `analytical:` keys applied); the roofline defaults when uncalibrated.
   const LatencyParams& params() const { return lp_; }
-  /// Fixed time of every step: overhead, per-layer and per-attention-kernel costs, MoE dispatch.
+  /// Fixed time of every step: overhead, per-layer and per-attention-kernel costs, MoE dispatch
+  /// (per pipeline stage and microbatch when the replica is pipelined).
   double fixed_ns() const { return overhead_ns_ + layer_fixed_ns_ + moe_dispatch_ns_; }
+  /// The replica's parallelism (pipeline stages, expert parallelism, DP-attention).
+  const ParallelSpec& parallel() const { return par_; }
 
  private:
   double weight_bytes(std::uint64_t tokens) const;
+  /// Time of one pass of the work `w` through one stage (the whole model when not pipelined):
+  /// overhead, fixed costs, GEMM and attention bodies, collectives; `tokens` through the GEMMs.
+  double pass_ns(const StepWork& w, double tokens, double* compute_ns, double* memory_ns) const;
+  /// The step's work scaled to the share `f` of its sums (a microbatch of the step).
+  StepWork share_of(const StepShape& s, double f) const;
 
   bool constant_ = false;
   TimeNs constant_ns_ = 0;
@@ -123,8 +132,13 @@ class LatencyModel {
   double moe_dispatch_ns_ = 0;  // per step: MoE layers × routing/permutation cost
   double attention_flop_scale_ = 1;  // attention ns/FLOP over GEMM ns/FLOP
   LatencyParams lp_;
-  double allreduce_fixed_ns_ = 0;      // per step: 2·layers·latency
+  double allreduce_fixed_ns_ = 0;      // per step: all-reduces per layer × layers × latency
   double allreduce_ns_per_token_ = 0;  // per step, per token
+  double alltoall_fixed_ns_ = 0;       // per step: EP dispatch + combine latency, MoE layers
+  double alltoall_ns_per_token_ = 0;   // per step, per token of the replica
+  double p2p_fixed_ns_ = 0;            // pipeline: one stage-to-stage activation send
+  double p2p_ns_per_token_ = 0;
+  ParallelSpec par_;
   double host_ns_per_byte_ = 0;
   double tdp_w_ = 0;
   double idle_w_ = 0;

@@ -92,11 +92,22 @@ struct ModelSpec {
   /// profiler's synthetic steps need them: the latency model works from parameter counts.
   std::uint32_t intermediate_size = 0;
   std::uint32_t vocab_size = 0;
+  /// Attention projection parameters (q, k, v, o; MLA's low-rank projections), billions, as the
+  /// catalog gives them; 0 = not given (attention_params() then derives GQA shapes).
+  double attention_params_b = 0;
   /// Per-layer attention kind, `layers` entries (expanded from the catalog's repeating pattern).
   std::vector<LayerAttention> layer_attention;
   std::vector<std::string> sources;
 
   bool is_moe() const { return experts > 0; }
+  /// Attention projection parameters of the whole model: the catalog's figure, else for GQA
+  /// layers layers · hidden · head_dim · 2 · (q_heads + kv_heads); 0 for MLA without a figure.
+  double attention_params() const;
+  /// Routed-expert parameters: total = shared + routed and active = shared + (k/E) · routed give
+  /// routed = (total − active) / (1 − k/E); 0 for dense models.
+  double routed_expert_params() const;
+  /// Input embedding plus LM head (untied): 2 · vocab · hidden; 0 when the vocabulary is not given.
+  double embedding_params() const;
   bool is_mla() const {
     return !layer_attention.empty() && layer_attention[0] == LayerAttention::kMla;
   }

@@ -28,6 +28,9 @@ struct PublishedRow {
   WeightPrecision weights = WeightPrecision::kBf16;
   std::string kv_format = "bf16";
   std::uint32_t tensor_parallel = 1;
+  ParallelSpec parallel;  ///< pipeline, expert and DP-attention parallelism as the system ran
+  /// GPUs of one simulated replica: per-GPU figures divide the replica's throughput by this.
+  std::uint32_t gpus_per_replica() const { return tensor_parallel * parallel.pipeline_parallel; }
   /// "offline" (requests at t = 0, throughput to the last completion), "server" (highest
   /// Poisson rate meeting the p99 limits), "static" (one batch of `batch` requests at t = 0),
   /// "closed_loop" (`concurrency` clients issuing `requests` in all, a new one as each finishes;

@@ -20,7 +20,8 @@
 
 namespace jevons {
 
-/// A pool: `gpus` GPUs of one type serving one model as replicas of `tensor_parallel` GPUs.
+/// A pool: `gpus` GPUs of one type serving one model as replicas of
+/// `tensor_parallel` × `parallel.pipeline_parallel` GPUs.
 struct PoolSpec {
   std::string name;
   std::string gpu_id;
@@ -30,9 +31,11 @@ struct PoolSpec {
   WeightPrecision weights = WeightPrecision::kBf16;
   std::vector<KvConfig> kv_formats;  ///< formats to evaluate on this pool (pool or scenario list)
   MemoryPolicy memory;
-  int line = 0;  ///< where the pool is defined, for later messages
+  ParallelSpec parallel;  ///< pipeline, expert and DP-attention parallelism (default: none)
+  int line = 0;           ///< where the pool is defined, for later messages
 
-  std::uint32_t replicas() const { return gpus / tensor_parallel; }
+  std::uint32_t gpus_per_replica() const { return tensor_parallel * parallel.pipeline_parallel; }
+  std::uint32_t replicas() const { return gpus / gpus_per_replica(); }
 };
 
 struct WorkloadSpec {
