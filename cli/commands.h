@@ -26,5 +26,6 @@ void add_report(CLI::App& app, Action& action);     // cmd_report.cpp (HTML/Mark
 void add_calibrate(CLI::App& app, Action& action);  // cmd_calibrate.cpp (step-time fit)
 void add_validate_published(CLI::App& app, Action& action);  // cmd_validate_published.cpp
 void add_backcast(CLI::App& app, Action& action);            // cmd_backcast.cpp (world baseline)
+void add_band(CLI::App& app, Action& action);  // cmd_band.cpp (uncertainty bands, MPI)
 
 }  // namespace jevons::cli
