@@ -76,6 +76,23 @@ struct OracleSet {
       per_thread.push_back(o);
     }
   }
+  /// Thread 0 projects the unsampled scenario at every grid speed, and every other thread
+  /// starts from its cache: a cold band then searches each capacity once, not once per thread.
+  void warm_up(const Scenario& s, const Catalog& catalog,
+               const std::vector<Catalog>& speed_catalogs, const std::vector<double>& grid) {
+    const std::size_t per = 1 + speed_catalogs.size();
+    for (std::size_t k = 0; k < std::max<std::size_t>(1, grid.size()); ++k) {
+      planner::ProjectionAdjustments adj;
+      for (std::size_t j = 0; j < grid.size(); ++j)
+        adj.speed_grid.push_back(
+            {grid[j], per_thread[0].at_speed[j], &speed_catalogs[j].latency()});
+      if (!grid.empty()) adj.compressed_attention_time = grid[k];
+      planner::ProjectionProbe probe(s, catalog, *per_thread[0].base, adj);
+      probe.with_rebound();
+    }
+    for (std::size_t t = 1; t < per_thread.size(); ++t)
+      for (std::size_t k = 0; k < per; ++k) caches[t * per + k]->merge_from(*caches[k]);
+  }
   void save() {
     for (std::size_t i = 1; i < caches.size(); ++i) caches[0]->merge_from(*caches[i]);
     caches[0]->save();
@@ -263,6 +280,7 @@ int run_band(const BandCliOptions& o) {
                          static_cast<unsigned>(std::max<std::size_t>(1, n))));
   }
   OracleSet oracles(s, catalog, speed_catalogs, profile, cache_path, threads);
+  oracles.warm_up(s, catalog, speed_catalogs, planner::speed_grid(*spec));
 
   // The scenario's own break-even and net-versus-ε curve (rank 0 only: it is not sampled).
   std::vector<double> scenario_be;

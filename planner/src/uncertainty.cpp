@@ -7,9 +7,12 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <map>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 namespace jevons::planner {
 
@@ -64,7 +67,58 @@ std::vector<std::pair<std::size_t, std::string>> year_ends(const Scenario& s) {
   return out;
 }
 
+/// A thread's memo in front of its capacity oracle, kept across that thread's samples. The
+/// sampled inputs never enter a capacity query (only the speed does, and each speed grid point
+/// has its own oracle), so a grid point's answer is the same for every sample; prompt scales
+/// between grid points interpolate exactly as CachedOracle::capacity does (the test
+/// "the band memo answers as the capacity cache" holds the two together). Without it a sample
+/// would rebuild the cache's canonical text key for every (generation, class, quarter, ε) probe.
+class BandMemo : public CapacityOracle {
+ public:
+  explicit BandMemo(CapacityOracle& inner) : inner_(inner) {}
+  ReplicaCapacity capacity(const CapacityQuery& q) override {
+    const double pos = std::log(q.prompt_scale) / std::log(CachedOracle::kGridRatio);
+    const double lo_i = std::floor(pos + 1e-9);
+    if (std::fabs(pos - std::round(pos)) < 1e-9) return at(q, std::lround(pos));
+    const ReplicaCapacity ra = at(q, static_cast<long>(lo_i));
+    const ReplicaCapacity rb = at(q, static_cast<long>(lo_i) + 1);
+    const double w = pos - lo_i;
+    ReplicaCapacity r = w < 0.5 ? ra : rb;
+    const double tpa = std::max<std::uint32_t>(ra.tensor_parallel, 1);
+    const double tpb = std::max<std::uint32_t>(rb.tensor_parallel, 1);
+    const double tp = std::max<std::uint32_t>(r.tensor_parallel, 1);
+    auto mix = [&](double x, double y) { return tp * (x / tpa + w * (y / tpb - x / tpa)); };
+    r.rate_per_s = mix(ra.rate_per_s, rb.rate_per_s);
+    r.tokens_per_s = mix(ra.tokens_per_s, rb.tokens_per_s);
+    r.kv_bytes_in_use = mix(ra.kv_bytes_in_use, rb.kv_bytes_in_use);
+    r.host_offload_bytes = mix(ra.host_offload_bytes, rb.host_offload_bytes);
+    r.host_prefix_bytes = mix(ra.host_prefix_bytes, rb.host_prefix_bytes);
+    r.probes = 0;
+    r.exact = false;
+    return r;
+  }
+  std::string method() const override { return inner_.method(); }
+
+ private:
+  using Key = std::tuple<const GpuSpec*, const ModelSpec*, std::string, std::string, int, long>;
+  ReplicaCapacity at(const CapacityQuery& q, long grid_index) {
+    // The class by name: every sample's scenario copy holds its own DemandClassSpec.
+    Key k{q.gpu,     q.model, q.demand_class->name, q.kv.name(), static_cast<int>(q.weights),
+          grid_index};
+    if (auto it = memo_.find(k); it != memo_.end()) return it->second;
+    CapacityQuery g = q;
+    g.prompt_scale = std::pow(CachedOracle::kGridRatio, static_cast<double>(grid_index));
+    return memo_[k] = inner_.capacity(g);
+  }
+  CapacityOracle& inner_;
+  std::map<Key, ReplicaCapacity> memo_;
+};
+
 }  // namespace
+
+std::unique_ptr<CapacityOracle> band_memo(CapacityOracle& inner) {
+  return std::make_unique<BandMemo>(inner);
+}
 
 std::vector<std::vector<double>> sample_probabilities(const UncertaintySpec& spec) {
   const std::size_t n = spec.samples, d = spec.inputs.size();
@@ -234,12 +288,20 @@ std::vector<SampleOutcome> run_samples(const Scenario& scenario, const Catalog& 
   std::atomic<std::size_t> done{0};
   std::vector<std::exception_ptr> failures(oracles.size());
 
-  auto one = [&](std::size_t i, const BandOracles& orc) {
+  // Per thread: a memo in front of every oracle, kept across the thread's samples.
+  std::vector<std::vector<std::unique_ptr<CapacityOracle>>> memos(oracles.size());
+  for (std::size_t t = 0; t < oracles.size(); ++t) {
+    memos[t].push_back(band_memo(*oracles[t].base));
+    for (std::size_t k = 0; k < grid.size(); ++k)
+      memos[t].push_back(band_memo(*oracles[t].at_speed.at(k)));
+  }
+  auto one = [&](std::size_t i, std::size_t t) {
+    const auto& memo = memos[t];
     ProjectionAdjustments adjust;
     for (std::size_t k = 0; k < grid.size(); ++k)
-      adjust.speed_grid.push_back({grid[k], orc.at_speed.at(k), &speed_catalogs[k].latency()});
+      adjust.speed_grid.push_back({grid[k], memo[k + 1].get(), &speed_catalogs[k].latency()});
     const Scenario s = apply_sample(scenario, catalog, spec, design[i], adjust);
-    ProjectionProbe probe(s, catalog, *orc.base, adjust);
+    ProjectionProbe probe(s, catalog, *memo[0], adjust);
     const auto& cf = probe.counterfactual();
     const auto& eff = probe.efficiency();
     const auto& full = probe.with_rebound();
@@ -284,14 +346,14 @@ std::vector<SampleOutcome> run_samples(const Scenario& scenario, const Catalog& 
 
   const std::size_t threads = std::min(oracles.size(), std::max<std::size_t>(1, end - begin));
   if (threads <= 1) {
-    for (std::size_t i = begin; i < end; ++i) one(i, oracles[0]);
+    for (std::size_t i = begin; i < end; ++i) one(i, 0);
     return out;
   }
   std::vector<std::thread> pool;
   for (std::size_t t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
       try {
-        for (std::size_t i = begin + t; i < end; i += threads) one(i, oracles[t]);
+        for (std::size_t i = begin + t; i < end; i += threads) one(i, t);
       } catch (...) {
         failures[t] = std::current_exception();
       }

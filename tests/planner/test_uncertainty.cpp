@@ -333,3 +333,46 @@ TEST_CASE("with context elasticity and no crossing the break-even is none, never
   for (const auto& b : p.break_even)
     if (b.metric == "hbm_installed_bytes" && b.quarter == 7) CHECK(std::isnan(b.elasticity));
 }
+
+TEST_CASE("the band memo answers as the capacity cache", "[band]") {
+  // Tensor parallelism that changes with the prompt scale exercises the per-GPU mixing.
+  class Curved : public CapacityOracle {
+   public:
+    ReplicaCapacity capacity(const CapacityQuery& q) override {
+      ReplicaCapacity r;
+      r.tensor_parallel = q.prompt_scale > 1.3 ? 2 : 1;
+      r.tokens_per_s = 1000.0 / std::sqrt(q.prompt_scale) * r.tensor_parallel;
+      r.rate_per_s = r.tokens_per_s / 900;
+      r.kv_bytes_in_use = 3e10 * q.prompt_scale;
+      r.host_offload_bytes = 1e9 * q.prompt_scale * q.prompt_scale;
+      r.host_prefix_bytes = 2e9;
+      return r;
+    }
+    std::string method() const override { return "curved"; }
+  };
+  const Scenario s = load(scenario_yaml(""));
+  Curved inner;
+  CachedOracle direct(inner, ""), behind(inner, "");
+  auto memo = band_memo(behind);
+  CapacityQuery q;
+  q.gpu = &catalog().gpu("h100-sxm");
+  q.model = &catalog().model("llama-3.1-8b");
+  q.kv = s.planner->compressed_format;
+  q.demand_class = &s.planner->classes[0];
+  for (double scale : {0.7, 1.0, 1.05, 1.189207115002721, 1.31, 1.5, 2.2}) {
+    q.prompt_scale = scale;
+    const ReplicaCapacity a = direct.capacity(q), b = memo->capacity(q);
+    INFO("prompt scale " << scale);
+    CHECK(a.tensor_parallel == b.tensor_parallel);
+    CHECK(a.tokens_per_s == b.tokens_per_s);
+    CHECK(a.kv_bytes_in_use == b.kv_bytes_in_use);
+    CHECK(a.host_offload_bytes == b.host_offload_bytes);
+    CHECK(a.exact == b.exact);
+  }
+  // The second pass is answered by the memo alone.
+  const auto misses = behind.misses(), hits = behind.hits();
+  q.prompt_scale = 1.31;
+  memo->capacity(q);
+  CHECK(behind.misses() == misses);
+  CHECK(behind.hits() == hits);
+}

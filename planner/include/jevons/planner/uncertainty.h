@@ -83,6 +83,10 @@ struct BandOracles {
   std::vector<CapacityOracle*> at_speed;
 };
 
+/// A memo in front of `inner` for one thread's samples: grid-point capacities by a cheap key, in
+/// between interpolated as CachedOracle does (run_samples puts one before every oracle).
+std::unique_ptr<CapacityOracle> band_memo(CapacityOracle& inner);
+
 /// Computes samples [begin, end) on `oracles.size()` threads (thread t takes samples
 /// begin + t, begin + t + T, ...). Results are in sample order.
 std::vector<SampleOutcome> run_samples(const Scenario& scenario, const Catalog& catalog,
