@@ -280,6 +280,12 @@ int run_band(const BandCliOptions& o) {
                          static_cast<unsigned>(std::max<std::size_t>(1, n))));
   }
   OracleSet oracles(s, catalog, speed_catalogs, profile, cache_path, threads);
+  Progress progress("band");
+  if (rank == 0)
+    progress.note(fmt::format(
+        "capacity at {} attention speed(s) and the scenario's break-even first (a cold capacity "
+        "cache searches on the simulator: minutes; later bands reuse it)",
+        std::max<std::size_t>(1, speed_catalogs.size())));
   oracles.warm_up(s, catalog, speed_catalogs, planner::speed_grid(*spec));
 
   // The scenario's own break-even and net-versus-ε curve (rank 0 only: it is not sampled).
@@ -315,7 +321,6 @@ int run_band(const BandCliOptions& o) {
     }
   }
 
-  Progress progress("band");
   std::mutex progress_mutex;
   bo.progress = [&](std::size_t done, std::size_t total) {
     std::lock_guard<std::mutex> lock(progress_mutex);
