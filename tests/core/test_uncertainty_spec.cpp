@@ -76,7 +76,7 @@ TEST_CASE("distributions invert their CDFs", "[uncertainty]") {
 
 TEST_CASE("the default scenario's uncertainty section reads back", "[uncertainty]") {
   const Scenario s =
-      Scenario::load(std::string(JEVONS_TEST_DATA_DIR) + "/../scenarios/default.yaml", catalog());
+      Scenario::load(std::string(JEVONS_TEST_SCENARIO_DIR) + "/default.yaml", catalog());
   const auto spec = read_uncertainty(s);
   REQUIRE(spec);
   CHECK(spec->samples == 1000);
