@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_report(app, action);
   add_backcast(app, action);
   add_rate_search(app, action);
+  add_band(app, action);
 
   // CLI11 answers an unknown first word with "A subcommand is required", which reads as if none
   // was given: name the word, the nearest subcommand and the list instead.

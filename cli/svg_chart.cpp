@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace jevons::cli::svg {
 
 namespace {
@@ -213,6 +215,132 @@ std::string tornado(const std::string& title, const std::string& x_label, const 
     out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8, y + slot * 0.4, esc(r.label));
   }
   out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#444\"/>\n", X(0), kTop, X(0), kTop + ph);
+  return out + "</svg>\n";
+}
+
+std::string fan_chart(const std::string& title, const std::string& y_label,
+                      const std::vector<std::string>& x_labels, const std::vector<Fan>& fans) {
+  const std::size_t n = x_labels.size();
+  double lo = 0, hi = 0;
+  for (const auto& f : fans)
+    for (std::size_t i = 0; i < n; ++i) {
+      lo = std::min({lo, f.p10[i], f.p50[i], f.p90[i]});
+      hi = std::max({hi, f.p10[i], f.p50[i], f.p90[i]});
+    }
+  double a_lo, a_hi, step;
+  nice_axis(lo, hi, a_lo, a_hi, step);
+  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
+  auto X = [&](std::size_t i) {
+    return kLeft + (n > 1 ? pw * static_cast<double>(i) / static_cast<double>(n - 1) : pw / 2);
+  };
+  auto Y = [&](double v) { return kTop + ph * (1 - (v - a_lo) / (a_hi - a_lo)); };
+  std::string out = header(title);
+  for (double v = a_lo; v <= a_hi + step * 1e-9; v += step) {
+    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n",
+                       kLeft, Y(v), kLeft + pw, Y(v));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
+                       Y(v) + 4, num(v));
+  }
+  const std::size_t every = std::max<std::size_t>(1, (n + 7) / 8);
+  for (std::size_t i = 0; i < n; i += every)
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(i),
+                       kTop + ph + 18, esc(x_labels[i]));
+  out += fmt::format(
+      "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+      kTop + ph / 2, esc(y_label));
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
+      kTop, pw, ph);
+  if (a_lo < 0 && a_hi > 0)
+    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#444\"/>\n",
+                       kLeft, Y(0), kLeft + pw, Y(0));
+  for (std::size_t k = 0; k < fans.size(); ++k) {
+    const auto& f = fans[k];
+    const std::string color = kColors[k % 10];
+    std::string band, mid;
+    for (std::size_t i = 0; i < n; ++i) band += fmt::format("{:.1f},{:.1f} ", X(i), Y(f.p90[i]));
+    for (std::size_t i = n; i-- > 0;) band += fmt::format("{:.1f},{:.1f} ", X(i), Y(f.p10[i]));
+    for (std::size_t i = 0; i < n; ++i) mid += fmt::format("{:.1f},{:.1f} ", X(i), Y(f.p50[i]));
+    out +=
+        fmt::format("<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"0.25\" stroke=\"none\"/>\n",
+                    band, color);
+    out += fmt::format(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", mid, color);
+    const double y = kTop + 8 + 36 * static_cast<double>(k);
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\" "
+        "fill-opacity=\"0.25\"/>\n",
+        kLeft + pw + 12, y - 9, color);
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{} P10–P90</text>\n", kLeft + pw + 32, y,
+                       esc(f.name));
+    out += fmt::format(
+        "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"2.5\"/>\n",
+        kLeft + pw + 12, y + 14, kLeft + pw + 26, y + 14, color);
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{} P50</text>\n", kLeft + pw + 32, y + 18,
+                       esc(f.name));
+  }
+  return out + "</svg>\n";
+}
+
+std::string curve(const std::string& title, const std::string& x_label, const std::string& y_label,
+                  const std::vector<double>& x, const std::vector<double>& y,
+                  const std::vector<CurveMark>& marks) {
+  if (x.size() != y.size() || x.empty())
+    throw std::logic_error("svg::curve: x and y must be non-empty and of one length");
+  for (std::size_t i = 1; i < x.size(); ++i)
+    if (!(x[i] > x[i - 1]))
+      throw std::logic_error("svg::curve: x must increase strictly (one y per x)");
+  double lo = 0, hi = 0;
+  for (double v : y) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  for (const auto& m : marks) {
+    lo = std::min(lo, m.y);
+    hi = std::max(hi, m.y);
+  }
+  double a_lo, a_hi, step, x_lo, x_hi, x_step;
+  nice_axis(lo, hi, a_lo, a_hi, step);
+  nice_axis(x.front(), x.back(), x_lo, x_hi, x_step);
+  const double pw = kW - kLeft - 40, ph = kH - kTop - kBottom;
+  auto X = [&](double v) { return kLeft + pw * (v - x_lo) / (x_hi - x_lo); };
+  auto Y = [&](double v) { return kTop + ph * (1 - (v - a_lo) / (a_hi - a_lo)); };
+  std::string out = header(title);
+  for (double v = a_lo; v <= a_hi + step * 1e-9; v += step) {
+    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n",
+                       kLeft, Y(v), kLeft + pw, Y(v));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
+                       Y(v) + 4, num(v));
+  }
+  for (double v = x_lo; v <= x_hi + x_step * 1e-9; v += x_step)
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(v),
+                       kTop + ph + 18, num(v));
+  out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     kLeft + pw / 2, kTop + ph + 40, esc(x_label));
+  out += fmt::format(
+      "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+      kTop + ph / 2, esc(y_label));
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
+      kTop, pw, ph);
+  out += fmt::format(
+      "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#444\" "
+      "stroke-dasharray=\"5,3\"/>\n",
+      kLeft, Y(0), kLeft + pw, Y(0));
+  std::string pts;
+  for (std::size_t i = 0; i < x.size(); ++i) pts += fmt::format("{:.1f},{:.1f} ", X(x[i]), Y(y[i]));
+  out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n",
+                     pts, kColors[0]);
+  for (std::size_t k = 0; k < marks.size(); ++k) {
+    const auto& m = marks[k];
+    out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"/>\n", X(m.x),
+                       Y(m.y), m.color);
+    // Labels alternate above and below so two nearby marks stay readable.
+    out += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n", X(m.x),
+        Y(m.y) + (k % 2 ? 20 : -10), m.color, esc(m.label));
+  }
   return out + "</svg>\n";
 }
 

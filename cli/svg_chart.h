@@ -39,6 +39,27 @@ struct TornadoRow {
 std::string tornado(const std::string& title, const std::string& x_label,
                     const std::vector<TornadoRow>& rows);
 
+/// A fan: the P10–P90 range shaded and the P50 as a line, per x label.
+struct Fan {
+  std::string name;
+  std::vector<double> p10, p50, p90;  ///< one per x label each
+};
+/// Fan chart over categorical x labels (quarters or years); fans drawn in order.
+std::string fan_chart(const std::string& title, const std::string& y_label,
+                      const std::vector<std::string>& x_labels, const std::vector<Fan>& fans);
+
+/// A labelled point on an x–y curve (the current setting, the crossing).
+struct CurveMark {
+  double x = 0, y = 0;
+  std::string label;
+  std::string color = "#d62728";
+};
+/// One line y(x) on a numeric x axis with a zero line and marks. `x` must be strictly
+/// increasing (one value per x: a curve that doubles back is a data error, refused).
+std::string curve(const std::string& title, const std::string& x_label, const std::string& y_label,
+                  const std::vector<double>& x, const std::vector<double>& y,
+                  const std::vector<CurveMark>& marks);
+
 /// Round axis maximum and step for [lo, hi].
 void nice_axis(double lo, double hi, double& axis_lo, double& axis_hi, double& step);
 

@@ -321,6 +321,11 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
     detail::parse_planner(plan, catalog, s, spec);
     s.planner = spec;
   }
+  if (root.has("uncertainty")) {  // validated here; read_uncertainty() returns it on demand
+    yaml::MapReader unc(ctx, root.child("uncertainty"), "uncertainty");
+    UncertaintySpec spec;
+    detail::parse_uncertainty(unc, s, spec);
+  }
   root.finish();
   ctx.throw_if_errors();
   return s;

@@ -3,6 +3,7 @@
 
 #include "jevons/core/catalog.h"
 #include "jevons/core/scenario.h"
+#include "jevons/core/uncertainty_spec.h"
 #include "yaml_reader.h"
 
 namespace jevons::detail {
@@ -14,6 +15,9 @@ void parse_simulation(yaml::MapReader& section, const Catalog& catalog, const Sc
 /// Parses `planner:` (core/src/planner_spec.cpp).
 void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
                    PlannerSpec& out);
+
+/// Parses `uncertainty:` (core/src/uncertainty_spec.cpp); needs the planner section parsed.
+void parse_uncertainty(yaml::MapReader& section, const Scenario& scenario, UncertaintySpec& out);
 
 /// Shared by the simulation and planner sections: a token-length distribution under `key`, and
 /// the `slo:` mapping of `parent`.

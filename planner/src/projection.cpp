@@ -7,9 +7,11 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 
+#include "jevons/planner/break_even.h"
 #include "jevons/planner/elasticity.h"
 
 namespace jevons::planner {
@@ -50,8 +52,9 @@ struct VariantRun {
 
 class Engine {
  public:
-  Engine(const Scenario& s, const Catalog& catalog, CapacityOracle& oracle)
-      : s_(s), plan_(*s.planner), oracle_(oracle), latency_(catalog.latency()) {
+  Engine(const Scenario& s, const Catalog& catalog, CapacityOracle& oracle,
+         const ProjectionAdjustments& adjust = {})
+      : s_(s), plan_(*s.planner), oracle_(oracle), latency_(catalog.latency()), adjust_(adjust) {
     for (const auto& g : plan_.generations) gpus_.push_back(&catalog.gpu(g.gpu_id));
     for (const auto& c : plan_.classes) models_.push_back(&catalog.model(c.model_id));
     // Newest first: newer parts serve first and are bought first (they are the cheapest per
@@ -72,6 +75,8 @@ class Engine {
     // keys before the oracle's canonical (string) key is ever built.
     const auto key = std::make_tuple(g, c, compressed, prompt_scale);
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    if (compressed && !adjust_.speed_grid.empty())
+      return memo_[key] = cap_at_speed(g, c, prompt_scale);
     CapacityQuery q;
     q.gpu = gpus_[g];
     q.model = models_[c];
@@ -123,7 +128,62 @@ class Engine {
   }
 
   double hbm_bytes(std::size_t g) const {
-    return gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+    return gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB * adjust_.hbm_per_package_factor;
+  }
+
+  /// Compressed capacity at the sampled attention speed: the capacity searched at the two speed
+  /// grid points around it, interpolated linearly (docs/uncertainty.md). Replicas of different
+  /// tensor parallelism do not interpolate: the nearer point's answer is taken.
+  ReplicaCapacity cap_at_speed(std::size_t g, std::size_t c, double prompt_scale) {
+    const auto& grid = adjust_.speed_grid;
+    const double x = std::clamp(adjust_.compressed_attention_time, grid.front().time_vs_bf16,
+                                grid.back().time_vs_bf16);
+    std::size_t i = 0;
+    while (i + 2 < grid.size() && x > grid[i + 1].time_vs_bf16) ++i;
+    auto at = [&](const ProjectionAdjustments::SpeedPoint& p) {
+      CapacityQuery q = query(g, c, true, prompt_scale);
+      q.latency = p.latency;
+      return p.oracle->capacity(q);
+    };
+    ReplicaCapacity a = at(grid[i]);
+    const ReplicaCapacity b = grid.size() > 1 ? at(grid[i + 1]) : a;
+    const double span = grid.size() > 1 ? grid[i + 1].time_vs_bf16 - grid[i].time_vs_bf16 : 0;
+    const double w = span > 0 ? (x - grid[i].time_vs_bf16) / span : 0;
+    if (a.tensor_parallel != b.tensor_parallel) {
+      if (w >= 0.5) a = b;
+    } else {
+      auto lerp = [w](double u, double v) { return u + w * (v - u); };
+      a.rate_per_s = lerp(a.rate_per_s, b.rate_per_s);
+      a.tokens_per_s = lerp(a.tokens_per_s, b.tokens_per_s);
+      a.kv_bytes_in_use = lerp(a.kv_bytes_in_use, b.kv_bytes_in_use);
+      a.host_offload_bytes = lerp(a.host_offload_bytes, b.host_offload_bytes);
+      a.host_prefix_bytes = lerp(a.host_prefix_bytes, b.host_prefix_bytes);
+      a.exact = a.exact && b.exact && (w == 0 || w == 1);
+    }
+    const ReplicaCapacity base = cap(g, c, false, prompt_scale);
+    if (per_gpu_tokens(a) < per_gpu_tokens(base)) a = base;
+    return a;
+  }
+
+  CapacityQuery query(std::size_t g, std::size_t c, bool compressed, double prompt_scale) const {
+    CapacityQuery q;
+    q.gpu = gpus_[g];
+    q.model = models_[c];
+    q.weights = plan_.generations[g].weights;
+    q.kv = compressed ? plan_.compressed_format_of(g) : plan_.baseline_format;
+    q.demand_class = &plan_.classes[c];
+    q.prompt_scale = prompt_scale;
+    q.max_tensor_parallel = plan_.max_tensor_parallel;
+    q.slo_attainment = plan_.slo_attainment;
+    q.duration_s = plan_.search_duration_s;
+    q.tolerance = plan_.search_tolerance;
+    q.seed = s_.seed;
+    q.preemption = plan_.preemption;
+    q.prefix_cache = plan_.prefix_cache;
+    q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
+    q.analytical = s_.analytical;
+    q.latency = &latency_;
+    return q;
   }
 
   /// fleet.initial_utilization: the factor on every class's first-quarter demand (their mix
@@ -417,8 +477,7 @@ class Engine {
         r.purchased = purchased[g];
         r.retired = retired[g];
         r.compressed_share = a[g];
-        r.hbm_installed_bytes =
-            installed[g] * gpus_[g]->hbm_nominal_gib.get("hbm_nominal_gib") * kGiB;
+        r.hbm_installed_bytes = installed[g] * hbm_bytes(g);
         r.host_dram_baseline_bytes =
             installed[g] * gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
         double busy_gpus = 0;
@@ -516,6 +575,7 @@ class Engine {
   const PlannerSpec& plan_;
   CapacityOracle& oracle_;
   const LatencyCalibration& latency_;  // the catalog's, for the capacity cache key
+  ProjectionAdjustments adjust_;
   std::vector<const GpuSpec*> gpus_;
   std::vector<const ModelSpec*> models_;
   std::vector<std::size_t> order_;
@@ -652,34 +712,172 @@ Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOra
         }
     }
     if (options.break_even) {
-      // First grid point where the net change turns positive, refined by bisection.
+      // The one definition (break_even.h): a scan of the sensitivity grid, then bisection on the
+      // projection; NaN (stored as NULL, "none") when the curve does not cross in [0, max].
+      std::map<double, std::vector<std::vector<double>>> memo;
+      for (std::size_t i = 0; i < grid.size(); ++i) memo.emplace(grid[i], nets[i]);
+      const BreakEvenRange range{0, options.max_elasticity, options.elasticity_step, 1e-5};
       for (std::size_t m = 0; m < 3; ++m)
         for (int t = 0; t < T; ++t) {
           const auto ti = static_cast<std::size_t>(t);
           BreakEven be;
           be.quarter = t;
           be.metric = kMetrics[m];
-          be.elasticity = std::numeric_limits<double>::quiet_NaN();
           const double tol = 1e-9 * std::max(1.0, std::fabs(metric(cf.totals[ti], kMetrics[m])));
-          for (std::size_t i = 0; i < grid.size(); ++i) {
-            if (nets[i][m][ti] <= tol) continue;
-            if (i == 0) {
-              be.elasticity = 0;
-              break;
-            }
-            double lo = grid[i - 1], hi = grid[i];
-            for (int it = 0; it < 14; ++it) {  // grid step / 2^14: ~3e-6 in ε
-              const double mid = 0.5 * (lo + hi);
-              (net_at(mid)[m][ti] > tol ? hi : lo) = mid;
-            }
-            be.elasticity = hi;
-            break;
-          }
+          auto net = [&](double eps) {
+            auto it = memo.find(eps);
+            if (it == memo.end()) it = memo.emplace(eps, net_at(eps)).first;
+            return it->second[m][ti];
+          };
+          const BreakEvenResult r = find_break_even(net, range, tol);
+          be.elasticity = r.found() ? r.elasticity : std::numeric_limits<double>::quiet_NaN();
           p.break_even.push_back(be);
         }
     }
   }
   return p;
+}
+
+// ---- The break-even definition and the projection probe (break_even.h) ----
+
+std::string BreakEvenResult::describe(int decimals) const {
+  switch (status) {
+    case Status::kCrossing:
+      return fmt::format("{:.{}f}", elasticity, decimals);
+    case Status::kAboveAtLow:
+      return fmt::format("none in [{:g}, {:g}]: raises at every ε", low, high);
+    case Status::kNoneBelowHigh:
+      return fmt::format("none in [{:g}, {:g}]: lowers or holds at every ε", low, high);
+  }
+  return "?";
+}
+
+double BreakEvenResult::ordered_value() const {
+  if (status == Status::kAboveAtLow) return -std::numeric_limits<double>::infinity();
+  if (status == Status::kNoneBelowHigh) return std::numeric_limits<double>::infinity();
+  return elasticity;
+}
+
+BreakEvenResult find_break_even(const std::function<double(double)>& net,
+                                const BreakEvenRange& range, double zero_tolerance) {
+  BreakEvenResult r;
+  r.low = range.low;
+  r.high = range.high;
+  r.elasticity = std::numeric_limits<double>::quiet_NaN();
+  const double step = range.step > 0 ? range.step : range.high - range.low;
+  // Grid points as low + i·step (not accumulated), so a caller's memo keyed on the same grid hits.
+  const int steps =
+      std::max(1, static_cast<int>(std::ceil((range.high - range.low) / step - 1e-9)));
+  double prev = range.low;
+  if (net(range.low) > zero_tolerance) {
+    r.status = BreakEvenResult::Status::kAboveAtLow;
+    return r;
+  }
+  for (int i = 1; i <= steps; ++i) {
+    const double e = std::min(range.high, range.low + i * step);
+    if (net(e) <= zero_tolerance) {
+      prev = e;
+      continue;
+    }
+    double lo = prev, hi = e;
+    while (hi - lo > range.tolerance) {
+      const double mid = 0.5 * (lo + hi);
+      (net(mid) > zero_tolerance ? hi : lo) = mid;
+    }
+    r.status = BreakEvenResult::Status::kCrossing;
+    r.elasticity = hi;
+    return r;
+  }
+  r.status = BreakEvenResult::Status::kNoneBelowHigh;
+  return r;
+}
+
+const char* to_string(Headline h) {
+  switch (h) {
+    case Headline::kHbmInstalled:
+      return "hbm_installed_bytes";
+    case Headline::kHbmShippedPerYear:
+      return "hbm_shipped_bytes_per_year";
+    case Headline::kHostDram:
+      return "host_dram_bytes";
+  }
+  return "?";
+}
+
+double year_value(const std::vector<QuarterTotals>& totals, Headline h, std::size_t last) {
+  switch (h) {
+    case Headline::kHbmInstalled:
+      return totals[last].hbm_installed_bytes;
+    case Headline::kHostDram:
+      return totals[last].host_dram_bytes();
+    case Headline::kHbmShippedPerYear: {
+      double sum = 0;
+      for (std::size_t k = 0; k < 4 && k <= last; ++k) sum += totals[last - k].hbm_shipped_bytes;
+      return sum;
+    }
+  }
+  return 0;
+}
+
+double final_year_value(const std::vector<QuarterTotals>& totals, Headline h) {
+  return totals.empty() ? 0 : year_value(totals, h, totals.size() - 1);
+}
+
+struct ProjectionProbe::Impl {
+  Impl(const Scenario& s, const Catalog& catalog, CapacityOracle& oracle,
+       ProjectionAdjustments adjust)
+      : engine(s, catalog, oracle, adjust) {}
+  Engine engine;
+  std::optional<VariantRun> cf, eff, full;
+  std::map<double, std::vector<QuarterTotals>> at;
+};
+
+ProjectionProbe::ProjectionProbe(const Scenario& scenario, const Catalog& catalog,
+                                 CapacityOracle& oracle, ProjectionAdjustments adjustments) {
+  if (!scenario.planner)
+    throw std::logic_error("ProjectionProbe: the scenario has no planner section");
+  impl_ = std::make_unique<Impl>(scenario, catalog, oracle, std::move(adjustments));
+}
+
+ProjectionProbe::~ProjectionProbe() = default;
+
+const std::vector<QuarterTotals>& ProjectionProbe::counterfactual() {
+  if (!impl_->cf) impl_->cf = impl_->engine.run(Variant::kCounterfactual, nullptr, {});
+  return impl_->cf->totals;
+}
+
+const std::vector<QuarterTotals>& ProjectionProbe::efficiency() {
+  if (!impl_->eff) impl_->eff = impl_->engine.run(Variant::kEfficiency, nullptr, {});
+  return impl_->eff->totals;
+}
+
+const std::vector<QuarterTotals>& ProjectionProbe::with_rebound() {
+  counterfactual();
+  if (!impl_->full) impl_->full = impl_->engine.run(Variant::kFull, &*impl_->cf, {});
+  return impl_->full->totals;
+}
+
+const std::vector<QuarterTotals>& ProjectionProbe::with_rebound_at(double elasticity) {
+  counterfactual();
+  auto it = impl_->at.find(elasticity);
+  if (it == impl_->at.end()) {
+    ElasticityOverride o;
+    o.active = true;
+    o.long_run = elasticity;
+    it = impl_->at.emplace(elasticity, impl_->engine.run(Variant::kFull, &*impl_->cf, o).totals)
+             .first;
+  }
+  return it->second;
+}
+
+double ProjectionProbe::final_year_net_at(double elasticity, Headline h) {
+  return final_year_value(with_rebound_at(elasticity), h) - final_year_value(counterfactual(), h);
+}
+
+BreakEvenResult ProjectionProbe::break_even(Headline h, const BreakEvenRange& range) {
+  // The same zero tolerance as project(): rounding in sums of petabytes is not a rise.
+  const double tol = 1e-9 * std::max(1.0, std::fabs(final_year_value(counterfactual(), h)));
+  return find_break_even([&](double e) { return final_year_net_at(e, h); }, range, tol);
 }
 
 }  // namespace jevons::planner

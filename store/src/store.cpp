@@ -209,6 +209,15 @@ void Store::migrate() {
                     "use a newer Jevons or a new database file",
                     path_, v, jevons::version(), kSchemaVersion));
   if (v == kSchemaVersion) return;
+  if (v == 2) {
+    // 2 → 3 adds tables only (the bands, issue 14): every CREATE is IF NOT EXISTS, so the whole
+    // schema text creates exactly the new ones, in one transaction with the version.
+    Transaction tx(*this);
+    exec(kSchemaSql);
+    exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    tx.commit();
+    return;
+  }
   if (v == 1) {
     // 1 → 2 in one transaction, so a kill part-way leaves the version-1 database as it was:
     // run_notes, the over-context counters and nullable latencies (issue 15), and the HBM market

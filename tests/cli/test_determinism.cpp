@@ -125,3 +125,30 @@ TEST_CASE("sweeps give identical rows on 1 or 2 threads and on 1 or 2 MPI ranks"
     check_same(dbs[0], dbs.back());
   }
 }
+
+TEST_CASE("bands give identical rows on 1 or 2 threads and on 1 or 2 MPI ranks",
+          "[cli][determinism][band]") {
+  std::vector<std::string> dbs;
+  for (const char* threads : {"1", "2"}) {
+    dbs.push_back(temp_path(std::string("band-t") + threads + ".sqlite"));
+    run_jevons("band " + kFixtures + "/band-small.yaml --capacity-cache - --threads " + threads +
+               " --db " + dbs.back());
+  }
+  check_same(dbs[0], dbs[1]);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  ::setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const auto session = temp_path("ompi-band");
+  fs::create_directories(session);
+  ::setenv("OMPI_MCA_orte_tmpdir_base", session.c_str(), 1);
+  for (const char* ranks : {"1", "2"}) {
+    dbs.push_back(temp_path(std::string("band-r") + ranks + ".sqlite"));
+    run_jevons("band " + kFixtures + "/band-small.yaml --capacity-cache - --db " + dbs.back(),
+               std::string("mpirun --oversubscribe -np ") + ranks + " ");
+    check_same(dbs[0], dbs.back());
+  }
+  // The band tables are there and hold every series and period: 15 series × (8 quarters + 2
+  // years), and one break-even band per headline metric.
+  jevons::store::Store st(dbs[0]);
+  CHECK(st.query("SELECT count(*) FROM band_quantiles")[0][0] == "150");
+  CHECK(st.query("SELECT count(*) FROM band_break_even")[0][0] == "3");
+}

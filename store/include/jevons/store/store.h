@@ -22,7 +22,9 @@ namespace jevons::store {
 
 /// Current schema version written to PRAGMA user_version.
 // 2: run_notes, nullable latencies, over-context counts, the HBM market and cost series.
-inline constexpr int kSchemaVersion = 2;
+// 3: the band tables (band_runs, band_inputs, band_quantiles, band_break_even,
+//    break_even_curve), added by migration from 2.
+inline constexpr int kSchemaVersion = 3;
 
 /// A SQLite failure, with the database path and SQLite's message.
 class StoreError : public std::runtime_error {
