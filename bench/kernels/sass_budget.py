@@ -13,7 +13,15 @@ Targets (issue 16, docs/kernels.md): 3 TB/s at 1.98 GHz × 132 SMs × 4 issue sl
 0.35 warp-instructions per byte; ≥ 32 KB in flight per SM covers ~1 µs of HBM latency at the
 SM's share of bandwidth. A figure over budget is reported, not failed: this is a measurement.
 
-  bench/kernels/sass_budget.py [BUILD_DIR]      (default build/)
+The pipelined kernel (decode_pipelined_kernel<D, BITS, QJL>, one 16-token slice of K and V per
+warp per loop iteration) is read the same way; its bytes in flight per SM are the slices its
+cp.async ring keeps outstanding while one is consumed: (stages − 1) × slice bytes × warps per CTA ×
+resident CTAs, the stage count, tile and warps read from decode_pipelined_kernel.cuh and the
+residency from `cuobjdump -res-usage` registers and static shared memory plus the ring.
+
+  bench/kernels/sass_budget.py [--check] [BUILD_DIR]      (default build/)
+--check: exit 1 when the pipelined tq-mse-4 kernel at head_dim 128 (the B = 32 / L = 16k
+benchmark point's kernel) misses either target; exit 77 (CTest: skipped) without cuobjdump.
 cuobjdump and nvdisasm: the CUDA toolkit's, or `pip install nvidia-cuda-cuobjdump
 nvidia-cuda-nvdisasm` (found in <site-packages>/nvidia/cu13/bin).
 """
@@ -39,8 +47,9 @@ def tool_dir():
     for c in cands:
         if os.path.exists(os.path.join(c, "cuobjdump")) and os.path.exists(os.path.join(c, "nvdisasm")):
             return c
-    sys.exit("cuobjdump/nvdisasm not found: install the CUDA toolkit or "
-             "`pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm`")
+    print("SKIPPED: cuobjdump/nvdisasm not found: install the CUDA toolkit or "
+          "`pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm`")
+    sys.exit(77)
 
 
 def run(args, extra_path):
@@ -97,7 +106,7 @@ def main_loop(ins):
     return best
 
 
-def common_path(ins, start, end):
+def common_path(ins, start, end, max_region=40):
     """Loop-body instruction count without the online-softmax rescale blocks: short regions a
     forward branch skips that hold an exp2 (MUFU.EX2), taken only when a running max moves."""
     skipped = set()
@@ -108,7 +117,7 @@ def common_path(ins, start, end):
         if not m:
             continue
         target = int(m.group(1), 16)
-        if not (addr < target <= end) or target - addr > 40 * 16:
+        if not (addr < target <= end) or target - addr > max_region * 16:
             continue
         region = [(a, t) for a, t in ins if addr < a < target]
         if any("MUFU.EX2" in t for _, t in region) and not any("LDG" in t for _, t in region):
@@ -132,8 +141,58 @@ def decode_bytes_per_token(head_dim, mode):
     return None  # generic: any format, no single figure
 
 
+def pipe_constants():
+    """kWarps, kTile, kStages of the pipelined kernel, read from its header (one source of truth)."""
+    hdr = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "kernels",
+                       "decode_attention", "decode_pipelined_kernel.cuh")
+    text = open(hdr).read()
+    get = lambda k: int(re.search(k + r"\s*=\s*(\d+)", text).group(1))
+    return get("kWarps"), get("kTile"), get("kStages")
+
+
+def pipe_report(sass, res):
+    """Rows for every decode_pipelined_kernel instance; returns {(D, bits, qjl): (ipb, inflight)}."""
+    warps, tile, stages = pipe_constants()
+    out = {}
+    print(f"# pipelined split-KV kernel: {warps} warps/CTA, {tile}-token slices, {stages}-stage "
+          f"cp.async ring per warp; in flight = ({stages}-1) slices x warps x CTAs/SM")
+    print(f"{'kernel':34} {'regs':>4} {'CTA/SM':>6} {'loop instr':>10} {'HMMA':>5} {'LDS':>4} "
+          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15}")
+    for name, ins in sorted(functions(sass).items()):
+        m = re.search(r"decode_pipelined_kernelILi(\d+)ELi(\d+)ELb([01])E", name)
+        if not m:
+            continue
+        d, bits, qjl = int(m.group(1)), int(m.group(2)), m.group(3) == "1"
+        code = bits * d // 8 + (d // 8 if qjl else 0)
+        meta = 4 if qjl else 2
+        slice_bytes = 2 * tile * (code + meta)
+        ring = warps * stages * slice_bytes
+        dyn = max(ring, 4 * (warps * 16 + 16 * d))
+        r = res.get(name, dict(reg=0, smem=0, stack=0, local=0))
+        ctas = ctas_per_sm(r["reg"], r["smem"] + dyn, 32 * warps)
+        label = f"pipe<{d},{'prod-' + str(bits + 1) if qjl else 'mse-' + str(bits)}>"
+        loop = main_loop(ins)
+        if not loop:
+            print(f"{label:34} no loop with global loads found")
+            continue
+        start, end, _, body = loop
+        common = common_path(ins, start, end, max_region=160)
+        hmma = sum(1 for t in body if "HMMA" in t)
+        lds = sum(1 for t in body if re.search(r"\bLDS", t))
+        ipb = common / slice_bytes
+        inflight = (stages - 1) * slice_bytes * warps * ctas
+        out[(d, bits, qjl)] = (ipb, inflight)
+        print(f"{label:34} {r['reg']:>4} {ctas:>6} {common:>4}/{len(body):<5} {hmma:>5} {lds:>4} "
+              f"{slice_bytes:>11} {ipb:>8.3f} {inflight / 1024:>15.1f}"
+              f"{'  over budget' if ipb > BUDGET_INSTR_PER_BYTE or inflight < BUDGET_INFLIGHT else ''}")
+    return out
+
+
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    build = args[0] if args else "build"
     extra = tool_dir()
     objs = {
         "decode": glob.glob(os.path.join(build, "**", "decode_attention_launch.cu.o"), recursive=True),
@@ -178,6 +237,7 @@ def main():
         else:
             print(f"{label:34} {r['reg']:>4} {ctas:>6} {len(body):>10} {loads:>5} ({','.join(map(str, widths))} B) "
                   f"{'(any format)':>11}")
+    pipe = pipe_report(sass, res)
     if objs["append"]:
         obj = objs["append"][0]
         sass = run(["cuobjdump", "-sass", obj], extra)
@@ -197,6 +257,17 @@ def main():
             print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM "
                   f"{ctas_per_sm(r['reg'], r['smem'], 256)}  instructions {len(ins)}  "
                   f"LDG by width {dict(sorted(widths.items()))}")
+
+    if check:
+        key = (128, 4, False)
+        if key not in pipe:
+            sys.exit("--check: no decode_pipelined_kernel<128, 4, false> in the object")
+        ipb, inflight = pipe[key]
+        ok = ipb <= BUDGET_INSTR_PER_BYTE and inflight >= BUDGET_INFLIGHT
+        print(f"check pipe<128,mse-4>: {ipb:.3f} instr/B (<= {BUDGET_INSTR_PER_BYTE}), "
+              f"{inflight / 1024:.1f} KB in flight/SM (>= {BUDGET_INFLIGHT // 1024}): "
+              f"{'met' if ok else 'MISSED'}")
+        sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
