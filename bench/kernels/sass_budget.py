@@ -196,6 +196,7 @@ def main():
     extra = tool_dir()
     objs = {
         "decode": glob.glob(os.path.join(build, "**", "decode_attention_launch.cu.o"), recursive=True),
+        "pipelined": glob.glob(os.path.join(build, "**", "decode_pipelined_launch.cu.o"), recursive=True),
         "append": glob.glob(os.path.join(build, "**", "quant_launch.cu.o"), recursive=True),  # store_kernel
     }
     if not objs["decode"]:
@@ -237,7 +238,11 @@ def main():
         else:
             print(f"{label:34} {r['reg']:>4} {ctas:>6} {len(body):>10} {loads:>5} ({','.join(map(str, widths))} B) "
                   f"{'(any format)':>11}")
-    pipe = pipe_report(sass, res)
+    pipe = {}
+    if objs["pipelined"]:
+        obj = objs["pipelined"][0]
+        pipe = pipe_report(run(["cuobjdump", "-sass", obj], extra),
+                           resources(run(["cuobjdump", "-res-usage", obj], extra)))
     if objs["append"]:
         obj = objs["append"][0]
         sass = run(["cuobjdump", "-sass", obj], extra)
@@ -261,7 +266,8 @@ def main():
     if check:
         key = (128, 4, False)
         if key not in pipe:
-            sys.exit("--check: no decode_pipelined_kernel<128, 4, false> in the object")
+            sys.exit("--check: no decode_pipelined_kernel<128, 4, false> in "
+                     "decode_pipelined_launch.cu.o")
         ipb, inflight = pipe[key]
         ok = ipb <= BUDGET_INSTR_PER_BYTE and inflight >= BUDGET_INFLIGHT
         print(f"check pipe<128,mse-4>: {ipb:.3f} instr/B (<= {BUDGET_INSTR_PER_BYTE}), "

@@ -1,8 +1,9 @@
 // gpu::decode_attention: prologue (queries into the codec domain), split kernel, combine kernel.
 // Split kernels: the pipelined tensor-core kernel for tq-mse-2/3/4 (head_dim 64/128/256) and
 // tq-prod-2/3/4 (head_dim 64/128) with the same format for K and V and GQA groups ≤ 8 (15
-// instances); everything else takes decode_split_kernel: head_dim {64,128,256} × {generic, bf16}
-// for groups ≤ 4 plus generic for groups ≤ 8 (9 instances). One translation unit.
+// instances, compiled in decode_pipelined_launch.cu so the two translation units build in
+// parallel); everything else takes decode_split_kernel: head_dim {64,128,256} × {generic, bf16}
+// for groups ≤ 4 plus generic for groups ≤ 8 (9 instances, here).
 #include <cmath>
 #include <cstring>
 
@@ -62,42 +63,6 @@ bool same_layout(const PoolLayout& a, const PoolLayout& b) {
 /// The pipelined kernel for this format pair, or null: K and V must be one single-segment
 /// TurboQuant format (same bits, same QJL, same codebook) stored with the byte layout the kernel
 /// assumes, in pools of one layout, with at most 8 query heads per KV head.
-template <int D>
-SplitKernel pipelined_kernel(const VectorDesc& k, const VectorDesc& v, std::uint32_t* smem) {
-  const int bits = static_cast<int>(k.seg[0].bits);
-  const bool q = k.has_qjl != 0;
-  auto pick = [&](auto bits_c, auto qjl_c) -> SplitKernel {
-    constexpr int B = decltype(bits_c)::value;
-    constexpr bool Q = decltype(qjl_c)::value;
-    *smem = dev::pipe_smem_bytes<D, B, Q>();
-    return dev::decode_pipelined_kernel<D, B, Q>;
-  };
-  using std::integral_constant;
-  if (!q) switch (bits) {
-      case 2:
-        return pick(integral_constant<int, 2>{}, integral_constant<bool, false>{});
-      case 3:
-        return pick(integral_constant<int, 3>{}, integral_constant<bool, false>{});
-      case 4:
-        return pick(integral_constant<int, 4>{}, integral_constant<bool, false>{});
-      default:
-        return nullptr;
-    }
-  // tq-prod at head_dim 256 would need ~250 registers (queries, sketch and both accumulators):
-  // it keeps the generic kernel.
-  if constexpr (D <= 128) switch (bits) {
-      case 1:
-        return pick(integral_constant<int, 1>{}, integral_constant<bool, true>{});
-      case 2:
-        return pick(integral_constant<int, 2>{}, integral_constant<bool, true>{});
-      case 3:
-        return pick(integral_constant<int, 3>{}, integral_constant<bool, true>{});
-      default:
-        return nullptr;
-    }
-  return nullptr;
-}
-
 /// `kl`, `vl` null: the format-only answer (the split plan, which the workspace size depends on,
 /// must not depend on the pools; pools of different layouts then get the generic kernel with the
 /// same split count, which is correct for any count).
@@ -122,16 +87,7 @@ SplitKernel pipelined_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_s
   if (std::memcmp(k.seg[0].centroids, v.seg[0].centroids, sizeof(float) << bits) != 0 ||
       k.qjl_scale != v.qjl_scale)
     return nullptr;
-  switch (d) {
-    case 64:
-      return pipelined_kernel<64>(k, v, smem);
-    case 128:
-      return pipelined_kernel<128>(k, v, smem);
-    case 256:
-      return pipelined_kernel<256>(k, v, smem);
-    default:
-      return nullptr;
-  }
+  return dev::pipelined_instance(d, bits, k.has_qjl != 0, smem);
 }
 
 struct Launch {

@@ -96,7 +96,7 @@ __device__ __forceinline__ std::uint32_t prmt(std::uint32_t a, std::uint32_t b, 
   return r;
 }
 
-/// x as f16 hi and lo (x − hi), each duplicated nowhere: returns hi in the low 16 bits, lo high.
+/// x as f16 hi and f16 lo = x − hi (together ~22 bits of x): hi in the low 16 bits, lo high.
 __device__ __forceinline__ std::uint32_t split_half(float x) {
   const __half hi = __float2half_rn(x);
   const __half lo = __float2half_rn(x - __half2float(hi));
@@ -178,8 +178,13 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
   constexpr int VBITS = D / 8 * BITS;     // bits of one token's codes a Vᵀ·P thread owns
   constexpr int VW = (VBITS + 31) / 32 + 1;
   extern __shared__ __align__(16) std::uint8_t ring[];
-  // Centroid table: word (code·32 + lane) = f16 hi | f16 lo << 16 of 16·c[code].
-  __shared__ std::uint32_t ctab[NC * 32];
+  // Centroid table, one copy per lane (a warp's lookups never conflict). b ≤ 3: pairs of codes,
+  // uint2 (pair·32 + lane) = the entries of its low and high code, one LDS.64 per two channels
+  // (2^2b·256 B: 16 KB at b = 3); b = 4 (a pair table would be 64 KB): single codes, word
+  // (code·32 + lane) = f16 hi | f16 lo << 16 of 16·c[code].
+  constexpr bool kPairs = BITS <= 3;
+  __shared__ std::uint32_t ctab[kPairs ? 1 : NC * 32];
+  __shared__ uint2 ptab[kPairs ? NC * NC * 32 : 1];
   // Sign table (tq-prod): uint2 (nibble·32 + lane) = ±1 half2 of nibble bits (0,1) and (2,3).
   __shared__ uint2 stab[QJL ? 16 * 32 : 1];
 
@@ -187,8 +192,15 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
   const int g = lane >> 2, qp = lane & 3;
   const std::uint32_t split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int G = static_cast<int>(a.group);
-  for (int e = tid; e < NC * 32; e += P::kThreads)
-    ctab[e] = split_half(kCentScale * a.kd.seg[0].centroids[e >> 5]);
+  if constexpr (kPairs)
+    for (int e = tid; e < NC * NC * 32; e += P::kThreads) {
+      const int pair = e >> 5;
+      ptab[e] = make_uint2(split_half(kCentScale * a.kd.seg[0].centroids[pair & (NC - 1)]),
+                           split_half(kCentScale * a.kd.seg[0].centroids[pair >> BITS]));
+    }
+  else
+    for (int e = tid; e < NC * 32; e += P::kThreads)
+      ctab[e] = split_half(kCentScale * a.kd.seg[0].centroids[e >> 5]);
   if constexpr (QJL)
     for (int e = tid; e < 16 * 32; e += P::kThreads) {
       const int n = e >> 5;
@@ -314,6 +326,10 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
   auto cent = [&](std::uint32_t field) {
     return *reinterpret_cast<const std::uint32_t*>(ctab_b + (field | lane4));
   };
+  const std::uint8_t* ptab_b = reinterpret_cast<const std::uint8_t*>(ptab);
+  auto cent2 = [&](std::uint32_t field) {
+    return *reinterpret_cast<const uint2*>(ptab_b + (field | lane8));
+  };
   __syncthreads();  // tables
 
   prefetch();
@@ -342,10 +358,16 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
 #pragma unroll
       for (int i4 = 0; i4 < 4; ++i4) sc[j][i4] = 0.0f;
 #pragma unroll
-      for (int kb = 0; kb < D / 8; ++kb)
-        mma_f16(sc[j], qa[kb][0], qa[kb][1], qa[kb][2], qa[kb][3],
-                cent(field_at<BITS>(w, (2 * kb) * BITS, 7)),
-                cent(field_at<BITS>(w, (2 * kb + 1) * BITS, 7)));
+      for (int kb = 0; kb < D / 8; ++kb) {
+        if constexpr (kPairs) {
+          const uint2 e2 = cent2(field_at<2 * BITS>(w, (2 * kb) * BITS, 8));
+          mma_f16(sc[j], qa[kb][0], qa[kb][1], qa[kb][2], qa[kb][3], e2.x, e2.y);
+        } else {
+          mma_f16(sc[j], qa[kb][0], qa[kb][1], qa[kb][2], qa[kb][3],
+                  cent(field_at<BITS>(w, (2 * kb) * BITS, 7)),
+                  cent(field_at<BITS>(w, (2 * kb + 1) * BITS, 7)));
+        }
+      }
       float ssk[4] = {0.0f, 0.0f, 0.0f, 0.0f};
       if constexpr (QJL) {
         std::uint32_t sg[1];
@@ -466,10 +488,17 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
       // Rows g, g+8 = channels g·D/8 + 2mt, + 1 (local codes 2mt, 2mt+1).
 #pragma unroll
       for (int j = 0; j < 2; ++j) {
-        const std::uint32_t a0 = cent(field_at<BITS>(vwd[2 * j], 2 * mt * BITS, 7));
-        const std::uint32_t a1 = cent(field_at<BITS>(vwd[2 * j], (2 * mt + 1) * BITS, 7));
-        const std::uint32_t a2 = cent(field_at<BITS>(vwd[2 * j + 1], 2 * mt * BITS, 7));
-        const std::uint32_t a3 = cent(field_at<BITS>(vwd[2 * j + 1], (2 * mt + 1) * BITS, 7));
+        std::uint32_t a0, a1, a2, a3;
+        if constexpr (kPairs) {
+          const uint2 e0 = cent2(field_at<2 * BITS>(vwd[2 * j], 2 * mt * BITS, 8));
+          const uint2 e1 = cent2(field_at<2 * BITS>(vwd[2 * j + 1], 2 * mt * BITS, 8));
+          a0 = e0.x, a1 = e0.y, a2 = e1.x, a3 = e1.y;
+        } else {
+          a0 = cent(field_at<BITS>(vwd[2 * j], 2 * mt * BITS, 7));
+          a1 = cent(field_at<BITS>(vwd[2 * j], (2 * mt + 1) * BITS, 7));
+          a2 = cent(field_at<BITS>(vwd[2 * j + 1], 2 * mt * BITS, 7));
+          a3 = cent(field_at<BITS>(vwd[2 * j + 1], (2 * mt + 1) * BITS, 7));
+        }
         mma_f16(acc[mt], a0, a1, a2, a3, bh[j][0], bh[j][1]);
         mma_f16(acc[mt], a0, a1, a2, a3, bl[j][0], bl[j][1]);
       }
@@ -537,5 +566,13 @@ __global__ void __launch_bounds__(128) decode_pipelined_kernel(DecodeArgs a) {
     a.ws_ml[(base + tid) * 2 + 1] = sum;
   }
 }
+
+using PipelinedKernel = void (*)(DecodeArgs);
+
+/// The instance for (head_dim, mse bits, QJL) and its dynamic shared memory, or null when none
+/// is compiled (decode_pipelined_launch.cu: tq-mse bits 2..4 at head_dim 64/128/256, tq-prod
+/// mse bits 1..3 at 64/128).
+PipelinedKernel pipelined_instance(std::uint32_t dim, std::uint32_t bits, bool qjl,
+                                   std::uint32_t* smem_bytes);
 
 }  // namespace jevons::kernels::gpu::dev
