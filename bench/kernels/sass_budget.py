@@ -259,9 +259,13 @@ def main():
                 w = load_width(t)
                 if w:
                     widths[w] = widths.get(w, 0) + 1
-            print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM "
-                  f"{ctas_per_sm(r['reg'], r['smem'], 256)}  instructions {len(ins)}  "
-                  f"LDG by width {dict(sorted(widths.items()))}")
+            ctas = ctas_per_sm(r['reg'], r['smem'], 256)
+            # Each thread loads one bf16 element of its channel, then works through CTA barriers:
+            # that element is all a thread has in flight.
+            print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM {ctas}  "
+                  f"instructions {len(ins)}  LDG by width {dict(sorted(widths.items()))}  "
+                  f"in flight/SM ~{ctas * 256 * 2 / 1024:.1f} KB (bf16 input, 2 B per thread)"
+                  f"{'  under 32 KB' if ctas * 256 * 2 < BUDGET_INFLIGHT else ''}")
 
     if check:
         key = (128, 4, False)
