@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "append/append.h"
@@ -189,6 +190,72 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
           for (std::size_t i = 0; i < ref.size(); ++i)
             REQUIRE(got[i] == Approx(ref[i]).margin(1e-4 * (1 + std::fabs(ref[i]))));
         }
+}
+
+TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools", "[cuda]") {
+  // append_tq_kernel strides each warp over many vector groups with two groups' loads in
+  // flight, so this runs enough vectors for several strides (3000 tokens × 8 heads), shuffled
+  // pages of a non-power-of-two size (48) in a pool with pages no sequence uses, K and V in
+  // different widths (two launches) or one of them on store_kernel, and inputs that take the
+  // division fallback (a zero vector, a vector with zero channels).
+  g::Stream st;
+  ok(st.create());
+  struct Case {
+    const char* k;
+    const char* v;
+    std::uint32_t d, kv_heads;
+    std::size_t n;
+  };
+  std::vector<Case> cases = {{"tq-mse-4", "tq-mse-4", 128, 8, 3000},
+                             {"tq-mse-3", "tq-mse-2", 64, 5, 411},
+                             {"tq-mse-1", "tq-prod-3", 256, 1, 97},
+                             {"tq-mse-2", "tq-mse-4", 256, 3, 700}};
+  if (reduced()) cases.resize(2);
+  const std::uint32_t page_tokens = 48;
+  for (const Case& c : cases) {
+    const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {});
+    const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {});
+    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
+    const std::uint32_t pages = used + 5;
+    // A random page for each block-table entry, drawn without replacement.
+    std::vector<std::int32_t> perm(pages);
+    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
+    Rng rng(c.n * 31 + c.d);
+    for (std::uint32_t p = pages - 1; p > 0; --p)
+      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
+    std::vector<std::int64_t> slots;
+    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
+    auto k = gaussian(c.n * c.kv_heads * c.d, 7 + c.n), v = heavy_tailed(c.n * c.kv_heads, c.d, 9);
+    for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;  // token 0, head 0: the zero vector
+    for (std::uint32_t j = 0; j < c.d; j += 3) v[c.d + j] = 0.0f;  // zeros inside a vector
+    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      kb[i] = float_to_bf16(k[i]);
+      vb[i] = float_to_bf16(v[i]);
+      k[i] = bf16_to_float(kb[i]);
+      v[i] = bf16_to_float(vb[i]);
+    }
+    append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
+    g::DeviceCodecSet ks, vs;
+    ok(g::DeviceCodecSet::create(kc, &ks));
+    ok(g::DeviceCodecSet::create(vc, &vs));
+    g::DeviceKvCache dev;
+    ok(dev.create(host.k_layout, host.v_layout));
+    INFO(c.k << "/" << c.v << " d=" << c.d << " heads=" << c.kv_heads << " n=" << c.n);
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kBf16)) == "append_tq");
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kF32)) == "store");
+    const bool v_fast = std::string(c.v).rfind("tq-mse", 0) == 0;
+    CHECK(std::string(g::append_kernel_name(vs, host.v_layout, InputType::kBf16)) ==
+          (v_fast ? "append_tq" : "store"));
+    auto dk = upload(kb), dv = upload(vb);
+    auto ds = upload(slots);
+    ok(g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, c.n, ds.as<std::int64_t>(), dev,
+                 st));
+    ok(st.synchronize());
+    REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+    REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+  }
 }
 
 TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64", "[cuda]") {
