@@ -134,7 +134,6 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   const int g = lane / kLanes;
   const int ll = lane % kLanes;
   if (threadIdx.x < 15) s_bound[threadIdx.x] = t.desc.seg[0].boundaries[threadIdx.x];
-  // Hadamard signs of this lane's 8 channels: the same for every vector (heads share rotations).
   // Hadamard signs of this lane's 8 channels, the same for every vector (heads share rotations),
   // as sign-bit masks over the bf16 pairs of the input words: u·s = (s·x)/‖x‖ exactly (IEEE
   // division and rounding are sign-symmetric) and (s·x)² = x², so flipping the input's sign bits

@@ -1,6 +1,7 @@
 // Instances of the warp-cooperative tq-mse append kernel (head_dim 64/128/256 × b = 1..4) in their
 // own translation unit, so they compile in parallel with quant_launch.cu's store_kernel.
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "append/append_kernel.cuh"
@@ -56,6 +57,7 @@ bool append_tq_eligible(const StoreTensor& t) {
          d.seg[0].bits <= 4 && d.seg[0].dim == d.dim &&
          t.tables.rot_kind[0] == static_cast<std::uint32_t>(RotationKind::kHadamard) &&
          t.tables.identity_perm != 0u && t.input_bf16 != 0u &&
+         reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
          std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
          t.layout.head_block_bytes() < (1ull << 32) &&
          (d.dim == 64 || d.dim == 128 || d.dim == 256);
