@@ -6,7 +6,8 @@
 # so a slow step costs only itself:
 #   1. build        scripts/kernels-only.sh (arch from nvidia-smi, all cores)
 #   2. gpu-tests    every GPU test against the CPU twins
-#   3. bench        B=32 / L=16k decode vs the project's bf16 kernel and the byte floor (L2 flushed)
+#   3. bench        B=32 / L=16k decode vs the project's bf16 kernel and the byte floor (L2 flushed;
+#                   tq-mse-4/3 run the pipelined tensor-core kernel, each line names its kernel)
 #   4. profile      jevons-profile --quick (attention grid + synthetic steps)
 #   5. memcheck, racecheck, synccheck   compute-sanitizer on the reduced GPU suite
 # Everything lands in one archive, OUT/gpu-session.tar.gz (logs capped, under the device tool's
@@ -15,7 +16,8 @@
 #
 #   (device tool) scripts/gpu-session.sh "$OUT"
 #   scripts/gpu-session.sh --dry-run [OUT]    everything but the device calls, on the CPU (CI):
-#       builds (or reuses $JEVONS_BUILD_DIR), lists the tests, prints the bench plan, runs a tiny
+#       builds (or reuses $JEVONS_BUILD_DIR), lists the tests, prints the bench plan, reads the
+#       decode kernels' SASS budget (bench/kernels/sass_budget.py --check, CPU only), runs a tiny
 #       CPU profile, prints the sanitizer commands, packs the archive.
 # Env: JEVONS_BUILD_DIR (default build-gpu/), JEVONS_SESSION_BUDGET_S (default 530).
 set -uo pipefail
@@ -76,9 +78,16 @@ bench=$build/bench/kernels/bench_kernels_gpu
 profile=$build/kernels/jevons-profile
 cs=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 
+# The toolkit that builds everything (CUDA version and arch go into the archive).
+{ command -v nvcc && nvcc --version; echo "arch sm_$arch"; } >"$work/nvcc.txt" 2>&1
+
 if ((dry)); then
   step gpu-tests 20 "$tests" --list
   step bench 20 "$bench" --quick --dry-run
+  # CPU only, so never on the lent machine's minutes: the pipelined decode kernel's instructions
+  # per byte and bytes in flight against 0.35 and 32 KB (exit 77 without cuobjdump: not a failure).
+  step sass-budget 60 bash -c 'python3 "$1" --check "$2"; rc=$?; ((rc == 77)) && rc=0; exit $rc' \
+    _ "$root/bench/kernels/sass_budget.py" "$build"
   # The CPU twins through the same profiler, tiny grid: exercises the profile writer end to end.
   step profile 60 "$profile" --device cpu --quick --formats bf16,tq-3.5 --contexts 256 \
     --step-models none --out "$work/profile"

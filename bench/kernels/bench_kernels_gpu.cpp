@@ -1,6 +1,8 @@
 // GPU kernel benchmark (issue targets; results in bench/RESULTS.md):
-//  1. B=32 L=16384 H=32 HKV=8 D=128: fused decode for tq-mse-4 / tq-mse-3 / tq-2.5 / tq-3.5 vs the
-//     project's bf16 kernel and vs each format's byte floor (compressed bytes / measured copy BW);
+//  1. B=32 L=16384 H=32 HKV=8 D=128: fused decode for tq-mse-4 / tq-mse-3 (the pipelined
+//     tensor-core kernel) / tq-2.5 / tq-3.5 (generic kernel) vs the project's bf16 split-KV kernel
+//     (the bf16 SDPA stand-in: the lent machine has no PyTorch) and vs each format's byte floor
+//     (compressed bytes / measured copy BW); every line names the split kernel that ran;
 //  2. B=1, L = 4k..128k: the same formats against bf16 (small-batch latency);
 //  3. append bandwidth (bf16 K/V in + compressed bytes out, per second) vs copy bandwidth.
 // Every timed run starts with L2 flushed (time_median_ns), so short contexts are not flattered.
@@ -43,7 +45,7 @@ std::vector<float> gaussian(std::size_t n, std::uint64_t seed) {
 }
 
 struct Result {
-  std::string format;
+  std::string format, kernel;
   std::uint32_t batch;
   std::uint64_t len;
   double decode_ms, bytes, floor_ms, append_ns_per_token, append_bw;
@@ -114,6 +116,7 @@ bool run_point(const std::string& name, std::uint32_t batch, std::uint32_t len, 
              "time decode"))
     return false;
   r.format = name;
+  r.kernel = g::decode_kernel_name(ks, vs, cache, pb);
   r.batch = batch;
   r.len = len;
   r.decode_ms = decode_ns * 1e-6;
@@ -147,10 +150,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const char* formats[] = {"bf16", "tq-mse-4", "tq-mse-3", "tq-3.5", "tq-2.5"};
+  std::vector<const char*> formats = {"bf16", "tq-mse-4", "tq-mse-3", "tq-3.5", "tq-2.5"};
   std::vector<std::pair<std::uint32_t, std::uint32_t>> points = {{32, 16384}};
-  if (!quick)
+  if (!quick) {
+    formats.push_back("tq-prod-4");  // the pipelined kernel's QJL path
     for (std::uint32_t len : {4096u, 16384u, 32768u, 65536u, 131072u}) points.push_back({1, len});
+  }
   if (dry_run) {
     for (const auto& [batch, len] : points)
       for (const char* f : formats)
@@ -158,7 +163,7 @@ int main(int argc, char** argv) {
                     double(batch) * len * kHkv * 2.0 *
                         double(KvFormat::parse(f).bytes_per_vector(kD)) * 1e-6);
     std::printf("dry run: no device calls (%zu points, %d iterations each, L2 flushed per run)\n",
-                points.size() * std::size(formats), iterations);
+                points.size() * formats.size(), iterations);
     return 0;
   }
   if (g::device_count() == 0) {
@@ -180,11 +185,11 @@ int main(int argc, char** argv) {
       if (!run_point(f, batch, len, copy_bw, iterations, r)) continue;
       if (r.format == "bf16") bf16_ms = r.decode_ms;
       std::printf(
-          "B=%-3u L=%-7u %-9s decode %8.4f ms  floor %8.4f ms  %5.1f%% of copy BW  "
+          "B=%-3u L=%-7u %-9s %-13s decode %8.4f ms  floor %8.4f ms  %5.1f%% of copy BW  "
           "%5.2fx vs bf16  append %7.2f ns/tok %6.3f TB/s (%4.1f%% of copy)\n",
-          batch, len, r.format.c_str(), r.decode_ms, r.floor_ms, 100.0 * r.floor_ms / r.decode_ms,
-          bf16_ms > 0 ? bf16_ms / r.decode_ms : 0.0, r.append_ns_per_token, r.append_bw * 1e-12,
-          100.0 * r.append_bw / copy_bw);
+          batch, len, r.format.c_str(), r.kernel.c_str(), r.decode_ms, r.floor_ms,
+          100.0 * r.floor_ms / r.decode_ms, bf16_ms > 0 ? bf16_ms / r.decode_ms : 0.0,
+          r.append_ns_per_token, r.append_bw * 1e-12, 100.0 * r.append_bw / copy_bw);
       results.push_back(r);
     }
   };
@@ -197,10 +202,12 @@ int main(int argc, char** argv) {
         const Result& r = results[i];
         std::fprintf(
             f,
-            "%s{\"format\":\"%s\",\"B\":%u,\"L\":%llu,\"decode_ms\":%.6f,\"bytes\":%.0f,"
+            "%s{\"format\":\"%s\",\"kernel\":\"%s\",\"B\":%u,\"L\":%llu,\"decode_ms\":%.6f,"
+            "\"bytes\":%.0f,"
             "\"floor_ms\":%.6f,\"append_ns_per_token\":%.4f,\"append_bytes_per_s\":%.6e}\n",
-            i ? "," : "", r.format.c_str(), r.batch, static_cast<unsigned long long>(r.len),
-            r.decode_ms, r.bytes, r.floor_ms, r.append_ns_per_token, r.append_bw);
+            i ? "," : "", r.format.c_str(), r.kernel.c_str(), r.batch,
+            static_cast<unsigned long long>(r.len), r.decode_ms, r.bytes, r.floor_ms,
+            r.append_ns_per_token, r.append_bw);
       }
       std::fprintf(f, "]}\n");
       std::fclose(f);

@@ -13,7 +13,23 @@ Targets (issue 16, docs/kernels.md): 3 TB/s at 1.98 GHz × 132 SMs × 4 issue sl
 0.35 warp-instructions per byte; ≥ 32 KB in flight per SM covers ~1 µs of HBM latency at the
 SM's share of bandwidth. A figure over budget is reported, not failed: this is a measurement.
 
-  bench/kernels/sass_budget.py [BUILD_DIR]      (default build/)
+The pipelined kernel (decode_pipelined_kernel<D, BITS, QJL>, one 16-token slice of K and V per
+warp per loop iteration) is read the same way; its bytes in flight per SM are the slices its
+cp.async ring keeps outstanding while one is consumed: (stages − 1) × slice bytes × warps per CTA ×
+resident CTAs, the stage count, tile and warps read from decode_pipelined_kernel.cuh and the
+residency from `cuobjdump -res-usage` registers and static shared memory plus the ring.
+
+  bench/kernels/sass_budget.py [--check] [BUILD_DIR]      (default build/)
+--check: exit 1 when the pipelined tq-mse-4 kernel at head_dim 128 (the B = 32 / L = 16k
+benchmark point's kernel) misses either target, or when an append_tq_kernel instance falls
+under 45 % of HBM bandwidth by design (issue 16 asks 70 %: reported, not yet met); exit 77
+(CTest: skipped) without cuobjdump.
+
+The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
+same way: the loop is one warp's group of 256/D vectors; instructions on IEEE slow paths
+(subroutine CALLs a forward branch skips) are not counted; bytes are the bf16 input plus the codes
+and norm written; in flight are the two groups of loads the loop keeps outstanding per warp.
+The estimate is min(issue cap 0.35/instr-per-byte, Little's cap in-flight/32 KB) of HBM.
 cuobjdump and nvdisasm: the CUDA toolkit's, or `pip install nvidia-cuda-cuobjdump
 nvidia-cuda-nvdisasm` (found in <site-packages>/nvidia/cu13/bin).
 """
@@ -27,6 +43,8 @@ import sysconfig
 
 REGS_PER_SM, THREADS_PER_SM, CTAS_PER_SM, SMEM_PER_SM = 65536, 2048, 32, 228 * 1024
 BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
+APPEND_TARGET_PCT = 70  # issue 16: the append kernel at >= 70 % of HBM bandwidth by design
+APPEND_CHECK_PCT = 45  # --check's regression floor for every append_tq_kernel instance
 
 
 def tool_dir():
@@ -39,8 +57,9 @@ def tool_dir():
     for c in cands:
         if os.path.exists(os.path.join(c, "cuobjdump")) and os.path.exists(os.path.join(c, "nvdisasm")):
             return c
-    sys.exit("cuobjdump/nvdisasm not found: install the CUDA toolkit or "
-             "`pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm`")
+    print("SKIPPED: cuobjdump/nvdisasm not found: install the CUDA toolkit or "
+          "`pip install nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm`")
+    sys.exit(77)
 
 
 def run(args, extra_path):
@@ -97,7 +116,7 @@ def main_loop(ins):
     return best
 
 
-def common_path(ins, start, end):
+def common_path(ins, start, end, max_region=40):
     """Loop-body instruction count without the online-softmax rescale blocks: short regions a
     forward branch skips that hold an exp2 (MUFU.EX2), taken only when a running max moves."""
     skipped = set()
@@ -108,7 +127,7 @@ def common_path(ins, start, end):
         if not m:
             continue
         target = int(m.group(1), 16)
-        if not (addr < target <= end) or target - addr > 40 * 16:
+        if not (addr < target <= end) or target - addr > max_region * 16:
             continue
         region = [(a, t) for a, t in ins if addr < a < target]
         if any("MUFU.EX2" in t for _, t in region) and not any("LDG" in t for _, t in region):
@@ -132,12 +151,134 @@ def decode_bytes_per_token(head_dim, mode):
     return None  # generic: any format, no single figure
 
 
+def pipe_constants():
+    """kWarps, kTile, kStages of the pipelined kernel, read from its header (one source of truth)."""
+    hdr = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "kernels",
+                       "decode_attention", "decode_pipelined_kernel.cuh")
+    text = open(hdr).read()
+    get = lambda k: int(re.search(k + r"\s*=\s*(\d+)", text).group(1))
+    return get("kWarps"), get("kTile"), get("kStages")
+
+
+def pipe_report(sass, res):
+    """Rows for every decode_pipelined_kernel instance; returns {(D, bits, qjl): (ipb, inflight)}."""
+    warps, tile, stages = pipe_constants()
+    out = {}
+    print(f"# pipelined split-KV kernel: {warps} warps/CTA, {tile}-token slices, {stages}-stage "
+          f"cp.async ring per warp; in flight = ({stages}-1) slices x warps x CTAs/SM")
+    print(f"{'kernel':34} {'regs':>4} {'CTA/SM':>6} {'loop instr':>10} {'HMMA':>5} {'LDS':>4} "
+          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15}")
+    for name, ins in sorted(functions(sass).items()):
+        m = re.search(r"decode_pipelined_kernelILi(\d+)ELi(\d+)ELb([01])E", name)
+        if not m:
+            continue
+        d, bits, qjl = int(m.group(1)), int(m.group(2)), m.group(3) == "1"
+        code = bits * d // 8 + (d // 8 if qjl else 0)
+        meta = 4 if qjl else 2
+        slice_bytes = 2 * tile * (code + meta)
+        ring = warps * stages * slice_bytes
+        dyn = max(ring, 4 * (warps * 16 + 16 * d))
+        r = res.get(name, dict(reg=0, smem=0, stack=0, local=0))
+        ctas = ctas_per_sm(r["reg"], r["smem"] + dyn, 32 * warps)
+        label = f"pipe<{d},{'prod-' + str(bits + 1) if qjl else 'mse-' + str(bits)}>"
+        loop = main_loop(ins)
+        if not loop:
+            print(f"{label:34} no loop with global loads found")
+            continue
+        start, end, _, body = loop
+        common = common_path(ins, start, end, max_region=160)
+        hmma = sum(1 for t in body if "HMMA" in t)
+        lds = sum(1 for t in body if re.search(r"\bLDS", t))
+        ipb = common / slice_bytes
+        inflight = (stages - 1) * slice_bytes * warps * ctas
+        out[(d, bits, qjl)] = (ipb, inflight)
+        print(f"{label:34} {r['reg']:>4} {ctas:>6} {common:>4}/{len(body):<5} {hmma:>5} {lds:>4} "
+              f"{slice_bytes:>11} {ipb:>8.3f} {inflight / 1024:>15.1f}"
+              f"{'  over budget' if ipb > BUDGET_INSTR_PER_BYTE or inflight < BUDGET_INFLIGHT else ''}")
+    return out
+
+
+def slow_path_free(ins, start, end):
+    """Loop-body instruction count without the IEEE slow paths: regions a forward branch skips that
+    CALL a subroutine (__fdiv_rn / __fsqrt_rn's slow path and the division fallback a range guard
+    selects), which inputs in the normal range never take."""
+    skipped = set()
+    for addr, text in ins:
+        # A branch inside a region already skipped belongs to that slow path (it may jump over
+        # the fast path, which nvcc places after the slow one).
+        if not (start <= addr <= end) or addr in skipped:
+            continue
+        m = re.search(r"\bBRA\b(?!\.DIV).*?0x([0-9a-f]+)", text)
+        if not m:
+            continue
+        target = int(m.group(1), 16)
+        if not (addr < target <= end):
+            continue
+        region = [(a, t) for a, t in ins if addr < a < target]
+        if any("CALL" in t for _, t in region) and not any("LDG" in t for _, t in region):
+            skipped.update(a for a, _ in region)
+    return sum(1 for a, _ in ins if start <= a <= end and a not in skipped)
+
+
+def append_constants():
+    """kAppendWarps of the warp-cooperative append kernel, read from its header."""
+    hdr = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "kernels",
+                       "append", "append_tq_kernel.cuh")
+    return int(re.search(r"kAppendWarps\s*=\s*(\d+)", open(hdr).read()).group(1))
+
+
+def append_report(sass, res):
+    """Rows for every append_tq_kernel<D, BITS> instance; returns {(D, BITS): (ipb, inflight)}.
+
+    One loop iteration is one warp's group of 256/D vectors: bf16 input 2·D bytes each, written
+    back as D·BITS/8 code bytes and a 2-byte fp16 norm. The loop issues the loads of the group two
+    strides ahead while the group one stride ahead is still in flight, so two groups' inputs
+    (2 × 512 B per warp) are in flight per resident warp."""
+    warps = append_constants()
+    out = {}
+    print(f"# append_tq_kernel (tq-mse-b, Hadamard): {warps} warps/CTA, a warp = 256/D vectors "
+          f"(8 channels, one 16-B bf16 load per lane), loads of the next 2 groups in flight")
+    print(f"{'kernel':34} {'regs':>4} {'CTA/SM':>6} {'loop instr':>10} {'LDG (widths)':>18} "
+          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15} {'% of HBM':>8}")
+    for name, ins in sorted(functions(sass).items(), key=lambda kv: kv[0]):
+        m = re.search(r"append_tq_kernelILi(\d+)ELi(\d+)E", name)
+        if not m:
+            continue
+        d, bits = int(m.group(1)), int(m.group(2))
+        r = res.get(name, dict(reg=0, smem=0, stack=0, local=0))
+        ctas = ctas_per_sm(r["reg"], r["smem"], 32 * warps)
+        label = f"append_tq<{d},mse-{bits}>"
+        loop = main_loop(ins)
+        if not loop:
+            print(f"{label:34} no loop with global loads found")
+            continue
+        start, end, loads, body = loop
+        common = slow_path_free(ins, start, end)
+        widths = sorted({w for w in (load_width(t) for t in body) if w})
+        vpw = 256 // d
+        per_iter = vpw * (2 * d + d * bits // 8 + 2)
+        ipb = common / per_iter
+        inflight = 2 * 512 * warps * ctas
+        # Little's law and the issue rate each cap the bandwidth; the lower cap is the estimate.
+        pct = 100 * min(1.0, BUDGET_INSTR_PER_BYTE / ipb, inflight / BUDGET_INFLIGHT)
+        out[(d, bits)] = (ipb, inflight, pct)
+        print(f"{label:34} {r['reg']:>4} {ctas:>6} {common:>4}/{len(body):<5} {loads:>5} "
+              f"({','.join(map(str, widths))} B) {per_iter:>11} {ipb:>8.3f} {inflight / 1024:>15.1f} "
+              f"{pct:>7.0f}%{'  under 70 %' if pct < APPEND_TARGET_PCT else ''}")
+    return out
+
+
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    build = args[0] if args else "build"
     extra = tool_dir()
     objs = {
         "decode": glob.glob(os.path.join(build, "**", "decode_attention_launch.cu.o"), recursive=True),
+        "pipelined": glob.glob(os.path.join(build, "**", "decode_pipelined_launch.cu.o"), recursive=True),
         "append": glob.glob(os.path.join(build, "**", "quant_launch.cu.o"), recursive=True),  # store_kernel
+        "append_tq": glob.glob(os.path.join(build, "**", "append_tq_launch.cu.o"), recursive=True),
     }
     if not objs["decode"]:
         sys.exit(f"no decode_attention_launch.cu.o under {build}: build jevons_kernels with CUDA")
@@ -178,12 +319,22 @@ def main():
         else:
             print(f"{label:34} {r['reg']:>4} {ctas:>6} {len(body):>10} {loads:>5} ({','.join(map(str, widths))} B) "
                   f"{'(any format)':>11}")
+    pipe = {}
+    if objs["pipelined"]:
+        obj = objs["pipelined"][0]
+        pipe = pipe_report(run(["cuobjdump", "-sass", obj], extra),
+                           resources(run(["cuobjdump", "-res-usage", obj], extra)))
+    append = {}
+    if objs["append_tq"]:
+        obj = objs["append_tq"][0]
+        append = append_report(run(["cuobjdump", "-sass", obj], extra),
+                               resources(run(["cuobjdump", "-res-usage", obj], extra)))
     if objs["append"]:
         obj = objs["append"][0]
         sass = run(["cuobjdump", "-sass", obj], extra)
         res = resources(run(["cuobjdump", "-res-usage", obj], extra))
-        print("# append (store_kernel): one thread per channel, 256/HEAD_DIM vectors per CTA; "
-              "global loads of the whole kernel (every format's branch):")
+        print("# store_kernel (every other format: tq-prod, tq-2.5/3.5, dense rotations, baselines): "
+              "one thread per channel, 256/HEAD_DIM vectors per CTA; global loads of the whole kernel:")
         for name, ins in sorted(functions(sass).items()):
             m = re.search(r"store_kernelILi(\d+)E", name)
             if not m:
@@ -194,10 +345,37 @@ def main():
                 w = load_width(t)
                 if w:
                     widths[w] = widths.get(w, 0) + 1
-            print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM "
-                  f"{ctas_per_sm(r['reg'], r['smem'], 256)}  instructions {len(ins)}  "
-                  f"LDG by width {dict(sorted(widths.items()))}")
+            ctas = ctas_per_sm(r['reg'], r['smem'], 256)
+            # Each thread loads one bf16 element of its channel, then works through CTA barriers:
+            # that element is all a thread has in flight.
+            print(f"store<{m.group(1)}>  regs {r['reg']}  smem {r['smem']} B  CTA/SM {ctas}  "
+                  f"instructions {len(ins)}  LDG by width {dict(sorted(widths.items()))}  "
+                  f"in flight/SM ~{ctas * 256 * 2 / 1024:.1f} KB (bf16 input, 2 B per thread)"
+                  f"{'  under 32 KB' if ctas * 256 * 2 < BUDGET_INFLIGHT else ''}")
 
+    if check:
+        key = (128, 4, False)
+        if key not in pipe:
+            sys.exit("--check: no decode_pipelined_kernel<128, 4, false> in "
+                     "decode_pipelined_launch.cu.o")
+        ipb, inflight = pipe[key]
+        ok = ipb <= BUDGET_INSTR_PER_BYTE and inflight >= BUDGET_INFLIGHT
+        print(f"check pipe<128,mse-4>: {ipb:.3f} instr/B (<= {BUDGET_INSTR_PER_BYTE}), "
+              f"{inflight / 1024:.1f} KB in flight/SM (>= {BUDGET_INFLIGHT // 1024}): "
+              f"{'met' if ok else 'MISSED'}")
+        # The append kernel's floor is what its design reaches today (docs/kernels.md: 48-58 %),
+        # so a change that costs it instructions or occupancy fails here; the issue's 70 % is
+        # reported beside it, not enforced, because no instance meets it yet.
+        if not append:
+            sys.exit("--check: no append_tq_kernel in append_tq_launch.cu.o")
+        for key in sorted(append):
+            a_ipb, a_inflight, pct = append[key]
+            a_ok = pct >= APPEND_CHECK_PCT
+            ok = ok and a_ok
+            print(f"check append_tq<{key[0]},mse-{key[1]}>: {pct:.0f} % of HBM by design "
+                  f"(>= {APPEND_CHECK_PCT} %: {'met' if a_ok else 'MISSED'}; "
+                  f"{APPEND_TARGET_PCT} % target: {'met' if pct >= APPEND_TARGET_PCT else 'not met'})")
+        sys.exit(0 if ok else 1)
 
 if __name__ == "__main__":
     main()

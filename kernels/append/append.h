@@ -74,6 +74,11 @@ Status append(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const vo
               const void* v, InputType input, std::size_t n_tokens, const std::int64_t* slots,
               DeviceKvCache& cache, const Stream& stream);
 
+/// Which kernel gpu::append runs for one tensor: "append_tq" (warp-cooperative, tq-mse with a
+/// Hadamard rotation, bf16 input) or "store" (every other format and fp32 input). Tests assert it.
+const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layout,
+                               InputType input);
+
 }  // namespace gpu
 #endif
 

@@ -1,6 +1,8 @@
 #pragma once
-/// \file The fused append kernel is quant/quant_kernel.cuh's store_kernel launched with K and V
-/// as grid.y = 0 and 1: one launch rotates, quantizes, packs and stores both tensors.
+/// \file The fused append: K and V as grid.y = 0 and 1 of one launch that rotates, quantizes,
+/// packs and stores both tensors. Single-segment Hadamard tq-mse formats take the
+/// warp-cooperative append_tq_kernel (append/append_tq_kernel.cuh); every other format, and a
+/// tensor whose partner takes a different instance, quant/quant_kernel.cuh's store_kernel.
 
 #include "quant/quant.h"
 #include "quant/quant_kernel.cuh"
@@ -9,8 +11,17 @@ namespace jevons::kernels::gpu::dev {
 /// Builds the per-tensor kernel argument (defined in quant_launch.cu).
 StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layout,
                               std::uint8_t* pool, const void* input, InputType type);
-/// Launches store_kernel over `tensors` (1 or 2) tensors; the instantiations live in
-/// quant_launch.cu only, so each head_dim is compiled once.
+/// Launches the append over `tensors` (1 or 2) tensors, each through append_tq_kernel when it is
+/// eligible, else store_kernel; store_kernel's instantiations live in quant_launch.cu only, so
+/// each head_dim is compiled once.
 Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
                     std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream);
+/// True when `t` is a format append_tq_kernel encodes: TurboQuant_mse, one segment, Hadamard
+/// rotation, identity channel permutation, head_dim 64/128/256 (append_tq_launch.cu).
+bool append_tq_eligible(const StoreTensor& t);
+/// Launches append_tq_kernel over `tensors` (1 or 2) eligible tensors that share head_dim and
+/// bit width (append_tq_launch.cu).
+Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                        std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                        const Stream& stream);
 }  // namespace jevons::kernels::gpu::dev

@@ -28,4 +28,10 @@ Status append(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const vo
   return dev::launch_store(tk, tv, 2, n_tokens, k_set.kv_heads, slots, stream);
 }
 
+const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layout,
+                               InputType input) {
+  const dev::StoreTensor t = dev::make_store_tensor(set, layout, nullptr, nullptr, input);
+  return dev::append_tq_eligible(t) ? "append_tq" : "store";
+}
+
 }  // namespace jevons::kernels::gpu

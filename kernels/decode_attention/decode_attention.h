@@ -9,6 +9,7 @@
 /// are merged exactly, so the result does not depend on the split count beyond float rounding.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "scores/scores.h"
@@ -64,12 +65,20 @@ std::size_t decode_workspace_bytes(const DeviceCodecSet& k_set, const DeviceCode
 /// split kernel over compressed K/V pages, combine kernel (merge splits, rotate back).
 /// `batch` holds device pointers; `q`, `out`: device [batch][q_heads][dim] floats;
 /// `workspace`: device, ≥ decode_workspace_bytes(). `num_splits` 0 = choose_num_splits().
-/// bf16 K and V take the dedicated bf16 kernel (the baseline); tq-mse-2/3/4 K and V with equal
-/// bits take compile-time-bits kernels; every other combination the generic kernel.
+/// bf16 K and V take the dedicated bf16 kernel (the baseline); K and V of one single-segment
+/// TurboQuant format (tq-mse-2/3/4; tq-prod-2/3/4 at head_dim ≤ 128) with ≤ 8 query heads per
+/// KV head take the pipelined tensor-core kernel (decode_pipelined_kernel.cuh); every other
+/// combination the generic kernel.
 Status decode_attention(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
                         const DeviceKvCache& cache, const PagedBatch& batch, const float* q,
                         float softmax_scale, std::uint32_t num_splits, void* workspace, float* out,
                         const Stream& stream);
+
+/// Which split kernel decode_attention runs for these inputs: "pipelined", "split-bf16" or
+/// "split-generic" (tests use it to prove they cover the pipelined kernel; the benchmark prints
+/// it).
+std::string decode_kernel_name(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
+                               const DeviceKvCache& cache, const PagedBatch& batch);
 
 }  // namespace gpu
 #endif

@@ -1,11 +1,16 @@
 // gpu::decode_attention: prologue (queries into the codec domain), split kernel, combine kernel.
-// Instantiations: head_dim {64,128,256} × {generic, bf16, tq-mse-2/3/4} for GQA groups ≤ 4,
-// plus the generic kernel for groups ≤ 8: 18 kernels, compiled in one translation unit.
+// Split kernels: the pipelined tensor-core kernel for tq-mse-2/3/4 (head_dim 64/128/256) and
+// tq-prod-2/3/4 (head_dim 64/128) with the same format for K and V and GQA groups ≤ 8 (15
+// instances, compiled in decode_pipelined_launch.cu so the two translation units build in
+// parallel); everything else takes decode_split_kernel: head_dim {64,128,256} × {generic, bf16}
+// for groups ≤ 4 plus generic for groups ≤ 8 (9 instances, here).
 #include <cmath>
+#include <cstring>
 
 #include "common/cuda_util.cuh"
 #include "decode_attention/decode_attention.h"
 #include "decode_attention/decode_attention_kernel.cuh"
+#include "decode_attention/decode_pipelined_kernel.cuh"
 
 namespace jevons::kernels::gpu {
 namespace {
@@ -27,13 +32,9 @@ int sm_count_cached() {
   return count;
 }
 
-// Compile-time mode for a K/V format pair: equal tq-mse bits → fixed-bit kernel, bf16 → bf16.
+// Compile-time mode of decode_split_kernel for a K/V format pair: bf16 → bf16, else generic.
 int mode_for(const VectorDesc& k, const VectorDesc& v) {
   if (k.kind == CodecKind::kBf16 && v.kind == CodecKind::kBf16) return dev::kModeBf16;
-  const bool k_mse = k.kind == CodecKind::kTq && k.num_segments == 1 && !k.has_qjl;
-  const bool v_mse = v.kind == CodecKind::kTq && v.num_segments == 1 && !v.has_qjl;
-  if (k_mse && v_mse && k.seg[0].bits == v.seg[0].bits && k.seg[0].bits >= 2)
-    return static_cast<int>(k.seg[0].bits);
   return dev::kModeGeneric;
 }
 
@@ -47,12 +48,6 @@ SplitKernel split_kernel(int mode, std::uint32_t group) {
   switch (mode) {
     case dev::kModeBf16:
       return dev::decode_split_kernel<HEAD_DIM, dev::kModeBf16, 4>;
-    case 4:
-      return dev::decode_split_kernel<HEAD_DIM, 4, 4>;
-    case 3:
-      return dev::decode_split_kernel<HEAD_DIM, 3, 4>;
-    case 2:
-      return dev::decode_split_kernel<HEAD_DIM, 2, 4>;
     case dev::kModeGeneric:
       return dev::decode_split_kernel<HEAD_DIM, dev::kModeGeneric, 4>;
     default:
@@ -60,33 +55,76 @@ SplitKernel split_kernel(int mode, std::uint32_t group) {
   }
 }
 
+bool same_layout(const PoolLayout& a, const PoolLayout& b) {
+  return a.num_pages == b.num_pages && a.page_tokens == b.page_tokens && a.kv_heads == b.kv_heads &&
+         a.code_bytes == b.code_bytes && a.meta_bytes == b.meta_bytes;
+}
+
+/// The pipelined kernel for this format pair, or null: K and V must be one single-segment
+/// TurboQuant format (same bits, same QJL, same codebook) stored with the byte layout the kernel
+/// assumes, in pools of one layout, with at most 8 query heads per KV head.
+/// `kl`, `vl` null: the format-only answer (the split plan, which the workspace size depends on,
+/// must not depend on the pools; pools of different layouts then get the generic kernel with the
+/// same split count, which is correct for any count).
+SplitKernel pipelined_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
+                          const PoolLayout* kl, const PoolLayout* vl, std::uint32_t group,
+                          std::uint32_t* smem) {
+  const VectorDesc& k = k_set.desc;
+  const VectorDesc& v = v_set.desc;
+  if (group == 0 || group > 8 || k.kind != CodecKind::kTq || v.kind != CodecKind::kTq ||
+      k.num_segments != 1 || v.num_segments != 1 || k.dim != v.dim ||
+      k.seg[0].bits != v.seg[0].bits || k.has_qjl != v.has_qjl ||
+      (kl && vl && (!same_layout(*kl, *vl) || kl->page_tokens % 16 != 0)))
+    return nullptr;
+  const std::uint32_t bits = k.seg[0].bits, d = k.dim;
+  const std::uint32_t mse = bits * d / 8;
+  for (const VectorDesc* x : {&k, &v}) {
+    if (x->seg[0].code_offset != 0 || x->seg[0].norm_index != 0 || x->seg[0].dim != d ||
+        x->code_bytes != mse + (x->has_qjl ? d / 8 : 0) || x->meta_bytes != (x->has_qjl ? 4u : 2u))
+      return nullptr;
+    if (x->has_qjl && (x->sign_offset != mse || x->gamma_index != 1)) return nullptr;
+  }
+  if (std::memcmp(k.seg[0].centroids, v.seg[0].centroids, sizeof(float) << bits) != 0 ||
+      k.qjl_scale != v.qjl_scale)
+    return nullptr;
+  return dev::pipelined_instance(d, bits, k.has_qjl != 0, smem);
+}
+
 struct Launch {
   SplitKernel kernel = nullptr;
   std::size_t smem_bytes = 0;
   int ctas_per_sm = 1;  ///< resident split CTAs per SM at this kernel's registers and smem
+  bool pipelined = false;
 };
 
-Launch launch_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, std::uint32_t group) {
+Launch launch_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const PoolLayout* kl,
+                  const PoolLayout* vl, std::uint32_t group) {
   Launch l;
   const int mode = mode_for(k_set.desc, v_set.desc);
   const bool kq = k_set.desc.has_qjl != 0, vq = v_set.desc.has_qjl != 0;
   const std::uint32_t vw = v_set.desc.work_width();
-  switch (k_set.desc.dim) {
-    case 64:
-      l.kernel = split_kernel<64>(mode, group);
-      l.smem_bytes = sizeof(float) * dev::split_smem_floats<64>(group, kq, vq, vw);
-      break;
-    case 128:
-      l.kernel = split_kernel<128>(mode, group);
-      l.smem_bytes = sizeof(float) * dev::split_smem_floats<128>(group, kq, vq, vw);
-      break;
-    case 256:
-      l.kernel = split_kernel<256>(mode, group);
-      l.smem_bytes = sizeof(float) * dev::split_smem_floats<256>(group, kq, vq, vw);
-      break;
-    default:
-      break;
-  }
+  std::uint32_t pipe_smem = 0;
+  if (SplitKernel pk = pipelined_for(k_set, v_set, kl, vl, group, &pipe_smem)) {
+    l.kernel = pk;
+    l.smem_bytes = pipe_smem;
+    l.pipelined = true;
+  } else
+    switch (k_set.desc.dim) {
+      case 64:
+        l.kernel = split_kernel<64>(mode, group);
+        l.smem_bytes = sizeof(float) * dev::split_smem_floats<64>(group, kq, vq, vw);
+        break;
+      case 128:
+        l.kernel = split_kernel<128>(mode, group);
+        l.smem_bytes = sizeof(float) * dev::split_smem_floats<128>(group, kq, vq, vw);
+        break;
+      case 256:
+        l.kernel = split_kernel<256>(mode, group);
+        l.smem_bytes = sizeof(float) * dev::split_smem_floats<256>(group, kq, vq, vw);
+        break;
+      default:
+        break;
+    }
   if (!l.kernel) return l;
   if (l.smem_bytes > 48 * 1024 &&
       cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -113,7 +151,7 @@ Plan plan_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const Pa
   // issued (a memory-bound kernel's bandwidth is its bytes in flight / latency). Lengths live on
   // the device; the block-table capacity bounds them, and choose_num_splits only looks at the
   // page count, so any page size gives the same answer here.
-  const Launch l = launch_for(k_set, v_set, p.group);
+  const Launch l = launch_for(k_set, v_set, nullptr, nullptr, p.group);
   p.splits = num_splits ? num_splits
                         : choose_num_splits(pb.batch, pb.kv_heads, pb.max_pages_per_seq * 16u, 16u,
                                             static_cast<std::uint32_t>(sm_count * l.ctas_per_sm));
@@ -124,17 +162,27 @@ Status run_split(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, std::
                  const dev::DecodeArgs& a, std::uint32_t batch, cudaStream_t s) {
   if (group > 8)
     return Status::error("Unsupported GQA group size: " + std::to_string(group) + " (max 8)");
-  const Launch l = launch_for(k_set, v_set, group);
+  const Launch l = launch_for(k_set, v_set, &a.kl, &a.vl, group);
   if (!l.kernel)
     return Status::error("Unsupported head_dim / bits: " + std::to_string(k_set.desc.dim) +
                          " / mode " + std::to_string(mode_for(k_set.desc, v_set.desc)));
   const dim3 grid(a.num_splits, a.kv_heads, batch);
   l.kernel<<<grid, 128, l.smem_bytes, s>>>(a);
-  JEVONS_CUDA_CHECK_LAUNCH("decode_split_kernel");
+  JEVONS_CUDA_CHECK_LAUNCH(l.pipelined ? "decode_pipelined_kernel" : "decode_split_kernel");
   return Status::ok_status();
 }
 
 }  // namespace
+
+std::string decode_kernel_name(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
+                               const DeviceKvCache& cache, const PagedBatch& pb) {
+  const std::uint32_t group = pb.kv_heads ? pb.q_heads / pb.kv_heads : 0;
+  std::uint32_t smem = 0;
+  if (pipelined_for(k_set, v_set, &cache.k_layout, &cache.v_layout, group, &smem))
+    return "pipelined";
+  return mode_for(k_set.desc, v_set.desc) == dev::kModeBf16 && group <= 4 ? "split-bf16"
+                                                                          : "split-generic";
+}
 
 std::size_t decode_workspace_bytes(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
                                    const PagedBatch& pb, std::uint32_t num_splits) {

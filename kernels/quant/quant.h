@@ -106,6 +106,7 @@ struct DeviceCodecSet {
   std::uint32_t rot_kind[2] = {0, 0};  ///< RotationKind of each segment
   float hadamard_scale[2] = {1, 1};
   bool identity_transform = true;  ///< baselines: no permutation, no rotation
+  bool identity_perm = true;       ///< every head's channel permutation is the identity
   DeviceBuffer perm;         ///< [kv_heads][dim] uint16: codec channel j holds original perm[j]
   DeviceBuffer rot[2];       ///< per segment: kDense [n][n] floats, kHadamard [n] signs
   DeviceBuffer transform;    ///< [kv_heads][dim][dim] floats, T (q_work = T·q)

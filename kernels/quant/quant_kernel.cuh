@@ -23,7 +23,8 @@ struct EncodeTables {
   const float* rot[2];        ///< per segment: signs [n] or the transposed matrix Πᵀ [n][n]
   std::uint32_t rot_kind[2];
   float hadamard_scale[2];
-  const float* qjl_t;  ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)
+  const float* qjl_t;           ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)
+  std::uint32_t identity_perm;  ///< 1 when perm is the identity for every head
 };
 
 /// One tensor to store: what, where, from what input.

@@ -33,8 +33,11 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
   s.identity_transform = c0.desc().kind != CodecKind::kTq;
   std::vector<std::uint16_t> perm;
   std::vector<float> t, tt;
+  s.identity_perm = true;
   for (const auto& c : codecs) {
     perm.insert(perm.end(), c.permutation().begin(), c.permutation().end());
+    for (std::uint32_t j = 0; j < d; ++j)
+      if (c.permutation()[j] != j) s.identity_perm = false;
     const auto m = c.transform_matrix();
     t.insert(t.end(), m.begin(), m.end());
     for (std::uint32_t i = 0; i < d; ++i)
@@ -76,6 +79,7 @@ StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layou
     t.tables.hadamard_scale[s] = set.hadamard_scale[s];
   }
   t.tables.qjl_t = set.qjl_t.as<float>();  // Sᵀ: coalesced column reads, as the rotations
+  t.tables.identity_perm = set.identity_perm ? 1u : 0u;
   t.layout = layout;
   t.pool = pool;
   t.input = input;
@@ -83,9 +87,10 @@ StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layou
   return t;
 }
 
-Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
-                    std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream) {
-  if (n == 0) return Status::ok_status();
+namespace {
+Status launch_store_kernel(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                           std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                           const Stream& stream) {
   auto s = static_cast<cudaStream_t>(stream.handle());
   return JEVONS_DISPATCH_HEAD_DIM(t0.desc.dim, HEAD_DIM, [&] {
     constexpr int kVpb = kStoreThreads / HEAD_DIM;
@@ -95,6 +100,27 @@ Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tenso
     JEVONS_CUDA_CHECK_LAUNCH("store_kernel");
     return Status::ok_status();
   });
+}
+
+Status launch_one(const StoreTensor& t, std::uint64_t n, std::uint32_t kv_heads,
+                  const std::int64_t* slots, const Stream& stream) {
+  return append_tq_eligible(t) ? launch_append_tq(t, t, 1, n, kv_heads, slots, stream)
+                               : launch_store_kernel(t, t, 1, n, kv_heads, slots, stream);
+}
+}  // namespace
+
+Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
+                    std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream) {
+  if (n == 0) return Status::ok_status();
+  if (tensors == 1) return launch_one(t0, n, kv_heads, slots, stream);
+  const bool e0 = append_tq_eligible(t0), e1 = append_tq_eligible(t1);
+  // One launch for both tensors when they take the same kernel instance; otherwise one each.
+  if (e0 && e1 && t0.desc.seg[0].bits == t1.desc.seg[0].bits)
+    return launch_append_tq(t0, t1, 2, n, kv_heads, slots, stream);
+  if (!e0 && !e1) return launch_store_kernel(t0, t1, 2, n, kv_heads, slots, stream);
+  Status st = launch_one(t0, n, kv_heads, slots, stream);
+  if (st.ok()) st = launch_one(t1, n, kv_heads, slots, stream);
+  return st;
 }
 }  // namespace dev
 

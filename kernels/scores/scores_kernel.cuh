@@ -3,8 +3,8 @@
 /// dequant kernels. A "lane" owns 8 consecutive codec-domain channels [8l, 8l+8): 8 codes are
 /// exactly `bits` bytes, one sign byte, 16 bf16 bytes, so every load is a whole unit.
 ///
-/// MODE selects compile-time fast paths: 0 generic (runtime VectorDesc, any format), 16 bf16,
-/// 2/3/4 single-segment tq-mse with that many bits (no QJL).
+/// MODE selects a compile-time path: 0 generic (runtime VectorDesc, any format), 16 bf16. (The
+/// single-segment tq-mse/tq-prod formats decode through decode_pipelined_kernel.cuh instead.)
 
 #include <cuda_fp8.h>
 
@@ -33,19 +33,8 @@ __device__ __forceinline__ void lane_values(const VectorDesc& d, const float (*c
       v[2 * i] = __uint_as_float(parts[i] << 16);
       v[2 * i + 1] = __uint_as_float(parts[i] & 0xffff0000u);
     }
-  } else if constexpr (MODE >= 1 && MODE <= 4) {
-    std::uint32_t w;
-    if constexpr (MODE == 4) {
-      w = *reinterpret_cast<const std::uint32_t*>(code + 4 * l);
-    } else if constexpr (MODE == 2) {
-      w = *reinterpret_cast<const std::uint16_t*>(code + 2 * l);
-    } else {
-      w = load_bytes(code + MODE * l, MODE);
-    }
-    const float norm = load_half(meta, 0);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) v[i] = norm * cent[0][group_code(w, i, MODE)];
   } else {
+    static_assert(MODE == kModeGeneric, "lane_values: MODE is kModeGeneric or kModeBf16");
     switch (d.kind) {
       case CodecKind::kBf16:
       case CodecKind::kFp16: {

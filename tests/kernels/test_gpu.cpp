@@ -6,11 +6,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "append/append.h"
 #include "codebook/codebook.h"
 #include "common/device.h"
 #include "common/numeric.h"
+#include "common/rng.h"
 #include "decode_attention/decode_attention.h"
 #include "dequant/dequant.h"
 #include "jevons/core/kv_format.h"
@@ -189,6 +192,72 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
         }
 }
 
+TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools", "[cuda]") {
+  // append_tq_kernel strides each warp over many vector groups with two groups' loads in
+  // flight, so this runs enough vectors for several strides (3000 tokens × 8 heads), shuffled
+  // pages of a non-power-of-two size (48) in a pool with pages no sequence uses, K and V in
+  // different widths (two launches) or one of them on store_kernel, and inputs that take the
+  // division fallback (a zero vector, a vector with zero channels).
+  g::Stream st;
+  ok(st.create());
+  struct Case {
+    const char* k;
+    const char* v;
+    std::uint32_t d, kv_heads;
+    std::size_t n;
+  };
+  std::vector<Case> cases = {{"tq-mse-4", "tq-mse-4", 128, 8, 3000},
+                             {"tq-mse-3", "tq-mse-2", 64, 5, 411},
+                             {"tq-mse-1", "tq-prod-3", 256, 1, 97},
+                             {"tq-mse-2", "tq-mse-4", 256, 3, 700}};
+  if (reduced()) cases.resize(2);
+  const std::uint32_t page_tokens = 48;
+  for (const Case& c : cases) {
+    const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {});
+    const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {});
+    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
+    const std::uint32_t pages = used + 5;
+    // A random page for each block-table entry, drawn without replacement.
+    std::vector<std::int32_t> perm(pages);
+    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
+    Rng rng(c.n * 31 + c.d);
+    for (std::uint32_t p = pages - 1; p > 0; --p)
+      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
+    std::vector<std::int64_t> slots;
+    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
+    auto k = gaussian(c.n * c.kv_heads * c.d, 7 + c.n), v = heavy_tailed(c.n * c.kv_heads, c.d, 9);
+    for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;  // token 0, head 0: the zero vector
+    for (std::uint32_t j = 0; j < c.d; j += 3) v[c.d + j] = 0.0f;  // zeros inside a vector
+    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      kb[i] = float_to_bf16(k[i]);
+      vb[i] = float_to_bf16(v[i]);
+      k[i] = bf16_to_float(kb[i]);
+      v[i] = bf16_to_float(vb[i]);
+    }
+    append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
+    g::DeviceCodecSet ks, vs;
+    ok(g::DeviceCodecSet::create(kc, &ks));
+    ok(g::DeviceCodecSet::create(vc, &vs));
+    g::DeviceKvCache dev;
+    ok(dev.create(host.k_layout, host.v_layout));
+    INFO(c.k << "/" << c.v << " d=" << c.d << " heads=" << c.kv_heads << " n=" << c.n);
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kBf16)) == "append_tq");
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kF32)) == "store");
+    const bool v_fast = std::string(c.v).rfind("tq-mse", 0) == 0;
+    CHECK(std::string(g::append_kernel_name(vs, host.v_layout, InputType::kBf16)) ==
+          (v_fast ? "append_tq" : "store"));
+    auto dk = upload(kb), dv = upload(vb);
+    auto ds = upload(slots);
+    ok(g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, c.n, ds.as<std::int64_t>(), dev,
+                 st));
+    ok(st.synchronize());
+    REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+    REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+  }
+}
+
 TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64", "[cuda]") {
   g::Stream st;
   ok(st.create());
@@ -202,6 +271,8 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
                                             "tq-2.5",
                                             "tq-3.5",
                                             "tq-prod-3",
+                                            "tq-prod-2",
+                                            "tq-prod-4",
                                             "fp8",
                                             "int4-kivi",
                                             "k:tq-prod-4/v:tq-mse-3",
@@ -300,6 +371,112 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
         CHECK(e_gpu <= 2 * e_cpu + 1e-5);
       }
     }
+}
+
+TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, odd lengths",
+          "[cuda]") {
+  // The pipelined kernel (tq-mse-2/3/4, tq-prod-2/3/4) on what it must not get wrong: pages
+  // shuffled across sequences with unused table entries (-1), page sizes that are 1, 3 and 8
+  // slices of 16 tokens (48 makes the warp's 64-token stride cross pages mid-page), lengths that
+  // are not multiples of the 16-token slice (1, 15, 17, 75, 1003) next to one that is, GQA groups
+  // 1, 4 and 8, and pools whose unused slots hold random bytes (NaN / Inf norms included) that
+  // the tail masking must never let through.
+  g::Stream st;
+  ok(st.create());
+  Rng rng(2024);
+  struct Gqa {
+    std::uint32_t q_heads, kv_heads;
+  };
+  const std::vector<Gqa> gqas = {{4, 4}, {16, 4}, {16, 2}};
+  std::vector<std::string> formats = {"tq-mse-4",  "tq-mse-3",  "tq-mse-2",
+                                      "tq-prod-4", "tq-prod-3", "tq-prod-2"};
+  std::vector<std::uint32_t> dims = {128, 64, 256};
+  const std::vector<std::uint32_t> page_sizes = {16, 48, 128};
+  if (reduced()) {
+    formats = {"tq-mse-4", "tq-prod-3"};
+    dims = {128};
+  }
+  const std::vector<std::uint32_t> lens = {1, 15, 16, 17, 75, 1003};
+  const auto batch = static_cast<std::uint32_t>(lens.size());
+  const std::uint32_t max_len = 1003;
+  int case_index = 0;
+  for (const std::uint32_t d : dims)
+    for (const auto& name : formats)
+      for (const Gqa gq : gqas) {
+        // d = 256: one mse width (the pipelined path) and one prod width (the generic fallback)
+        // keep the suite inside the GPU session's minute.
+        if (d == 256 && name != "tq-mse-4" && name != "tq-prod-4") continue;
+        const std::uint32_t pt = page_sizes[case_index++ % page_sizes.size()];
+        const KvFormat f = KvFormat::parse(name);
+        const std::uint32_t max_pages = (max_len + pt - 1) / pt + 2;
+        std::uint32_t used = 0;
+        for (const std::uint32_t len : lens) used += (len + pt - 1) / pt;
+        const std::uint32_t total_pages = used + 3;  // three pages no sequence references
+        std::vector<std::int32_t> perm(total_pages);
+        for (std::uint32_t i = 0; i < total_pages; ++i) perm[i] = static_cast<std::int32_t>(i);
+        for (std::uint32_t i = total_pages - 1; i > 0; --i)
+          std::swap(perm[i], perm[rng.next_u64() % (i + 1)]);
+        std::vector<std::int32_t> table(std::size_t{batch} * max_pages, -1);
+        std::uint32_t next = 0;
+        for (std::uint32_t b = 0; b < batch; ++b)
+          for (std::uint32_t p = 0; p < (lens[b] + pt - 1) / pt; ++p)
+            table[std::size_t{b} * max_pages + p] = perm[next++];
+        const std::size_t kv_n = std::size_t{batch} * max_len * gq.kv_heads * d;
+        const auto k = heavy_tailed(kv_n / d, d, 51 + case_index);
+        const auto v = gaussian(kv_n, 52 + case_index);
+        const auto q = gaussian(std::size_t{batch} * gq.q_heads * d, 53 + case_index);
+        const auto kc = make_head_codecs(f, d, gq.kv_heads, {});
+        const auto vc = make_head_codecs(f, d, gq.kv_heads, {});
+        HostKvCache host(kc[0], vc[0], total_pages, pt, gq.kv_heads);
+        for (auto* pool : {&host.k_pool, &host.v_pool})
+          for (auto& byte : *pool) byte = static_cast<std::uint8_t>(rng.next_u64());
+        for (std::uint32_t b = 0; b < batch; ++b) {
+          std::vector<std::int64_t> slots;
+          slots_for_positions(table.data(), max_pages, pt, b, 0, lens[b], slots);
+          const std::size_t off = std::size_t{b} * max_len * gq.kv_heads * d;
+          append_ref(kc, vc, k.data() + off, v.data() + off, slots.size(), slots.data(), host);
+        }
+        g::DeviceCodecSet ks, vs;
+        ok(g::DeviceCodecSet::create(kc, &ks));
+        ok(g::DeviceCodecSet::create(vc, &vs));
+        g::DeviceKvCache dev;
+        ok(dev.create(host.k_layout, host.v_layout));
+        ok(dev.k_pool.upload(host.k_pool.data(), host.k_pool.size()));
+        ok(dev.v_pool.upload(host.v_pool.data(), host.v_pool.size()));
+        auto dtable = upload(table), dlens = upload(lens), dq = upload(q);
+        PagedBatch pb{batch,
+                      gq.q_heads,
+                      gq.kv_heads,
+                      d,
+                      dtable.as<std::int32_t>(),
+                      max_pages,
+                      dlens.as<std::uint32_t>()};
+        PagedBatch hb = pb;
+        hb.block_table = table.data();
+        hb.seq_lens = lens.data();
+        INFO(name << " d=" << d << " H=" << gq.q_heads << " HKV=" << gq.kv_heads
+                  << " page_tokens=" << pt);
+        // tq-prod at head_dim 256 keeps the generic kernel (register budget); all else is ours.
+        const bool pipelined = !(f.scheme == KvScheme::kTqProd && d == 256);
+        REQUIRE(g::decode_kernel_name(ks, vs, dev, pb) ==
+                std::string(pipelined ? "pipelined" : "split-generic"));
+        const float scale = 1.0f / std::sqrt(float(d));
+        std::vector<float> cpu(q.size());
+        decode_attention_ref(kc, vc, host, hb, q.data(), scale, 1, cpu.data());
+        for (std::uint32_t splits : {0u, 1u, 3u}) {
+          g::DeviceBuffer dout, ws;
+          ok(dout.allocate(q.size() * sizeof(float)));
+          ok(ws.allocate(g::decode_workspace_bytes(ks, vs, pb, splits)));
+          ok(g::decode_attention(ks, vs, dev, pb, dq.as<float>(), scale, splits, ws.data(),
+                                 dout.as<float>(), st));
+          const auto out = download<float>(dout, q.size(), st);
+          INFO("splits=" << splits);
+          for (std::size_t i = 0; i < out.size(); ++i) {
+            REQUIRE(std::isfinite(out[i]));
+            REQUIRE(out[i] == Approx(cpu[i]).margin(1e-3 * (1 + std::fabs(cpu[i]))));
+          }
+        }
+      }
 }
 
 TEST_CASE("GPU causal softmax and SiLU·mul match their CPU twins") {

@@ -1,0 +1,314 @@
+#pragma once
+/// \file Warp-cooperative append for the single-segment Hadamard TurboQuant_mse formats
+/// (tq-mse-1..4 at head_dim 64/128/256): the bandwidth-bound path of gpu::append.
+///
+/// store_kernel (quant/quant_kernel.cuh) gives every channel a thread and walks the encode through
+/// CTA barriers, so each thread has one 2-byte load in flight and ~30 barriers per vector. Here a
+/// lane owns 8 consecutive channels (one 16-byte load of bf16, two of fp32), a vector is a group
+/// of D/8 lanes (256/D vectors per warp, consecutive vectors, so a warp's load is one contiguous
+/// 512-byte run), nothing waits on another warp, and every warp keeps the loads of its next two
+/// vector groups in flight while it encodes the current one (the in-flight figure Little's law
+/// asks for; docs/kernels.md and bench/kernels/sass_budget.py).
+///
+/// The arithmetic is VectorCodec::encode's, operation for operation, so the codes stay
+/// bit-identical to the twin:
+///   * norm: tree_sum's pairwise tree combines index bits from the top one down. After a
+///     warp-private shared-memory transpose a lane holds channels ll + (D/8)·k, k = 0..7, so the
+///     top three bits are register bits (seven in-lane adds) and the rest lane bits (a shuffle
+///     each), instead of eight shuffles per stage in the consecutive layout.
+///   * FWHT: stages h = 1, 2, 4 in registers, h ≥ 8 by shfl_xor; the upper element of a butterfly
+///     computes partner + (−self), which is IEEE a − b exactly, and the lower self + partner,
+///     which equals a + b (addition commutes bit for bit).
+///   * bucketize: a binary search over the 2^b − 1 ascending boundaries (in shared memory) counts
+///     the boundaries strictly below y, the same integer as codebook.h's linear count.
+
+#include <cstdint>
+
+#include "append/pool_layout.h"
+#include "common/cuda_util.cuh"
+#include "quant/quant_kernel.cuh"
+
+namespace jevons::kernels::gpu::dev {
+
+constexpr int kAppendWarps = 8;  ///< warps per CTA
+
+/// Bytes of one packed-code store: the widest power of two ≤ 16 dividing the vector's code bytes
+/// (token codes sit offset·code_bytes into a 16-byte aligned head block).
+constexpr int append_store_width(int code_bytes) {
+  int w = 16;
+  while (code_bytes % w != 0) w /= 2;
+  return w;
+}
+
+template <int W>
+struct StoreWord;
+template <>
+struct StoreWord<16> {
+  using type = uint4;
+};
+template <>
+struct StoreWord<8> {
+  using type = uint2;
+};
+template <>
+struct StoreWord<4> {
+  using type = std::uint32_t;
+};
+template <>
+struct StoreWord<2> {
+  using type = std::uint16_t;
+};
+template <>
+struct StoreWord<1> {
+  using type = std::uint8_t;
+};
+
+/// n / d and n % d for n < 2^31 by a multiply-high and a shift (Granlund–Montgomery with a
+/// round-up multiplier, as in CUTLASS's FastDivmod): the loop divides by kv_heads and
+/// page_tokens, runtime values whose hardware-less 32-bit division costs ~15 instructions.
+struct FastDiv {
+  std::uint32_t d = 1, mul = 0, shr = 0;
+  FastDiv() = default;
+  explicit FastDiv(std::uint32_t divisor) : d(divisor) {
+    if (d == 1) return;
+    std::uint32_t l = 0;
+    while ((1ull << l) < d) ++l;  // ⌈log2 d⌉
+    const std::uint64_t p = 31 + l;
+    mul = static_cast<std::uint32_t>(((1ull << p) + d - 1) / d);
+    shr = static_cast<std::uint32_t>(p - 32);
+  }
+  __device__ __forceinline__ std::uint32_t div(std::uint32_t n) const {
+    return d == 1 ? n : __umulhi(n, mul) >> shr;
+  }
+};
+
+/// Per-launch constants of append_tq_kernel beyond the two tensors.
+struct AppendTqArgs {
+  std::uint32_t vectors;  ///< n_tokens · kv_heads (< 2^30, checked by the launcher)
+  FastDiv kv_heads;
+  FastDiv page_tokens[2];  ///< per tensor (K and V pools may differ)
+};
+
+/// Stages h = 1, 2, 4 of the twin's FWHT on 8 registers (fwht_inplace's butterfly).
+__device__ __forceinline__ void fwht8(float (&x)[8]) {
+#pragma unroll
+  for (int h = 1; h < 8; h <<= 1)
+#pragma unroll
+    for (int k = 0; k < 8; ++k)
+      if ((k & h) == 0) {
+        const float a = x[k], b = x[k + h];
+        x[k] = __fadd_rn(a, b);
+        x[k + h] = __fsub_rn(a, b);
+      }
+}
+
+/// One step of the boundary binary search: `addr` (a shared-memory address into the ascending
+/// boundaries) moves STEP entries up when y is above the entry STEP − 1 ahead.
+template <int STEP>
+__device__ __forceinline__ void bucket_step(std::uint32_t& addr, float y) {
+  float b;
+  asm("ld.shared.f32 %0, [%1+%2];" : "=f"(b) : "r"(addr), "n"(4 * (STEP - 1)));
+  if (y > b) addr += 4 * STEP;
+  if constexpr (STEP > 1) bucket_step<STEP / 2>(addr, y);
+}
+
+/// grid.x: CTAs of kAppendWarps warps, each warp striding over groups of 256/D vectors;
+/// grid.y: tensor (t0, t1). Requires t.desc: kTq, one segment, no QJL, Hadamard rotation,
+/// identity permutation, BITS = seg[0].bits, bf16 input (checked by the launcher: fp32 input is
+/// a test path and takes store_kernel, which keeps the prefetch registers here at 4 per group).
+template <int D, int BITS>
+__global__ void __launch_bounds__(kAppendWarps * 32)
+    append_tq_kernel(StoreTensor t0, StoreTensor t1, AppendTqArgs a, const std::int64_t* slots) {
+  constexpr int kLanes = D / 8;      // lanes per vector
+  constexpr int kVpw = 32 / kLanes;  // vectors per warp
+  constexpr int kCodeBytes = D * BITS / 8;
+  constexpr int kW = append_store_width(kCodeBytes);
+  constexpr int kChunks = kCodeBytes / kW;  // stores per vector
+  using Word = typename StoreWord<kW>::type;
+
+  __shared__ float s_bound[15];
+  __shared__ __align__(16) float s_x[kAppendWarps][256];  // transpose / code staging per warp
+  const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
+  const int lane = static_cast<int>(threadIdx.x) & 31;
+  const int warp = static_cast<int>(threadIdx.x) >> 5;
+  const int g = lane / kLanes;
+  const int ll = lane % kLanes;
+  if (threadIdx.x < 15) s_bound[threadIdx.x] = t.desc.seg[0].boundaries[threadIdx.x];
+  // Hadamard signs of this lane's 8 channels, the same for every vector (heads share rotations),
+  // as sign-bit masks over the bf16 pairs of the input words: u·s = (s·x)/‖x‖ exactly (IEEE
+  // division and rounding are sign-symmetric) and (s·x)² = x², so flipping the input's sign bits
+  // is the twin's multiply by ±1, one LOP3 per two channels.
+  std::uint32_t flip[4];
+  {
+    const float4* sp = reinterpret_cast<const float4*>(t.tables.rot[0] + 8 * ll);
+    const float4 s0 = __ldg(sp), s1 = __ldg(sp + 1);
+    const float sg[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      flip[k] = (sg[2 * k] < 0.0f ? 0x8000u : 0u) | (sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u);
+  }
+  const float scale = t.tables.hadamard_scale[0];
+  const auto bound_base = static_cast<std::uint32_t>(__cvta_generic_to_shared(s_bound));
+  __syncthreads();
+  float* sx = s_x[warp];
+  auto* stage = reinterpret_cast<std::uint8_t*>(sx);
+  const std::uint32_t groups = (a.vectors + kVpw - 1) / kVpw;
+  const std::uint32_t stride = gridDim.x * kAppendWarps;
+  const auto* in = static_cast<const __nv_bfloat16*>(t.input) + 8 * ll;
+  // Pool addressing hoisted out of the loop: t is a select between two kernel parameters, and
+  // PoolLayout's offsets multiply four fields in 64 bits, which per vector cost ~100 instructions.
+  std::uint8_t* const pool = t.pool;
+  const std::uint64_t page_bytes = t.layout.page_bytes();
+  const auto head_bytes = static_cast<std::uint32_t>(t.layout.head_block_bytes());
+  const std::uint32_t meta_base = t.layout.page_tokens * kCodeBytes + 2 * t.desc.seg[0].norm_index;
+  const FastDiv page_tokens = a.page_tokens[blockIdx.y];
+  // This lane's 16 bytes of vector group `w`; zeros past the end (they encode to nothing stored).
+  auto load = [&](std::uint32_t w) {
+    const std::uint32_t v = w * kVpw + g;
+    return v < a.vectors ? __ldg(reinterpret_cast<const uint4*>(in + std::size_t{v} * D))
+                         : make_uint4(0, 0, 0, 0);
+  };
+  std::uint32_t wg = blockIdx.x * kAppendWarps + warp;
+  uint4 cur = load(wg), nxt = load(wg + stride);
+  for (; wg < groups; wg += stride) {
+    // Issued before the current group is touched: two groups' loads stay in flight per warp.
+    const uint4 later = load(wg + 2 * stride);
+    const std::uint32_t vid = wg * kVpw + g;
+    const bool live = vid < a.vectors;
+    const std::uint32_t token = a.kv_heads.div(vid);
+    // The slot is needed only at the store, hundreds of instructions later: loaded here, not
+    // carried through the prefetch registers.
+    const std::int64_t slot = live ? __ldg(slots + token) : -1;
+    float x[8];
+    {
+      const std::uint32_t w[4] = {cur.x ^ flip[0], cur.y ^ flip[1], cur.z ^ flip[2],
+                                  cur.w ^ flip[3]};
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        x[2 * k] = __uint_as_float(w[k] << 16);
+        x[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+      }
+    }
+    // Norm: squares to the warp's scratch, read back transposed (lane ll: channels ll + kLanes·k).
+    __syncwarp();
+    reinterpret_cast<float4*>(sx)[2 * lane] = make_float4(
+        __fmul_rn(x[0], x[0]), __fmul_rn(x[1], x[1]), __fmul_rn(x[2], x[2]), __fmul_rn(x[3], x[3]));
+    reinterpret_cast<float4*>(sx)[2 * lane + 1] = make_float4(
+        __fmul_rn(x[4], x[4]), __fmul_rn(x[5], x[5]), __fmul_rn(x[6], x[6]), __fmul_rn(x[7], x[7]));
+    __syncwarp();
+    float q[8];
+#pragma unroll
+    for (int k = 0; k < 8; ++k) q[k] = sx[g * D + ll + kLanes * k];
+#pragma unroll
+    for (int s = 4; s > 0; s >>= 1)
+#pragma unroll
+      for (int k = 0; k < s; ++k) q[k] = __fadd_rn(q[k], q[k + s]);
+#pragma unroll
+    for (int s = kLanes / 2; s > 0; s >>= 1)
+      q[0] = __fadd_rn(q[0], __shfl_down_sync(0xffffffffu, q[0], s, kLanes));
+    const float norm = __fsqrt_rn(__shfl_sync(0xffffffffu, q[0], 0, kLanes));
+    // u = (s·x) / ‖x‖ (IEEE). The eight quotients share one divisor, so the
+    // reciprocal of __fdiv_rn's fast path is computed once; that path (approximate reciprocal,
+    // one Newton step, quotient, remainder by FMA, corrected quotient) is correctly rounded while
+    // nothing leaves the normal range, which the guard checks with a wide margin (|x| ≥ 2^-40, norm
+    // in [2^-40, 2^40]: quotients ≥ 2^-80). Anything else, zeros included, takes __fdiv_rn itself.
+    {
+      float m = fabsf(x[0]);
+#pragma unroll
+      for (int k = 1; k < 8; ++k) m = fminf(m, fabsf(x[k]));
+      if (norm >= 0x1p-40f && norm <= 0x1p40f && m >= 0x1p-40f) {
+        float r0;
+        asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r0) : "f"(norm));
+        const float r = __fmaf_rn(r0, __fmaf_rn(r0, -norm, 1.0f), r0);
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          const float q0 = __fmul_rn(r, x[k]);
+          x[k] = __fmaf_rn(r, __fmaf_rn(q0, -norm, x[k]), q0);
+        }
+      } else {
+#pragma unroll
+        for (int k = 0; k < 8; ++k) x[k] = norm > 0.0f ? __fdiv_rn(x[k], norm) : 0.0f;
+      }
+    }
+    // FWHT in the twin's stage order. Channel j = 8·ll + r: stages h = 1, 2, 4 pair registers.
+    // Then a transpose through the warp's scratch gives lane ll channels (ll mod 8) + 8·r +
+    // 64·⌊ll/8⌋, so stages 8, 16, 32 pair registers too and only h ≥ 64 (d = 128: one stage, d =
+    // 256: two, d = 64: none) needs shuffles; a second transpose brings y back to 8 consecutive
+    // channels for packing. Two shared-memory round trips cost ~20 instructions; each shuffle
+    // stage they replace costs 24.
+    fwht8(x);
+    __syncwarp();
+    reinterpret_cast<float4*>(sx)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
+    reinterpret_cast<float4*>(sx)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
+    __syncwarp();
+    const int tbase = g * D + (ll & 7) + 64 * (ll >> 3);
+#pragma unroll
+    for (int k = 0; k < 8; ++k) x[k] = sx[tbase + 8 * k];
+    fwht8(x);
+#pragma unroll
+    for (int h = 8; h < kLanes; h <<= 1) {
+      const float sgn = (ll & h) ? -1.0f : 1.0f;
+#pragma unroll
+      for (int k = 0; k < 8; ++k) {
+        const float partner = __shfl_xor_sync(0xffffffffu, x[k], h);
+        x[k] = __fadd_rn(partner, __fmul_rn(x[k], sgn));
+      }
+    }
+    __syncwarp();
+#pragma unroll
+    for (int k = 0; k < 8; ++k) sx[tbase + 8 * k] = x[k];
+    __syncwarp();
+    {
+      const float4 y0 = reinterpret_cast<const float4*>(sx)[2 * lane];
+      const float4 y1 = reinterpret_cast<const float4*>(sx)[2 * lane + 1];
+      x[0] = y0.x, x[1] = y0.y, x[2] = y0.z, x[3] = y0.w;
+      x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
+    }
+    // Scale, bucketize, pack: code of channel 8·ll + k in bits [k·BITS, k·BITS + BITS).
+    std::uint32_t packed = 0;
+#pragma unroll
+    for (int k = 0; k < 8; ++k) {
+      const float y = __fmul_rn(x[k], scale);
+      // The search walks a 32-bit shared-memory address, so each step is one LDS with an
+      // immediate offset, one compare and one predicated add (a C++ pointer or index here costs
+      // 64-bit selects or an address computation per step).
+      std::uint32_t addr = bound_base;
+      bucket_step<1 << (BITS - 1)>(addr, y);
+      const std::uint32_t idx = (addr - bound_base) >> 2;
+      packed |= idx << (k * BITS);
+    }
+    // Stage the packed codes so the pool sees kW-byte stores (16 B where the layout allows).
+    __syncwarp();
+    std::uint8_t* my = stage + g * kCodeBytes + ll * BITS;
+    if constexpr (BITS == 3) {
+      my[0] = static_cast<std::uint8_t>(packed);
+      my[1] = static_cast<std::uint8_t>(packed >> 8);
+      my[2] = static_cast<std::uint8_t>(packed >> 16);
+    } else if constexpr (BITS == 4) {
+      *reinterpret_cast<std::uint32_t*>(my) = packed;
+    } else if constexpr (BITS == 2) {
+      *reinterpret_cast<std::uint16_t*>(my) = static_cast<std::uint16_t>(packed);
+    } else {
+      *my = static_cast<std::uint8_t>(packed);
+    }
+    __syncwarp();
+    if (slot >= 0) {
+      const std::uint32_t head = vid - token * a.kv_heads.d;
+      // The launcher only takes pools of fewer than 2^31 slots, so the 32-bit divider serves.
+      const std::uint32_t us = static_cast<std::uint32_t>(slot);
+      const std::uint32_t page = page_tokens.div(us);
+      const std::uint32_t offset = us - page * page_tokens.d;
+      std::uint8_t* const block =
+          pool + std::uint64_t{page} * page_bytes + std::uint64_t{head} * head_bytes;
+      if (ll < kChunks)
+        reinterpret_cast<Word*>(block + offset * kCodeBytes)[ll] =
+            reinterpret_cast<const Word*>(stage + g * kCodeBytes)[ll];
+      if (ll == 0)
+        *reinterpret_cast<std::uint16_t*>(block + meta_base + 2 * offset) = half_bits(norm);
+    }
+    cur = nxt;
+    nxt = later;
+  }
+}
+
+}  // namespace jevons::kernels::gpu::dev

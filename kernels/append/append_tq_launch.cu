@@ -1,0 +1,82 @@
+// Instances of the warp-cooperative tq-mse append kernel (head_dim 64/128/256 × b = 1..4) in their
+// own translation unit, so they compile in parallel with quant_launch.cu's store_kernel.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "append/append_kernel.cuh"
+#include "append/append_tq_kernel.cuh"
+#include "common/cuda_util.cuh"
+
+namespace jevons::kernels::gpu::dev {
+
+namespace {
+template <int D, int BITS>
+Status launch_instance(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                       const AppendTqArgs& a, const std::int64_t* slots, cudaStream_t s) {
+  const auto kernel = append_tq_kernel<D, BITS>;
+  // Enough CTAs to fill every SM at the kernel's occupancy, no more: each warp then strides over
+  // many vector groups, which is what lets it keep the next groups' loads in flight.
+  int device = 0, sms = 0, per_sm = 0;
+  JEVONS_CUDA_CHECK(cudaGetDevice(&device));
+  JEVONS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  JEVONS_CUDA_CHECK(
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kAppendWarps * 32, 0));
+  constexpr std::uint32_t kVpw = 256 / D;
+  const std::uint64_t groups = (a.vectors + kVpw - 1) / kVpw;
+  const std::uint64_t needed = (groups + kAppendWarps - 1) / kAppendWarps;
+  const std::uint64_t resident = static_cast<std::uint64_t>(sms) * std::max(per_sm, 1);
+  const dim3 grid(static_cast<unsigned>(std::min(needed, resident)), tensors);
+  kernel<<<grid, kAppendWarps * 32, 0, s>>>(t0, t1, a, slots);
+  JEVONS_CUDA_CHECK_LAUNCH("append_tq_kernel");
+  return Status::ok_status();
+}
+
+template <int D>
+Status dispatch_bits(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                     const AppendTqArgs& a, const std::int64_t* slots, cudaStream_t s) {
+  switch (t0.desc.seg[0].bits) {
+    case 1:
+      return launch_instance<D, 1>(t0, t1, tensors, a, slots, s);
+    case 2:
+      return launch_instance<D, 2>(t0, t1, tensors, a, slots, s);
+    case 3:
+      return launch_instance<D, 3>(t0, t1, tensors, a, slots, s);
+    case 4:
+      return launch_instance<D, 4>(t0, t1, tensors, a, slots, s);
+    default:
+      return Status::error("append_tq_kernel: unsupported bit width " +
+                           std::to_string(t0.desc.seg[0].bits));
+  }
+}
+}  // namespace
+
+bool append_tq_eligible(const StoreTensor& t) {
+  const VectorDesc& d = t.desc;
+  return d.kind == CodecKind::kTq && d.num_segments == 1 && !d.has_qjl && d.seg[0].bits >= 1 &&
+         d.seg[0].bits <= 4 && d.seg[0].dim == d.dim &&
+         t.tables.rot_kind[0] == static_cast<std::uint32_t>(RotationKind::kHadamard) &&
+         t.tables.identity_perm != 0u && t.input_bf16 != 0u &&
+         reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
+         std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
+         t.layout.head_block_bytes() < (1ull << 32) &&
+         (d.dim == 64 || d.dim == 128 || d.dim == 256);
+}
+
+Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                        std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                        const Stream& stream) {
+  const std::uint64_t vectors = n * kv_heads;
+  if (vectors >= (1ull << 30))
+    return Status::error("append_tq_kernel: more than 2^30 vectors in one launch");
+  AppendTqArgs a;
+  a.vectors = static_cast<std::uint32_t>(vectors);
+  a.kv_heads = FastDiv(kv_heads);
+  a.page_tokens[0] = FastDiv(t0.layout.page_tokens);
+  a.page_tokens[1] = FastDiv(t1.layout.page_tokens);
+  auto s = static_cast<cudaStream_t>(stream.handle());
+  return JEVONS_DISPATCH_HEAD_DIM(
+      t0.desc.dim, HEAD_DIM, [&] { return dispatch_bits<HEAD_DIM>(t0, t1, tensors, a, slots, s); });
+}
+
+}  // namespace jevons::kernels::gpu::dev
