@@ -28,7 +28,7 @@
 #include "jevons/store/store.h"
 #include "progress.h"
 #include "projection_cli.h"
-#include "svg_chart.h"
+#include "band_figures.h"
 
 namespace jevons::cli {
 
@@ -137,77 +137,19 @@ void print_band(const Scenario& s, const Band& b) {
   }
 }
 
-void write_svgs(const std::string& dir, const Scenario& s, const Band& b, double current_eps,
-                double current_net) {
+void write_svgs(const std::string& dir, const Band& b, double current_eps, double current_net) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
-  auto write = [&](const std::string& name, const std::string& text) {
-    const fs::path p = fs::path(dir) / name;
+  for (const auto& f : band_figures(b, {current_eps, current_net})) {
+    const fs::path p = fs::path(dir) / f.file;
     std::ofstream out(p, std::ios::binary);
-    out << text;
+    out << f.svg;
     if (!out) {
       Diagnostic d;
       d.file = p.string();
       d.message = "cannot write the chart (check the --svg folder)";
       throw InputError(d);
     }
-  };
-  const auto periods = planner::band_periods(s);
-  const std::size_t T = s.horizon.quarters;
-  std::vector<std::string> quarters(periods.begin(), periods.begin() + static_cast<long>(T));
-  std::vector<std::string> years(periods.begin() + static_cast<long>(T), periods.end());
-  auto fan = [&](const std::string& series, const std::string& name, bool yearly) {
-    svg::Fan f;
-    f.name = name;
-    for (const auto& r : b.rows) {
-      if (r.series != series) continue;
-      const bool is_year = r.period.find('Q') == std::string::npos;
-      if (is_year != yearly) continue;
-      f.p10.push_back(r.p10 / kPB);
-      f.p50.push_back(r.p50 / kPB);
-      f.p90.push_back(r.p90 / kPB);
-    }
-    return f;
-  };
-  struct Chart {
-    const char* metric;
-    const char* title;
-    bool yearly;
-  };
-  for (const Chart& c : {Chart{"hbm_installed_bytes", "HBM installed", false},
-                         Chart{"hbm_shipped_bytes", "HBM shipped per year", true},
-                         Chart{"host_dram_bytes", "Host DRAM installed", false}}) {
-    const std::string m = c.metric;
-    const auto& x = c.yearly ? years : quarters;
-    write("fan-" + m + ".svg",
-          svg::fan_chart(std::string(c.title) + ": with and without compression (P10–P90, P50)",
-                         "PB", x,
-                         {fan(m + ".without", "without compression", c.yearly),
-                          fan(m + ".with", "with compression", c.yearly)}));
-    write("fan-" + m + "-net.svg",
-          svg::fan_chart(
-              std::string(c.title) + ": change from compression (P10–P90, P50)",
-              "PB (with − without)", x,
-              {fan(m + ".net", "net", c.yearly), fan(m + ".efficiency", "efficiency", c.yearly),
-               fan(m + ".rebound", "rebound", c.yearly)}));
-  }
-  std::vector<double> xs, ys;
-  for (const auto& p : b.curve)
-    if (p.metric == "hbm_installed_bytes") {
-      xs.push_back(p.elasticity);
-      ys.push_back(p.net_bytes / kPB);
-    }
-  if (xs.size() > 1) {
-    std::vector<svg::CurveMark> marks;
-    marks.push_back({current_eps, current_net / kPB,
-                     fmt::format("scenario (mean ε {:.2f})", current_eps), "#444"});
-    for (const auto& e : b.break_even)
-      if (e.metric == "hbm_installed_bytes" && std::isfinite(e.at_scenario))
-        marks.push_back({e.at_scenario, 0, fmt::format("break-even {:.2f}", e.at_scenario)});
-    write("break-even-curve.svg", svg::curve("Net change in installed HBM, " + periods.back() +
-                                                 ", against the long-run elasticity",
-                                             "long-run elasticity ε (every class)",
-                                             "PB (with − without compression)", xs, ys, marks));
   }
 }
 
@@ -354,7 +296,7 @@ int run_band(const BandCliOptions& o) {
   fmt::print("(computed on {} {} in {:.1f} s)\n", world ? ranks : threads,
              world ? "MPI rank(s)" : "thread(s)", seconds);
   if (!o.svg_dir.empty()) {
-    write_svgs(o.svg_dir, s, band, current_eps, current_net);
+    write_svgs(o.svg_dir, band, current_eps, current_net);
     fmt::print("Wrote fan charts and break-even-curve.svg to {}\n", o.svg_dir);
   }
   store::Store st = open_results_db(o.db);

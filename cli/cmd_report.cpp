@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 
@@ -13,8 +14,10 @@
 #include "jevons/core/error.h"
 #include "jevons/session/figures.h"
 #include "jevons/session/headline.h"
+#include "jevons/store/band_store.h"
 #include "jevons/store/readers.h"
 #include "jevons/store/store.h"
+#include "band_figures.h"
 #include "svg_chart.h"
 
 namespace jevons::cli {
@@ -142,16 +145,21 @@ std::vector<Figure> projection_figures(const Projection& p) {
                                 "HBM installed (PB)", bars)});
   }
   if (!x.elasticity.empty()) {
-    svg::LineChart c;
-    c.title = "Net HBM change vs long-run elasticity (" + x.quarters.back() + ")";
-    c.y_label = "net HBM installed (PB)";
-    for (double e : x.elasticity) c.x_labels.push_back(fmt::format("{:g}", e));
-    c.series.push_back({"compression − no compression", scaled(x.elasticity_net_hbm_bytes, kPB)});
-    c.series.push_back({"zero", std::vector<double>(x.elasticity.size(), 0.0), true});
-    f.push_back({"break-even.svg",
-                 "Above the break-even elasticity (where the line crosses zero), compression "
-                 "raises total HBM demand.",
-                 svg::render(c)});
+    // One line on a numeric ε axis with the crossing marked: the planner's one break-even
+    // definition (planner/break_even.h) is where this curve crosses zero.
+    double crossing = std::numeric_limits<double>::quiet_NaN();
+    int last = -1;
+    for (const auto& b : p.break_even) last = std::max(last, b.quarter);
+    for (const auto& b : p.break_even)
+      if (b.quarter == last && b.metric == "hbm_installed_bytes") crossing = b.elasticity;
+    if (auto svg_text = break_even_curve_svg(
+            "Net HBM change vs long-run elasticity (" + x.quarters.back() + ")", x.elasticity,
+            x.elasticity_net_hbm_bytes, crossing, {});
+        !svg_text.empty())
+      f.push_back({"break-even.svg",
+                   "Above the break-even elasticity (where the line crosses zero), compression "
+                   "raises total HBM demand.",
+                   std::move(svg_text)});
   }
   if (!x.tornado.empty()) {
     std::vector<svg::TornadoRow> v;
@@ -196,10 +204,17 @@ std::string projection_tables(const Projection& p) {
   return o;
 }
 
-void add_projection(Report& r, const Projection& p) {
+void add_projection(Report& r, const Projection& p, store::Store& st,
+                    const std::string& scenario_name) {
   const std::string method = p.capacity.empty() ? "" : p.capacity.front().capacity.method;
-  if (const auto h = session::make_headline(p, method))
+  // The newest band run of the same scenario in this database (`jevons band --db`) gives the
+  // headline its P10/P50/P90 and the report its fan charts.
+  const auto band_run = store::latest_band_run(st, scenario_name);
+  const auto band = band_run ? store::read_band(st, *band_run) : std::nullopt;
+  if (auto h = session::make_headline(p, method)) {
+    if (band) session::attach_band(*h, band->rows, band->break_even);
     r.sections.emplace_back("Headline", session::headline_sentence(*h) + "\n");
+  }
   r.intro += fmt::format(
       "Projection {} to {}. Three variants: **no compression** (the counterfactual), "
       "**efficiency only** (compressed KV, demand held) and **with rebound** (compressed KV, "
@@ -209,6 +224,23 @@ void add_projection(Report& r, const Projection& p) {
   r.sections.emplace_back("Change in " + p.quarter_labels.back(), projection_tables(p));
   const auto figs = projection_figures(p);
   r.figures.insert(r.figures.end(), figs.begin(), figs.end());
+  if (band) {
+    std::string t = fmt::format(
+        "Band run {} ({} samples, {}, seed {}; docs/uncertainty.md). Final-year break-even "
+        "elasticity:\n\n| metric | scenario | P10 | P50 | P90 | samples crossing |\n"
+        "|---|---|---|---|---|---|\n",
+        *band_run, band->samples, band->latin_hypercube ? "Latin hypercube" : "Monte Carlo",
+        band->seed);
+    auto be = [](double v) {
+      return std::isinf(v) ? std::string(v > 0 ? "none" : "every ε") : fmt::format("{:.2f}", v);
+    };
+    for (const auto& b : band->break_even)
+      t += fmt::format("| {} | {} | {} | {} | {} | {} of {} |\n", b.metric, be(b.at_scenario),
+                       be(b.p10), be(b.p50), be(b.p90), b.crossings, band->samples);
+    r.sections.emplace_back("Uncertainty", t);
+    for (auto& f : band_figures(*band, {}))
+      r.figures.push_back({"band-" + f.file, f.caption, std::move(f.svg)});
+  }
 }
 
 // ---- simulation runs -----------------------------------------------------------------------
@@ -451,7 +483,7 @@ int run_report(const ReportOptions& o) {
   } catch (const store::StoreError&) {
     if (!has_projection) throw;
   }
-  if (has_projection) add_projection(rep, store::read_projection(st, run));
+  if (has_projection) add_projection(rep, store::read_projection(st, run), st, info->scenario_name);
   if (sim) add_simulation(rep, *sim, store::summarize_requests(st, run));
 
   const std::string dir =

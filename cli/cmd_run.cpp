@@ -143,6 +143,9 @@ void add_run(CLI::App& app, Action& action) {
         session::Oracles oracles(catalog, std::move(prof), session::capacity_cache_path(s, *cache));
         projection = run_projection_with_progress(s, catalog, oracles);
         headline = session::make_headline(projection->projection, projection->capacity_method);
+        // A band of this scenario already in the database (`jevons band --db`) gives the
+        // headline its P10/P50/P90; without one the sentence says how to get it.
+        if (headline) session::attach_latest_band(*headline, st, s.name);
         // An analytical answer where the scenario asks for the simulated search is a different
         // answer: shown beside the simulated one when the cache holds it (docs/planner.md).
         if (headline && !analytical_note.empty()) {

@@ -1,5 +1,7 @@
 #include "jevons/session/headline.h"
 
+#include "jevons/store/band_store.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -21,7 +23,13 @@ std::string signed_percent(double f) {
 
 std::string band_text(const std::optional<Band>& b, bool bytes) {
   if (!b) return "";
-  auto v = [&](double x) { return bytes ? signed_bytes(x) : fmt::format("{:.2f}", x); };
+  // A break-even quantile is +inf where compression raises the metric at no ε in the searched
+  // range and -inf where it raises it at every ε (BreakEvenResult::ordered_value).
+  auto v = [&](double x) {
+    if (bytes) return signed_bytes(x);
+    if (std::isinf(x)) return std::string(x > 0 ? "none" : "every ε");
+    return fmt::format("{:.2f}", x);
+  };
   return fmt::format(" [P10 {}, P50 {}, P90 {}]", v(b->p10), v(b->p50), v(b->p90));
 }
 
@@ -94,6 +102,31 @@ std::optional<Headline> make_headline(const Projection& p, const std::string& me
   for (const auto& b : p.break_even)
     if (b.quarter == last && b.metric == "hbm_installed_bytes") h.break_even = b.elasticity;
   return h;
+}
+
+bool attach_band(Headline& h, const std::vector<BandRow>& rows,
+                 const std::vector<BreakEvenBand>& break_even) {
+  auto find = [&](const HeadlineFigure& f) -> std::optional<Band> {
+    const std::string series = f.metric + ".net";
+    for (const auto& r : rows)
+      if (r.series == series && r.period == f.period) return Band{r.p10, r.p50, r.p90};
+    return std::nullopt;
+  };
+  const auto shipped = find(h.hbm_shipped), installed = find(h.hbm_installed),
+             dram = find(h.host_dram);
+  if (!shipped || !installed || !dram) return false;
+  h.hbm_shipped.net_band = shipped;
+  h.hbm_installed.net_band = installed;
+  h.host_dram.net_band = dram;
+  for (const auto& b : break_even)
+    if (b.metric == h.hbm_installed.metric) h.break_even_band = Band{b.p10, b.p50, b.p90};
+  return true;
+}
+
+bool attach_latest_band(Headline& h, store::Store& store, const std::string& scenario_name) {
+  const auto run = store::latest_band_run(store, scenario_name);
+  if (!run) return false;
+  return attach_band(h, store::read_bands(store, *run), store::read_break_even_band(store, *run));
 }
 
 std::string band_hint() {

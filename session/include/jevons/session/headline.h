@@ -13,7 +13,14 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "jevons/core/band_result.h"
 #include "jevons/core/projection_result.h"
+
+namespace jevons::store {
+class Store;
+}
 
 namespace jevons::session {
 
@@ -56,6 +63,18 @@ struct Headline {
 /// The headline of a projection; nullopt when it has no decomposition (an empty horizon).
 std::optional<Headline> make_headline(const Projection& projection,
                                       const std::string& capacity_method = "");
+
+/// Fills the headline's bands from a band run (`jevons band`; store::read_bands and
+/// store::read_break_even_band): each figure's net change at the headline's own period (the final
+/// year's sum for HBM shipped, the final quarter for the stocks) and the break-even of installed
+/// HBM. Returns false, leaving the headline as it was, when the band has no row for one of those
+/// periods (a band of another horizon).
+bool attach_band(Headline& headline, const std::vector<BandRow>& rows,
+                 const std::vector<BreakEvenBand>& break_even);
+
+/// The newest band run of `scenario_name` in `store`, attached as above; false when the store
+/// holds none (or one of another horizon).
+bool attach_latest_band(Headline& headline, store::Store& store, const std::string& scenario_name);
 
 /// The sentence (one paragraph, plain text, U+2212 for minus).
 std::string headline_sentence(const Headline& headline);
