@@ -15,8 +15,8 @@ SweepPointResult run_sweep_point(const SweepGrid& grid, const SweepPoint& point,
   r.parameters_json = grid.describe(point);
   const std::string text = grid.apply(point);
   try {
-    const Scenario s = Scenario::parse(
-        text, fmt::format("{} (sweep point {})", grid.scenario_path, point.index), catalog);
+    const Scenario s =
+        Scenario::parse(text, fmt::format("{} (sweep point {})", grid.scenario_path, point.index), catalog);
     if (!s.planner) {
       r.error = "the base scenario has no planner section to project";
       return r;
