@@ -7,9 +7,12 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
 #include "jevons/planner/elasticity.h"
 
 namespace jevons::planner {
@@ -120,12 +123,51 @@ class Engine {
     ReplicaCapacity r = oracle_.capacity(q);
     // An operator adopts the compressed format where it serves more tokens per GPU; where it
     // does not (the SLO binds before memory does), that generation keeps the baseline format.
-    if (per_gpu_tokens(r) < per_gpu_tokens(base)) r = base;
+    if (per_gpu_tokens(r) < per_gpu_tokens(base)) {
+      r = base;
+      keeps_baseline_.insert(key);
+    }
     return memo_[key] = r;
   }
 
   double per_gpu_tokens(const ReplicaCapacity& r) const {
     return r.tensor_parallel ? r.tokens_per_s / r.tensor_parallel : 0.0;
+  }
+
+  /// The KV offload tier of one replica of generation g serving class c at `load` (a share of
+  /// its capacity): multi-turn sessions keep their context's KV between turns (Little's law:
+  /// requests/s × gap_s sessions, each holding reuse_share × the mean prompt), first in the HBM
+  /// the replica's KV budget leaves free at that load, the rest in host DRAM, up to the host
+  /// DRAM its GPUs have beside the prefix tier. Compression shrinks what each session holds and
+  /// widens the free HBM, so it moves the tier twice. Docs: docs/planner.md, "Host DRAM".
+  double session_offload_bytes(std::size_t g, std::size_t c, bool compressed, double prompt_scale,
+                               const ReplicaCapacity& r, double load) {
+    const auto& k = plan_.classes[c];
+    if (k.session_reuse_share <= 0 || k.session_gap_s <= 0 || r.tensor_parallel == 0) return 0;
+    const auto key = std::make_tuple(g, c, compressed, prompt_scale);
+    auto it = session_.find(key);
+    if (it == session_.end()) {
+      const KvConfig kv = compressed && !keeps_baseline_.count(key) ? plan_.compressed_format_of(g)
+                                                                    : plan_.baseline_format;
+      const auto mem = plan_replica_memory(*gpus_[g], *models_[c], r.tensor_parallel,
+                                           plan_.generations[g].weights, MemoryPolicy{});
+      const KvFootprint fp(*models_[c], kv, r.tensor_parallel);
+      const double prompt = std::min(mean_tokens(k.input_tokens) * prompt_scale,
+                                     static_cast<double>(models_[c]->max_context_tokens));
+      const auto reused = static_cast<std::uint64_t>(std::llround(k.session_reuse_share * prompt));
+      SessionTier st;
+      st.bytes_per_session = static_cast<double>(fp.bytes_for_sequence(reused));
+      st.kv_budget_bytes =
+          static_cast<double>(std::max<std::int64_t>(0, mem.kv_bytes_per_gpu)) * r.tensor_parallel;
+      st.host_bytes =
+          gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB * r.tensor_parallel;
+      it = session_.emplace(key, st).first;
+    }
+    const SessionTier& st = it->second;
+    const double held = r.rate_per_s * load * k.session_gap_s * st.bytes_per_session;
+    const double free_hbm = std::max(0.0, st.kv_budget_bytes - r.kv_bytes_in_use * load);
+    const double host_room = std::max(0.0, st.host_bytes - r.host_prefix_bytes * load);
+    return std::min(std::max(0.0, held - free_hbm), host_room);
   }
 
   double hourly_cost(std::size_t g) const {
@@ -537,7 +579,10 @@ class Engine {
             const double replicas = n * share / rcap.tensor_parallel;
             r.hbm_weight_bytes += replicas * rcap.weight_bytes;
             r.hbm_kv_bytes += replicas * rcap.kv_bytes_in_use * load;
-            r.host_dram_offload_bytes += replicas * rcap.host_offload_bytes * load;
+            r.host_dram_offload_bytes +=
+                replicas *
+                (rcap.host_offload_bytes * load +
+                 session_offload_bytes(g, c, compressed != 0, prompt_scale[c], rcap, load));
             r.host_dram_prefix_bytes += replicas * rcap.host_prefix_bytes * load;
           }
           busy_gpus += n * load;
@@ -623,6 +668,13 @@ class Engine {
   std::vector<std::size_t> order_;
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
   std::vector<double> scales_;  ///< initial_scales(), once computed
+  struct SessionTier {
+    double bytes_per_session = 0;  ///< KV of the reused context, whole replica
+    double kv_budget_bytes = 0;    ///< the replica's HBM KV budget
+    double host_bytes = 0;         ///< host DRAM of the replica's GPUs
+  };
+  std::map<std::tuple<std::size_t, std::size_t, bool, double>, SessionTier> session_;
+  std::set<std::tuple<std::size_t, std::size_t, bool, double>> keeps_baseline_;
   /// Per class: the last baseline-format search at the specified prompts (a search's start).
   std::vector<std::pair<CapacityQuery, ReplicaCapacity>> last_base_;
 };

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "jevons/core/error.h"
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
 #include "jevons/core/scenario.h"
 #include "jevons/planner/projection.h"
 
@@ -430,6 +432,47 @@ TEST_CASE("a class that fits on few parts keeps its factor while the others fill
   CHECK(scale.at("long") * 1e6 * 1.5 == Approx(80 * 500.0));
   // Chat takes the H100s: 800 × 1,000 tokens/s at the peak.
   CHECK(scale.at("chat") * 1e6 * 1.5 == Approx(800 * 1000.0));
+}
+
+TEST_CASE("multi-turn sessions spill to host DRAM what the free HBM cannot keep",
+          "[projection][host-dram]") {
+  // One class on H100s (fake capacity: 1,000 tokens/s and 1 request/s per GPU at bf16, 40 GB of
+  // KV in use at capacity). Half of each 1,000-token prompt is the previous turn's context, kept
+  // 900 s between turns: at the average load (1/1.5 of capacity) a replica holds
+  // 1/1.5 × 900 sessions × the KV of 500 tokens. What the replica's KV budget leaves free at
+  // that load keeps part of it; the rest is the host-DRAM offload tier.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("      peak_to_average: 1.5\n"), 27,
+            "      peak_to_average: 1.5\n      sessions: {reuse_share: 0.5, gap_s: 900}\n");
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Scenario s = load(y);
+  const Projection p = project(s, catalog(), oracle, opt);
+  const auto& gpu = catalog().gpu("h100-sxm");
+  const auto& model = catalog().model("llama-3.1-8b");
+  const auto mem = plan_replica_memory(gpu, model, 1, WeightPrecision::kBf16, MemoryPolicy{});
+  const double avg_load = 1 / 1.5;
+  const double session = static_cast<double>(
+      KvFootprint(model, s.planner->baseline_format, 1).bytes_for_sequence(500));
+  const double held = 1.0 * avg_load * 900 * session;
+  const double free_hbm = static_cast<double>(mem.kv_bytes_per_gpu) - 40e9 * avg_load;
+  REQUIRE(held > free_hbm);  // the case is built so HBM is short
+  const auto& cf = totals(p, Variant::kCounterfactual, 0);
+  double serving = 0;
+  for (const auto& g : p.generations)
+    if (g.variant == Variant::kCounterfactual && g.quarter == 0) serving += g.serving;
+  CHECK(cf.host_dram_offload_bytes == Approx(serving * (held - free_hbm)).epsilon(1e-9));
+  // Compressed KV (4.6× smaller per token at tq-3.5, twice the requests/s here) leaves the
+  // tier smaller in every quarter: each session holds less and the same HBM keeps more.
+  for (int t = 0; t < 8; ++t) {
+    INFO(t);
+    CHECK(totals(p, Variant::kEfficiency, t).host_dram_offload_bytes <
+          totals(p, Variant::kCounterfactual, t).host_dram_offload_bytes);
+  }
+  // Without sessions there is nothing to keep between turns.
+  const Projection none = project(load(planner_yaml(1.1)), catalog(), oracle, opt);
+  CHECK(totals(none, Variant::kCounterfactual, 0).host_dram_offload_bytes == 0);
 }
 
 TEST_CASE("every bundled planner scenario changes the result against planner-jevons",
