@@ -45,7 +45,10 @@ std::string CapacityQuery::key(const std::string& method) const {
       c.slo.ttft_ns, c.slo.tpot_ns, prompt_scale, max_tensor_parallel, slo_attainment, duration_s,
       tolerance, seed, static_cast<int>(preemption), prefix_cache, prefix_host_tier_gib_per_gpu,
       c.prefix_groups, c.prefix_tokens);
-  return base + analytical_key();
+  // A search that starts from another format's answer lands, within the tolerance, on a rate
+  // that depends on that format: it is part of what the answer depends on.
+  const std::string from = hint != nullptr ? "|from=" + hint->kv.name() : "";
+  return base + from + analytical_key();
 }
 
 std::string CapacityQuery::analytical_key() const {
@@ -457,22 +460,32 @@ ReplicaCapacity CachedOracle::lookup(const CapacityQuery& q) {
     return r;
   }
   ++misses_;
+  // Where the search starts must be a function of the key too, or the answer would depend on
+  // what this cache happened to hold (a sweep's thread, an earlier scenario): the hint is
+  // re-anchored at this query's prompt scale and looked up (searched if need be) through the
+  // cache, and a baseline query starts from the neighbouring grid point toward the specified
+  // prompts (index 0 starts from the closed form).
   ReplicaCapacity r;
   if (q.hint != nullptr) {
-    r = inner_.capacity(q);
-  } else {
-    // The search starts from a neighbouring prompt scale's answer when one is cached.
-    CapacityQuery near = q;
+    CapacityQuery anchor = *q.hint;
+    anchor.hint = nullptr;
+    anchor.prompt_scale = q.prompt_scale;
     CapacityQuery hinted = q;
-    for (const double f : {1 / kGridRatio, kGridRatio}) {
-      near.prompt_scale = q.prompt_scale * f;
-      if (auto it = cache_.find(near.key(inner_.method())); it != cache_.end()) {
-        hinted.hint = &near;
-        hinted.hint_answer = it->second;
-        break;
-      }
-    }
+    hinted.hint_answer = lookup(anchor);
+    hinted.hint = &anchor;
     r = inner_.capacity(hinted);
+  } else {
+    const double n = std::round(std::log(q.prompt_scale) / std::log(kGridRatio));
+    if (n == 0) {
+      r = inner_.capacity(q);
+    } else {
+      CapacityQuery near = q;
+      near.prompt_scale = std::pow(kGridRatio, n > 0 ? n - 1 : n + 1);
+      CapacityQuery hinted = q;
+      hinted.hint_answer = lookup(near);
+      hinted.hint = &near;
+      r = inner_.capacity(hinted);
+    }
   }
   cache_[k] = r;
   return r;

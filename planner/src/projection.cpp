@@ -57,7 +57,6 @@ class Engine {
       : s_(s), plan_(*s.planner), oracle_(oracle), latency_(catalog.latency()) {
     for (const auto& g : plan_.generations) gpus_.push_back(&catalog.gpu(g.gpu_id));
     for (const auto& c : plan_.classes) models_.push_back(&catalog.model(c.model_id));
-    last_base_.resize(plan_.classes.size());
     // Newest first: newer parts serve first and are bought first (they are the cheapest per
     // token in every catalog pair we ship); ties keep the scenario's order.
     order_.resize(gpus_.size());
@@ -93,24 +92,7 @@ class Engine {
     q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
     q.analytical = s_.analytical;
     q.latency = &latency_;
-    if (!compressed) {
-      // At the specified prompts, the search starts from the class's answer on the generation
-      // searched before, moved by the closed form's ratio between the two parts: the closed
-      // form's error is much the same for one workload on two parts.
-      auto& last = last_base_[c];
-      if (prompt_scale == 1.0 && last.second.rate_per_s > 0) {
-        q.hint = &last.first;
-        q.hint_answer = last.second;
-        q.hint_step = 4 * plan_.search_tolerance;
-      }
-      const ReplicaCapacity r = oracle_.capacity(q);
-      if (prompt_scale == 1.0 && r.rate_per_s > 0 && r.exact) {
-        last.first = q;
-        last.first.hint = nullptr;
-        last.second = r;
-      }
-      return memo_[key] = r;
-    }
+    if (!compressed) return memo_[key] = oracle_.capacity(q);
     // The baseline format's answer first: the compressed search starts from it (the two differ
     // only where memory binds), which saves most of its probes.
     const ReplicaCapacity base = cap(g, c, false, prompt_scale);
@@ -675,8 +657,6 @@ class Engine {
   };
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, SessionTier> session_;
   std::set<std::tuple<std::size_t, std::size_t, bool, double>> keeps_baseline_;
-  /// Per class: the last baseline-format search at the specified prompts (a search's start).
-  std::vector<std::pair<CapacityQuery, ReplicaCapacity>> last_base_;
 };
 
 double metric(const QuarterTotals& t, const std::string& m) {

@@ -47,10 +47,11 @@ struct CapacityQuery {
   AnalyticalParams analytical;
   /// The catalog's latency-model parameters the probes use (nullptr: none); part of the key.
   const LatencyCalibration* latency = nullptr;
-  /// A related point already searched (the same GPU and class at the baseline format, or at the
-  /// neighbouring prompt scale) and its answer: the simulated search starts from that answer,
-  /// moved by the closed form's ratio between the two points, in small steps. Not part of the
-  /// key: it changes where the search starts, and the answer only within the tolerance.
+  /// A related point (the same GPU and class at the baseline format, or at the neighbouring
+  /// prompt scale) and its answer: the simulated search starts from that answer, moved by the
+  /// closed form's ratio between the two points, in small steps. The start moves the answer
+  /// within the tolerance, so CachedOracle derives it from the key alone (the neighbouring
+  /// scale toward the specified prompts; the hint's format, which the key then carries).
   const CapacityQuery* hint = nullptr;
   ReplicaCapacity hint_answer;
   /// The search's first step away from the hinted start, relative (0: twice the tolerance).
