@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common.h"
 #include "jevons/planner/projection.h"
@@ -78,21 +81,55 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   // The HBM market layer: what the fleet buys per calendar year, with and without compression.
   const auto* first = find(p, Variant::kCounterfactual, 0);
   if (first && plan.initial_utilization > 0) {
-    double serving = 0, installed = 0;
-    for (const auto& g : p.generations)
-      if (g.variant == Variant::kCounterfactual && g.quarter == 0) {
-        serving += g.serving;
-        installed += g.installed - g.purchased;
+    // The first quarter's demand and fleet at the stated utilisation, and why any more of the
+    // installed base is idle (docs/planner.md, "The first quarter").
+    const double u = plan.initial_utilization;
+    double serving = 0, installed = 0, unusable = 0;
+    std::vector<std::string> unusable_parts;
+    for (const auto& g : p.generations) {
+      if (g.variant != Variant::kCounterfactual || g.quarter != 0) continue;
+      serving += g.serving;
+      installed += g.installed - g.purchased;
+      bool fits = false;
+      for (const auto& e : p.capacity)
+        fits = fits || (e.gpu_id == g.gpu_id && e.kv_format == plan.baseline_format.name() &&
+                        e.capacity.tokens_per_s > 0);
+      if (!fits && g.installed > 0) {
+        unusable += g.installed;
+        unusable_parts.push_back(fmt::format("{} ({})", g.gpu_id, gpus(g.installed)));
       }
+    }
+    const double capable = installed - unusable;
     fmt::print(out,
-               "\nFirst quarter: the classes' stated demand scaled x{:.3f}, the most the installed "
-               "base serves at its peak with at most {:.0f} % of it busy "
-               "(fleet.initial_utilization); {:.0f} % is busy{}\n",
-               first->initial_demand_scale, 100 * plan.initial_utilization,
-               installed > 0 ? 100 * serving / installed : 0.0,
-               serving < 0.99 * plan.initial_utilization * installed
-                   ? ": a class ran out of the parts that can serve it first"
-                   : "");
+               "\nFirst quarter at the stated utilisation (fleet.initial_utilization {:.0f} %): "
+               "{:.1f} % of the installed base is busy at the peak, {:.1f} % of the parts that "
+               "can serve a class; the stated demand is scaled x{:.3f} overall\n",
+               100 * u, installed > 0 ? 100 * serving / installed : 0.0,
+               capable > 0 ? 100 * serving / capable : 0.0, first->initial_demand_scale);
+    double top = 0;
+    std::vector<std::pair<std::string, double>> scales;
+    for (const auto& c : p.classes)
+      if (c.variant == Variant::kCounterfactual && c.quarter == 0)
+        for (const auto& k : plan.classes)
+          if (k.name == c.class_name && k.tokens_per_s > 0) {
+            scales.push_back({k.name, c.baseline_tokens_per_s / k.tokens_per_s});
+            top = std::max(top, scales.back().second);
+          }
+    std::string line;
+    for (const auto& [name, k] : scales) {
+      line += fmt::format("{}{} x{:.2f}", line.empty() ? "" : ", ", name, k);
+      if (k < top * (1 - 1e-6)) line += " (ran out of the parts that can serve it)";
+    }
+    fmt::print(out, "  per class: {}\n", line);
+    fmt::print(out, "  idle: {:.1f} % headroom (1 - utilisation) on the parts that serve",
+               installed > 0 ? 100 * (1 - u) * capable / installed : 0.0);
+    if (!unusable_parts.empty()) {
+      std::string names;
+      for (const auto& n : unusable_parts) names += (names.empty() ? "" : ", ") + n;
+      fmt::print(out, "; {:.1f} % on parts no class's model fits: {}",
+                 installed > 0 ? 100 * unusable / installed : 0.0, names);
+    }
+    fmt::print(out, "\n");
   }
   fmt::print(out,
              "\nHBM market per year (EB = 1e18 B; shipped = HBM of the parts bought; demanded = "

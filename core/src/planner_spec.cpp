@@ -106,6 +106,12 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
           static_cast<std::uint64_t>(sp.integer("tokens", yaml::positive(1e8), true).value_or(0));
       sp.finish();
     }
+    if (r.has("sessions")) {
+      yaml::MapReader ss(ctx, r.child("sessions"), p + ".sessions");
+      c.session_reuse_share = ss.number_or("reuse_share", 0, yaml::Range{0, 1, false});
+      c.session_gap_s = ss.number_or("gap_s", 0, yaml::non_negative(86400));
+      ss.finish();
+    }
     r.finish();
     const ModelSpec* m = catalog.find_model(c.model_id);
     if (!m && !c.model_id.empty()) {

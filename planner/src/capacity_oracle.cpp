@@ -45,7 +45,10 @@ std::string CapacityQuery::key(const std::string& method) const {
       c.slo.ttft_ns, c.slo.tpot_ns, prompt_scale, max_tensor_parallel, slo_attainment, duration_s,
       tolerance, seed, static_cast<int>(preemption), prefix_cache, prefix_host_tier_gib_per_gpu,
       c.prefix_groups, c.prefix_tokens);
-  return base + analytical_key();
+  // A search that starts from another format's answer lands, within the tolerance, on a rate
+  // that depends on that format: it is part of what the answer depends on.
+  const std::string from = hint != nullptr ? "|from=" + hint->kv.name() : "";
+  return base + from + analytical_key();
 }
 
 std::string CapacityQuery::analytical_key() const {
@@ -322,19 +325,55 @@ ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
     return p;
   };
 
-  // Bracket from the analytical estimate, then bisect on the simulated SLO attainment.
-  const double guess = std::max(bracket_.capacity(q).rate_per_s, 1e-3);
-  double lo = 0, hi = guess * 1.5;
+  // Start from the best estimate at hand: a related point's searched answer moved by the
+  // closed form's ratio between the two points (usually within the tolerance: two probes), else
+  // the closed form itself. Step away from it geometrically until the threshold is bracketed,
+  // then bisect: a few probes instead of bisecting down from [0, 1.5 × the closed form].
+  const double closed_form = bracket_.capacity(q).rate_per_s / s.tp;  // per GPU
+  double guess = std::max(closed_form * s.tp, 1e-3);
+  double step = 0.5;  // relative; the closed form is often off by tens of percent
+  if (q.hint && q.hint_answer.rate_per_s > 0 && q.hint_answer.tensor_parallel > 0) {
+    double ratio = 1.0;
+    if (q.hint_scaled) {
+      const ReplicaCapacity hint_cf = bracket_.capacity(*q.hint);
+      const double hint_cf_per_gpu =
+          hint_cf.tensor_parallel ? hint_cf.rate_per_s / hint_cf.tensor_parallel : 0;
+      if (closed_form > 0 && hint_cf_per_gpu > 0) ratio = closed_form / hint_cf_per_gpu;
+    }
+    guess = q.hint_answer.rate_per_s / q.hint_answer.tensor_parallel * ratio * s.tp;
+    step = q.hint_step > 0 ? q.hint_step : 2 * q.tolerance;
+  }
+  double lo = 0, hi = 0;
   Probe at_lo;
-  for (int i = 0; i < 30; ++i) {
-    const Probe p = probe(hi);
-    if (p.attainment < q.slo_attainment) break;
-    lo = hi;
+  if (const Probe p = probe(guess); p.attainment >= q.slo_attainment) {
+    lo = guess;
     at_lo = p;
-    hi *= 2;
+    for (int i = 0; i < 40; ++i, step *= 2) {
+      hi = lo * (1 + step);
+      const Probe up = probe(hi);
+      if (up.attainment < q.slo_attainment) break;
+      lo = hi;
+      at_lo = up;
+    }
+  } else {
+    hi = guess;
+    for (int i = 0; i < 40; ++i, step *= 2) {
+      const double down = hi / (1 + step);
+      if (down < 1e-6 * guess) {  // nothing passes: the replica serves ~0 within the SLO
+        hi = 0;
+        break;
+      }
+      const Probe d = probe(down);
+      if (d.attainment >= q.slo_attainment) {
+        lo = down;
+        at_lo = d;
+        break;
+      }
+      hi = down;
+    }
   }
   while (hi - lo > q.tolerance * hi) {
-    const double mid = 0.5 * (lo + hi);
+    const double mid = lo > 0 ? std::sqrt(lo * hi) : 0.5 * hi;
     const Probe p = probe(mid);
     if (p.attainment >= q.slo_attainment) {
       lo = mid;
@@ -421,7 +460,33 @@ ReplicaCapacity CachedOracle::lookup(const CapacityQuery& q) {
     return r;
   }
   ++misses_;
-  ReplicaCapacity r = inner_.capacity(q);
+  // Where the search starts must be a function of the key too, or the answer would depend on
+  // what this cache happened to hold (a sweep's thread, an earlier scenario): the hint is
+  // re-anchored at this query's prompt scale and looked up (searched if need be) through the
+  // cache, and a baseline query starts from the neighbouring grid point toward the specified
+  // prompts (index 0 starts from the closed form).
+  ReplicaCapacity r;
+  if (q.hint != nullptr) {
+    CapacityQuery anchor = *q.hint;
+    anchor.hint = nullptr;
+    anchor.prompt_scale = q.prompt_scale;
+    CapacityQuery hinted = q;
+    hinted.hint_answer = lookup(anchor);
+    hinted.hint = &anchor;
+    r = inner_.capacity(hinted);
+  } else {
+    const double n = std::round(std::log(q.prompt_scale) / std::log(kGridRatio));
+    if (n == 0) {
+      r = inner_.capacity(q);
+    } else {
+      CapacityQuery near = q;
+      near.prompt_scale = std::pow(kGridRatio, n > 0 ? n - 1 : n + 1);
+      CapacityQuery hinted = q;
+      hinted.hint_answer = lookup(near);
+      hinted.hint = &near;
+      r = inner_.capacity(hinted);
+    }
+  }
   cache_[k] = r;
   return r;
 }
@@ -434,10 +499,32 @@ ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
     g.prompt_scale = std::pow(kGridRatio, std::round(pos));
     return lookup(g);
   }
+  {
+    // Next to a grid point a search would not be more exact than the tolerance it is run to:
+    // take the point's answer, moved by the closed form's ratio between the two scales.
+    CapacityQuery g = q;
+    g.prompt_scale = std::pow(kGridRatio, std::round(pos));
+    const ReplicaCapacity here = closed_form_.capacity(q), there = closed_form_.capacity(g);
+    const double half_tol = 0.5 * q.tolerance;
+    if (here.tensor_parallel > 0 && here.tensor_parallel == there.tensor_parallel &&
+        there.rate_per_s > 0 && there.tokens_per_s > 0 &&
+        std::fabs(here.rate_per_s / there.rate_per_s - 1) <= half_tol &&
+        std::fabs(here.tokens_per_s / there.tokens_per_s - 1) <= half_tol) {
+      ReplicaCapacity r = lookup(g);
+      if (r.tensor_parallel == here.tensor_parallel) {
+        r.rate_per_s *= here.rate_per_s / there.rate_per_s;
+        r.tokens_per_s *= here.tokens_per_s / there.tokens_per_s;
+        r.probes = 0;
+        r.exact = false;
+        return r;
+      }
+    }
+  }
   CapacityQuery a = q, b = q;
   a.prompt_scale = std::pow(kGridRatio, lo_i);
   b.prompt_scale = std::pow(kGridRatio, lo_i + 1);
-  const ReplicaCapacity ra = lookup(a), rb = lookup(b);
+  const ReplicaCapacity ra = lookup(a);
+  const ReplicaCapacity rb = lookup(b);
   // Linear in log(prompt scale) between neighbouring grid points, per GPU: the two points may
   // have chosen different tensor parallelism, so replica-level figures would not mix.
   const double w = pos - lo_i;

@@ -8,9 +8,12 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
 #include "jevons/planner/break_even.h"
 #include "jevons/planner/elasticity.h"
 
@@ -94,18 +97,64 @@ class Engine {
     q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
     q.analytical = s_.analytical;
     q.latency = &latency_;
+    if (!compressed) return memo_[key] = oracle_.capacity(q);
+    // The baseline format's answer first: the compressed search starts from it (the two differ
+    // only where memory binds), which saves most of its probes.
+    const ReplicaCapacity base = cap(g, c, false, prompt_scale);
+    CapacityQuery bq = q;
+    bq.kv = plan_.baseline_format;
+    q.hint = &bq;
+    q.hint_answer = base;
+    q.hint_step = plan_.search_tolerance;
+    q.hint_scaled = false;
     ReplicaCapacity r = oracle_.capacity(q);
-    if (compressed) {
-      // An operator adopts the compressed format where it serves more tokens per GPU; where it
-      // does not (the SLO binds before memory does), that generation keeps the baseline format.
-      const ReplicaCapacity base = cap(g, c, false, prompt_scale);
-      if (per_gpu_tokens(r) < per_gpu_tokens(base)) r = base;
+    // An operator adopts the compressed format where it serves more tokens per GPU; where it
+    // does not (the SLO binds before memory does), that generation keeps the baseline format.
+    if (per_gpu_tokens(r) < per_gpu_tokens(base)) {
+      r = base;
+      keeps_baseline_.insert(key);
     }
     return memo_[key] = r;
   }
 
   double per_gpu_tokens(const ReplicaCapacity& r) const {
     return r.tensor_parallel ? r.tokens_per_s / r.tensor_parallel : 0.0;
+  }
+
+  /// The KV offload tier of one replica of generation g serving class c at `load` (a share of
+  /// its capacity): multi-turn sessions keep their context's KV between turns (Little's law:
+  /// requests/s × gap_s sessions, each holding reuse_share × the mean prompt), first in the HBM
+  /// the replica's KV budget leaves free at that load, the rest in host DRAM, up to the host
+  /// DRAM its GPUs have beside the prefix tier. Compression shrinks what each session holds and
+  /// widens the free HBM, so it moves the tier twice. Docs: docs/planner.md, "Host DRAM".
+  double session_offload_bytes(std::size_t g, std::size_t c, bool compressed, double prompt_scale,
+                               const ReplicaCapacity& r, double load) {
+    const auto& k = plan_.classes[c];
+    if (k.session_reuse_share <= 0 || k.session_gap_s <= 0 || r.tensor_parallel == 0) return 0;
+    const auto key = std::make_tuple(g, c, compressed, prompt_scale);
+    auto it = session_.find(key);
+    if (it == session_.end()) {
+      const KvConfig kv = compressed && !keeps_baseline_.count(key) ? plan_.compressed_format_of(g)
+                                                                    : plan_.baseline_format;
+      const auto mem = plan_replica_memory(*gpus_[g], *models_[c], r.tensor_parallel,
+                                           plan_.generations[g].weights, MemoryPolicy{});
+      const KvFootprint fp(*models_[c], kv, r.tensor_parallel);
+      const double prompt = std::min(mean_tokens(k.input_tokens) * prompt_scale,
+                                     static_cast<double>(models_[c]->max_context_tokens));
+      const auto reused = static_cast<std::uint64_t>(std::llround(k.session_reuse_share * prompt));
+      SessionTier st;
+      st.bytes_per_session = static_cast<double>(fp.bytes_for_sequence(reused));
+      st.kv_budget_bytes =
+          static_cast<double>(std::max<std::int64_t>(0, mem.kv_bytes_per_gpu)) * r.tensor_parallel;
+      st.host_bytes =
+          gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB * r.tensor_parallel;
+      it = session_.emplace(key, st).first;
+    }
+    const SessionTier& st = it->second;
+    const double held = r.rate_per_s * load * k.session_gap_s * st.bytes_per_session;
+    const double free_hbm = std::max(0.0, st.kv_budget_bytes - r.kv_bytes_in_use * load);
+    const double host_room = std::max(0.0, st.host_bytes - r.host_prefix_bytes * load);
+    return std::min(std::max(0.0, held - free_hbm), host_room);
   }
 
   double hourly_cost(std::size_t g) const {
@@ -186,70 +235,138 @@ class Engine {
     return q;
   }
 
-  /// fleet.initial_utilization: the factor on every class's first-quarter demand (their mix
-  /// kept) at which the first quarter's peak, served at the baseline format by the powered
-  /// installed base under the projection's own assignment rule, keeps that share of it busy.
-  /// The same for all three variants, so they start from one world.
-  double initial_scale() {
-    if (scale_ > 0) return scale_;
-    scale_ = 1;
-    const double u = plan_.initial_utilization;
+  /// The share of each powered part that serves at the peak: fleet.initial_utilization when set
+  /// (operators keep the rest as headroom, and the first quarter is calibrated to it), else 1.
+  double utilization_cap() const {
+    return plan_.initial_utilization > 0 ? plan_.initial_utilization : 1.0;
+  }
+
+  /// Serves peak demand `need` (tokens/s per class) from `avail` GPUs per generation (the
+  /// utilisation cap already applied) at per-GPU capacities `capg`; adds the GPUs used to
+  /// `serving` and takes them from `avail` and what they serve from `need`.
+  ///
+  /// The rule (docs/planner.md): classes in order of how few powered GPUs can serve them (the
+  /// scarcest first: a 671B model fits only on large-HBM parts, so it claims them before a
+  /// class every part can serve takes them); each class fills the generations that can serve it
+  /// in order of its comparative advantage there, its capacity over the part's capacity for the
+  /// class that part serves best (a 16k-tokens/s part that serves this class at 8 tokens/s is
+  /// left to others; a part that serves only this class goes first). Ties keep newest first.
+  void serve(const std::vector<std::vector<double>>& capg, std::vector<double>& avail,
+             std::vector<double>& need, std::vector<std::vector<double>>& serving) const {
     const std::size_t C = num_classes();
-    std::vector<double> avail(num_gens(), 0);
+    std::vector<double> capable(C, 0);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t g : order_)
+        if (capg[g][c] > 0) capable[c] += avail[g];
+    std::vector<std::size_t> classes(C);
+    std::iota(classes.begin(), classes.end(), 0);
+    std::stable_sort(classes.begin(), classes.end(),
+                     [&](std::size_t a, std::size_t b) { return capable[a] < capable[b]; });
+    std::vector<std::pair<double, std::size_t>> gens;
+    for (std::size_t c : classes) {
+      if (need[c] <= 0) continue;
+      gens.clear();
+      for (std::size_t rank = 0; rank < order_.size(); ++rank) {
+        const std::size_t g = order_[rank];
+        if (capg[g][c] <= 0 || avail[g] <= 0) continue;
+        const double best = *std::max_element(capg[g].begin(), capg[g].end());
+        gens.push_back({capg[g][c] / best, rank});
+      }
+      std::stable_sort(gens.begin(), gens.end(),
+                       [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (const auto& [advantage, rank] : gens) {
+        const std::size_t g = order_[rank];
+        const double n = std::min(avail[g], need[c] / capg[g][c]);
+        serving[g][c] += n;
+        avail[g] -= n;
+        need[c] -= n * capg[g][c];
+        if (need[c] <= 1e-12 * capg[g][c]) {
+          need[c] = 0;
+          break;
+        }
+      }
+    }
+  }
+
+  /// fleet.initial_utilization: the factor on each class's first-quarter demand at which the
+  /// powered installed base, serving at the baseline format under the projection's own rule
+  /// (serve()), is busy at that share at the peak. Every class is scaled by one factor until a
+  /// class runs out of the parts that can serve it; that class keeps the factor it reached and
+  /// the others grow on (progressive filling), until every part that serves any class is busy
+  /// at the stated share. Classes no part can serve keep their stated demand (unserved). The
+  /// same for all three variants, so they start from one world.
+  const std::vector<double>& initial_scales() {
+    if (!scales_.empty()) return scales_;
+    const std::size_t C = num_classes(), G = num_gens();
+    scales_.assign(C, 1.0);
+    const double u = plan_.initial_utilization;
+    if (u <= 0) return scales_;
+    std::vector<double> avail(G, 0);
     double power_left = plan_.power_budget_mw > 0 ? plan_.power_budget_mw * 1e6
                                                   : std::numeric_limits<double>::infinity();
-    double total = 0;
     for (std::size_t g : order_) {
       const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
-      avail[g] = std::min(plan_.generations[g].installed, std::max(0.0, power_left) / w);
-      power_left -= avail[g] * w;
-      total += avail[g];
+      avail[g] = u * std::min(plan_.generations[g].installed, std::max(0.0, power_left) / w);
+      power_left -= avail[g] / u * w;
     }
-    if (u <= 0 || total <= 0) return scale_;
-    // GPUs serving the first quarter's peak at demand scale k — the newest first, a generation
-    // shared between classes in proportion to what each still needs (as run() assigns) — and
-    // whether any peak demand is left unserved.
-    auto busy = [&](double k, bool& unserved) {
-      std::vector<double> need(C);
-      for (std::size_t c = 0; c < C; ++c)
-        need[c] = k * plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
-      double serving = 0;
-      for (std::size_t g : order_) {
-        double want_total = 0;
-        std::vector<double> want(C, 0);
-        for (std::size_t c = 0; c < C; ++c) {
-          const double capacity = per_gpu_tokens(cap(g, c, false, 1.0));
-          if (capacity > 0 && need[c] > 0) want[c] = need[c] / capacity;
-          want_total += want[c];
-        }
-        if (want_total <= 0 || avail[g] <= 0) continue;
-        const double f = std::min(1.0, avail[g] / want_total);
-        for (std::size_t c = 0; c < C; ++c)
-          need[c] -= want[c] * f * per_gpu_tokens(cap(g, c, false, 1.0));
-        serving += want_total * f;
+    std::vector<std::vector<double>> capg(G, std::vector<double>(C, 0));
+    std::vector<bool> active(C, false);
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t g = 0; g < G; ++g) {
+        capg[g][c] = per_gpu_tokens(cap(g, c, false, 1.0));
+        if (capg[g][c] > 0 && avail[g] > 0) active[c] = true;
       }
-      unserved = false;
+    // Whether every class is served with the active ones at scale k (`bump`: class `bumped` at
+    // k · bump), the frozen ones at theirs.
+    std::vector<double> k_of(C, 0);
+    auto served = [&](double k, std::size_t bumped = SIZE_MAX, double bump = 1) {
+      std::vector<double> need(C), a = avail;
+      std::vector<std::vector<double>> serving(G, std::vector<double>(C, 0));
       for (std::size_t c = 0; c < C; ++c)
-        unserved = unserved || need[c] > 1e-9 * k * plan_.classes[c].tokens_per_s;
-      return serving;
+        need[c] = (active[c] ? k : k_of[c]) * (c == bumped ? bump : 1) *
+                  plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
+      const auto want = need;
+      serve(capg, a, need, serving);
+      for (std::size_t c = 0; c < C; ++c)
+        if (need[c] > 1e-10 * want[c]) return false;
+      return true;
     };
-    // The largest scale at which the installed base serves every class's peak with at most u
-    // of it busy: both grow with k, so bisect in log(k). Where a class only fits on some parts,
-    // the fleet may run out for it before u is reached; the achieved share is then lower
-    // (printed by `jevons run`).
-    auto fits = [&](double k) {
-      bool unserved = false;
-      const double b = busy(k, unserved);
-      return !unserved && b <= u * total;
-    };
-    double lo = std::log(1e-12), hi = std::log(1e12);
-    if (!fits(std::exp(lo))) return scale_;  // nothing can serve the classes at all
-    for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
-      const double mid = 0.5 * (lo + hi);
-      (fits(std::exp(mid)) ? lo : hi) = mid;
+    double lo = std::log(1e-12);
+    if (!served(std::exp(lo))) return scales_;  // the stated mix cannot be served at all
+    while (std::find(active.begin(), active.end(), true) != active.end()) {
+      double hi = std::log(1e12);
+      for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (served(std::exp(mid)) ? lo : hi) = mid;
+      }
+      // The classes that cannot grow past the common factor (they ran out of parts, or their
+      // growth would push a class already fixed off its parts) keep it; the others grow on.
+      const double k = std::exp(lo);
+      std::vector<std::size_t> stuck;
+      for (std::size_t c = 0; c < C; ++c)
+        if (active[c] && !served(k, c, 1 + 1e-6)) stuck.push_back(c);
+      if (stuck.empty())
+        for (std::size_t c = 0; c < C; ++c)
+          if (active[c]) stuck.push_back(c);
+      for (std::size_t c : stuck) {
+        active[c] = false;
+        k_of[c] = k;
+      }
     }
-    scale_ = std::exp(lo);
-    return scale_;
+    for (std::size_t c = 0; c < C; ++c)
+      if (k_of[c] > 0) scales_[c] = k_of[c];
+    return scales_;
+  }
+
+  /// The demand-weighted factor of initial_scales() (stored per quarter).
+  double initial_scale() {
+    const auto& k = initial_scales();
+    double stated = 0, scaled = 0;
+    for (std::size_t c = 0; c < num_classes(); ++c) {
+      stated += plan_.classes[c].tokens_per_s;
+      scaled += k[c] * plan_.classes[c].tokens_per_s;
+    }
+    return stated > 0 ? scaled / stated : 1.0;
   }
 
   double adoption(std::size_t g, int t, Variant v) const {
@@ -264,7 +381,7 @@ class Engine {
     VariantRun out;
     // Cohorts per generation: (install quarter, count), to retire by age.
     std::vector<std::vector<std::pair<int, double>>> cohorts(G);
-    const double demand_scale = initial_scale();
+    const std::vector<double>& demand_scale = initial_scales();
     for (std::size_t g = 0; g < G; ++g)
       if (plan_.generations[g].installed > 0)
         cohorts[g].push_back({plan_.generations[g].has_installed_since
@@ -301,7 +418,7 @@ class Engine {
         row.quarter = t;
         row.class_name = k.name;
         row.baseline_tokens_per_s =
-            k.tokens_per_s * demand_scale * std::pow(k.growth_per_year, years);
+            k.tokens_per_s * demand_scale[c] * std::pow(k.growth_per_year, years);
         double q = row.baseline_tokens_per_s;
         if (v == Variant::kFull && cf) {
           // Price ratio from unit costs weighted by where the counterfactual served the class,
@@ -358,9 +475,18 @@ class Engine {
         power_left -= powered[g] * w;
       }
 
-      // Serve peak demand from powered GPUs, newest first, sharing a generation between classes
-      // in proportion to what each still needs.
+      // Serve peak demand from the powered GPUs, at most the utilisation cap of each busy
+      // (serve(): scarcest class first, each where its comparative advantage is largest).
+      const double u = utilization_cap();
       std::vector<std::vector<double>> serving(G, std::vector<double>(C, 0));
+      {
+        std::vector<double> avail(G);
+        for (std::size_t g = 0; g < G; ++g) avail[g] = u * powered[g];
+        serve(capg, avail, need, serving);
+        for (std::size_t c = 0; c < C; ++c)
+          if (need[c] < 1e-9 * cq[c].peak_tokens_per_s) need[c] = 0;
+      }
+      // A part just bought serves the remaining classes in proportion to what each still needs.
       auto assign = [&](std::size_t g, double available) {
         double want_total = 0;
         std::vector<double> want(C, 0);
@@ -378,7 +504,6 @@ class Engine {
         }
         return want_total * f;
       };
-      for (std::size_t g : order_) assign(g, powered[g]);
 
       // Buy what is still needed, within supply and power: the generation that serves the
       // remaining demand at the lowest cost per token first (not the newest first: a newer part
@@ -430,7 +555,8 @@ class Engine {
           const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
           const double by_power = std::max(0.0, power) / w;
           const double by_hbm = std::max(0.0, hbm_left) / hbm_bytes(g);
-          const double bought = assign(g, std::min({supply, by_power, by_hbm}));
+          // Bought parts run at the same utilisation cap as the installed base.
+          const double bought = assign(g, u * std::min({supply, by_power, by_hbm})) / u;
           power -= bought * w;
           hbm_left -= bought * hbm_bytes(g);
           hbm_bought += bought * hbm_bytes(g);
@@ -494,7 +620,10 @@ class Engine {
             const double replicas = n * share / rcap.tensor_parallel;
             r.hbm_weight_bytes += replicas * rcap.weight_bytes;
             r.hbm_kv_bytes += replicas * rcap.kv_bytes_in_use * load;
-            r.host_dram_offload_bytes += replicas * rcap.host_offload_bytes * load;
+            r.host_dram_offload_bytes +=
+                replicas *
+                (rcap.host_offload_bytes * load +
+                 session_offload_bytes(g, c, compressed != 0, prompt_scale[c], rcap, load));
             r.host_dram_prefix_bytes += replicas * rcap.host_prefix_bytes * load;
           }
           busy_gpus += n * load;
@@ -580,7 +709,14 @@ class Engine {
   std::vector<const ModelSpec*> models_;
   std::vector<std::size_t> order_;
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
-  double scale_ = 0;  ///< initial_scale(), once computed
+  std::vector<double> scales_;  ///< initial_scales(), once computed
+  struct SessionTier {
+    double bytes_per_session = 0;  ///< KV of the reused context, whole replica
+    double kv_budget_bytes = 0;    ///< the replica's HBM KV budget
+    double host_bytes = 0;         ///< host DRAM of the replica's GPUs
+  };
+  std::map<std::tuple<std::size_t, std::size_t, bool, double>, SessionTier> session_;
+  std::set<std::tuple<std::size_t, std::size_t, bool, double>> keeps_baseline_;
 };
 
 double metric(const QuarterTotals& t, const std::string& m) {

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "jevons/core/error.h"
+#include "jevons/core/kv_accounting.h"
+#include "jevons/core/replica_memory.h"
 #include "jevons/core/scenario.h"
 #include "jevons/planner/projection.h"
 
@@ -345,6 +347,132 @@ TEST_CASE("initial_utilization scales the stated demand until the installed base
     }
   // Every variant starts from the same scaled demand.
   CHECK(totals(p, Variant::kFull, 0).initial_demand_scale == q0.initial_demand_scale);
+}
+
+TEST_CASE("the default scenario's first quarter is busy at its stated utilisation",
+          "[projection][scenarios]") {
+  // Issue 13: the first quarter's demand and fleet agree at fleet.initial_utilization. Every
+  // part that can serve some class runs at that share at the peak; the rest of the installed
+  // base is idle for a stated reason (no class's model fits on it). The closed-form capacity
+  // keeps this fast: the calibration and the assignment rule are the same on the simulated one.
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  AnalyticalOracle analytical;
+  CachedOracle oracle(analytical, "");
+  const Scenario s =
+      Scenario::load(std::string(JEVONS_TEST_SCENARIO_DIR) + "/default.yaml", catalog());
+  const double u = s.planner->initial_utilization;
+  REQUIRE(u > 0);
+  const Projection p = project(s, catalog(), oracle, opt);
+  for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
+    double serving = 0, installed = 0, unusable = 0, purchased = 0;
+    for (const auto& g : p.generations) {
+      if (g.variant != v || g.quarter != 0) continue;
+      serving += g.serving;
+      installed += g.installed;
+      purchased += g.purchased;
+      bool fits = false;
+      for (const auto& e : p.capacity)
+        fits = fits || (e.gpu_id == g.gpu_id && e.capacity.tokens_per_s > 0);
+      if (!fits) unusable += g.installed;
+      // Each generation that serves runs at the stated share, not above it.
+      if (fits && g.installed > 0) CHECK(g.serving / g.installed == Approx(u).epsilon(0.02));
+    }
+    INFO(to_string(v));
+    CHECK(purchased == Approx(0).margin(1e-6 * installed));  // the installed base serves it
+    CHECK(serving / (installed - unusable) == Approx(u).epsilon(0.01));
+    CHECK(unusable < 0.1 * installed);  // the stated reason covers a small share, not the gap
+  }
+  // Every class is served, and no class is scaled above the common factor.
+  for (const auto& c : p.classes)
+    if (c.quarter == 0) CHECK(c.unserved_peak_tokens_per_s == 0);
+}
+
+TEST_CASE("a class that fits on few parts keeps its factor while the others fill the fleet",
+          "[projection]") {
+  // 1,000 H100s and 100 B200s; chat serves 1,000 tokens/s per GPU on either, the long class
+  // 500 on a B200 only (its model fits nowhere else). Progressive filling: both grow by one
+  // factor until the long class has the B200s 80 % busy; it keeps that factor and chat grows on
+  // until the H100s are 80 % busy too. The long class is served first (fewest parts) and the
+  // B200s go to it, not to chat, which every part can serve.
+  class TwoParts : public CapacityOracle {
+   public:
+    ReplicaCapacity capacity(const CapacityQuery& q) override {
+      ReplicaCapacity r;
+      r.tensor_parallel = 1;
+      const bool big = q.gpu->id == "b200";
+      const bool long_class = q.demand_class->name == "long";
+      r.tokens_per_s = long_class ? (big ? 500.0 : 0.0) : 1000.0;
+      r.rate_per_s = r.tokens_per_s / 1000;
+      r.method = "fake";
+      return r;
+    }
+    std::string method() const override { return "fake"; }
+  } oracle;
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("installed: 0"), 12, "installed: 1000");
+  y += "      - {gpu: b200, installed: 100, weights: fp8}\n";
+  const std::string chat = "    - name: chat\n";
+  std::string long_class = y.substr(y.find(chat), y.find("  fleet:\n") - y.find(chat));
+  long_class.replace(long_class.find("chat"), 4, "long");
+  y.insert(y.find("  fleet:\n"), long_class);
+  y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    initial_utilization: 0.8\n");
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Projection p = project(load(y), catalog(), oracle, opt);
+  std::map<std::string, double> serving, scale;
+  for (const auto& g : p.generations)
+    if (g.variant == Variant::kCounterfactual && g.quarter == 0) serving[g.gpu_id] = g.serving;
+  for (const auto& c : p.classes)
+    if (c.variant == Variant::kCounterfactual && c.quarter == 0)
+      scale[c.class_name] = c.baseline_tokens_per_s / 1e6;
+  CHECK(serving.at("h100-sxm") == Approx(800));
+  CHECK(serving.at("b200") == Approx(80));
+  // The long class has the B200s to itself (its only parts): 80 × 500 tokens/s at the peak.
+  CHECK(scale.at("long") * 1e6 * 1.5 == Approx(80 * 500.0));
+  // Chat takes the H100s: 800 × 1,000 tokens/s at the peak.
+  CHECK(scale.at("chat") * 1e6 * 1.5 == Approx(800 * 1000.0));
+}
+
+TEST_CASE("multi-turn sessions spill to host DRAM what the free HBM cannot keep",
+          "[projection][host-dram]") {
+  // One class on H100s (fake capacity: 1,000 tokens/s and 1 request/s per GPU at bf16, 40 GB of
+  // KV in use at capacity). Half of each 1,000-token prompt is the previous turn's context, kept
+  // 900 s between turns: at the average load (1/1.5 of capacity) a replica holds
+  // 1/1.5 × 900 sessions × the KV of 500 tokens. What the replica's KV budget leaves free at
+  // that load keeps part of it; the rest is the host-DRAM offload tier.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("      peak_to_average: 1.5\n"), 27,
+            "      peak_to_average: 1.5\n      sessions: {reuse_share: 0.5, gap_s: 900}\n");
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Scenario s = load(y);
+  const Projection p = project(s, catalog(), oracle, opt);
+  const auto& gpu = catalog().gpu("h100-sxm");
+  const auto& model = catalog().model("llama-3.1-8b");
+  const auto mem = plan_replica_memory(gpu, model, 1, WeightPrecision::kBf16, MemoryPolicy{});
+  const double avg_load = 1 / 1.5;
+  const double session = static_cast<double>(
+      KvFootprint(model, s.planner->baseline_format, 1).bytes_for_sequence(500));
+  const double held = 1.0 * avg_load * 900 * session;
+  const double free_hbm = static_cast<double>(mem.kv_bytes_per_gpu) - 40e9 * avg_load;
+  REQUIRE(held > free_hbm);  // the case is built so HBM is short
+  const auto& cf = totals(p, Variant::kCounterfactual, 0);
+  double serving = 0;
+  for (const auto& g : p.generations)
+    if (g.variant == Variant::kCounterfactual && g.quarter == 0) serving += g.serving;
+  CHECK(cf.host_dram_offload_bytes == Approx(serving * (held - free_hbm)).epsilon(1e-9));
+  // Compressed KV (4.6× smaller per token at tq-3.5, twice the requests/s here) leaves the
+  // tier smaller in every quarter: each session holds less and the same HBM keeps more.
+  for (int t = 0; t < 8; ++t) {
+    INFO(t);
+    CHECK(totals(p, Variant::kEfficiency, t).host_dram_offload_bytes <
+          totals(p, Variant::kCounterfactual, t).host_dram_offload_bytes);
+  }
+  // Without sessions there is nothing to keep between turns.
+  const Projection none = project(load(planner_yaml(1.1)), catalog(), oracle, opt);
+  CHECK(totals(none, Variant::kCounterfactual, 0).host_dram_offload_bytes == 0);
 }
 
 TEST_CASE("every bundled planner scenario changes the result against planner-jevons",

@@ -41,6 +41,11 @@ struct DemandClassSpec {
   /// `prefix_groups` prefixes of `prefix_tokens`, which the prefix cache can serve.
   std::uint32_t prefix_groups = 0;
   std::uint64_t prefix_tokens = 0;
+  /// Multi-turn sessions (`sessions:`): `reuse_share` of each prompt is the previous turn's
+  /// context, whose KV the engine keeps for the `gap_s` between turns — in the HBM the replica
+  /// has free, the rest offloaded to host DRAM (LMCache/Dynamo-style). 0: no sessions.
+  double session_reuse_share = 0;
+  double session_gap_s = 0;
   int line = 0;
 };
 

@@ -47,6 +47,21 @@ struct CapacityQuery {
   AnalyticalParams analytical;
   /// The catalog's latency-model parameters the probes use (nullptr: none); part of the key.
   const LatencyCalibration* latency = nullptr;
+  /// A related point (the same GPU and class at the baseline format, or at the neighbouring
+  /// prompt scale) and its answer: the simulated search starts from that answer, moved by the
+  /// closed form's ratio between the two points, in small steps. The start moves the answer
+  /// within the tolerance, so CachedOracle derives it from the key alone (the neighbouring
+  /// scale toward the specified prompts; the hint's format, which the key then carries).
+  const CapacityQuery* hint = nullptr;
+  ReplicaCapacity hint_answer;
+  /// The search's first step away from the hinted start, relative (0: twice the tolerance).
+  /// The closer the related point, the smaller: at the tolerance, a hint that holds costs two
+  /// probes.
+  double hint_step = 0;
+  /// Whether the start is moved by the closed form's ratio between the two points (false: the
+  /// related answer as it is; the closed form misjudges what a KV format changes where the
+  /// SLO, not memory, binds).
+  bool hint_scaled = true;
 
   /// Canonical text of every input that changes the answer (the cache key).
   std::string key(const std::string& method) const;
@@ -109,13 +124,16 @@ class CachedOracle : public CapacityOracle {
   std::uint64_t hits() const { return hits_; }
   std::uint64_t misses() const { return misses_; }
 
-  /// Prompt scales are searched on a geometric grid of this ratio; in between they interpolate.
+  /// Prompt scales are searched on a geometric grid of this ratio; in between they interpolate,
+  /// except next to a grid point: where the closed form moves capacity by at most half the
+  /// search tolerance, that point's answer moved by the closed form's ratio is used (no search).
   static constexpr double kGridRatio = 1.189207115002721;  // 2^(1/4)
 
  private:
   ReplicaCapacity lookup(const CapacityQuery& q);
 
   CapacityOracle& inner_;
+  AnalyticalOracle closed_form_;  ///< how far a prompt scale is from its grid point
   std::string path_;
   std::map<std::string, ReplicaCapacity> cache_;
   std::uint64_t hits_ = 0;
