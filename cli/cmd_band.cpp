@@ -24,6 +24,7 @@
 #include "jevons/core/error.h"
 #include "jevons/core/uncertainty_spec.h"
 #include "jevons/planner/uncertainty.h"
+#include "jevons/session/session.h"
 #include "jevons/store/band_store.h"
 #include "jevons/store/store.h"
 #include "progress.h"
@@ -194,7 +195,7 @@ int run_band(const BandCliOptions& o) {
 
   std::optional<Profile> profile;
   if (!o.profile.empty()) profile = Profile::load(o.profile);
-  const std::string cache_path = capacity_cache_path(s, o.cache);
+  const std::string cache_path = session::capacity_cache_path(s, o.cache);
   std::vector<Catalog> speed_catalogs;
   for (double x : planner::speed_grid(*spec))
     speed_catalogs.push_back(planner::catalog_at_speed(catalog, s, x));

@@ -491,26 +491,29 @@ ReplicaCapacity CachedOracle::lookup(const CapacityQuery& q) {
   return r;
 }
 
-ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
+ReplicaCapacity capacity_between_grid_points(
+    const CapacityQuery& q, const std::function<ReplicaCapacity(const CapacityQuery&)>& at_grid,
+    CapacityOracle& closed_form) {
+  constexpr double kGridRatio = CachedOracle::kGridRatio;
   const double pos = std::log(q.prompt_scale) / std::log(kGridRatio);
   const double lo_i = std::floor(pos + 1e-9);
   if (std::fabs(pos - std::round(pos)) < 1e-9) {
     CapacityQuery g = q;
     g.prompt_scale = std::pow(kGridRatio, std::round(pos));
-    return lookup(g);
+    return at_grid(g);
   }
   {
     // Next to a grid point a search would not be more exact than the tolerance it is run to:
     // take the point's answer, moved by the closed form's ratio between the two scales.
     CapacityQuery g = q;
     g.prompt_scale = std::pow(kGridRatio, std::round(pos));
-    const ReplicaCapacity here = closed_form_.capacity(q), there = closed_form_.capacity(g);
+    const ReplicaCapacity here = closed_form.capacity(q), there = closed_form.capacity(g);
     const double half_tol = 0.5 * q.tolerance;
     if (here.tensor_parallel > 0 && here.tensor_parallel == there.tensor_parallel &&
         there.rate_per_s > 0 && there.tokens_per_s > 0 &&
         std::fabs(here.rate_per_s / there.rate_per_s - 1) <= half_tol &&
         std::fabs(here.tokens_per_s / there.tokens_per_s - 1) <= half_tol) {
-      ReplicaCapacity r = lookup(g);
+      ReplicaCapacity r = at_grid(g);
       if (r.tensor_parallel == here.tensor_parallel) {
         r.rate_per_s *= here.rate_per_s / there.rate_per_s;
         r.tokens_per_s *= here.tokens_per_s / there.tokens_per_s;
@@ -523,8 +526,8 @@ ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
   CapacityQuery a = q, b = q;
   a.prompt_scale = std::pow(kGridRatio, lo_i);
   b.prompt_scale = std::pow(kGridRatio, lo_i + 1);
-  const ReplicaCapacity ra = lookup(a);
-  const ReplicaCapacity rb = lookup(b);
+  const ReplicaCapacity ra = at_grid(a);
+  const ReplicaCapacity rb = at_grid(b);
   // Linear in log(prompt scale) between neighbouring grid points, per GPU: the two points may
   // have chosen different tensor parallelism, so replica-level figures would not mix.
   const double w = pos - lo_i;
@@ -541,6 +544,11 @@ ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
   r.probes = 0;
   r.exact = false;
   return r;
+}
+
+ReplicaCapacity CachedOracle::capacity(const CapacityQuery& q) {
+  return capacity_between_grid_points(
+      q, [this](const CapacityQuery& g) { return lookup(g); }, closed_form_);
 }
 
 }  // namespace jevons::planner

@@ -70,32 +70,21 @@ std::vector<std::pair<std::size_t, std::string>> year_ends(const Scenario& s) {
 /// A thread's memo in front of its capacity oracle, kept across that thread's samples. The
 /// sampled inputs never enter a capacity query (only the speed does, and each speed grid point
 /// has its own oracle), so a grid point's answer is the same for every sample; prompt scales
-/// between grid points interpolate exactly as CachedOracle::capacity does (the test
+/// between grid points are answered by the same rule as CachedOracle::capacity
+/// (capacity_between_grid_points) (the test
 /// "the band memo answers as the capacity cache" holds the two together). Without it a sample
 /// would rebuild the cache's canonical text key for every (generation, class, quarter, ε) probe.
 class BandMemo : public CapacityOracle {
  public:
   explicit BandMemo(CapacityOracle& inner) : inner_(inner) {}
   ReplicaCapacity capacity(const CapacityQuery& q) override {
-    const double pos = std::log(q.prompt_scale) / std::log(CachedOracle::kGridRatio);
-    const double lo_i = std::floor(pos + 1e-9);
-    if (std::fabs(pos - std::round(pos)) < 1e-9) return at(q, std::lround(pos));
-    const ReplicaCapacity ra = at(q, static_cast<long>(lo_i));
-    const ReplicaCapacity rb = at(q, static_cast<long>(lo_i) + 1);
-    const double w = pos - lo_i;
-    ReplicaCapacity r = w < 0.5 ? ra : rb;
-    const double tpa = std::max<std::uint32_t>(ra.tensor_parallel, 1);
-    const double tpb = std::max<std::uint32_t>(rb.tensor_parallel, 1);
-    const double tp = std::max<std::uint32_t>(r.tensor_parallel, 1);
-    auto mix = [&](double x, double y) { return tp * (x / tpa + w * (y / tpb - x / tpa)); };
-    r.rate_per_s = mix(ra.rate_per_s, rb.rate_per_s);
-    r.tokens_per_s = mix(ra.tokens_per_s, rb.tokens_per_s);
-    r.kv_bytes_in_use = mix(ra.kv_bytes_in_use, rb.kv_bytes_in_use);
-    r.host_offload_bytes = mix(ra.host_offload_bytes, rb.host_offload_bytes);
-    r.host_prefix_bytes = mix(ra.host_prefix_bytes, rb.host_prefix_bytes);
-    r.probes = 0;
-    r.exact = false;
-    return r;
+    return capacity_between_grid_points(
+        q,
+        [this](const CapacityQuery& g) {
+          const double pos = std::log(g.prompt_scale) / std::log(CachedOracle::kGridRatio);
+          return at(g, std::lround(pos));
+        },
+        closed_form_);
   }
   std::string method() const override { return inner_.method(); }
 
@@ -111,6 +100,7 @@ class BandMemo : public CapacityOracle {
     return memo_[k] = inner_.capacity(g);
   }
   CapacityOracle& inner_;
+  AnalyticalOracle closed_form_;  ///< as CachedOracle's: where a prompt scale sits near a point
   std::map<Key, ReplicaCapacity> memo_;
 };
 

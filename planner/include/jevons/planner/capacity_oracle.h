@@ -11,6 +11,7 @@
 ///   between prompt-length grid points (docs/planner.md gives the measured interpolation error).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -107,6 +108,15 @@ class SimulatedOracle : public CapacityOracle {
   std::optional<Profile> profile_;
   AnalyticalOracle bracket_;
 };
+
+/// The answer at any prompt scale from the answers at the geometric grid points
+/// (CachedOracle::kGridRatio): a grid point's own answer; next to a grid point (where the closed
+/// form moves capacity by at most half the search tolerance) that point's answer moved by the
+/// closed form's ratio; else linear in log(prompt scale) between the two neighbours, per GPU.
+/// The one rule CachedOracle and every memo in front of it (the band's) answer by.
+ReplicaCapacity capacity_between_grid_points(
+    const CapacityQuery& q, const std::function<ReplicaCapacity(const CapacityQuery&)>& at_grid,
+    CapacityOracle& closed_form);
 
 class CachedOracle : public CapacityOracle {
  public:
