@@ -19,11 +19,14 @@
 ///   * FWHT: stages h = 1, 2, 4 in registers, h ≥ 8 by shfl_xor; the upper element of a butterfly
 ///     computes partner + (−self), which is IEEE a − b exactly, and the lower self + partner,
 ///     which equals a + b (addition commutes bit for bit).
-///   * bucketize: a binary search over the 2^b − 1 ascending boundaries (in shared memory) counts
-///     the boundaries strictly below y, the same integer as codebook.h's linear count.
+///   * bucketize: y = RN(x·scale) > B ⟺ x > X for a threshold X per boundary, so codes come from
+///     x without the multiply: b = 1, 2 count the 1 or 3 thresholds held in registers; b = 3, 4
+///     look x up in a 256-cell shared-memory table (one FFMA, F2I, LDS.64, compare), exact by the
+///     argument in append_tq_bucket.h. Both give codebook.h's count of boundaries below y.
 
 #include <cstdint>
 
+#include "append/append_tq_bucket.h"
 #include "append/pool_layout.h"
 #include "common/cuda_util.cuh"
 #include "quant/quant_kernel.cuh"
@@ -87,6 +90,10 @@ struct AppendTqArgs {
   std::uint32_t vectors;  ///< n_tokens · kv_heads (< 2^30, checked by the launcher)
   FastDiv kv_heads;
   FastDiv page_tokens[2];  ///< per tensor (K and V pools may differ)
+  // Per tensor, from append_bucket_table on the host: the boundaries as thresholds on the
+  // pre-scale value and the cell map of the bucketize table (the kernel builds the table itself).
+  float thr[2][15];
+  float cell_s[2], cell_o[2];
 };
 
 /// Stages h = 1, 2, 4 of the twin's FWHT on 8 registers (fwht_inplace's butterfly).
@@ -100,16 +107,6 @@ __device__ __forceinline__ void fwht8(float (&x)[8]) {
         x[k] = __fadd_rn(a, b);
         x[k + h] = __fsub_rn(a, b);
       }
-}
-
-/// One step of the boundary binary search: `addr` (a shared-memory address into the ascending
-/// boundaries) moves STEP entries up when y is above the entry STEP − 1 ahead.
-template <int STEP>
-__device__ __forceinline__ void bucket_step(std::uint32_t& addr, float y) {
-  float b;
-  asm("ld.shared.f32 %0, [%1+%2];" : "=f"(b) : "r"(addr), "n"(4 * (STEP - 1)));
-  if (y > b) addr += 4 * STEP;
-  if constexpr (STEP > 1) bucket_step<STEP / 2>(addr, y);
 }
 
 /// grid.x: CTAs of kAppendWarps warps, each warp striding over groups of 256/D vectors;
@@ -126,14 +123,28 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   constexpr int kChunks = kCodeBytes / kW;  // stores per vector
   using Word = typename StoreWord<kW>::type;
 
-  __shared__ float s_bound[15];
+  constexpr int kThr = (1 << BITS) - 1;
+  static_assert(kAppendWarps * 32 == kAppendBucketCells, "one thread per table cell");
+  __shared__ AppendBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
   __shared__ __align__(16) float s_x[kAppendWarps][256];  // transpose / code staging per warp
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
   const int g = lane / kLanes;
   const int ll = lane % kLanes;
-  if (threadIdx.x < 15) s_bound[threadIdx.x] = t.desc.seg[0].boundaries[threadIdx.x];
+  const float* const thr = a.thr[blockIdx.y];
+  const float cell_s = a.cell_s[blockIdx.y], cell_o = a.cell_o[blockIdx.y];
+  if constexpr (BITS >= 3) {
+    int count = 0;
+    s_tab[threadIdx.x] = append_bucket_entry(thr, kThr, cell_s, cell_o, threadIdx.x, count);
+    // The launcher checked at most one threshold per cell with the same IEEE fma; a cell with two
+    // would give wrong codes silently, so it stops the kernel instead (unreachable).
+    if (count > 1) __trap();
+  }
+  // b = 1, 2: the thresholds themselves, in registers for the whole loop.
+  float t_reg[BITS <= 2 ? kThr : 1];
+#pragma unroll
+  for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t_reg[j] = thr[j];
   // Hadamard signs of this lane's 8 channels, the same for every vector (heads share rotations),
   // as sign-bit masks over the bf16 pairs of the input words: u·s = (s·x)/‖x‖ exactly (IEEE
   // division and rounding are sign-symmetric) and (s·x)² = x², so flipping the input's sign bits
@@ -147,8 +158,6 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     for (int k = 0; k < 4; ++k)
       flip[k] = (sg[2 * k] < 0.0f ? 0x8000u : 0u) | (sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u);
   }
-  const float scale = t.tables.hadamard_scale[0];
-  const auto bound_base = static_cast<std::uint32_t>(__cvta_generic_to_shared(s_bound));
   __syncthreads();
   float* sx = s_x[warp];
   auto* stage = reinterpret_cast<std::uint8_t*>(sx);
@@ -247,11 +256,13 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     fwht8(x);
 #pragma unroll
     for (int h = 8; h < kLanes; h <<= 1) {
+      // partner + (±1)·self in one FFMA: the product is exact, so the single rounding is the
+      // add's, bit for bit the twin's a + b / a − b.
       const float sgn = (ll & h) ? -1.0f : 1.0f;
 #pragma unroll
       for (int k = 0; k < 8; ++k) {
         const float partner = __shfl_xor_sync(0xffffffffu, x[k], h);
-        x[k] = __fadd_rn(partner, __fmul_rn(x[k], sgn));
+        x[k] = __fmaf_rn(x[k], sgn, partner);
       }
     }
     __syncwarp();
@@ -264,18 +275,26 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       x[0] = y0.x, x[1] = y0.y, x[2] = y0.z, x[3] = y0.w;
       x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
     }
-    // Scale, bucketize, pack: code of channel 8·ll + k in bits [k·BITS, k·BITS + BITS).
+    // Bucketize on the pre-scale value (the code of y = RN(x·scale), append_tq_bucket.h) and
+    // pack: code of channel 8·ll + k in bits [k·BITS, k·BITS + BITS).
+    // Codes are added into place (fields do not overlap, so + is |): a passed threshold is one
+    // predicated add of 1 << k·BITS, a table base one shift-add.
     std::uint32_t packed = 0;
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
-      const float y = __fmul_rn(x[k], scale);
-      // The search walks a 32-bit shared-memory address, so each step is one LDS with an
-      // immediate offset, one compare and one predicated add (a C++ pointer or index here costs
-      // 64-bit selects or an address computation per step).
-      std::uint32_t addr = bound_base;
-      bucket_step<1 << (BITS - 1)>(addr, y);
-      const std::uint32_t idx = (addr - bound_base) >> 2;
-      packed |= idx << (k * BITS);
+      if constexpr (BITS == 1) {
+        if (x[k] > t_reg[0]) packed += 1u << k;
+      } else if constexpr (BITS == 2) {
+        // Count of 3 ascending thresholds: the middle one gives the high bit and picks which
+        // outer one gives the low bit (x > X_1 implies x > X_0; x ≤ X_1 implies x ≤ X_2).
+        const bool hi = x[k] > t_reg[1];
+        if (hi) packed += 2u << (2 * k);
+        if (x[k] > (hi ? t_reg[2] : t_reg[0])) packed += 1u << (2 * k);
+      } else {
+        const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
+        packed += e.base << (k * BITS);
+        if (x[k] > e.threshold) packed += 1u << (k * BITS);
+      }
     }
     // Stage the packed codes so the pool sees kW-byte stores (16 B where the layout allows).
     __syncwarp();
