@@ -27,6 +27,7 @@
 #include <cstdint>
 
 #include "append/append_tq_bucket.h"
+#include "append/fast_div.h"
 #include "append/pool_layout.h"
 #include "common/cuda_util.cuh"
 #include "quant/quant_kernel.cuh"
@@ -64,25 +65,6 @@ struct StoreWord<2> {
 template <>
 struct StoreWord<1> {
   using type = std::uint8_t;
-};
-
-/// n / d and n % d for n < 2^31 by a multiply-high and a shift (Granlund–Montgomery with a
-/// round-up multiplier, as in CUTLASS's FastDivmod): the loop divides by kv_heads and
-/// page_tokens, runtime values whose hardware-less 32-bit division costs ~15 instructions.
-struct FastDiv {
-  std::uint32_t d = 1, mul = 0, shr = 0;
-  FastDiv() = default;
-  explicit FastDiv(std::uint32_t divisor) : d(divisor) {
-    if (d == 1) return;
-    std::uint32_t l = 0;
-    while ((1ull << l) < d) ++l;  // ⌈log2 d⌉
-    const std::uint64_t p = 31 + l;
-    mul = static_cast<std::uint32_t>(((1ull << p) + d - 1) / d);
-    shr = static_cast<std::uint32_t>(p - 32);
-  }
-  __device__ __forceinline__ std::uint32_t div(std::uint32_t n) const {
-    return d == 1 ? n : __umulhi(n, mul) >> shr;
-  }
 };
 
 /// Per-launch constants of append_tq_kernel beyond the two tensors.
@@ -167,7 +149,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   // Pool addressing hoisted out of the loop: t is a select between two kernel parameters, and
   // PoolLayout's offsets multiply four fields in 64 bits, which per vector cost ~100 instructions.
   std::uint8_t* const pool = t.pool;
-  const std::uint64_t page_bytes = t.layout.page_bytes();
+  // A page is under 4 GiB (launcher), so everything inside one is 32-bit and only the page's
+  // base is a 64-bit multiply-add.
+  const auto page_bytes = static_cast<std::uint32_t>(t.layout.page_bytes());
   const auto head_bytes = static_cast<std::uint32_t>(t.layout.head_block_bytes());
   const std::uint32_t meta_base = t.layout.page_tokens * kCodeBytes + 2 * t.desc.seg[0].norm_index;
   const FastDiv page_tokens = a.page_tokens[blockIdx.y];
@@ -317,13 +301,14 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us - page * page_tokens.d;
-      std::uint8_t* const block =
-          pool + std::uint64_t{page} * page_bytes + std::uint64_t{head} * head_bytes;
+      std::uint8_t* const page_base = pool + std::uint64_t{page} * page_bytes;
+      const std::uint32_t block = head * head_bytes;
       if (ll < kChunks)
-        reinterpret_cast<Word*>(block + offset * kCodeBytes)[ll] =
+        reinterpret_cast<Word*>(page_base + (block + offset * kCodeBytes))[ll] =
             reinterpret_cast<const Word*>(stage + g * kCodeBytes)[ll];
       if (ll == 0)
-        *reinterpret_cast<std::uint16_t*>(block + meta_base + 2 * offset) = half_bits(norm);
+        *reinterpret_cast<std::uint16_t*>(page_base + (block + meta_base + 2 * offset)) =
+            half_bits(norm);
     }
     cur = nxt;
     nxt = later;

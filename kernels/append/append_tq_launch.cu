@@ -75,7 +75,7 @@ bool append_tq_eligible(const StoreTensor& t) {
          t.tables.identity_perm != 0u && t.input_bf16 != 0u &&
          reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
          std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
-         t.layout.head_block_bytes() < (1ull << 32) &&
+         t.layout.page_bytes() < (1ull << 32) &&  // in-page offsets are 32-bit
          (d.dim == 64 || d.dim == 128 || d.dim == 256) && bucket_ok(t);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "append/append_tq_bucket.h"
+#include "append/fast_div.h"
 #include "codebook/codebook.h"
 
 using namespace jevons::kernels;
@@ -119,4 +120,28 @@ TEST_CASE("append_tq bucketize: thresholds are exact and unusable tables are ref
   CHECK_FALSE(append_bucket_table(ok, 3, 0.0f, thr, s, o, table.data()));
   CHECK_FALSE(append_bucket_table(ok, 3, -1.0f, thr, s, o, table.data()));
   CHECK(append_bucket_table(ok, 3, 1.0f, thr, s, o, table.data()));
+}
+
+TEST_CASE("append_tq FastDiv divides exactly for n < 2^31", "[append]") {
+  std::mt19937_64 rng(7);
+  std::vector<std::uint32_t> divisors;
+  for (std::uint32_t d = 1; d <= 1100; ++d) divisors.push_back(d);
+  for (std::uint32_t l = 10; l < 31; ++l)
+    for (std::uint32_t e : {(1u << l) - 1, 1u << l, (1u << l) + 1}) divisors.push_back(e);
+  divisors.push_back(0x7fffffffu);
+  for (int i = 0; i < 200; ++i)
+    divisors.push_back(1 + static_cast<std::uint32_t>(rng() % 0x7fffffffu));
+  std::size_t bad = 0;
+  for (std::uint32_t d : divisors) {
+    const jevons::kernels::FastDiv f(d);
+    auto check = [&](std::uint32_t n) { bad += f.div(n) == n / d ? 0 : 1; };
+    // Around multiples of d (where a quotient steps) and at the ends of the range.
+    for (std::uint32_t q : {0u, 1u, 2u, 3u, 1000u, 0x7fffffffu / d})
+      for (std::int64_t dn = -2; dn <= 2; ++dn) {
+        const std::int64_t n = std::int64_t{q} * d + dn;
+        if (n >= 0 && n < (std::int64_t{1} << 31)) check(static_cast<std::uint32_t>(n));
+      }
+    for (int i = 0; i < 2000; ++i) check(static_cast<std::uint32_t>(rng() & 0x7fffffffu));
+  }
+  CHECK(bad == 0);
 }
