@@ -76,6 +76,10 @@ struct AppendTqArgs {
   // pre-scale value and the cell map of the bucketize table (the kernel builds the table itself).
   float thr[2][15];
   float cell_s[2], cell_o[2];
+  // Per tensor, the pool layout's in-page sizes, precomputed (the kernel would otherwise rebuild
+  // them from PoolLayout's fields inside the loop, where registers are short): page and head
+  // block bytes, and the byte offset of the norms inside a head block.
+  std::uint32_t page_bytes[2], head_bytes[2], meta_base[2];
 };
 
 /// Stages h = 1, 2, 4 of the twin's FWHT on 8 registers (fwht_inplace's butterfly).
@@ -151,9 +155,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   std::uint8_t* const pool = t.pool;
   // A page is under 4 GiB (launcher), so everything inside one is 32-bit and only the page's
   // base is a 64-bit multiply-add.
-  const auto page_bytes = static_cast<std::uint32_t>(t.layout.page_bytes());
-  const auto head_bytes = static_cast<std::uint32_t>(t.layout.head_block_bytes());
-  const std::uint32_t meta_base = t.layout.page_tokens * kCodeBytes + 2 * t.desc.seg[0].norm_index;
+  const std::uint32_t page_bytes = a.page_bytes[blockIdx.y];
+  const std::uint32_t head_bytes = a.head_bytes[blockIdx.y];
+  const std::uint32_t meta_base = a.meta_base[blockIdx.y];
   const FastDiv page_tokens = a.page_tokens[blockIdx.y];
   // This lane's 16 bytes of vector group `w`; zeros past the end (they encode to nothing stored).
   auto load = [&](std::uint32_t w) {

@@ -90,6 +90,16 @@ Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned t
   a.kv_heads = FastDiv(kv_heads);
   a.page_tokens[0] = FastDiv(t0.layout.page_tokens);
   a.page_tokens[1] = FastDiv(t1.layout.page_tokens);
+  const StoreTensor* ts[2] = {&t0, &t1};
+  for (int i = 0; i < 2; ++i) {
+    const StoreTensor& t = *ts[i];
+    // < 2^32: append_tq_eligible.
+    a.page_bytes[i] = static_cast<std::uint32_t>(t.layout.page_bytes());
+    a.head_bytes[i] = static_cast<std::uint32_t>(t.layout.head_block_bytes());
+    a.meta_base[i] =
+        static_cast<std::uint32_t>(t.layout.page_tokens * (t.desc.dim * t.desc.seg[0].bits / 8) +
+                                   2 * t.desc.seg[0].norm_index);
+  }
   if (!bucket_inputs(t0, a.thr[0], a.cell_s[0], a.cell_o[0]) ||
       !bucket_inputs(t1, a.thr[1], a.cell_s[1], a.cell_o[1]))
     return Status::error("append_tq_kernel: bucketize table not exact for this codebook");
