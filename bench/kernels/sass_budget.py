@@ -239,7 +239,8 @@ def append_report(sass, res):
     print(f"# append_tq_kernel (tq-mse-b, Hadamard): {warps} warps/CTA, a warp = 256/D vectors "
           f"(8 channels, one 16-B bf16 load per lane), loads of the next 2 groups in flight")
     print(f"{'kernel':34} {'regs':>4} {'CTA/SM':>6} {'loop instr':>10} {'LDG (widths)':>18} "
-          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15} {'% of HBM':>8}")
+          f"{'B/warp-iter':>11} {'instr/B':>8} {'KB in flight/SM':>15} {'% of HBM':>8}"
+          "  (loop instr and B/warp-iter: per loop iteration, which may hold several groups)")
     for name, ins in sorted(functions(sass).items(), key=lambda kv: kv[0]):
         m = re.search(r"append_tq_kernelILi(\d+)ELi(\d+)E", name)
         if not m:
@@ -256,7 +257,10 @@ def append_report(sass, res):
         common = slow_path_free(ins, start, end)
         widths = sorted({w for w in (load_width(t) for t in body) if w})
         vpw = 256 // d
-        per_iter = vpw * (2 * d + d * bits // 8 + 2)
+        # A loop iteration may encode several groups (the kernel unrolls by three so its load
+        # buffers rotate by name); each group is exactly one 16-byte bf16 load per lane.
+        groups = max(1, sum(1 for t in body if load_width(t) == 16))
+        per_iter = groups * vpw * (2 * d + d * bits // 8 + 2)
         ipb = common / per_iter
         inflight = 2 * 512 * warps * ctas
         # Little's law and the issue rate each cap the bandwidth; the lower cap is the estimate.

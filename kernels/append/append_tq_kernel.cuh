@@ -166,11 +166,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
                          : make_uint4(0, 0, 0, 0);
   };
   std::uint32_t wg = blockIdx.x * kAppendWarps + warp;
-  uint4 cur = load(wg), nxt = load(wg + stride);
-  for (; wg < groups; wg += stride) {
-    // Issued before the current group is touched: two groups' loads stay in flight per warp.
-    const uint4 later = load(wg + 2 * stride);
-    const std::uint32_t vid = wg * kVpw + g;
+  // One group: encode and store the vectors of group wg from this lane's 16 input bytes.
+  auto encode = [&](const std::uint32_t grp, const uint4 cur) {
+    const std::uint32_t vid = grp * kVpw + g;
     const bool live = vid < a.vectors;
     const std::uint32_t token = a.kv_heads.div(vid);
     // The slot is needed only at the store, hundreds of instructions later: loaded here, not
@@ -314,8 +312,21 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
         *reinterpret_cast<std::uint16_t*>(page_base + (block + meta_base + 2 * offset)) =
             half_bits(norm);
     }
-    cur = nxt;
-    nxt = later;
+  };
+  // Three groups per iteration, so the three load buffers rotate by name instead of by eight
+  // register moves per group; each group's load is issued before the group two ahead of it is
+  // encoded, which keeps two groups' loads in flight per warp as before.
+  uint4 r0 = load(wg), r1 = load(wg + stride), r2;
+  while (wg < groups) {
+    r2 = load(wg + 2 * stride);
+    encode(wg, r0);
+    if ((wg += stride) >= groups) break;
+    r0 = load(wg + 2 * stride);
+    encode(wg, r1);
+    if ((wg += stride) >= groups) break;
+    r1 = load(wg + 2 * stride);
+    encode(wg, r2);
+    wg += stride;
   }
 }
 
