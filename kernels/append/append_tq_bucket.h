@@ -117,12 +117,16 @@ JEVONS_HD AppendBucketCell append_bucket_entry(const float* thr, int n, float s,
 }
 
 /// Host and test: thresholds of boundaries[0..n) under `scale`, the cell parameters and the
-/// whole table. Returns false (table unusable) unless scale is positive and finite and every cell
-/// holds at most one threshold.
+/// whole table. Returns false (table unusable) unless scale is positive and finite, the
+/// thresholds ascend and every cell holds at most one threshold.
 inline bool append_bucket_table(const float* boundaries, int n, float scale, float* thr, float& s,
                                 float& o, AppendBucketCell* table) {
   if (!(scale > 0.0f) || !std::isfinite(scale) || n < 1 || n > 15) return false;
   for (int j = 0; j < n; ++j) thr[j] = append_bucket_threshold(boundaries[j], scale);
+  // Ascending thresholds (from ascending boundaries) make the cells' counts prefixes and let
+  // b = 2 read its low bit as the parity of three compares; anything else is refused.
+  for (int j = 1; j < n; ++j)
+    if (!(thr[j - 1] <= thr[j])) return false;
   append_bucket_params(thr, n, s, o);
   for (int c = 0; c < kAppendBucketCells; ++c) {
     int count = 0;

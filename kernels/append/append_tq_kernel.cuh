@@ -269,13 +269,14 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
       if constexpr (BITS == 1) {
-        if (x[k] > t_reg[0]) packed += 1u << k;
+        packed |= (x[k] > t_reg[0] ? ~0u : 0u) & (1u << k);  // compare-to-mask, masked or
       } else if constexpr (BITS == 2) {
-        // Count of 3 ascending thresholds: the middle one gives the high bit and picks which
-        // outer one gives the low bit (x > X_1 implies x > X_0; x ≤ X_1 implies x ≤ X_2).
-        const bool hi = x[k] > t_reg[1];
-        if (hi) packed += 2u << (2 * k);
-        if (x[k] > (hi ? t_reg[2] : t_reg[0])) packed += 1u << (2 * k);
+        // Count of 3 ascending thresholds from the three compares as bit masks: x > X_2 implies
+        // x > X_1 implies x > X_0, so the count's high bit is (x > X_1) and its low bit the
+        // parity of the three (counts 0..3: masks 000, 001, 011, 111).
+        const std::uint32_t m0 = x[k] > t_reg[0] ? ~0u : 0u, m1 = x[k] > t_reg[1] ? ~0u : 0u,
+                            m2 = x[k] > t_reg[2] ? ~0u : 0u;
+        packed |= (m1 & (2u << (2 * k))) | ((m0 ^ m1 ^ m2) & (1u << (2 * k)));
       } else {
         const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
         packed += e.base << (k * BITS);

@@ -34,15 +34,13 @@ void around(float v, std::vector<float>& out) {
   }
 }
 
-/// The b ≤ 2 register paths of the kernel: b = 1 one compare; b = 2 the middle threshold picks
-/// which outer one decides the low bit.
+/// The b ≤ 2 register paths of the kernel: b = 1 one compare; b = 2 the middle compare as the
+/// high bit and the parity of the three as the low bit.
 std::uint32_t register_code(const float* thr, int n, float x) {
-  std::uint32_t code = 0;
   if (n == 1) return x > thr[0] ? 1u : 0u;
-  const bool hi = x > thr[1];
-  if (hi) code += 2;
-  if (x > (hi ? thr[2] : thr[0])) code += 1;
-  return code;
+  const std::uint32_t m0 = x > thr[0] ? 1u : 0u, m1 = x > thr[1] ? 1u : 0u,
+                      m2 = x > thr[2] ? 1u : 0u;
+  return (m1 << 1) | (m0 ^ m1 ^ m2);
 }
 
 void check_codebook(const std::vector<float>& boundaries, float scale, std::uint64_t seed) {
@@ -116,6 +114,8 @@ TEST_CASE("append_tq bucketize: thresholds are exact and unusable tables are ref
   // Two boundaries one ulp apart cannot both sit in separate cells of 256 over a wide range.
   const float crowded[3] = {-100.0f, 1.0f, std::nextafter(1.0f, 2.0f)};
   CHECK_FALSE(append_bucket_table(crowded, 3, 1.0f, thr, s, o, table.data()));
+  const float descending[3] = {1.0f, 0.0f, -1.0f};
+  CHECK_FALSE(append_bucket_table(descending, 3, 1.0f, thr, s, o, table.data()));
   const float ok[3] = {-1.0f, 0.0f, 1.0f};
   CHECK_FALSE(append_bucket_table(ok, 3, 0.0f, thr, s, o, table.data()));
   CHECK_FALSE(append_bucket_table(ok, 3, -1.0f, thr, s, o, table.data()));
