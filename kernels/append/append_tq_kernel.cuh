@@ -134,15 +134,18 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   // Hadamard signs of this lane's 8 channels, the same for every vector (heads share rotations),
   // as sign-bit masks over the bf16 pairs of the input words: u·s = (s·x)/‖x‖ exactly (IEEE
   // division and rounding are sign-symmetric) and (s·x)² = x², so flipping the input's sign bits
-  // is the twin's multiply by ±1, one LOP3 per two channels.
-  std::uint32_t flip[4];
+  // is the twin's multiply by ±1. Per input word: the high channel is (w ^ hi) & 0xffff0000, one
+  // LOP3; the low one is w·2^16 + lo, one IMAD, since adding 2^31 modulo 2^32 flips bit 31 only.
+  std::uint32_t flip_lo[4], flip_hi[4];
   {
     const float4* sp = reinterpret_cast<const float4*>(t.tables.rot[0] + 8 * ll);
     const float4 s0 = __ldg(sp), s1 = __ldg(sp + 1);
     const float sg[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
 #pragma unroll
-    for (int k = 0; k < 4; ++k)
-      flip[k] = (sg[2 * k] < 0.0f ? 0x8000u : 0u) | (sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u);
+    for (int k = 0; k < 4; ++k) {
+      flip_lo[k] = sg[2 * k] < 0.0f ? 0x80000000u : 0u;
+      flip_hi[k] = sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u;
+    }
   }
   __syncthreads();
   float* sx = s_x[warp];
@@ -176,12 +179,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     const std::int64_t slot = live ? __ldg(slots + token) : -1;
     float x[8];
     {
-      const std::uint32_t w[4] = {cur.x ^ flip[0], cur.y ^ flip[1], cur.z ^ flip[2],
-                                  cur.w ^ flip[3]};
+      const std::uint32_t w[4] = {cur.x, cur.y, cur.z, cur.w};
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        x[2 * k] = __uint_as_float(w[k] << 16);
-        x[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+        x[2 * k] = __uint_as_float(w[k] * 0x10000u + flip_lo[k]);
+        x[2 * k + 1] = __uint_as_float((w[k] ^ flip_hi[k]) & 0xffff0000u);
       }
     }
     // Norm: squares to the warp's scratch, read back transposed (lane ll: channels ll + kLanes·k).
