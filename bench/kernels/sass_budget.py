@@ -22,7 +22,7 @@ residency from `cuobjdump -res-usage` registers and static shared memory plus th
   bench/kernels/sass_budget.py [--check] [BUILD_DIR]      (default build/)
 --check: exit 1 when the pipelined tq-mse-4 kernel at head_dim 128 (the B = 32 / L = 16k
 benchmark point's kernel) misses either target, or when an append_tq_kernel instance falls
-under 60 % of HBM bandwidth by design (issue 16 asks 70 %: reported, met by 4 of 12); exit 77
+under 61 % of HBM bandwidth by design (issue 16 asks 70 %: reported, met by 5 of 12); exit 77
 (CTest: skipped) without cuobjdump.
 
 The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
@@ -45,7 +45,7 @@ import sysconfig
 REGS_PER_SM, THREADS_PER_SM, CTAS_PER_SM, SMEM_PER_SM = 65536, 2048, 32, 228 * 1024
 BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
 APPEND_TARGET_PCT = 70  # issue 16: the append kernel at >= 70 % of HBM bandwidth by design
-APPEND_CHECK_PCT = 60  # --check's regression floor for every append_tq_kernel instance
+APPEND_CHECK_PCT = 61  # --check's regression floor for every append_tq_kernel instance
 
 
 def tool_dir():
@@ -369,8 +369,8 @@ def main():
               f"{inflight / 1024:.1f} KB in flight/SM (>= {BUDGET_INFLIGHT // 1024}): "
               f"{'met' if ok else 'MISSED'}")
         # The append kernel's floor is just under what its design reaches today (docs/kernels.md:
-        # 61-77 %), so a change that costs it instructions or occupancy fails here; the issue's
-        # 70 % is reported beside it, not enforced, because 8 of the 12 instances miss it.
+        # 61.7-77 %), so a change that costs it instructions or occupancy fails here; the issue's
+        # 70 % is reported beside it, not enforced, because 7 of the 12 instances miss it.
         if not append:
             sys.exit("--check: no append_tq_kernel in append_tq_launch.cu.o")
         for key in sorted(append):
