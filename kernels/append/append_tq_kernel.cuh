@@ -16,11 +16,12 @@
 ///     warp-private shared-memory transpose a lane holds channels ll + (D/8)·k, k = 0..7, so the
 ///     top three bits are register bits (seven in-lane adds) and the rest lane bits (a shuffle
 ///     each), instead of eight shuffles per stage in the consecutive layout.
-///   * FWHT: stages h = 1, 2, 4 in registers, h ≥ 8 by shfl_xor; the upper element of a butterfly
-///     computes partner + (−self), which is IEEE a − b exactly, and the lower self + partner,
-///     which equals a + b (addition commutes bit for bit).
+///   * FWHT: stages 1, 2, 4 in registers, 8, 16, 32 in registers after a transpose, ≥ 64 by
+///     shfl_xor as one FFMA self·(±1) + partner: the upper element's partner + (−self) is IEEE
+///     a − b exactly, the lower's self + partner equals a + b (addition commutes bit for bit).
 ///   * bucketize: y = RN(x·scale) > B ⟺ x > X for a threshold X per boundary, so codes come from
-///     x without the multiply: b = 1, 2 count the 1 or 3 thresholds held in registers; b = 3, 4
+///     x without the multiply: b = 1, 2 compare with the 1 or 3 thresholds held in registers
+///     (b = 2: the middle compare is the high bit, the parity of the three the low bit); b = 3, 4
 ///     look x up in a 256-cell shared-memory table (one FFMA, F2I, LDS.64, compare), exact by the
 ///     argument in append_tq_bucket.h. Both give codebook.h's count of boundaries below y.
 
