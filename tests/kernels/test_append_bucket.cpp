@@ -7,12 +7,16 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "append/append_tq_bucket.h"
 #include "append/fast_div.h"
 #include "codebook/codebook.h"
+#include "jevons/core/kv_format.h"
+#include "quant/quant.h"
 
+using namespace jevons;
 using namespace jevons::kernels;
 
 namespace {
@@ -98,6 +102,28 @@ TEST_CASE("append_tq bucketize table gives the boundary count for every float", 
       // The Hadamard scale 1/√d as the rotation computes it, 1 and an arbitrary one.
       for (float scale : {1.0f / std::sqrt(static_cast<float>(d)), 1.0f, 0.7310586f})
         check_codebook(cb.boundaries_f, scale, 1000u * d + b);
+    }
+}
+
+TEST_CASE("append_tq bucketize: every tq-mse codec's own boundaries and scale give an exact table",
+          "[append]") {
+  // What the launcher sees (VectorDesc boundaries, the Hadamard rotation's scale): an inexact
+  // table would send the format to store_kernel, so the fast path would silently go unused.
+  for (std::uint32_t d : {64u, 128u, 256u})
+    for (int b = 1; b <= 4; ++b) {
+      INFO("d=" << d << " b=" << b);
+      const VectorCodec c =
+          VectorCodec::make(KvFormat::parse("tq-mse-" + std::to_string(b)), d, {});
+      const VectorDesc& desc = c.desc();
+      REQUIRE(c.rotation(0) != nullptr);
+      const float scale = c.rotation(0)->hadamard_scale();
+      float thr[15], s = 0, o = 0;
+      std::vector<AppendBucketCell> table(kAppendBucketCells);
+      REQUIRE(append_bucket_table(desc.seg[0].boundaries, (1 << b) - 1, scale, thr, s, o,
+                                  table.data()));
+      check_codebook(
+          std::vector<float>(desc.seg[0].boundaries, desc.seg[0].boundaries + (1 << b) - 1), scale,
+          77u * d + b);
     }
 }
 
