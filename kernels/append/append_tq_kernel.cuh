@@ -16,14 +16,19 @@
 ///     warp-private shared-memory transpose a lane holds channels ll + (D/8)·k, k = 0..7, so the
 ///     top three bits are register bits (seven in-lane adds) and the rest lane bits (a shuffle
 ///     each), instead of eight shuffles per stage in the consecutive layout.
-///   * FWHT: stages h = 1, 2, 4 in registers, h ≥ 8 by shfl_xor; the upper element of a butterfly
-///     computes partner + (−self), which is IEEE a − b exactly, and the lower self + partner,
-///     which equals a + b (addition commutes bit for bit).
-///   * bucketize: a binary search over the 2^b − 1 ascending boundaries (in shared memory) counts
-///     the boundaries strictly below y, the same integer as codebook.h's linear count.
+///   * FWHT: stages 1, 2, 4 in registers, 8, 16, 32 in registers after a transpose, ≥ 64 by
+///     shfl_xor as one FFMA self·(±1) + partner: the upper element's partner + (−self) is IEEE
+///     a − b exactly, the lower's self + partner equals a + b (addition commutes bit for bit).
+///   * bucketize: y = RN(x·scale) > B ⟺ x > X for a threshold X per boundary, so codes come from
+///     x without the multiply: b = 1, 2 compare with the 1 or 3 thresholds held in registers
+///     (b = 2: the middle compare is the high bit, the parity of the three the low bit); b = 3, 4
+///     look x up in a 256-cell shared-memory table (one FFMA, F2I, LDS.64, compare), exact by the
+///     argument in append_tq_bucket.h. Both give codebook.h's count of boundaries below y.
 
 #include <cstdint>
 
+#include "append/append_tq_bucket.h"
+#include "append/fast_div.h"
 #include "append/pool_layout.h"
 #include "common/cuda_util.cuh"
 #include "quant/quant_kernel.cuh"
@@ -63,30 +68,19 @@ struct StoreWord<1> {
   using type = std::uint8_t;
 };
 
-/// n / d and n % d for n < 2^31 by a multiply-high and a shift (Granlund–Montgomery with a
-/// round-up multiplier, as in CUTLASS's FastDivmod): the loop divides by kv_heads and
-/// page_tokens, runtime values whose hardware-less 32-bit division costs ~15 instructions.
-struct FastDiv {
-  std::uint32_t d = 1, mul = 0, shr = 0;
-  FastDiv() = default;
-  explicit FastDiv(std::uint32_t divisor) : d(divisor) {
-    if (d == 1) return;
-    std::uint32_t l = 0;
-    while ((1ull << l) < d) ++l;  // ⌈log2 d⌉
-    const std::uint64_t p = 31 + l;
-    mul = static_cast<std::uint32_t>(((1ull << p) + d - 1) / d);
-    shr = static_cast<std::uint32_t>(p - 32);
-  }
-  __device__ __forceinline__ std::uint32_t div(std::uint32_t n) const {
-    return d == 1 ? n : __umulhi(n, mul) >> shr;
-  }
-};
-
 /// Per-launch constants of append_tq_kernel beyond the two tensors.
 struct AppendTqArgs {
   std::uint32_t vectors;  ///< n_tokens · kv_heads (< 2^30, checked by the launcher)
   FastDiv kv_heads;
   FastDiv page_tokens[2];  ///< per tensor (K and V pools may differ)
+  // Per tensor, from append_bucket_table on the host: the boundaries as thresholds on the
+  // pre-scale value and the cell map of the bucketize table (the kernel builds the table itself).
+  float thr[2][15];
+  float cell_s[2], cell_o[2];
+  // Per tensor, the pool layout's in-page sizes, precomputed (the kernel would otherwise rebuild
+  // them from PoolLayout's fields inside the loop, where registers are short): page and head
+  // block bytes, and the byte offset of the norms inside a head block.
+  std::uint32_t page_bytes[2], head_bytes[2], meta_base[2];
 };
 
 /// Stages h = 1, 2, 4 of the twin's FWHT on 8 registers (fwht_inplace's butterfly).
@@ -100,16 +94,6 @@ __device__ __forceinline__ void fwht8(float (&x)[8]) {
         x[k] = __fadd_rn(a, b);
         x[k + h] = __fsub_rn(a, b);
       }
-}
-
-/// One step of the boundary binary search: `addr` (a shared-memory address into the ascending
-/// boundaries) moves STEP entries up when y is above the entry STEP − 1 ahead.
-template <int STEP>
-__device__ __forceinline__ void bucket_step(std::uint32_t& addr, float y) {
-  float b;
-  asm("ld.shared.f32 %0, [%1+%2];" : "=f"(b) : "r"(addr), "n"(4 * (STEP - 1)));
-  if (y > b) addr += 4 * STEP;
-  if constexpr (STEP > 1) bucket_step<STEP / 2>(addr, y);
 }
 
 /// grid.x: CTAs of kAppendWarps warps, each warp striding over groups of 256/D vectors;
@@ -126,29 +110,44 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   constexpr int kChunks = kCodeBytes / kW;  // stores per vector
   using Word = typename StoreWord<kW>::type;
 
-  __shared__ float s_bound[15];
+  constexpr int kThr = (1 << BITS) - 1;
+  static_assert(kAppendWarps * 32 == kAppendBucketCells, "one thread per table cell");
+  __shared__ AppendBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
   __shared__ __align__(16) float s_x[kAppendWarps][256];  // transpose / code staging per warp
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
   const int g = lane / kLanes;
   const int ll = lane % kLanes;
-  if (threadIdx.x < 15) s_bound[threadIdx.x] = t.desc.seg[0].boundaries[threadIdx.x];
+  const float* const thr = a.thr[blockIdx.y];
+  const float cell_s = a.cell_s[blockIdx.y], cell_o = a.cell_o[blockIdx.y];
+  if constexpr (BITS >= 3) {
+    int count = 0;
+    s_tab[threadIdx.x] = append_bucket_entry(thr, kThr, cell_s, cell_o, threadIdx.x, count);
+    // The launcher checked at most one threshold per cell with the same IEEE fma; a cell with two
+    // would give wrong codes silently, so it stops the kernel instead (unreachable).
+    if (count > 1) __trap();
+  }
+  // b = 1, 2: the thresholds themselves, in registers for the whole loop.
+  float t_reg[BITS <= 2 ? kThr : 1];
+#pragma unroll
+  for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t_reg[j] = thr[j];
   // Hadamard signs of this lane's 8 channels, the same for every vector (heads share rotations),
   // as sign-bit masks over the bf16 pairs of the input words: u·s = (s·x)/‖x‖ exactly (IEEE
   // division and rounding are sign-symmetric) and (s·x)² = x², so flipping the input's sign bits
-  // is the twin's multiply by ±1, one LOP3 per two channels.
-  std::uint32_t flip[4];
+  // is the twin's multiply by ±1. Per input word: the high channel is (w ^ hi) & 0xffff0000, one
+  // LOP3; the low one is w·2^16 + lo, one IMAD, since adding 2^31 modulo 2^32 flips bit 31 only.
+  std::uint32_t flip_lo[4], flip_hi[4];
   {
     const float4* sp = reinterpret_cast<const float4*>(t.tables.rot[0] + 8 * ll);
     const float4 s0 = __ldg(sp), s1 = __ldg(sp + 1);
     const float sg[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
 #pragma unroll
-    for (int k = 0; k < 4; ++k)
-      flip[k] = (sg[2 * k] < 0.0f ? 0x8000u : 0u) | (sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u);
+    for (int k = 0; k < 4; ++k) {
+      flip_lo[k] = sg[2 * k] < 0.0f ? 0x80000000u : 0u;
+      flip_hi[k] = sg[2 * k + 1] < 0.0f ? 0x80000000u : 0u;
+    }
   }
-  const float scale = t.tables.hadamard_scale[0];
-  const auto bound_base = static_cast<std::uint32_t>(__cvta_generic_to_shared(s_bound));
   __syncthreads();
   float* sx = s_x[warp];
   auto* stage = reinterpret_cast<std::uint8_t*>(sx);
@@ -158,9 +157,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   // Pool addressing hoisted out of the loop: t is a select between two kernel parameters, and
   // PoolLayout's offsets multiply four fields in 64 bits, which per vector cost ~100 instructions.
   std::uint8_t* const pool = t.pool;
-  const std::uint64_t page_bytes = t.layout.page_bytes();
-  const auto head_bytes = static_cast<std::uint32_t>(t.layout.head_block_bytes());
-  const std::uint32_t meta_base = t.layout.page_tokens * kCodeBytes + 2 * t.desc.seg[0].norm_index;
+  // A page is under 4 GiB (launcher), so everything inside one is 32-bit and only the page's
+  // base is a 64-bit multiply-add.
+  const std::uint32_t page_bytes = a.page_bytes[blockIdx.y];
+  const std::uint32_t head_bytes = a.head_bytes[blockIdx.y];
+  const std::uint32_t meta_base = a.meta_base[blockIdx.y];
   const FastDiv page_tokens = a.page_tokens[blockIdx.y];
   // This lane's 16 bytes of vector group `w`; zeros past the end (they encode to nothing stored).
   auto load = [&](std::uint32_t w) {
@@ -169,11 +170,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
                          : make_uint4(0, 0, 0, 0);
   };
   std::uint32_t wg = blockIdx.x * kAppendWarps + warp;
-  uint4 cur = load(wg), nxt = load(wg + stride);
-  for (; wg < groups; wg += stride) {
-    // Issued before the current group is touched: two groups' loads stay in flight per warp.
-    const uint4 later = load(wg + 2 * stride);
-    const std::uint32_t vid = wg * kVpw + g;
+  // One group: encode and store the vectors of group wg from this lane's 16 input bytes.
+  auto encode = [&](const std::uint32_t grp, const uint4 cur) {
+    const std::uint32_t vid = grp * kVpw + g;
     const bool live = vid < a.vectors;
     const std::uint32_t token = a.kv_heads.div(vid);
     // The slot is needed only at the store, hundreds of instructions later: loaded here, not
@@ -181,12 +180,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     const std::int64_t slot = live ? __ldg(slots + token) : -1;
     float x[8];
     {
-      const std::uint32_t w[4] = {cur.x ^ flip[0], cur.y ^ flip[1], cur.z ^ flip[2],
-                                  cur.w ^ flip[3]};
+      const std::uint32_t w[4] = {cur.x, cur.y, cur.z, cur.w};
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        x[2 * k] = __uint_as_float(w[k] << 16);
-        x[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
+        x[2 * k] = __uint_as_float(w[k] * 0x10000u + flip_lo[k]);
+        x[2 * k + 1] = __uint_as_float((w[k] ^ flip_hi[k]) & 0xffff0000u);
       }
     }
     // Norm: squares to the warp's scratch, read back transposed (lane ll: channels ll + kLanes·k).
@@ -247,11 +245,13 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     fwht8(x);
 #pragma unroll
     for (int h = 8; h < kLanes; h <<= 1) {
+      // partner + (±1)·self in one FFMA: the product is exact, so the single rounding is the
+      // add's, bit for bit the twin's a + b / a − b.
       const float sgn = (ll & h) ? -1.0f : 1.0f;
 #pragma unroll
       for (int k = 0; k < 8; ++k) {
         const float partner = __shfl_xor_sync(0xffffffffu, x[k], h);
-        x[k] = __fadd_rn(partner, __fmul_rn(x[k], sgn));
+        x[k] = __fmaf_rn(x[k], sgn, partner);
       }
     }
     __syncwarp();
@@ -264,18 +264,27 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       x[0] = y0.x, x[1] = y0.y, x[2] = y0.z, x[3] = y0.w;
       x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
     }
-    // Scale, bucketize, pack: code of channel 8·ll + k in bits [k·BITS, k·BITS + BITS).
+    // Bucketize on the pre-scale value (the code of y = RN(x·scale), append_tq_bucket.h) and
+    // pack: code of channel 8·ll + k in bits [k·BITS, k·BITS + BITS).
+    // Codes are added into place (fields do not overlap, so + is |): a passed threshold is one
+    // predicated add of 1 << k·BITS, a table base one shift-add.
     std::uint32_t packed = 0;
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
-      const float y = __fmul_rn(x[k], scale);
-      // The search walks a 32-bit shared-memory address, so each step is one LDS with an
-      // immediate offset, one compare and one predicated add (a C++ pointer or index here costs
-      // 64-bit selects or an address computation per step).
-      std::uint32_t addr = bound_base;
-      bucket_step<1 << (BITS - 1)>(addr, y);
-      const std::uint32_t idx = (addr - bound_base) >> 2;
-      packed |= idx << (k * BITS);
+      if constexpr (BITS == 1) {
+        packed |= (x[k] > t_reg[0] ? ~0u : 0u) & (1u << k);  // compare-to-mask, masked or
+      } else if constexpr (BITS == 2) {
+        // Count of 3 ascending thresholds from the three compares as bit masks: x > X_2 implies
+        // x > X_1 implies x > X_0, so the count's high bit is (x > X_1) and its low bit the
+        // parity of the three (counts 0..3: masks 000, 001, 011, 111).
+        const std::uint32_t m0 = x[k] > t_reg[0] ? ~0u : 0u, m1 = x[k] > t_reg[1] ? ~0u : 0u,
+                            m2 = x[k] > t_reg[2] ? ~0u : 0u;
+        packed |= (m1 & (2u << (2 * k))) | ((m0 ^ m1 ^ m2) & (1u << (2 * k)));
+      } else {
+        const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
+        packed += e.base << (k * BITS);
+        if (x[k] > e.threshold) packed += 1u << (k * BITS);
+      }
     }
     // Stage the packed codes so the pool sees kW-byte stores (16 B where the layout allows).
     __syncwarp();
@@ -298,16 +307,30 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us - page * page_tokens.d;
-      std::uint8_t* const block =
-          pool + std::uint64_t{page} * page_bytes + std::uint64_t{head} * head_bytes;
+      std::uint8_t* const page_base = pool + std::uint64_t{page} * page_bytes;
+      const std::uint32_t block = head * head_bytes;
       if (ll < kChunks)
-        reinterpret_cast<Word*>(block + offset * kCodeBytes)[ll] =
+        reinterpret_cast<Word*>(page_base + (block + offset * kCodeBytes))[ll] =
             reinterpret_cast<const Word*>(stage + g * kCodeBytes)[ll];
       if (ll == 0)
-        *reinterpret_cast<std::uint16_t*>(block + meta_base + 2 * offset) = half_bits(norm);
+        *reinterpret_cast<std::uint16_t*>(page_base + (block + meta_base + 2 * offset)) =
+            half_bits(norm);
     }
-    cur = nxt;
-    nxt = later;
+  };
+  // Three groups per iteration, so the three load buffers rotate by name instead of by eight
+  // register moves per group; each group's load is issued before the group two ahead of it is
+  // encoded, which keeps two groups' loads in flight per warp as before.
+  uint4 r0 = load(wg), r1 = load(wg + stride), r2;
+  while (wg < groups) {
+    r2 = load(wg + 2 * stride);
+    encode(wg, r0);
+    if ((wg += stride) >= groups) break;
+    r0 = load(wg + 2 * stride);
+    encode(wg, r1);
+    if ((wg += stride) >= groups) break;
+    r1 = load(wg + 2 * stride);
+    encode(wg, r2);
+    wg += stride;
   }
 }
 

@@ -5,12 +5,21 @@
 #include <string>
 
 #include "append/append_kernel.cuh"
+#include "append/append_tq_bucket.h"
 #include "append/append_tq_kernel.cuh"
 #include "common/cuda_util.cuh"
 
 namespace jevons::kernels::gpu::dev {
 
 namespace {
+/// The kernel's bucketize inputs for tensor t (thresholds, cell map); false when the table would
+/// not be exact (a cell with two thresholds, or a scale the threshold argument does not cover).
+bool bucket_inputs(const StoreTensor& t, float* thr, float& s, float& o) {
+  AppendBucketCell table[kAppendBucketCells];
+  return append_bucket_table(t.desc.seg[0].boundaries, (1 << t.desc.seg[0].bits) - 1,
+                             t.tables.hadamard_scale[0], thr, s, o, table);
+}
+
 template <int D, int BITS>
 Status launch_instance(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
                        const AppendTqArgs& a, const std::int64_t* slots, cudaStream_t s) {
@@ -51,6 +60,13 @@ Status dispatch_bits(const StoreTensor& t0, const StoreTensor& t1, unsigned tens
 }
 }  // namespace
 
+namespace {
+bool bucket_ok(const StoreTensor& t) {
+  float thr[15], s = 0, o = 0;
+  return bucket_inputs(t, thr, s, o);
+}
+}  // namespace
+
 bool append_tq_eligible(const StoreTensor& t) {
   const VectorDesc& d = t.desc;
   return d.kind == CodecKind::kTq && d.num_segments == 1 && !d.has_qjl && d.seg[0].bits >= 1 &&
@@ -59,8 +75,8 @@ bool append_tq_eligible(const StoreTensor& t) {
          t.tables.identity_perm != 0u && t.input_bf16 != 0u &&
          reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
          std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
-         t.layout.head_block_bytes() < (1ull << 32) &&
-         (d.dim == 64 || d.dim == 128 || d.dim == 256);
+         t.layout.page_bytes() < (1ull << 32) &&  // in-page offsets are 32-bit
+         (d.dim == 64 || d.dim == 128 || d.dim == 256) && bucket_ok(t);
 }
 
 Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
@@ -74,6 +90,19 @@ Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned t
   a.kv_heads = FastDiv(kv_heads);
   a.page_tokens[0] = FastDiv(t0.layout.page_tokens);
   a.page_tokens[1] = FastDiv(t1.layout.page_tokens);
+  const StoreTensor* ts[2] = {&t0, &t1};
+  for (int i = 0; i < 2; ++i) {
+    const StoreTensor& t = *ts[i];
+    // < 2^32: append_tq_eligible.
+    a.page_bytes[i] = static_cast<std::uint32_t>(t.layout.page_bytes());
+    a.head_bytes[i] = static_cast<std::uint32_t>(t.layout.head_block_bytes());
+    a.meta_base[i] =
+        static_cast<std::uint32_t>(t.layout.page_tokens * (t.desc.dim * t.desc.seg[0].bits / 8) +
+                                   2 * t.desc.seg[0].norm_index);
+  }
+  if (!bucket_inputs(t0, a.thr[0], a.cell_s[0], a.cell_o[0]) ||
+      !bucket_inputs(t1, a.thr[1], a.cell_s[1], a.cell_o[1]))
+    return Status::error("append_tq_kernel: bucketize table not exact for this codebook");
   auto s = static_cast<cudaStream_t>(stream.handle());
   return JEVONS_DISPATCH_HEAD_DIM(
       t0.desc.dim, HEAD_DIM, [&] { return dispatch_bits<HEAD_DIM>(t0, t1, tensors, a, slots, s); });
