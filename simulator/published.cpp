@@ -440,16 +440,12 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
       cal.defaults().gemm_efficiency[chain[i]] =
           LatencyFigure{cal.defaults().gemm_efficiency[chain[i - 1]].value, "assumption"};
 
-  // MoE grouped-GEMM efficiency and the per-MoE-layer dispatch cost (routing, token permutation,
-  // the fused-MoE kernels' fixed cost) on the MoE fit rows, every GPU figure held, from fixed
-  // starting points (never the file's previous figures).
+  // MoE grouped-GEMM efficiency on the MoE fit rows, every GPU figure held.
   if (!moe_rows.empty()) {
-    Eigen::VectorXd x(2);
-    x << std::log(0.5), std::log(20.0);
+    Eigen::VectorXd x(1);
+    x << std::log(cal.defaults().moe_gemm_efficiency->value);
     auto apply = [&](const Eigen::VectorXd& p) {
       cal.defaults().moe_gemm_efficiency = LatencyFigure{eff_of(p[0]), "fitted"};
-      cal.defaults().moe_dispatch_us =
-          LatencyFigure{std::clamp(std::exp(p[1]), 0.0, 5000.0), "fitted"};
     };
     x = lm_fit(x, static_cast<int>(moe_rows.size()),
                [&](const Eigen::VectorXd& p, Eigen::VectorXd& v) {
@@ -457,10 +453,8 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
                  residuals(moe_rows, v);
                });
     apply(x);
-    log << fmt::format(
-        "stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}, moe_dispatch_us {:.3g}\n",
-        moe_rows.size(), cal.defaults().moe_gemm_efficiency->value,
-        cal.defaults().moe_dispatch_us->value);
+    log << fmt::format("stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}\n", moe_rows.size(),
+                       cal.defaults().moe_gemm_efficiency->value);
   }
   return cal;
 }
