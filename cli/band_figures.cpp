@@ -58,24 +58,24 @@ std::vector<BandFigure> band_figures(const Band& b, const CurrentSetting& curren
     const std::string m = c.metric;
     const auto& x = c.yearly ? years : quarters;
     if (x.empty()) continue;
-    out.push_back({"fan-" + m + ".svg",
-                   fmt::format("{} with and without compression over {} samples: P10–P90 "
-                               "shaded, P50 line.",
-                               c.title, b.samples),
-                   svg::fan_chart(std::string(c.title) +
-                                      ": with and without compression (P10–P90, P50)",
-                                  "PB", x,
-                                  {fan(m + ".without", "without compression", c.yearly),
-                                   fan(m + ".with", "with compression", c.yearly)})});
+    out.push_back(
+        {"fan-" + m + ".svg",
+         fmt::format("{} with and without compression over {} samples: P10–P90 "
+                     "shaded, P50 line.",
+                     c.title, b.samples),
+         svg::fan_chart(std::string(c.title) + ": with and without compression (P10–P90, P50)",
+                        "PB", x,
+                        {fan(m + ".without", "without compression", c.yearly),
+                         fan(m + ".with", "with compression", c.yearly)})});
     out.push_back(
         {"fan-" + m + "-net.svg",
          fmt::format("{}: the change compression makes (net = efficiency + rebound), P10–P90.",
                      c.title),
-         svg::fan_chart(std::string(c.title) + ": change from compression (P10–P90, P50)",
-                        "PB (with − without)", x,
-                        {fan(m + ".net", "net", c.yearly),
-                         fan(m + ".efficiency", "efficiency", c.yearly),
-                         fan(m + ".rebound", "rebound", c.yearly)})});
+         svg::fan_chart(
+             std::string(c.title) + ": change from compression (P10–P90, P50)",
+             "PB (with − without)", x,
+             {fan(m + ".net", "net", c.yearly), fan(m + ".efficiency", "efficiency", c.yearly),
+              fan(m + ".rebound", "rebound", c.yearly)})});
   }
   std::vector<double> xs, ys;
   for (const auto& p : b.curve)
@@ -86,7 +86,8 @@ std::vector<BandFigure> band_figures(const Band& b, const CurrentSetting& curren
   double crossing = std::numeric_limits<double>::quiet_NaN();
   for (const auto& e : b.break_even)
     if (e.metric == "hbm_installed_bytes") crossing = e.at_scenario;
-  const std::string period = years.empty() ? (quarters.empty() ? "" : quarters.back()) : years.back();
+  const std::string period =
+      years.empty() ? (quarters.empty() ? "" : quarters.back()) : years.back();
   if (auto svg_text = break_even_curve_svg(
           "Net change in installed HBM, " + period + ", against the long-run elasticity", xs, ys,
           crossing, current);

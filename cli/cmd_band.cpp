@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "band_figures.h"
 #include "commands.h"
 #include "common.h"
 #include "jevons/core/error.h"
@@ -29,7 +30,6 @@
 #include "jevons/store/store.h"
 #include "progress.h"
 #include "projection_cli.h"
-#include "band_figures.h"
 
 namespace jevons::cli {
 

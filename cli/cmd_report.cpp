@@ -5,10 +5,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <limits>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
+#include "band_figures.h"
 #include "commands.h"
 #include "common.h"
 #include "jevons/core/error.h"
@@ -17,7 +18,6 @@
 #include "jevons/store/band_store.h"
 #include "jevons/store/readers.h"
 #include "jevons/store/store.h"
-#include "band_figures.h"
 #include "svg_chart.h"
 
 namespace jevons::cli {

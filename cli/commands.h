@@ -27,6 +27,6 @@ void add_calibrate(CLI::App& app, Action& action);  // cmd_calibrate.cpp (step-t
 void add_validate_published(CLI::App& app, Action& action);  // cmd_validate_published.cpp
 void add_backcast(CLI::App& app, Action& action);            // cmd_backcast.cpp (world baseline)
 void add_rate_search(CLI::App& app, Action& action);  // cmd_rate_search.cpp (server rate search)
-void add_band(CLI::App& app, Action& action);  // cmd_band.cpp (uncertainty bands, MPI)
+void add_band(CLI::App& app, Action& action);         // cmd_band.cpp (uncertainty bands, MPI)
 
 }  // namespace jevons::cli

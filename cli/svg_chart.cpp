@@ -1,9 +1,9 @@
 #include "svg_chart.h"
 
-#include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace jevons::cli::svg {
@@ -17,10 +17,14 @@ const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else
+      o += c;
   }
   return o;
 }
@@ -34,7 +38,8 @@ std::string num(double v) {
 
 std::string header(const std::string& title) {
   return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} "
+      "{1}\" "
       "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
       "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{3}</text>\n",
@@ -81,14 +86,17 @@ std::string render(const LineChart& c) {
   double a_lo, a_hi, step;
   nice_axis(lo, hi, a_lo, a_hi, step);
   const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
-  auto X = [&](std::size_t i) { return kLeft + (n > 1 ? pw * static_cast<double>(i) / static_cast<double>(n - 1) : pw / 2); };
+  auto X = [&](std::size_t i) {
+    return kLeft + (n > 1 ? pw * static_cast<double>(i) / static_cast<double>(n - 1) : pw / 2);
+  };
   auto Y = [&](double v) { return kTop + ph * (1 - (v - a_lo) / (a_hi - a_lo)); };
 
   std::string out = header(c.title);
   for (double v = a_lo; v <= a_hi + step * 1e-9; v += step) {
-    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", kLeft,
-                       Y(v), kLeft + pw, Y(v));
-    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, Y(v) + 4, num(v));
+    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n",
+                       kLeft, Y(v), kLeft + pw, Y(v));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
+                       Y(v) + 4, num(v));
   }
   const std::size_t every = std::max<std::size_t>(1, (n + 7) / 8);
   for (std::size_t i = 0; i < n; i += every)
@@ -97,18 +105,24 @@ std::string render(const LineChart& c) {
   out += fmt::format(
       "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
       kTop + ph / 2, esc(c.y_label));
-  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
-                     kLeft, kTop, pw, ph);
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
+      kTop, pw, ph);
 
-  auto legend = [&](std::size_t k, const std::string& name, const std::string& color, bool dashed, bool area) {
+  auto legend = [&](std::size_t k, const std::string& name, const std::string& color, bool dashed,
+                    bool area) {
     const double y = kTop + 8 + 18 * static_cast<double>(k);
     if (area)
-      out += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\" fill-opacity=\"0.75\"/>\n",
-                         kLeft + pw + 12, y - 9, color);
+      out += fmt::format(
+          "<rect x=\"{}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\" "
+          "fill-opacity=\"0.75\"/>\n",
+          kLeft + pw + 12, y - 9, color);
     else
-      out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n",
-                         kLeft + pw + 12, y - 4, kLeft + pw + 26, y - 4, color,
-                         dashed ? " stroke-dasharray=\"5,3\"" : "");
+      out += fmt::format(
+          "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" "
+          "stroke-width=\"2.5\"{}/>\n",
+          kLeft + pw + 12, y - 4, kLeft + pw + 26, y - 4, color,
+          dashed ? " stroke-dasharray=\"5,3\"" : "");
     out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + pw + 32, y, esc(name));
   };
   std::size_t k = 0;
@@ -116,27 +130,36 @@ std::string render(const LineChart& c) {
     const std::string color = kColors[si % 10];
     std::string pts;
     if (c.stacked) {
-      for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(tops[si][i]));
+      for (std::size_t i = 0; i < n; ++i)
+        pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(tops[si][i]));
       for (std::size_t i = n; i-- > 0;)
         pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(si ? tops[si - 1][i] : 0.0));
-      out += fmt::format("<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"0.75\" stroke=\"{}\"/>\n", pts, color, color);
+      out +=
+          fmt::format("<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"0.75\" stroke=\"{}\"/>\n",
+                      pts, color, color);
     } else {
-      for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(c.series[si].values[i]));
-      out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n", pts,
-                         color, c.series[si].dashed ? " stroke-dasharray=\"5,3\"" : "");
+      for (std::size_t i = 0; i < n; ++i)
+        pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(c.series[si].values[i]));
+      out += fmt::format(
+          "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{}/>\n", pts,
+          color, c.series[si].dashed ? " stroke-dasharray=\"5,3\"" : "");
     }
     legend(k++, c.series[si].name, color, c.series[si].dashed, c.stacked);
   }
   for (const auto& s : c.overlay) {
     std::string pts;
     for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", X(i), Y(s.values[i]));
-    out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"#000\" stroke-width=\"2\" stroke-dasharray=\"6,4\"/>\n", pts);
+    out += fmt::format(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#000\" stroke-width=\"2\" "
+        "stroke-dasharray=\"6,4\"/>\n",
+        pts);
     legend(k++, s.name, "#000", true, false);
   }
   return out + "</svg>\n";
 }
 
-std::string waterfall(const std::string& title, const std::string& y_label, const std::vector<Bar>& bars) {
+std::string waterfall(const std::string& title, const std::string& y_label,
+                      const std::vector<Bar>& bars) {
   double lo = 0, hi = 0, run = 0;
   std::vector<std::pair<double, double>> spans;
   for (std::size_t i = 0; i < bars.size(); ++i) {
@@ -161,29 +184,36 @@ std::string waterfall(const std::string& title, const std::string& y_label, cons
   auto Y = [&](double v) { return kTop + ph * (1 - (v - a_lo) / (a_hi - a_lo)); };
   std::string out = header(title);
   for (double v = a_lo; v <= a_hi + step * 1e-9; v += step) {
-    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", kLeft, Y(v), kLeft + pw, Y(v));
-    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, Y(v) + 4, num(v));
+    out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n",
+                       kLeft, Y(v), kLeft + pw, Y(v));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
+                       Y(v) + 4, num(v));
   }
-  out += fmt::format("<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-                     kTop + ph / 2, esc(y_label));
+  out += fmt::format(
+      "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+      kTop + ph / 2, esc(y_label));
   const double slot = pw / static_cast<double>(std::max<std::size_t>(1, bars.size()));
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const bool total = i == 0 || i + 1 == bars.size();
     const auto [a, b] = spans[i];
     const std::string color = total ? "#4c72b0" : (b < a ? "#2ca02c" : "#d62728");
     const double x = kLeft + slot * static_cast<double>(i) + slot * 0.15;
-    out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n", x,
-                       Y(std::max(a, b)), slot * 0.7, std::max(1.0, std::fabs(Y(a) - Y(b))), color);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x + slot * 0.35,
-                       Y(std::max(a, b)) - 5, (total ? "" : (b >= a ? "+" : "")) + num(total ? b : b - a));
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x + slot * 0.35,
-                       kTop + ph + 18, esc(bars[i].label));
+    out += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n", x,
+        Y(std::max(a, b)), slot * 0.7, std::max(1.0, std::fabs(Y(a) - Y(b))), color);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                       x + slot * 0.35, Y(std::max(a, b)) - 5,
+                       (total ? "" : (b >= a ? "+" : "")) + num(total ? b : b - a));
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                       x + slot * 0.35, kTop + ph + 18, esc(bars[i].label));
   }
-  out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#444\"/>\n", kLeft, Y(0), kLeft + pw, Y(0));
+  out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#444\"/>\n",
+                     kLeft, Y(0), kLeft + pw, Y(0));
   return out + "</svg>\n";
 }
 
-std::string tornado(const std::string& title, const std::string& x_label, const std::vector<TornadoRow>& rows) {
+std::string tornado(const std::string& title, const std::string& x_label,
+                    const std::vector<TornadoRow>& rows) {
   double lo = 0, hi = 0;
   for (const auto& r : rows) {
     lo = std::min({lo, r.low, r.high});
@@ -195,26 +225,34 @@ std::string tornado(const std::string& title, const std::string& x_label, const 
   auto X = [&](double v) { return left + pw * (v - a_lo) / (a_hi - a_lo); };
   std::string out = header(title);
   for (double v = a_lo; v <= a_hi + step * 1e-9; v += step) {
-    out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#ddd\"/>\n", X(v), kTop, X(v), kTop + ph);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(v), kTop + ph + 18, num(v));
+    out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#ddd\"/>\n",
+                       X(v), kTop, X(v), kTop + ph);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(v),
+                       kTop + ph + 18, num(v));
   }
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", left + pw / 2, kTop + ph + 40, esc(x_label));
+  out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                     left + pw / 2, kTop + ph + 40, esc(x_label));
   const double slot = ph / static_cast<double>(std::max<std::size_t>(1, rows.size()));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = kTop + slot * static_cast<double>(i) + slot * 0.2;
     const auto& r = rows[i];
     for (int side = 0; side < 2; ++side) {
       const double v = side ? r.high : r.low;
-      out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" fill-opacity=\"0.8\"/>\n",
-                         std::min(X(0), X(v)), y, std::max(1.0, std::fabs(X(v) - X(0))), slot * 0.6,
-                         side ? "#d62728" : "#2ca02c");
+      out += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" "
+          "fill-opacity=\"0.8\"/>\n",
+          std::min(X(0), X(v)), y, std::max(1.0, std::fabs(X(v) - X(0))), slot * 0.6,
+          side ? "#d62728" : "#2ca02c");
       const std::string& note = side ? r.high_note : r.low_note;
-      out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" font-size=\"11\">{}</text>\n",
-                         X(v) + (v >= 0 ? 4 : -4), y + slot * 0.4, v >= 0 ? "start" : "end", esc(note));
+      out += fmt::format(
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" font-size=\"11\">{}</text>\n",
+          X(v) + (v >= 0 ? 4 : -4), y + slot * 0.4, v >= 0 ? "start" : "end", esc(note));
     }
-    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8, y + slot * 0.4, esc(r.label));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8,
+                       y + slot * 0.4, esc(r.label));
   }
-  out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#444\"/>\n", X(0), kTop, X(0), kTop + ph);
+  out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#444\"/>\n",
+                     X(0), kTop, X(0), kTop + ph);
   return out + "</svg>\n";
 }
 

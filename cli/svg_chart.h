@@ -18,7 +18,7 @@ struct LineChart {
   std::string y_label;  ///< with the unit, e.g. "HBM (PB)"
   std::vector<std::string> x_labels;
   std::vector<Series> series;
-  bool stacked = false;  ///< stacked areas (in order), else lines
+  bool stacked = false;         ///< stacked areas (in order), else lines
   std::vector<Series> overlay;  ///< lines drawn over a stacked chart (e.g. a counterfactual)
 };
 std::string render(const LineChart& chart);

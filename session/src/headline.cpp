@@ -1,11 +1,11 @@
 #include "jevons/session/headline.h"
 
-#include "jevons/store/band_store.h"
-
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
+
+#include "jevons/store/band_store.h"
 
 namespace jevons::session {
 
@@ -70,6 +70,7 @@ std::optional<Headline> make_headline(const Projection& p, const std::string& me
   Headline h;
   h.final_quarter = p.quarter_labels[static_cast<std::size_t>(last)];
   h.final_year = h.final_quarter.substr(0, 4);
+  h.quarter_labels = p.quarter_labels;
   h.capacity_method = method;
   h.max_elasticity = p.max_elasticity;
   h.hbm_shipped = {"hbm_shipped_bytes", h.final_year, 0, 0, 0, 0, 0, std::nullopt};
@@ -106,6 +107,14 @@ std::optional<Headline> make_headline(const Projection& p, const std::string& me
 
 bool attach_band(Headline& h, const std::vector<BandRow>& rows,
                  const std::vector<BreakEvenBand>& break_even) {
+  // The band's quarters (one series' quarter rows, in time order) must be the projection's: a
+  // band over a longer horizon has the same period labels but sums other quarters into a year.
+  std::vector<std::string> band_quarters;
+  const std::string probe = h.hbm_installed.metric + ".net";
+  for (const auto& r : rows)
+    if (r.series == probe && r.period.find('Q') != std::string::npos)
+      band_quarters.push_back(r.period);
+  if (band_quarters != h.quarter_labels) return false;
   auto find = [&](const HeadlineFigure& f) -> std::optional<Band> {
     const std::string series = f.metric + ".net";
     for (const auto& r : rows)

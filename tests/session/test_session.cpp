@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -222,6 +223,29 @@ TEST_CASE("the headline's figures are the stored projection's rows", "[session][
   CHECK(b.find("[P10 \u22123.00 PB, P50 \u22121.00 PB, P90 +2.00 PB]") != std::string::npos);
   CHECK(b.find("[P10 1.25, P50 1.50, P90 2.25]") != std::string::npos);
   CHECK(b.find("jevons band") == std::string::npos);
+
+  // A band attaches by period: the final year's sum for HBM shipped, the final quarter for the
+  // stocks; a band of another horizon (same labels, other quarters summed) is refused.
+  std::vector<BandRow> rows;
+  for (const char* m : {"hbm_installed_bytes", "hbm_shipped_bytes", "host_dram_bytes"}) {
+    const std::string series = std::string(m) + ".net";
+    for (const auto& q : back.quarter_labels) rows.push_back({series, q, -2e15, -1e15, 3e15});
+    rows.push_back({series, h->final_year, -4e15, -2e15, 6e15});
+  }
+  std::vector<BreakEvenBand> be_rows(1);
+  be_rows[0].metric = "hbm_installed_bytes";
+  be_rows[0].p10 = 1.1, be_rows[0].p50 = 1.6,
+  be_rows[0].p90 = std::numeric_limits<double>::infinity();
+  session::Headline attached = *h;
+  REQUIRE(session::attach_band(attached, rows, be_rows));
+  CHECK(attached.hbm_shipped.net_band->p50 == -2e15);    // the year row
+  CHECK(attached.hbm_installed.net_band->p50 == -1e15);  // the quarter row
+  CHECK(session::headline_sentence(attached).find("P90 none") != std::string::npos);
+  std::vector<BandRow> longer = rows;
+  longer.insert(longer.begin(), {"hbm_installed_bytes.net", "2025Q4", 0, 0, 0});
+  session::Headline refused = *h;
+  CHECK_FALSE(session::attach_band(refused, longer, be_rows));
+  CHECK_FALSE(refused.has_bands());
 }
 
 TEST_CASE("signed byte figures", "[session][headline]") {

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
 #include <vector>
 
 #include "jevons/core/band_result.h"
@@ -46,8 +45,11 @@ struct HeadlineFigure {
 };
 
 struct Headline {
-  std::string final_quarter;     ///< "2030Q4"
-  std::string final_year;        ///< "2030"
+  std::string final_quarter;  ///< "2030Q4"
+  std::string final_year;     ///< "2030"
+  /// The projection's quarters in order: a band attaches only to a projection of the same
+  /// horizon (a longer band's final year would sum other quarters).
+  std::vector<std::string> quarter_labels;
   HeadlineFigure hbm_shipped;    ///< summed over the final year's quarters (a flow)
   HeadlineFigure hbm_installed;  ///< final quarter (a stock)
   HeadlineFigure host_dram;      ///< final quarter (a stock)
@@ -67,8 +69,8 @@ std::optional<Headline> make_headline(const Projection& projection,
 /// Fills the headline's bands from a band run (`jevons band`; store::read_bands and
 /// store::read_break_even_band): each figure's net change at the headline's own period (the final
 /// year's sum for HBM shipped, the final quarter for the stocks) and the break-even of installed
-/// HBM. Returns false, leaving the headline as it was, when the band has no row for one of those
-/// periods (a band of another horizon).
+/// HBM. Returns false, leaving the headline as it was, when the band's quarters are not the
+/// projection's (a band of another horizon or start).
 bool attach_band(Headline& headline, const std::vector<BandRow>& rows,
                  const std::vector<BreakEvenBand>& break_even);
 
