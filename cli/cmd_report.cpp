@@ -44,6 +44,7 @@ struct Figure {
 /// What a report holds, whatever the run's kind: sections of Markdown and figures.
 struct Report {
   std::string title, intro;
+  std::string headline;  ///< the answer in one sentence: first, above the intro
   std::vector<std::pair<std::string, std::string>> sections;  // heading, Markdown
   std::vector<Figure> figures;
 };
@@ -213,7 +214,7 @@ void add_projection(Report& r, const Projection& p, store::Store& st,
   const auto band = band_run ? store::read_band(st, *band_run) : std::nullopt;
   if (auto h = session::make_headline(p, method)) {
     if (band) session::attach_band(*h, band->rows, band->break_even);
-    r.sections.emplace_back("Headline", session::headline_sentence(*h) + "\n");
+    r.headline = session::headline_sentence(*h);
   }
   r.intro += fmt::format(
       "Projection {} to {}. Three variants: **no compression** (the counterfactual), "
@@ -398,7 +399,9 @@ std::string md_to_html(const std::string& md) {
 
 void write_report(const Report& r, const std::string& dir, const std::string& format) {
   if (format == "md" || format == "both") {
-    std::string md = "# " + r.title + "\n\n" + r.intro + "\n";
+    std::string md = "# " + r.title + "\n\n";
+    if (!r.headline.empty()) md += "**" + r.headline + "**\n\n";
+    md += r.intro + "\n";
     for (const auto& [h, body] : r.sections) md += "## " + h + "\n\n" + body + "\n";
     if (!r.figures.empty()) md += "## Figures\n\n";
     for (const auto& f : r.figures) {
@@ -415,7 +418,10 @@ void write_report(const Report& r, const std::string& dir, const std::string& fo
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px "
         "8px;text-align:right}"
         "figure{margin:1.5em 0}</style></head><body>\n<h1>" +
-        html_escape(r.title) + "</h1>\n" + md_to_html(r.intro);
+        html_escape(r.title) + "</h1>\n" +
+        (r.headline.empty() ? std::string()
+                            : "<p><strong>" + html_escape(r.headline) + "</strong></p>\n") +
+        md_to_html(r.intro);
     for (const auto& [h, body] : r.sections)
       html += "<h2>" + html_escape(h) + "</h2>\n" + md_to_html(body);
     if (!r.figures.empty()) html += "<h2>Figures</h2>\n";

@@ -264,6 +264,15 @@ TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]
   const std::string body{std::istreambuf_iterator<char>(html), {}};
   CHECK(body.find("<svg") != std::string::npos);
   CHECK(body.find("efficiency effect") != std::string::npos);
+  // The answer comes first: the headline right under the title, before the intro.
+  std::ifstream mdf(std::filesystem::path(out) / "report.md");
+  std::string title, blank, first;
+  std::getline(mdf, title);
+  std::getline(mdf, blank);
+  std::getline(mdf, first);
+  CHECK(first.rfind("**Compression with its demand response, against none, in ", 0) == 0);
+  CHECK(body.find("<p><strong>Compression with its demand response") <
+        body.find("Three variants"));
   CHECK(run("report " + temp_path("nosuch.sqlite")).code == 2);
 }
 
