@@ -122,8 +122,8 @@ TEST_CASE("append_tq bucketize: every tq-mse codec's own boundaries and scale gi
       REQUIRE(append_bucket_table(desc.seg[0].boundaries, (1 << b) - 1, scale, thr, s, o,
                                   table.data()));
       check_codebook(
-          std::vector<float>(desc.seg[0].boundaries, desc.seg[0].boundaries + (1 << b) - 1), scale,
-          77u * d + b);
+          std::vector<float>(desc.seg[0].boundaries, desc.seg[0].boundaries + ((1 << b) - 1)),
+          scale, 77u * d + b);
     }
 }
 
