@@ -271,8 +271,7 @@ TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]
   std::getline(mdf, blank);
   std::getline(mdf, first);
   CHECK(first.rfind("**Compression with its demand response, against none, in ", 0) == 0);
-  CHECK(body.find("<p><strong>Compression with its demand response") <
-        body.find("Three variants"));
+  CHECK(body.find("<p><strong>Compression with its demand response") < body.find("Three variants"));
   CHECK(run("report " + temp_path("nosuch.sqlite")).code == 2);
 }
 
