@@ -347,21 +347,6 @@ void add_simulation(Report& r, const SimulationReport& s,
 
 // ---- output --------------------------------------------------------------------------------
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else
-      o += c;
-  }
-  return o;
-}
-
 // The report's Markdown (tables and paragraphs only) as HTML, line by line.
 std::string md_to_html(const std::string& md) {
   std::string html;
@@ -375,7 +360,7 @@ std::string md_to_html(const std::string& md) {
     if (line.empty() || line[0] != '|') {
       if (in_table) html += "</table>\n";
       in_table = false;
-      if (!line.empty()) html += "<p>" + html_escape(line) + "</p>\n";
+      if (!line.empty()) html += "<p>" + svg::escape(line) + "</p>\n";
       continue;
     }
     if (line.rfind("|---", 0) == 0) continue;
@@ -387,7 +372,7 @@ std::string md_to_html(const std::string& md) {
     while (a < line.size()) {
       const auto b = line.find('|', a);
       if (b == std::string::npos) break;
-      const std::string cell = html_escape(line.substr(a + 1, b - a - 2));
+      const std::string cell = svg::escape(line.substr(a + 1, b - a - 2));
       html += (head ? "<th>" : "<td>") + cell + (head ? "</th>" : "</td>");
       a = b + 1;
     }
@@ -412,18 +397,18 @@ void write_report(const Report& r, const std::string& dir, const std::string& fo
   }
   if (format == "html" || format == "both") {
     std::string html =
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html_escape(r.title) +
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + svg::escape(r.title) +
         "</title><style>body{font-family:Helvetica,Arial,sans-serif;max-width:980px;margin:2em "
         "auto;}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px "
         "8px;text-align:right}"
         "figure{margin:1.5em 0}</style></head><body>\n<h1>" +
-        html_escape(r.title) + "</h1>\n" +
+        svg::escape(r.title) + "</h1>\n" +
         (r.headline.empty() ? std::string()
-                            : "<p><strong>" + html_escape(r.headline) + "</strong></p>\n") +
+                            : "<p><strong>" + svg::escape(r.headline) + "</strong></p>\n") +
         md_to_html(r.intro);
     for (const auto& [h, body] : r.sections)
-      html += "<h2>" + html_escape(h) + "</h2>\n" + md_to_html(body);
+      html += "<h2>" + svg::escape(h) + "</h2>\n" + md_to_html(body);
     if (!r.figures.empty()) html += "<h2>Figures</h2>\n";
     for (const auto& f : r.figures)
       html += "<figure>" + f.svg + "<figcaption>" + f.caption + "</figcaption></figure>\n";

@@ -8,13 +8,7 @@
 
 namespace jevons::cli::svg {
 
-namespace {
-
-constexpr double kW = 760, kH = 400, kLeft = 86, kRight = 170, kTop = 48, kBottom = 64;
-const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-std::string esc(const std::string& s) {
+std::string escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     if (c == '<')
@@ -28,6 +22,12 @@ std::string esc(const std::string& s) {
   }
   return o;
 }
+
+namespace {
+
+constexpr double kW = 760, kH = 400, kLeft = 86, kRight = 170, kTop = 48, kBottom = 64;
+const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 std::string num(double v) {
   const double a = std::fabs(v);
@@ -43,7 +43,7 @@ std::string header(const std::string& title) {
       "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
       "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{3}</text>\n",
-      kW, kH, kLeft, esc(title));
+      kW, kH, kLeft, escape(title));
 }
 
 }  // namespace
@@ -101,10 +101,10 @@ std::string render(const LineChart& c) {
   const std::size_t every = std::max<std::size_t>(1, (n + 7) / 8);
   for (std::size_t i = 0; i < n; i += every)
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(i),
-                       kTop + ph + 18, esc(c.x_labels[i]));
+                       kTop + ph + 18, escape(c.x_labels[i]));
   out += fmt::format(
       "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      kTop + ph / 2, esc(c.y_label));
+      kTop + ph / 2, escape(c.y_label));
   out += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
       kTop, pw, ph);
@@ -123,7 +123,7 @@ std::string render(const LineChart& c) {
           "stroke-width=\"2.5\"{}/>\n",
           kLeft + pw + 12, y - 4, kLeft + pw + 26, y - 4, color,
           dashed ? " stroke-dasharray=\"5,3\"" : "");
-    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + pw + 32, y, esc(name));
+    out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + pw + 32, y, escape(name));
   };
   std::size_t k = 0;
   for (std::size_t si = 0; si < c.series.size(); ++si) {
@@ -191,7 +191,7 @@ std::string waterfall(const std::string& title, const std::string& y_label,
   }
   out += fmt::format(
       "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      kTop + ph / 2, esc(y_label));
+      kTop + ph / 2, escape(y_label));
   const double slot = pw / static_cast<double>(std::max<std::size_t>(1, bars.size()));
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const bool total = i == 0 || i + 1 == bars.size();
@@ -205,7 +205,7 @@ std::string waterfall(const std::string& title, const std::string& y_label,
                        x + slot * 0.35, Y(std::max(a, b)) - 5,
                        (total ? "" : (b >= a ? "+" : "")) + num(total ? b : b - a));
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       x + slot * 0.35, kTop + ph + 18, esc(bars[i].label));
+                       x + slot * 0.35, kTop + ph + 18, escape(bars[i].label));
   }
   out += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#444\"/>\n",
                      kLeft, Y(0), kLeft + pw, Y(0));
@@ -231,7 +231,7 @@ std::string tornado(const std::string& title, const std::string& x_label,
                        kTop + ph + 18, num(v));
   }
   out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                     left + pw / 2, kTop + ph + 40, esc(x_label));
+                     left + pw / 2, kTop + ph + 40, escape(x_label));
   const double slot = ph / static_cast<double>(std::max<std::size_t>(1, rows.size()));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const double y = kTop + slot * static_cast<double>(i) + slot * 0.2;
@@ -246,10 +246,10 @@ std::string tornado(const std::string& title, const std::string& x_label,
       const std::string& note = side ? r.high_note : r.low_note;
       out += fmt::format(
           "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" font-size=\"11\">{}</text>\n",
-          X(v) + (v >= 0 ? 4 : -4), y + slot * 0.4, v >= 0 ? "start" : "end", esc(note));
+          X(v) + (v >= 0 ? 4 : -4), y + slot * 0.4, v >= 0 ? "start" : "end", escape(note));
     }
     out += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8,
-                       y + slot * 0.4, esc(r.label));
+                       y + slot * 0.4, escape(r.label));
   }
   out += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#444\"/>\n",
                      X(0), kTop, X(0), kTop + ph);
@@ -282,10 +282,10 @@ std::string fan_chart(const std::string& title, const std::string& y_label,
   const std::size_t every = std::max<std::size_t>(1, (n + 7) / 8);
   for (std::size_t i = 0; i < n; i += every)
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(i),
-                       kTop + ph + 18, esc(x_labels[i]));
+                       kTop + ph + 18, escape(x_labels[i]));
   out += fmt::format(
       "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      kTop + ph / 2, esc(y_label));
+      kTop + ph / 2, escape(y_label));
   out += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
       kTop, pw, ph);
@@ -310,13 +310,13 @@ std::string fan_chart(const std::string& title, const std::string& y_label,
         "fill-opacity=\"0.25\"/>\n",
         kLeft + pw + 12, y - 9, color);
     out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{} P10–P90</text>\n", kLeft + pw + 32, y,
-                       esc(f.name));
+                       escape(f.name));
     out += fmt::format(
         "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" "
         "stroke-width=\"2.5\"/>\n",
         kLeft + pw + 12, y + 14, kLeft + pw + 26, y + 14, color);
     out += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{} P50</text>\n", kLeft + pw + 32, y + 18,
-                       esc(f.name));
+                       escape(f.name));
   }
   return out + "</svg>\n";
 }
@@ -355,10 +355,10 @@ std::string curve(const std::string& title, const std::string& x_label, const st
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", X(v),
                        kTop + ph + 18, num(v));
   out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                     kLeft + pw / 2, kTop + ph + 40, esc(x_label));
+                     kLeft + pw / 2, kTop + ph + 40, escape(x_label));
   out += fmt::format(
       "<text transform=\"translate(18,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
-      kTop + ph / 2, esc(y_label));
+      kTop + ph / 2, escape(y_label));
   out += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
       kTop, pw, ph);
@@ -377,7 +377,7 @@ std::string curve(const std::string& title, const std::string& x_label, const st
     // Labels alternate above and below so two nearby marks stay readable.
     out += fmt::format(
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n", X(m.x),
-        Y(m.y) + (k % 2 ? 20 : -10), m.color, esc(m.label));
+        Y(m.y) + (k % 2 ? 20 : -10), m.color, escape(m.label));
   }
   return out + "</svg>\n";
 }

@@ -7,6 +7,9 @@
 
 namespace jevons::cli::svg {
 
+/// `<`, `>` and `&` escaped, for SVG and HTML text.
+std::string escape(const std::string& s);
+
 struct Series {
   std::string name;
   std::vector<double> values;  ///< one per x label

@@ -80,23 +80,7 @@ class Engine {
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     if (compressed && !adjust_.speed_grid.empty())
       return memo_[key] = cap_at_speed(g, c, prompt_scale);
-    CapacityQuery q;
-    q.gpu = gpus_[g];
-    q.model = models_[c];
-    q.weights = plan_.generations[g].weights;
-    q.kv = compressed ? plan_.compressed_format_of(g) : plan_.baseline_format;
-    q.demand_class = &plan_.classes[c];
-    q.prompt_scale = prompt_scale;
-    q.max_tensor_parallel = plan_.max_tensor_parallel;
-    q.slo_attainment = plan_.slo_attainment;
-    q.duration_s = plan_.search_duration_s;
-    q.tolerance = plan_.search_tolerance;
-    q.seed = s_.seed;
-    q.preemption = plan_.preemption;
-    q.prefix_cache = plan_.prefix_cache;
-    q.prefix_host_tier_gib_per_gpu = plan_.prefix_host_tier_gib_per_gpu;
-    q.analytical = s_.analytical;
-    q.latency = &latency_;
+    CapacityQuery q = query(g, c, compressed, prompt_scale);
     if (!compressed) return memo_[key] = oracle_.capacity(q);
     // The baseline format's answer first: the compressed search starts from it (the two differ
     // only where memory binds), which saves most of its probes.
