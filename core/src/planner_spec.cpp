@@ -13,7 +13,7 @@ namespace jevons::detail {
 
 namespace {
 
-constexpr double kHuge = 1e15;
+namespace keys = schema::keys;
 
 /// Quarter label "YYYYQn" → index relative to the horizon start; reports a bad label.
 int quarter_index(yaml::MapReader& r, const std::string& key, const Scenario& s, int fallback) {
@@ -28,19 +28,36 @@ int quarter_index(yaml::MapReader& r, const std::string& key, const Scenario& s,
   }
   return (std::stoi(m[1]) - s.horizon.start_year) * 4 + (std::stoi(m[2]) - s.horizon.start_quarter);
 }
+int quarter_index(yaml::MapReader& r, const schema::Key& key, const Scenario& s, int fallback) {
+  return quarter_index(r, std::string(key.name()), s, fallback);
+}
 
-AdoptionSpec parse_adoption(yaml::MapReader& parent, const Scenario& s, const AdoptionSpec& base) {
+/// The adoption keys of the planner or of one generation.
+struct AdoptionKeys {
+  const schema::Key& section;
+  const schema::Key& start;
+  const schema::Key& speed;
+  const schema::Key& ceiling;
+};
+const AdoptionKeys kPlannerAdoption{keys::kAdoption, keys::kAdoptionStart, keys::kAdoptionSpeed,
+                                    keys::kAdoptionCeiling};
+const AdoptionKeys kGenerationAdoption{keys::kGenerationAdoption, keys::kGenerationAdoptionStart,
+                                       keys::kGenerationAdoptionSpeed,
+                                       keys::kGenerationAdoptionCeiling};
+
+AdoptionSpec parse_adoption(yaml::MapReader& parent, const AdoptionKeys& k, const Scenario& s,
+                            const AdoptionSpec& base) {
   AdoptionSpec a = base;
-  yaml::MapReader r(parent.context(), parent.child("adoption"), parent.path_of("adoption"));
-  a.start_quarter_index = quarter_index(r, "start", s, base.start_quarter_index);
-  a.speed_per_quarter =
-      r.number_or("speed_per_quarter", base.speed_per_quarter, yaml::positive(50));
-  a.ceiling = r.number_or("ceiling", base.ceiling, yaml::non_negative(1));
+  yaml::MapReader r(parent.context(), parent.child(k.section), parent.path_of(k.section));
+  a.start_quarter_index = quarter_index(r, k.start, s, base.start_quarter_index);
+  a.speed_per_quarter = r.number_or(k.speed, base.speed_per_quarter);
+  a.ceiling = r.number_or(k.ceiling, base.ceiling);
   r.finish();
   return a;
 }
 
-KvConfig parse_format(yaml::MapReader& r, const std::string& key, const std::string& fallback) {
+KvConfig parse_format(yaml::MapReader& r, const schema::Key& k, const std::string& fallback) {
+  const std::string key(k.name());
   const std::string name = r.string_or(key, fallback);
   try {
     return KvConfig::parse(name);
@@ -54,10 +71,10 @@ KvConfig parse_format(yaml::MapReader& r, const std::string& key, const std::str
 void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
                    PlannerSpec& out) {
   auto& ctx = section.context();
-  YAML::Node list = section.child("classes", true);
+  YAML::Node list = section.child(keys::kClasses);
   if (!list.IsDefined()) return;
   if (!list.IsSequence() || list.size() == 0) {
-    ctx.error(list, "planner.classes", yaml::describe(list),
+    ctx.error(list, section.path_of(keys::kClasses), yaml::describe(list),
               "expected a non-empty list of demand classes");
     return;
   }
@@ -67,23 +84,22 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
     if (!r.valid()) continue;
     DemandClassSpec c;
     c.line = list[i].Mark().line + 1;
-    c.name = r.string("name", true).value_or("");
-    c.model_id = r.string("model", true).value_or("");
-    c.tokens_per_s = r.number("tokens_per_s", yaml::positive(kHuge), true).value_or(1);
-    c.growth_per_year = r.number_or("growth_per_year", 1, yaml::positive(1000));
+    c.name = r.string_or(keys::kClassName);
+    c.model_id = r.string_or(keys::kClassModel);
+    c.tokens_per_s = r.number_or(keys::kClassTokensPerS);
+    c.growth_per_year = r.number_or(keys::kClassGrowth);
     c.input_tokens = parse_length(r, "input_tokens", 1024);
     c.output_tokens = parse_length(r, "output_tokens", 256);
     c.slo = parse_slo(r);
-    if (r.has("elasticity")) {
-      yaml::MapReader e(ctx, r.child("elasticity"), p + ".elasticity");
-      c.elasticity.long_run =
-          e.number_or("long_run", c.elasticity.long_run, yaml::non_negative(10));
+    if (r.has(keys::kClassElasticity)) {
+      yaml::MapReader e(ctx, r.child(keys::kClassElasticity), r.path_of(keys::kClassElasticity));
+      c.elasticity.long_run = e.number_or(keys::kElasticityLongRun);
       c.elasticity.short_run =
-          e.number_or("short_run", std::min(c.elasticity.short_run, c.elasticity.long_run),
-                      yaml::non_negative(10));
-      c.elasticity.low = e.number_or("low", c.elasticity.low, yaml::non_negative(10));
-      c.elasticity.high = e.number_or("high", std::max(c.elasticity.high, c.elasticity.long_run),
-                                      yaml::non_negative(10));
+          e.number_or(keys::kElasticityShortRun,
+                      std::min(keys::kElasticityShortRun.fallback, c.elasticity.long_run));
+      c.elasticity.low = e.number_or(keys::kElasticityLow);
+      c.elasticity.high = e.number_or(
+          keys::kElasticityHigh, std::max(keys::kElasticityHigh.fallback, c.elasticity.long_run));
       if (c.elasticity.short_run > c.elasticity.long_run)
         ctx.error(e.node()["short_run"], p + ".elasticity.short_run",
                   fmt::format("{}", c.elasticity.short_run),
@@ -151,7 +167,7 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
 void parse_generations(yaml::MapReader& section, const Catalog& catalog, const Scenario& s,
                        PlannerSpec& out) {
   auto& ctx = section.context();
-  yaml::MapReader fleet(ctx, section.child("fleet", true), "planner.fleet");
+  yaml::MapReader fleet(ctx, section.child(keys::kFleet), section.path_of(keys::kFleet));
   out.power_budget_mw = fleet.number_or("power_budget_mw", 0, yaml::non_negative(1e7));
   out.power_growth_per_year = fleet.number_or("power_growth_per_year", 1, yaml::positive(100));
   out.pue = fleet.number_or("pue", out.pue, yaml::between(1, 5));
@@ -164,11 +180,11 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
       fleet.number_or("hbm_supply_eb_per_year", 0, yaml::non_negative(1e6)) * 1e18;
   out.hbm_supply_growth_per_year =
       fleet.number_or("hbm_supply_growth_per_year", 1, yaml::positive(100));
-  YAML::Node list = fleet.child("generations", true);
+  YAML::Node list = fleet.child(keys::kGenerations);
   fleet.finish();
   if (!list.IsDefined()) return;
   if (!list.IsSequence() || list.size() == 0) {
-    ctx.error(list, "planner.fleet.generations", yaml::describe(list),
+    ctx.error(list, fleet.path_of(keys::kGenerations), yaml::describe(list),
               "expected a non-empty list of GPU generations");
     return;
   }
@@ -178,9 +194,9 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
     if (!r.valid()) continue;
     GenerationSpec g;
     g.line = list[i].Mark().line + 1;
-    g.gpu_id = r.string("gpu", true).value_or("");
-    g.installed = r.number_or("installed", 0, yaml::non_negative(1e9));
-    g.available_quarter_index = quarter_index(r, "available_from", s, 0);
+    g.gpu_id = r.string_or(keys::kGenerationGpu);
+    g.installed = r.number_or(keys::kGenerationInstalled);
+    g.available_quarter_index = quarter_index(r, keys::kGenerationAvailableFrom, s, 0);
     if (r.has("installed_since")) {
       g.has_installed_since = true;
       g.installed_since_quarter_index = quarter_index(r, "installed_since", s, 0);
@@ -190,18 +206,19 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
                   "the installed base entered service before the horizon starts: expected a "
                   "quarter no later than the horizon's first");
     }
-    g.deliveries_per_quarter = r.number_or("deliveries_per_quarter", 0, yaml::non_negative(1e9));
+    g.deliveries_per_quarter = r.number_or(keys::kGenerationDeliveries);
     g.delivery_growth_per_year = r.number_or("delivery_growth_per_year", 1, yaml::positive(100));
     g.weights =
         parse_weight_precision(r.choice_or("weights", "fp8", {"bf16", "fp16", "fp8", "fp4"}));
-    g.price_usd = r.number_or("price_usd", 0, yaml::non_negative(1e8));
-    if (r.has("adoption")) {
+    g.price_usd = r.number_or(keys::kGenerationPrice);
+    if (r.has(keys::kGenerationAdoption)) {
       g.has_adoption = true;
-      g.adoption = parse_adoption(r, s, out.adoption);
+      g.adoption = parse_adoption(r, kGenerationAdoption, s, out.adoption);
     }
-    if (r.has("compressed_format")) {
+    if (r.has(keys::kGenerationCompressedFormat)) {
       g.has_compressed_format = true;
-      g.compressed_format = parse_format(r, "compressed_format", out.compressed_format.name());
+      g.compressed_format =
+          parse_format(r, keys::kGenerationCompressedFormat, out.compressed_format.name());
     }
     r.finish();
     const GpuSpec* gpu = catalog.find_gpu(g.gpu_id);
@@ -225,34 +242,30 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
 void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scenario& scenario,
                    PlannerSpec& out) {
   auto& ctx = section.context();
-  out.baseline_format = parse_format(section, "baseline_format", "fp8");
-  out.compressed_format = parse_format(section, "compressed_format", "tq-3.5");
-  out.adoption = parse_adoption(section, scenario, out.adoption);
+  out.baseline_format =
+      parse_format(section, keys::kBaselineFormat, std::string(keys::kBaselineFormat.text));
+  out.compressed_format =
+      parse_format(section, keys::kCompressedFormat, std::string(keys::kCompressedFormat.text));
+  out.adoption = parse_adoption(section, kPlannerAdoption, scenario, out.adoption);
   parse_classes(section, catalog, scenario, out);
   parse_generations(section, catalog, scenario, out);
 
-  yaml::MapReader econ(ctx, section.child("economics"), "planner.economics");
-  out.gpu_lifetime_years =
-      econ.number_or("gpu_lifetime_years", out.gpu_lifetime_years, yaml::positive(30));
-  out.server_cost_multiplier =
-      econ.number_or("server_cost_multiplier", out.server_cost_multiplier, yaml::between(1, 10));
-  out.power_usd_per_kwh =
-      econ.number_or("power_usd_per_kwh", out.power_usd_per_kwh, yaml::non_negative(10));
-  out.average_utilization =
-      econ.number_or("average_utilization", out.average_utilization, yaml::Range{0, 1, true});
-  out.default_price_usd =
-      econ.number_or("default_price_usd", out.default_price_usd, yaml::positive(1e8));
-  out.margin = econ.number_or("margin", out.margin, yaml::non_negative(100));
-  out.pass_through = econ.number_or("pass_through", out.pass_through, yaml::between(0, 1));
+  yaml::MapReader econ(ctx, section.child(keys::kEconomics), section.path_of(keys::kEconomics));
+  out.gpu_lifetime_years = econ.number_or(keys::kGpuLifetimeYears);
+  out.server_cost_multiplier = econ.number_or(keys::kServerCostMultiplier);
+  out.power_usd_per_kwh = econ.number_or(keys::kPowerUsdPerKwh);
+  out.average_utilization = econ.number_or(keys::kAverageUtilization);
+  out.default_price_usd = econ.number_or(keys::kDefaultPriceUsd);
+  out.margin = econ.number_or(keys::kMargin);
+  out.pass_through = econ.number_or(keys::kPassThrough);
   econ.finish();
 
-  yaml::MapReader cap(ctx, section.child("capacity"), "planner.capacity");
-  out.simulate_capacity =
-      cap.choice_or("method", "simulate", {"simulate", "analytical"}) == "simulate";
+  yaml::MapReader cap(ctx, section.child(keys::kCapacity), section.path_of(keys::kCapacity));
+  out.simulate_capacity = cap.choice_or(keys::kCapacityMethod) == "simulate";
   out.search_duration_s = cap.number_or("duration_s", out.search_duration_s, yaml::positive(1e6));
   out.search_tolerance =
       cap.number_or("tolerance", out.search_tolerance, yaml::Range{0, 0.5, true});
-  out.slo_attainment = cap.number_or("slo_attainment", out.slo_attainment, yaml::Range{0, 1, true});
+  out.slo_attainment = cap.number_or(keys::kSloAttainment);
   out.max_tensor_parallel = static_cast<std::uint32_t>(
       cap.integer_or("max_tensor_parallel", out.max_tensor_parallel, yaml::positive(1024)));
   out.capacity_cache_path = cap.string_or("cache", "");

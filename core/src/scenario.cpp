@@ -14,6 +14,8 @@
 
 namespace jevons {
 
+namespace keys = schema::keys;
+
 std::string HorizonSpec::start_label() const {
   return fmt::format("{}Q{}", start_year, start_quarter);
 }
@@ -74,29 +76,28 @@ std::vector<KvConfig> read_kv_list(yaml::Context& ctx, const YAML::Node& n,
 }
 
 void read_horizon(yaml::MapReader& root, Scenario& s) {
-  if (!root.has("horizon")) return;
+  if (!root.has(keys::kHorizon)) return;
   auto& ctx = root.context();
-  yaml::MapReader h(ctx, root.child("horizon"), "horizon");
-  if (auto start = h.string("start", false)) {
+  yaml::MapReader h(ctx, root.child(keys::kHorizon), std::string(keys::kHorizon.path));
+  if (auto start = h.string(keys::kHorizonStart)) {
     static const std::regex re(R"(^(20[0-9]{2})Q([1-4])$)");
     std::smatch m;
     if (std::regex_match(*start, m, re)) {
       s.horizon.start_year = std::stoi(m[1]);
       s.horizon.start_quarter = std::stoi(m[2]);
     } else {
-      ctx.error(h.node()["start"], "horizon.start", *start,
-                "expected a quarter written YYYYQn, e.g. 2026Q1");
+      ctx.error(h.node()[std::string(keys::kHorizonStart.name())], h.path_of(keys::kHorizonStart),
+                *start, "expected a quarter written YYYYQn, e.g. 2026Q1");
     }
   }
-  s.horizon.quarters =
-      static_cast<std::uint32_t>(h.integer_or("quarters", 20, yaml::positive(400)));
+  s.horizon.quarters = static_cast<std::uint32_t>(h.integer_or(keys::kHorizonQuarters));
   h.finish();
 }
 
 void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
   auto& ctx = root.context();
   // A planner scenario describes its fleet under planner.fleet; pools are then optional.
-  YAML::Node list = root.child("pools", !root.has("planner"));
+  YAML::Node list = root.child(std::string(keys::kPools.name()), !root.has(keys::kPlanner));
   if (!list.IsDefined()) return;
   if (!list.IsSequence() || list.size() == 0) {
     ctx.error(list, "pools", yaml::describe(list), "expected a non-empty list of GPU pools");
@@ -118,8 +119,8 @@ void read_pools(yaml::MapReader& root, const Catalog& catalog, Scenario& s) {
     const std::string w = m.choice_or("weights", "bf16", {"bf16", "fp16", "fp8", "fp4", "mxfp4"});
     pool.weights = parse_weight_precision(w);
     pool.parallel = detail::parse_parallel(m);
-    const YAML::Node formats = m.child("kv_formats");
-    pool.kv_formats = read_kv_list(ctx, formats, p + ".kv_formats");
+    const YAML::Node formats = m.child(keys::kPoolKvFormats);
+    pool.kv_formats = read_kv_list(ctx, formats, m.path_of(keys::kPoolKvFormats));
     const bool listed = formats.IsDefined() && !formats.IsNull();
     if (!listed) pool.kv_formats = s.kv_formats;
     if (!listed && !root.has("kv_formats"))
@@ -284,9 +285,9 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
   yaml::MapReader root(ctx, doc, "");
   if (!root.valid()) ctx.throw_if_errors();
 
-  s.name = root.string("name", true).value_or("");
-  s.description = root.string_or("description", "");
-  s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, yaml::non_negative(9.0e15)));
+  s.name = root.string_or(keys::kName);
+  s.description = root.string_or(keys::kDescription);
+  s.seed = static_cast<std::uint64_t>(root.integer_or(keys::kSeed));
   read_horizon(root, s);
   YAML::Node models = root.child("models");
   if (models.IsDefined() && !models.IsNull()) {
@@ -315,8 +316,8 @@ Scenario Scenario::parse(const std::string& text, const std::string& path, const
     detail::parse_simulation(sim, catalog, s, spec);
     s.simulation = spec;
   }
-  if (root.has("planner")) {
-    yaml::MapReader plan(ctx, root.child("planner"), "planner");
+  if (root.has(keys::kPlanner)) {
+    yaml::MapReader plan(ctx, root.child(keys::kPlanner), std::string(keys::kPlanner.path));
     PlannerSpec spec;
     detail::parse_planner(plan, catalog, s, spec);
     s.planner = spec;

@@ -90,8 +90,9 @@ SloSpec parse_slo(yaml::MapReader& parent) {
   SloSpec slo;
   if (!parent.has("slo")) return slo;
   yaml::MapReader r(parent.context(), parent.child("slo"), parent.path_of("slo"));
-  slo.ttft_ns = ms_to_ns(r.number_or("ttft_ms", 0, yaml::non_negative(1e9)));
-  slo.tpot_ns = ms_to_ns(r.number_or("tpot_ms", 0, yaml::non_negative(1e9)));
+  // The same keys wherever an SLO stands (simulation classes, trace, planner classes).
+  slo.ttft_ns = ms_to_ns(r.number_or(schema::keys::kSloTtftMs));
+  slo.tpot_ns = ms_to_ns(r.number_or(schema::keys::kSloTpotMs));
   r.finish();
   return slo;
 }

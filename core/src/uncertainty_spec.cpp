@@ -145,15 +145,14 @@ std::vector<std::string> input_names(const Scenario& s) {
 yaml::Range value_range(const std::string& name) {
   if (name.rfind("elasticity", 0) == 0) return yaml::non_negative(20);
   if (name.rfind("growth", 0) == 0) return yaml::positive(100);
-  if (name == "adoption.ceiling") return yaml::non_negative(1);
-  if (name == "adoption.speed_per_quarter") return yaml::positive(50);
+  if (name == "adoption.ceiling") return schema::keys::kAdoptionCeiling.range;
+  if (name == "adoption.speed_per_quarter") return schema::keys::kAdoptionSpeed.range;
   if (name == "compressed_attention_time") return yaml::positive(20);
   return yaml::positive(100);  // the factors
 }
 
 bool within(const yaml::Range& r, double v) {
-  const bool below = r.min_exclusive ? !(v > r.min) : v < r.min;
-  return !below && v <= r.max;
+  return r.contains(v);
 }
 
 std::optional<Distribution> parse_distribution(yaml::MapReader& m, const std::string& name) {

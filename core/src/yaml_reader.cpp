@@ -106,26 +106,6 @@ std::string describe(const YAML::Node& node) {
   return "<?>";
 }
 
-std::string Range::expected() const {
-  const bool has_min = min > -std::numeric_limits<double>::max();
-  const bool has_max = max < std::numeric_limits<double>::max();
-  if (has_min && has_max)
-    return fmt::format("a finite number in {}{}, {}]", min_exclusive ? "(" : "[", min, max);
-  if (has_min) return fmt::format("a finite number {} {}", min_exclusive ? ">" : ">=", min);
-  if (has_max) return fmt::format("a finite number <= {}", max);
-  return "a finite number";
-}
-
-Range positive(double max) {
-  return Range{0, max, true};
-}
-Range non_negative(double max) {
-  return Range{0, max, false};
-}
-Range between(double lo, double hi) {
-  return Range{lo, hi, false};
-}
-
 MapReader::MapReader(Context& ctx, YAML::Node node, std::string path)
     : ctx_(ctx), node_(std::move(node)), path_(std::move(path)) {
   if (!node_.IsDefined() || node_.IsNull()) {
@@ -254,6 +234,31 @@ bool MapReader::boolean_or(const std::string& key, bool fallback) {
   if (s == "false" || s == "no" || s == "off") return false;
   ctx_.error(n, path_of(key), s, "expected true or false");
   return fallback;
+}
+
+std::optional<double> MapReader::number(const schema::Key& key) {
+  return number(std::string(key.name()), key.range, key.required);
+}
+
+double MapReader::number_or(const schema::Key& key, double fallback) {
+  return number(std::string(key.name()), key.range, key.required).value_or(fallback);
+}
+
+std::int64_t MapReader::integer_or(const schema::Key& key) {
+  return integer(std::string(key.name()), key.range, key.required)
+      .value_or(static_cast<std::int64_t>(key.fallback));
+}
+
+std::optional<std::string> MapReader::string(const schema::Key& key) {
+  return string(std::string(key.name()), key.required);
+}
+
+std::string MapReader::string_or(const schema::Key& key) {
+  return string(key).value_or(std::string(key.text));
+}
+
+std::string MapReader::choice_or(const schema::Key& key) {
+  return choice_or(std::string(key.name()), std::string(key.text), key.choices);
 }
 
 void MapReader::finish() {

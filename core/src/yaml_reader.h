@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "jevons/core/error.h"
+#include "jevons/core/scenario_schema.h"
 
 namespace jevons::yaml {
 
@@ -42,16 +43,11 @@ class Context {
 /// Scalar rendering for messages.
 std::string describe(const YAML::Node& node);
 
-/// Limits for a number; NaN, infinities and non-numbers are always rejected.
-struct Range {
-  double min = -std::numeric_limits<double>::max();
-  double max = std::numeric_limits<double>::max();
-  bool min_exclusive = false;  ///< true: value must be > min (e.g. strictly positive)
-  std::string expected() const;
-};
-Range positive(double max);      ///< (0, max]
-Range non_negative(double max);  ///< [0, max]
-Range between(double lo, double hi);
+/// Limits for a number (the schema's; core/include/jevons/core/scenario_schema.h).
+using schema::between;
+using schema::non_negative;
+using schema::positive;
+using schema::Range;
 
 class MapReader {
  public:
@@ -77,6 +73,19 @@ class MapReader {
   bool boolean_or(const std::string& key, bool fallback);
   /// The raw child node (marks the key as known); an undefined node when absent.
   YAML::Node child(const std::string& key, bool required = false);
+
+  /// The same reads by a schema key: its name in this mapping, its range, whether it is required
+  /// and its default (or `fallback` where the default depends on other values).
+  bool has(const schema::Key& key) { return has(std::string(key.name())); }
+  std::string path_of(const schema::Key& key) const { return path_of(std::string(key.name())); }
+  std::optional<double> number(const schema::Key& key);
+  double number_or(const schema::Key& key) { return number_or(key, key.fallback); }
+  double number_or(const schema::Key& key, double fallback);
+  std::int64_t integer_or(const schema::Key& key);
+  std::optional<std::string> string(const schema::Key& key);
+  std::string string_or(const schema::Key& key);
+  std::string choice_or(const schema::Key& key);
+  YAML::Node child(const schema::Key& key) { return child(std::string(key.name()), key.required); }
   /// Reports keys of this mapping that no accessor asked for.
   void finish();
 
