@@ -181,14 +181,7 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   horizon_start_ = new QLineEdit;
   horizon_start_->setPlaceholderText(QStringLiteral("2026Q1"));
   quarters_ = new QSpinBox;
-  quarters_->setRange(1, 400);
-  name_->setToolTip(tr("Scenario name, stored with every run."));
-  description_->setToolTip(tr("One line saying what the scenario asks."));
-  seed_->setToolTip(
-      tr("Seed of every random stream: the same scenario and seed give identical "
-         "results."));
-  horizon_start_->setToolTip(tr("First quarter of the projection, as YYYYQn."));
-  quarters_->setToolTip(tr("Number of quarters the planner projects."));
+  quarters_->setRange(1, static_cast<int>(schema::keys::kHorizonQuarters.range.max));
   form->addRow(tr("Name"), name_);
   form->addRow(tr("Description"), description_);
   form->addRow(tr("Seed"), seed_);
@@ -217,18 +210,9 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
   classes_->setObjectName(QStringLiteral("formClasses"));
   classes_->setHorizontalHeaderLabels({tr("name"), tr("model"), tr("tokens/s"), tr("growth ×/yr"),
                                        tr("ε short"), tr("ε long"), tr("TTFT ms"), tr("TPOT ms")});
-  static const char* class_tips[] = {
-      "Name of the demand class (chat, code, agents, ...).",
-      "Catalog id of the model that serves this class.",
-      "Average demand in the first quarter, prompt plus output tokens per second.",
-      "Baseline demand growth per year as a multiplier (2 = doubles every year).",
-      "Price elasticity of demand within one quarter (at most the long-run value).",
-      "Long-run price elasticity of demand: above 1, cheaper tokens raise total spending.",
-      "Time-to-first-token target in milliseconds (0 = none).",
-      "Time-per-output-token target in milliseconds (0 = none)."};
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 8; ++i) {  // each column's meaning, as the scenario schema states it
     auto* h = new QTableWidgetItem(classes_->horizontalHeaderItem(i)->text());
-    h->setToolTip(tr(class_tips[i]));
+    h->setToolTip(QString::fromUtf8(class_column_keys().at(i)->doc));
     classes_->setHorizontalHeaderItem(i, h);
   }
   classes_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
@@ -262,29 +246,23 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
 
   economics_box_ = new QGroupBox(tr("Planner: economics"));
   auto* ef = new QFormLayout(economics_box_);
-  const auto spin = [&](const QString& label, const QString& tip, double min, double max,
-                        int decimals, const QString& suffix) {
+  // Each spin box takes its key's range from the scenario schema (an open lower end becomes its
+  // first step above).
+  const auto spin = [&](const QString& label, const schema::Key& key, int decimals,
+                        const QString& suffix) {
     auto* sb = new QDoubleSpinBox;
-    sb->setRange(min, max);
+    const schema::Range& r = key.range;
+    sb->setRange(r.min_exclusive ? r.min + std::pow(10.0, -decimals) : r.min, r.max);
     sb->setDecimals(decimals);
     sb->setSuffix(suffix);
-    sb->setToolTip(tip);
     ef->addRow(label, sb);
     return sb;
   };
-  lifetime_ = spin(tr("GPU lifetime"), tr("Years over which a GPU's price is depreciated."), 0.5,
-                   30, 1, tr(" years"));
-  server_mult_ =
-      spin(tr("Server cost ×"), tr("Server, network and facility capital cost per dollar of GPU."),
-           1, 10, 2, QString());
-  power_price_ = spin(tr("Power price"), tr("Electricity price in US dollars per kWh."), 0, 10, 3,
-                      tr(" $/kWh"));
-  utilization_ =
-      spin(tr("Average utilization"),
-           tr("Share of TDP drawn on average, for power cost and energy."), 0.01, 1, 2, QString());
-  default_price_ =
-      spin(tr("Default GPU price"), tr("Price used for GPUs whose catalog price is unknown."), 1,
-           1e8, 0, tr(" $"));
+  lifetime_ = spin(tr("GPU lifetime"), schema::keys::kGpuLifetimeYears, 1, tr(" years"));
+  server_mult_ = spin(tr("Server cost ×"), schema::keys::kServerCostMultiplier, 2, QString());
+  power_price_ = spin(tr("Power price"), schema::keys::kPowerUsdPerKwh, 3, tr(" $/kWh"));
+  utilization_ = spin(tr("Average utilization"), schema::keys::kAverageUtilization, 2, QString());
+  default_price_ = spin(tr("Default GPU price"), schema::keys::kDefaultPriceUsd, 0, tr(" $"));
   fv->addWidget(economics_box_);
 
   auto* note = new QLabel(
@@ -327,6 +305,7 @@ ScenarioEditor::ScenarioEditor(Controller* controller, QWidget* parent)
                     i.data(DiagnosticsModel::kColumnRole).toInt());
   });
   diagnostics_view_->setVisible(false);
+  markFormErrors({});  // the fields' tooltips
 }
 
 namespace {
@@ -429,23 +408,21 @@ void ScenarioEditor::markFormErrors(const Diagnostics& ds) {
           i->setData(Qt::BackgroundRole, QVariant());
           i->setToolTip(QString());
         }
-  QHash<QString, QWidget*> fields = {{"name", name_},
-                                     {"description", description_},
-                                     {"seed", seed_},
-                                     {"horizon.start", horizon_start_},
-                                     {"horizon.quarters", quarters_},
-                                     {"planner.economics.gpu_lifetime_years", lifetime_},
-                                     {"planner.economics.server_cost_multiplier", server_mult_},
-                                     {"planner.economics.power_usd_per_kwh", power_price_},
-                                     {"planner.economics.average_utilization", utilization_},
-                                     {"planner.economics.default_price_usd", default_price_}};
-  for (QWidget* w : fields) w->setStyleSheet(QString());
-  static const QRegularExpression cls(R"(^planner\.classes\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?)");
-  static const QRegularExpression pool(R"(^pools\[(\d+)\]\.kv_formats)");
-  static const QHash<QString, int> class_col = {
-      {"name", 0},       {"model", 1},    {"tokens_per_s", 2}, {"growth_per_year", 3},
-      {"short_run", 4},  {"long_run", 5}, {"ttft_ms", 6},      {"tpot_ms", 7},
-      {"elasticity", 5}, {"slo", 6}};
+  const QHash<FormField, QWidget*> fields = {{FormField::kName, name_},
+                                             {FormField::kDescription, description_},
+                                             {FormField::kSeed, seed_},
+                                             {FormField::kHorizonStart, horizon_start_},
+                                             {FormField::kQuarters, quarters_},
+                                             {FormField::kGpuLifetime, lifetime_},
+                                             {FormField::kServerCostMultiplier, server_mult_},
+                                             {FormField::kPowerPrice, power_price_},
+                                             {FormField::kAverageUtilization, utilization_},
+                                             {FormField::kDefaultPrice, default_price_}};
+  // Unmarked, each field's tooltip is its key's meaning as the scenario schema states it.
+  for (const auto& [key, field] : form_field_keys()) {
+    fields[field]->setStyleSheet(QString());
+    fields[field]->setToolTip(QString::fromUtf8(key->doc));
+  }
   const auto mark = [&](QTableWidget* t, int r, int c, const DiagnosticItem& d) {
     if (r < 0 || r >= t->rowCount()) return;
     for (int col = c < 0 ? 0 : c; col < (c < 0 ? t->columnCount() : c + 1); ++col)
@@ -454,17 +431,16 @@ void ScenarioEditor::markFormErrors(const Diagnostics& ds) {
         i->setToolTip(d.text());
       }
   };
+  // The error's key path names the field through the scenario schema (form_target).
   for (const DiagnosticItem& d : ds) {
-    if (auto it = fields.find(d.key); it != fields.end()) {
+    const FormTarget target = form_target(d.key.toStdString());
+    if (auto it = fields.find(target.field); it != fields.end()) {
       (*it)->setStyleSheet(QStringLiteral("background: rgba(211, 47, 47, 70);"));
       (*it)->setToolTip(d.text());
-      continue;
-    }
-    if (auto m = cls.match(d.key); m.hasMatch()) {
-      const QString leaf = m.captured(3).isEmpty() ? m.captured(2) : m.captured(3);
-      mark(classes_, m.captured(1).toInt(), class_col.value(leaf, -1), d);
-    } else if (auto m2 = pool.match(d.key); m2.hasMatch()) {
-      mark(pools_, m2.captured(1).toInt(), 3, d);
+    } else if (target.field == FormField::kClassesTable) {
+      mark(classes_, target.row, target.column, d);
+    } else if (target.field == FormField::kPoolsTable) {
+      mark(pools_, target.row, target.column, d);
     }
   }
 }

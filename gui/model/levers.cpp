@@ -12,6 +12,8 @@
 
 namespace jevons::gui {
 
+namespace keys = schema::keys;
+
 namespace {
 
 YAML::Node load_yaml(const std::string& text) {
@@ -93,81 +95,81 @@ std::string apply_levers(const std::string& text, const Scenario& s, const Lever
   if (!s.planner || l == base) return text;
   const PlannerSpec& p = *s.planner;
   YAML::Node root = load_yaml(text);
-  YAML::Node plan = root["planner"];
 
   if (l.baseline_format != base.baseline_format)
-    plan["baseline_format"] = l.baseline_format.toStdString();
+    node_at(root, keys::kBaselineFormat) = l.baseline_format.toStdString();
   if (l.compressed_format != base.compressed_format)
-    plan["compressed_format"] = l.compressed_format.toStdString();
+    node_at(root, keys::kCompressedFormat) = l.compressed_format.toStdString();
 
   if (l.adoption_start_index != base.adoption_start_index ||
       differs(l.adoption_speed_per_quarter, base.adoption_speed_per_quarter) ||
       differs(l.adoption_ceiling, base.adoption_ceiling)) {
-    YAML::Node a = plan["adoption"];
-    a["start"] = quarter_label(s.horizon, l.adoption_start_index).toStdString();
-    a["speed_per_quarter"] = num(l.adoption_speed_per_quarter);
-    a["ceiling"] = num(l.adoption_ceiling);
+    node_at(root, keys::kAdoptionStart) =
+        quarter_label(s.horizon, l.adoption_start_index).toStdString();
+    node_at(root, keys::kAdoptionSpeed) = num(l.adoption_speed_per_quarter);
+    node_at(root, keys::kAdoptionCeiling) = num(l.adoption_ceiling);
   }
 
   const bool eps_changed = differs(l.elasticity_short_run, base.elasticity_short_run) ||
                            differs(l.elasticity_long_run, base.elasticity_long_run);
-  YAML::Node classes = plan["classes"];
+  const YAML::Node classes = node_at(root, keys::kClasses);
   for (std::size_t i = 0; i < p.classes.size() && i < classes.size(); ++i) {
     const DemandClassSpec& c = p.classes[i];
-    YAML::Node cn = classes[i];
     if (eps_changed) {
-      YAML::Node e = cn["elasticity"];
       // The loader requires short ≤ long and low ≤ long ≤ high: keep the sensitivity range
       // around the new value instead of rejecting a lever move.
       const double lr = l.elasticity_long_run;
       const double sr = std::min(l.elasticity_short_run, lr);
-      e["short_run"] = num(sr);
-      e["long_run"] = num(lr);
-      e["low"] = num(std::min(c.elasticity.low, lr));
-      e["high"] = num(std::max(c.elasticity.high, lr));
+      node_at(root, keys::kElasticityShortRun, {i}) = num(sr);
+      node_at(root, keys::kElasticityLongRun, {i}) = num(lr);
+      node_at(root, keys::kElasticityLow, {i}) = num(std::min(c.elasticity.low, lr));
+      node_at(root, keys::kElasticityHigh, {i}) = num(std::max(c.elasticity.high, lr));
     }
     if (differs(l.growth_scale, base.growth_scale))
-      cn["growth_per_year"] = num(c.growth_per_year * l.growth_scale);
+      node_at(root, keys::kClassGrowth, {i}) = num(c.growth_per_year * l.growth_scale);
     if (differs(l.slo_scale, base.slo_scale)) {
-      YAML::Node slo = cn["slo"];
       if (c.slo.ttft_ns > 0)
-        slo["ttft_ms"] = num(static_cast<double>(c.slo.ttft_ns) / 1e6 * l.slo_scale);
+        node_at(root, keys::kSloTtftMs, {i}) =
+            num(static_cast<double>(c.slo.ttft_ns) / 1e6 * l.slo_scale);
       if (c.slo.tpot_ns > 0)
-        slo["tpot_ms"] = num(static_cast<double>(c.slo.tpot_ns) / 1e6 * l.slo_scale);
+        node_at(root, keys::kSloTpotMs, {i}) =
+            num(static_cast<double>(c.slo.tpot_ns) / 1e6 * l.slo_scale);
     }
   }
 
-  YAML::Node gens = plan["fleet"]["generations"];
+  const YAML::Node gens = node_at(root, keys::kGenerations);
   for (qsizetype i = 0; i < l.generations.size(); ++i) {
     const auto gi = static_cast<std::size_t>(i);
     if (gi >= p.generations.size() || gi >= gens.size()) break;
     const GenerationLever& g = l.generations[i];
     const GenerationLever& b = i < base.generations.size() ? base.generations[i] : g;
-    YAML::Node gn = gens[gi];
-    if (differs(g.installed, b.installed)) gn["installed"] = num(g.installed);
+    YAML::Node gn = node_at(root, keys::kGeneration, {gi});
+    const auto at = [&gn](const schema::Key& k) { return node_at(gn, keys::kGeneration, k); };
+    if (differs(g.installed, b.installed)) at(keys::kGenerationInstalled) = num(g.installed);
     if (differs(g.deliveries_per_quarter, b.deliveries_per_quarter))
-      gn["deliveries_per_quarter"] = num(g.deliveries_per_quarter);
+      at(keys::kGenerationDeliveries) = num(g.deliveries_per_quarter);
     if (g.available_quarter_index != b.available_quarter_index)
-      gn["available_from"] = quarter_label(s.horizon, g.available_quarter_index).toStdString();
+      at(keys::kGenerationAvailableFrom) =
+          quarter_label(s.horizon, g.available_quarter_index).toStdString();
     if (g.compressed_format != b.compressed_format) {
       if (g.compressed_format.isEmpty())
-        gn.remove("compressed_format");
+        remove_at(gn, keys::kGeneration, keys::kGenerationCompressedFormat);
       else
-        gn["compressed_format"] = g.compressed_format.toStdString();
+        at(keys::kGenerationCompressedFormat) = g.compressed_format.toStdString();
     }
     if (differs(l.gpu_price_scale, base.gpu_price_scale)) {
       const GenerationSpec& gs = p.generations[gi];
       const double price =
           gs.price_usd > 0 ? gs.price_usd : catalog_price(catalog, gs.gpu_id, p.default_price_usd);
-      gn["price_usd"] = num(price * l.gpu_price_scale);
+      at(keys::kGenerationPrice) = num(price * l.gpu_price_scale);
     }
   }
   if (differs(l.power_usd_per_kwh, base.power_usd_per_kwh))
-    plan["economics"]["power_usd_per_kwh"] = num(l.power_usd_per_kwh);
+    node_at(root, keys::kPowerUsdPerKwh) = num(l.power_usd_per_kwh);
   if (differs(l.slo_attainment, base.slo_attainment))
-    plan["capacity"]["slo_attainment"] = num(l.slo_attainment);
+    node_at(root, keys::kSloAttainment) = num(l.slo_attainment);
   if (l.analytical_capacity != base.analytical_capacity)
-    plan["capacity"]["method"] = l.analytical_capacity ? "analytical" : "simulate";
+    node_at(root, keys::kCapacityMethod) = l.analytical_capacity ? "analytical" : "simulate";
   return write_back(text, root);
 }
 
@@ -222,6 +224,78 @@ Levers carry_levers(const Levers& old_base, const Levers& moved, const Levers& n
   return out;
 }
 
+const QList<QPair<const schema::Key*, FormField>>& form_field_keys() {
+  static const QList<QPair<const schema::Key*, FormField>> fields = {
+      {&keys::kName, FormField::kName},
+      {&keys::kDescription, FormField::kDescription},
+      {&keys::kSeed, FormField::kSeed},
+      {&keys::kHorizonStart, FormField::kHorizonStart},
+      {&keys::kHorizonQuarters, FormField::kQuarters},
+      {&keys::kGpuLifetimeYears, FormField::kGpuLifetime},
+      {&keys::kServerCostMultiplier, FormField::kServerCostMultiplier},
+      {&keys::kPowerUsdPerKwh, FormField::kPowerPrice},
+      {&keys::kAverageUtilization, FormField::kAverageUtilization},
+      {&keys::kDefaultPriceUsd, FormField::kDefaultPrice}};
+  return fields;
+}
+
+const QList<const schema::Key*>& class_column_keys() {
+  static const QList<const schema::Key*> columns = {
+      &keys::kClassName,   &keys::kClassModel,         &keys::kClassTokensPerS,
+      &keys::kClassGrowth, &keys::kElasticityShortRun, &keys::kElasticityLongRun,
+      &keys::kSloTtftMs,   &keys::kSloTpotMs};
+  return columns;
+}
+
+FormTarget form_target(const std::string& path) {
+  std::vector<std::size_t> idx;
+  const schema::Key* k = schema::find_enclosing(path, &idx);
+  if (!k) return {};
+  for (const auto& [key, field] : form_field_keys())
+    if (key == k) return {field, -1, -1};
+  const int row = idx.empty() ? -1 : static_cast<int>(idx.front());
+  if (k == &keys::kPoolKvFormats) return {FormField::kPoolsTable, row, kPoolFormatsColumn};
+  // A class's key the table shows marks its cell; the elasticity and SLO mappings mark the
+  // column of their main value; any other key of the class marks the whole row.
+  const QList<const schema::Key*>& cols = class_column_keys();
+  if (const auto c = cols.indexOf(k); c >= 0) return {FormField::kClassesTable, row, int(c)};
+  if (k == &keys::kClassElasticity || k == &keys::kElasticityLow || k == &keys::kElasticityHigh)
+    return {FormField::kClassesTable, row, int(cols.indexOf(&keys::kElasticityLongRun))};
+  if (k == &keys::kClassSlo)
+    return {FormField::kClassesTable, row, int(cols.indexOf(&keys::kSloTtftMs))};
+  if (k == &keys::kClass) return {FormField::kClassesTable, row, -1};
+  return {};
+}
+
+QString lever_for(const std::string& path) {
+  static const QList<QPair<const schema::Key*, const char*>> levers = {
+      {&keys::kBaselineFormat, "Counterfactual"},
+      {&keys::kCompressedFormat, "Compressed"},
+      {&keys::kElasticityShortRun, "Elasticity, short run"},
+      {&keys::kElasticityLongRun, "Elasticity, long run"},
+      {&keys::kElasticityLow, "Elasticity, long run"},
+      {&keys::kElasticityHigh, "Elasticity, long run"},
+      {&keys::kClassElasticity, "Elasticity, long run"},
+      {&keys::kAdoptionStart, "Adoption start"},
+      {&keys::kAdoptionSpeed, "Adoption speed"},
+      {&keys::kAdoptionCeiling, "Adoption ceiling"},
+      {&keys::kClassGrowth, "Growth ×"},
+      {&keys::kGenerationPrice, "GPU price ×"},
+      {&keys::kPowerUsdPerKwh, "Power price"},
+      {&keys::kSloTtftMs, "SLO targets ×"},
+      {&keys::kSloTpotMs, "SLO targets ×"},
+      {&keys::kSloAttainment, "SLO attainment"},
+      {&keys::kCapacityMethod, "Analytical capacity"},
+      {&keys::kGenerationInstalled, "fleet table"},
+      {&keys::kGenerationDeliveries, "fleet table"},
+      {&keys::kGenerationAvailableFrom, "fleet table"},
+      {&keys::kGenerationCompressedFormat, "fleet table"}};
+  const schema::Key* k = schema::find(path);
+  for (const auto& [key, name] : levers)
+    if (key == k) return QString::fromUtf8(name);
+  return {};
+}
+
 QStringList split_formats(const QString& list) {
   static const QRegularExpression sep(QStringLiteral("[,\\s\\[\\]]+"));
   return list.split(sep, Qt::SkipEmptyParts);
@@ -234,19 +308,23 @@ ScenarioForm form_from(const Scenario& s, const std::string& text) {
   f.seed = static_cast<qint64>(s.seed);
   f.horizon_start = QString::fromStdString(s.horizon.start_label());
   f.quarters = static_cast<int>(s.horizon.quarters);
-  YAML::Node pools;
+  YAML::Node root;
   try {
-    pools = YAML::Load(text)["pools"];
+    root = YAML::Load(text);
   } catch (const YAML::Exception&) {
   }
+  const YAML::Node pools = root.IsMap() ? node_at(root, keys::kPools) : YAML::Node();
   for (std::size_t i = 0; i < s.pools.size(); ++i) {
     const PoolSpec& p = s.pools[i];
     PoolForm pf{QString::fromStdString(p.name),
                 QString::fromStdString(p.gpu_id),
                 QString::fromStdString(p.model_id),
                 {}};
-    const bool own = pools.IsSequence() && i < pools.size() && pools[i].IsMap() &&
-                     pools[i]["kv_formats"].IsDefined() && !pools[i]["kv_formats"].IsNull();
+    const auto own_list = [&] {
+      const YAML::Node l = node_at(pools[i], keys::kPool, keys::kPoolKvFormats);
+      return l.IsDefined() && !l.IsNull();
+    };
+    const bool own = pools.IsSequence() && i < pools.size() && pools[i].IsMap() && own_list();
     if (own)
       for (const auto& kv : p.kv_formats) pf.kv_formats << QString::fromStdString(kv.name());
     f.pools.append(pf);
@@ -267,70 +345,76 @@ ScenarioForm form_from(const Scenario& s, const std::string& text) {
 namespace {
 /// Writes the fields of `c` that differ from `b` (every field when `all`) into the class node.
 void write_class(YAML::Node cn, const ClassForm& b, const ClassForm& c, bool all) {
+  const auto at = [&cn](const schema::Key& k) { return node_at(cn, keys::kClass, k); };
   const auto changed = [all](double x, double y) { return all || differs(x, y); };
-  if (all || c.name != b.name) cn["name"] = c.name.toStdString();
-  if (all || c.model != b.model) cn["model"] = c.model.toStdString();
-  if (changed(c.tokens_per_s, b.tokens_per_s)) cn["tokens_per_s"] = num(c.tokens_per_s);
-  if (changed(c.growth_per_year, b.growth_per_year)) cn["growth_per_year"] = num(c.growth_per_year);
+  if (all || c.name != b.name) at(keys::kClassName) = c.name.toStdString();
+  if (all || c.model != b.model) at(keys::kClassModel) = c.model.toStdString();
+  if (changed(c.tokens_per_s, b.tokens_per_s)) at(keys::kClassTokensPerS) = num(c.tokens_per_s);
+  if (changed(c.growth_per_year, b.growth_per_year))
+    at(keys::kClassGrowth) = num(c.growth_per_year);
   if (changed(c.elasticity_short_run, b.elasticity_short_run) ||
       changed(c.elasticity_long_run, b.elasticity_long_run)) {
-    YAML::Node e = cn["elasticity"];
     // The form does not show the sensitivity range: widen it around the new long-run value
     // (the loader requires low ≤ long_run ≤ high). short_run > long_run is left for the loader
     // to report at its line.
     const double lr = c.elasticity_long_run;
-    const double low = e["low"] ? e["low"].as<double>(0.0) : 0.0;
-    const double high = e["high"] ? e["high"].as<double>(2.0) : 2.0;
-    e["short_run"] = num(c.elasticity_short_run);
-    e["long_run"] = num(lr);
-    if (e["low"] || low > lr) e["low"] = num(std::min(low, lr));
-    if (e["high"] || high < lr) e["high"] = num(std::max(high, lr));
+    YAML::Node low_node = at(keys::kElasticityLow);
+    YAML::Node high_node = at(keys::kElasticityHigh);
+    const bool has_low = low_node.IsDefined(), has_high = high_node.IsDefined();
+    const double low = has_low ? low_node.as<double>(keys::kElasticityLow.fallback)
+                               : keys::kElasticityLow.fallback;
+    const double high = has_high ? high_node.as<double>(keys::kElasticityHigh.fallback)
+                                 : keys::kElasticityHigh.fallback;
+    at(keys::kElasticityShortRun) = num(c.elasticity_short_run);
+    at(keys::kElasticityLongRun) = num(lr);
+    if (has_low || low > lr) low_node = num(std::min(low, lr));
+    if (has_high || high < lr) high_node = num(std::max(high, lr));
   }
-  for (const auto& [key, v, old] :
-       {std::tuple{"ttft_ms", c.ttft_ms, b.ttft_ms}, std::tuple{"tpot_ms", c.tpot_ms, b.tpot_ms}}) {
+  for (const auto& [key, v, old] : {std::tuple{&keys::kSloTtftMs, c.ttft_ms, b.ttft_ms},
+                                    std::tuple{&keys::kSloTpotMs, c.tpot_ms, b.tpot_ms}}) {
     if (!changed(v, old)) continue;
-    YAML::Node slo = cn["slo"];
     if (v > 0)
-      slo[key] = num(v);
+      at(*key) = num(v);
     else
-      slo.remove(key);
+      remove_at(cn, keys::kClass, *key);
   }
 }
 }  // namespace
 
 std::string apply_form(const std::string& text, const ScenarioForm& b, const ScenarioForm& f) {
   YAML::Node root = load_yaml(text);
-  if (f.name != b.name) root["name"] = f.name.toStdString();
-  if (f.description != b.description) root["description"] = f.description.toStdString();
-  if (f.seed != b.seed) root["seed"] = std::to_string(f.seed);
-  if (f.horizon_start != b.horizon_start) root["horizon"]["start"] = f.horizon_start.toStdString();
-  if (f.quarters != b.quarters) root["horizon"]["quarters"] = std::to_string(f.quarters);
+  if (f.name != b.name) node_at(root, keys::kName) = f.name.toStdString();
+  if (f.description != b.description)
+    node_at(root, keys::kDescription) = f.description.toStdString();
+  if (f.seed != b.seed) node_at(root, keys::kSeed) = std::to_string(f.seed);
+  if (f.horizon_start != b.horizon_start)
+    node_at(root, keys::kHorizonStart) = f.horizon_start.toStdString();
+  if (f.quarters != b.quarters) node_at(root, keys::kHorizonQuarters) = std::to_string(f.quarters);
 
-  YAML::Node pools = root["pools"];
+  const YAML::Node pools = node_at(root, keys::kPools);
   for (qsizetype i = 0; i < f.pools.size() && i < b.pools.size(); ++i) {
     const auto pi = static_cast<std::size_t>(i);
     if (f.pools[i].kv_formats == b.pools[i].kv_formats || !pools.IsSequence() || pi >= pools.size())
       continue;
-    YAML::Node pn = pools[pi];
+    YAML::Node pn = node_at(root, keys::kPool, {pi});
     if (f.pools[i].kv_formats.isEmpty()) {
-      pn.remove("kv_formats");
+      remove_at(pn, keys::kPool, keys::kPoolKvFormats);
       continue;
     }
     YAML::Node list(YAML::NodeType::Sequence);
     list.SetStyle(YAML::EmitterStyle::Flow);
     for (const auto& k : f.pools[i].kv_formats) list.push_back(k.toStdString());
-    pn["kv_formats"] = list;
+    node_at(pn, keys::kPool, keys::kPoolKvFormats) = list;
   }
 
-  if (f.has_planner && root["planner"]) {
-    YAML::Node plan = root["planner"];
-    YAML::Node classes = plan["classes"];
+  if (f.has_planner && node_at(root, keys::kPlanner)) {
+    YAML::Node classes = node_at(root, keys::kClasses);
     if (classes.IsSequence()) {
       const std::size_t n = classes.size();
       for (qsizetype i = 0; i < f.classes.size(); ++i) {
         const auto ci = static_cast<std::size_t>(i);
         if (ci < n && i < b.classes.size()) {
-          write_class(classes[ci], b.classes[i], f.classes[i], false);
+          write_class(node_at(root, keys::kClass, {ci}), b.classes[i], f.classes[i], false);
         } else if (n > 0) {
           // A new class starts as a copy of the last one (lengths, peak, prefixes) and takes
           // the form's values for everything the form shows.
@@ -343,18 +427,19 @@ std::string apply_form(const std::string& text, const ScenarioForm& b, const Sce
         YAML::Node kept(YAML::NodeType::Sequence);
         for (qsizetype i = 0; i < f.classes.size(); ++i)
           kept.push_back(classes[static_cast<std::size_t>(i)]);
-        plan["classes"] = kept;
+        node_at(root, keys::kClasses) = kept;
       }
     }
     const EconomicsForm& e = f.economics;
     const EconomicsForm& eb = b.economics;
     for (const auto& [key, v, old] :
-         {std::tuple{"gpu_lifetime_years", e.gpu_lifetime_years, eb.gpu_lifetime_years},
-          std::tuple{"server_cost_multiplier", e.server_cost_multiplier, eb.server_cost_multiplier},
-          std::tuple{"power_usd_per_kwh", e.power_usd_per_kwh, eb.power_usd_per_kwh},
-          std::tuple{"average_utilization", e.average_utilization, eb.average_utilization},
-          std::tuple{"default_price_usd", e.default_price_usd, eb.default_price_usd}})
-      if (differs(v, old)) plan["economics"][key] = num(v);
+         {std::tuple{&keys::kGpuLifetimeYears, e.gpu_lifetime_years, eb.gpu_lifetime_years},
+          std::tuple{&keys::kServerCostMultiplier, e.server_cost_multiplier,
+                     eb.server_cost_multiplier},
+          std::tuple{&keys::kPowerUsdPerKwh, e.power_usd_per_kwh, eb.power_usd_per_kwh},
+          std::tuple{&keys::kAverageUtilization, e.average_utilization, eb.average_utilization},
+          std::tuple{&keys::kDefaultPriceUsd, e.default_price_usd, eb.default_price_usd}})
+      if (differs(v, old)) node_at(root, *key) = num(v);
   }
   return write_back(text, root);
 }

@@ -15,6 +15,7 @@
 
 #include "jevons/core/catalog.h"
 #include "jevons/core/scenario.h"
+#include "jevons/core/scenario_schema.h"
 
 namespace jevons::gui {
 
@@ -118,6 +119,43 @@ ScenarioForm form_from(const Scenario& scenario, const std::string& text);
 /// end copy the last class's other keys; classes removed from the end are dropped). Throws
 /// InputError when the text is not YAML.
 std::string apply_form(const std::string& text, const ScenarioForm& base, const ScenarioForm& form);
+
+/// The Form tab's fields that hold one value each.
+enum class FormField {
+  kNone,
+  kName,
+  kDescription,
+  kSeed,
+  kHorizonStart,
+  kQuarters,
+  kGpuLifetime,
+  kServerCostMultiplier,
+  kPowerPrice,
+  kAverageUtilization,
+  kDefaultPrice,
+  kPoolsTable,    ///< a cell of the pools table (row = pool)
+  kClassesTable,  ///< a cell of the demand-classes table (row = class)
+};
+
+/// The scenario keys of the single-value form fields, and of the tables' columns in their order
+/// (the classes table shows these keys, the pools table their KV formats in its last column).
+const QList<QPair<const schema::Key*, FormField>>& form_field_keys();
+const QList<const schema::Key*>& class_column_keys();
+inline constexpr int kPoolFormatsColumn = 3;
+
+/// Where a loader error's key path lands in the form: a field, or a table cell (column -1: the
+/// whole row). The path's nearest described key decides (schema::find_enclosing).
+struct FormTarget {
+  FormField field = FormField::kNone;
+  int row = -1;
+  int column = -1;
+  bool operator==(const FormTarget&) const = default;
+};
+FormTarget form_target(const std::string& path);
+
+/// The lever that writes a key path, named as carry_levers and the panel name it ("Compressed",
+/// "fleet table", ...); empty when no lever writes it.
+QString lever_for(const std::string& path);
 
 /// Splits "bf16, fp8 tq-3.5" into format names.
 QStringList split_formats(const QString& list);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <stdexcept>
+#include <string_view>
 #include <vector>
 
 namespace jevons::gui {
@@ -343,6 +345,58 @@ std::string write_back(const std::string& text, const YAML::Node& edited) {
   } catch (const YAML::Exception&) {
   }
   return emit(edited);
+}
+
+namespace {
+
+/// Walks `path` (segments joined by '.', list items as "name[]") down from `n`.
+YAML::Node walk(YAML::Node n, std::string_view path, const std::size_t* idx,
+                const std::size_t* idx_end) {
+  while (!path.empty()) {
+    const auto dot = path.find('.');
+    std::string_view seg = path.substr(0, dot);
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    const bool item = seg.size() >= 2 && seg.substr(seg.size() - 2) == "[]";
+    if (item) seg.remove_suffix(2);
+    // reset(), not operator=: assigning one node to another would copy its value.
+    if (!seg.empty()) {
+      YAML::Node c = n[std::string(seg)];
+      n.reset(c);
+    }
+    if (item) {
+      YAML::Node c = n[idx != idx_end ? *idx++ : std::size_t{0}];
+      n.reset(c);
+    }
+  }
+  return n;
+}
+
+/// `key`'s path below `base_key`'s ("" when they are the same key).
+std::string_view below(const schema::Key& base_key, const schema::Key& key) {
+  const std::string_view b = base_key.path, k = key.path;
+  if (k == b) return {};
+  if (k.size() <= b.size() || k.substr(0, b.size()) != b || k[b.size()] != '.')
+    throw std::logic_error(std::string(k) + " is not below " + std::string(b));
+  return k.substr(b.size() + 1);
+}
+
+}  // namespace
+
+YAML::Node node_at(YAML::Node root, const schema::Key& key,
+                   std::initializer_list<std::size_t> indices) {
+  return walk(root, key.path, indices.begin(), indices.end());
+}
+
+YAML::Node node_at(YAML::Node base, const schema::Key& base_key, const schema::Key& key) {
+  return walk(base, below(base_key, key), nullptr, nullptr);
+}
+
+void remove_at(YAML::Node base, const schema::Key& base_key, const schema::Key& key) {
+  const std::string_view rest = below(base_key, key);
+  const auto dot = rest.rfind('.');
+  YAML::Node parent =
+      dot == std::string_view::npos ? base : walk(base, rest.substr(0, dot), nullptr, nullptr);
+  parent.remove(std::string(key.name()));
 }
 
 }  // namespace jevons::gui

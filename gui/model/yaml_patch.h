@@ -10,8 +10,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
+
+#include "jevons/core/scenario_schema.h"
 
 namespace jevons::gui {
 
@@ -28,5 +32,16 @@ bool same_yaml(const YAML::Node& a, const YAML::Node& b);
 /// `edited` written into `text` in place when that reads back as `edited` exactly; otherwise
 /// the tree emitted afresh (comments lost), so the result is always what `edited` says.
 std::string write_back(const std::string& text, const YAML::Node& edited);
+
+/// The node of the scenario key `key` in the document `root`, list items chosen by `indices`
+/// (outermost first, as in schema::Key::at). Assigning to it creates the missing mappings on
+/// the way; reading an absent key gives an undefined node. Every scenario key the GUI writes is
+/// addressed so: no key path is spelled in gui/.
+YAML::Node node_at(YAML::Node root, const schema::Key& key,
+                   std::initializer_list<std::size_t> indices = {});
+/// The same below `base`, the node of `base_key` (a mapping or list item that encloses `key`).
+YAML::Node node_at(YAML::Node base, const schema::Key& base_key, const schema::Key& key);
+/// Removes the entry of `key` from its mapping below `base`, the node of `base_key`.
+void remove_at(YAML::Node base, const schema::Key& base_key, const schema::Key& key);
 
 }  // namespace jevons::gui
