@@ -12,14 +12,89 @@
 #include "answer.h"
 #include "chart_data.h"
 #include "controller.h"
+#include "jevons/core/error.h"
+#include "jevons/core/scenario_schema.h"
 #include "levers.h"
 #include "models.h"
+#include "yaml_patch.h"
 
 using namespace jevons;
 using namespace jevons::gui;
 
 namespace {
 const QString kFixture = QStringLiteral(JEVONS_GUI_FIXTURE_DIR "/gui-small.yaml");
+
+namespace keys = schema::keys;
+
+std::string fixture_text() {
+  QFile f(kFixture);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return f.readAll().toStdString();
+}
+
+const Catalog& catalog() {
+  static const Catalog c = Catalog::load(Catalog::default_dir());
+  return c;
+}
+
+/// The key paths (with list indices) whose values differ between two YAML trees: changed,
+/// added or removed scalars, lists and mappings, named at the outermost place that differs in
+/// kind or presence.
+void changed_paths(const YAML::Node& a, const YAML::Node& b, const std::string& path,
+                   QSet<QString>* out) {
+  const auto join = [&](const std::string& k) { return path.empty() ? k : path + "." + k; };
+  if (!a.IsDefined()) {  // added: a value, or each key of an added mapping
+    if (!b.IsMap()) out->insert(QString::fromStdString(path));
+    for (auto it = b.begin(); b.IsMap() && it != b.end(); ++it)
+      changed_paths(a, it->second, join(it->first.Scalar()), out);
+    return;
+  }
+  if (a.Type() != b.Type() || (a.IsScalar() && a.Scalar() != b.Scalar())) {
+    out->insert(QString::fromStdString(path));
+  } else if (a.IsMap()) {
+    for (auto it = b.begin(); it != b.end(); ++it)
+      changed_paths(a[it->first.Scalar()], it->second, join(it->first.Scalar()), out);
+    for (auto it = a.begin(); it != a.end(); ++it)
+      if (!b[it->first.Scalar()]) out->insert(QString::fromStdString(join(it->first.Scalar())));
+  } else if (a.IsSequence()) {
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (i < a.size() && i < b.size())
+        changed_paths(a[i], b[i], p, out);
+      else
+        out->insert(QString::fromStdString(p));
+    }
+  }
+}
+
+QSet<QString> changed_paths(const std::string& before, const std::string& after) {
+  QSet<QString> out;
+  changed_paths(YAML::Load(before), YAML::Load(after), "", &out);
+  return out;
+}
+
+/// Every lever moved away from `base` (gui-small's levers).
+Levers every_lever_moved(const Levers& base) {
+  Levers l = base;
+  l.baseline_format = QStringLiteral("bf16");
+  l.compressed_format = QStringLiteral("tq-2.5");
+  l.elasticity_short_run = 0.4;
+  l.elasticity_long_run = 1.5;
+  l.adoption_start_index = 2;
+  l.adoption_speed_per_quarter = 0.5;
+  l.adoption_ceiling = 0.75;
+  l.growth_scale = 1.25;
+  l.gpu_price_scale = 0.5;
+  l.power_usd_per_kwh = 0.12;
+  l.slo_scale = 1.5;
+  l.slo_attainment = 0.9;
+  l.analytical_capacity = !base.analytical_capacity;
+  l.generations[0].installed = 2500;
+  l.generations[1].deliveries_per_quarter = 3000;
+  l.generations[2].available_quarter_index = 3;
+  l.generations[1].compressed_format = QStringLiteral("tq-mse-3");
+  return l;
+}
 
 double last_hbm(const ResultSnapshot& s, Variant v) {
   double out = 0;
@@ -237,6 +312,171 @@ class TestGuiModel : public QObject {
         found = d.line > 0 && lines[d.line - 1].contains("short_run");
     QVERIFY(found);
     QCOMPARE(c.scenario()->planner->classes.size(), std::size_t(3));  // the last valid one
+  }
+
+  // Every key the levers write is a key the schema describes, and maps back to its lever.
+  void leverPathsAreSchemaKeys() {
+    const std::string text = fixture_text();
+    const Scenario s = Scenario::parse(text, "gui-small.yaml", catalog());
+    const Levers base = levers_from(s);
+    const Levers moved = every_lever_moved(base);
+    const std::string written = apply_levers(text, s, base, moved, catalog());
+    const QSet<QString> paths = changed_paths(text, written);
+    QVERIFY(paths.size() >= 20);
+    QSet<QString> levers;
+    for (const QString& p : paths) {
+      QVERIFY2(schema::find(p.toStdString()), qPrintable(p));
+      const QString lever = lever_for(p.toStdString());
+      QVERIFY2(!lever.isEmpty(), qPrintable(p));
+      levers.insert(lever);
+    }
+    // Every lever wrote something (the elasticity and SLO levers share their keys' names).
+    for (const char* name :
+         {"Counterfactual", "Compressed", "Elasticity, short run", "Elasticity, long run",
+          "Adoption start", "Adoption speed", "Adoption ceiling", "Growth ×", "GPU price ×",
+          "Power price", "SLO targets ×", "SLO attainment", "Analytical capacity", "fleet table"})
+      QVERIFY2(levers.contains(QString::fromUtf8(name)), name);
+  }
+
+  // Levers → YAML text → Scenario → levers gives the levers back (the relative levers are then
+  // in the file's values, at 1).
+  void leversRoundTripThroughYaml() {
+    const std::string text = fixture_text();
+    const Scenario s = Scenario::parse(text, "gui-small.yaml", catalog());
+    const Levers base = levers_from(s);
+    const Levers moved = every_lever_moved(base);
+    QVERIFY(moved != base);
+    const Scenario back =
+        Scenario::parse(apply_levers(text, s, base, moved, catalog()), "t.yaml", catalog());
+    Levers expected = moved;
+    expected.growth_scale = expected.gpu_price_scale = expected.slo_scale = 1;
+    QCOMPARE(levers_from(back), expected);
+    const PlannerSpec& p0 = *s.planner;
+    const PlannerSpec& p1 = *back.planner;
+    for (std::size_t i = 0; i < p0.classes.size(); ++i) {
+      QCOMPARE(p1.classes[i].growth_per_year, p0.classes[i].growth_per_year * 1.25);
+      QCOMPARE(p1.classes[i].slo.ttft_ns, p0.classes[i].slo.ttft_ns * 3 / 2);
+      QCOMPARE(p1.classes[i].elasticity.long_run, 1.5);
+    }
+    const GpuSpec* h100 = catalog().find_gpu(p0.generations[0].gpu_id);
+    QVERIFY(h100 && h100->price_usd.known());
+    QCOMPARE(p1.generations[0].price_usd, *h100->price_usd.value * 0.5);
+    // Moving the levers back writes the file's own values again.
+    const Levers again = levers_from(back);
+    QCOMPARE(levers_from(Scenario::parse(apply_levers(back.text, back, again, expected, catalog()),
+                                         "t.yaml", catalog())),
+             expected);
+  }
+
+  // Every key the form writes is a key the schema describes, and maps back to its field.
+  void formPathsAreSchemaKeys() {
+    const std::string text = fixture_text();
+    const Scenario s = Scenario::parse(text, "gui-small.yaml", catalog());
+    const ScenarioForm base = form_from(s, text);
+    ScenarioForm f = base;
+    f.name = QStringLiteral("renamed");
+    f.description = QStringLiteral("another");
+    f.seed = 12;
+    f.horizon_start = QStringLiteral("2026Q2");
+    f.quarters = 6;
+    f.pools[0].kv_formats = QStringList{"fp8", "tq-3.5"};
+    f.classes[1] = {"batch", "llama-3.1-8b", 3e6, 1.25, 0.25, 0.75, 3000, 60};
+    f.classes.append(f.classes[1]);
+    f.classes.last().name = QStringLiteral("batch-2");
+    f.economics = {4, 1.25, 0.125, 0.5, 20000};
+    const std::string written = apply_form(text, base, f);
+    const QSet<QString> paths = changed_paths(text, written);
+    QVERIFY2(paths.size() >= 18, qPrintable(QStringList(paths.begin(), paths.end()).join(' ')));
+    for (const QString& p : paths) {
+      QVERIFY2(schema::find_enclosing(p.toStdString()), qPrintable(p));
+      QVERIFY2(form_target(p.toStdString()).field != FormField::kNone, qPrintable(p));
+    }
+    const Scenario back = Scenario::parse(written, "t.yaml", catalog());
+    QCOMPARE(form_from(back, written), f);
+  }
+
+  // A loader error in each key a lever or a form field edits lands on that lever or field.
+  void errorsInEditedKeysMapToTheirWidget() {
+    const std::string text = fixture_text();
+    // The list item each key is spoiled in: the second class, the third generation.
+    const auto item_of = [](const schema::Key& k) -> std::size_t {
+      if (k.path.starts_with(keys::kClass.path)) return 1;
+      if (k.path.starts_with(keys::kGeneration.path)) return 2;
+      return 0;
+    };
+    const auto bad_value = [](const schema::Key& k) -> YAML::Node {
+      switch (k.kind) {
+        case schema::Kind::kNumber:
+        case schema::Kind::kInteger:
+          return YAML::Node(-1);  // below every range the planner's keys have
+        case schema::Kind::kQuarter:
+          return YAML::Node("2026Q9");
+        case schema::Kind::kKvFormat:
+        case schema::Kind::kChoice:
+          return YAML::Node("bogus");
+        case schema::Kind::kKvFormatList: {
+          YAML::Node l(YAML::NodeType::Sequence);
+          l.push_back("bogus");
+          return l;
+        }
+        default: {  // text: a list where text is expected
+          YAML::Node l(YAML::NodeType::Sequence);
+          l.push_back("a");
+          return l;
+        }
+      }
+    };
+    // Each spoiled key: the loader names it, and the form or the lever panel marks its widget.
+    const auto spoil = [&](const schema::Key& k) -> std::vector<Diagnostic> {
+      YAML::Node root = YAML::Load(text);
+      const std::size_t i = item_of(k);
+      node_at(root, k, {i}) = bad_value(k);
+      try {
+        Scenario::parse(write_back(text, root), "t.yaml", catalog());
+      } catch (const InputError& e) {
+        return e.diagnostics();
+      }
+      return {};
+    };
+    const auto named = [](const std::vector<Diagnostic>& ds, const std::string& key) {
+      for (const auto& d : ds)
+        if (d.key == key && d.line > 0) return true;
+      return false;
+    };
+
+    int form_keys = 0;
+    for (const auto& [key, field] : form_field_keys()) {
+      const auto ds = spoil(*key);
+      QVERIFY2(named(ds, key->at()), key->path.data());
+      QCOMPARE(form_target(key->at()), (FormTarget{field, -1, -1}));
+      ++form_keys;
+    }
+    for (int c = 0; c < class_column_keys().size(); ++c) {
+      const schema::Key& key = *class_column_keys()[c];
+      const auto ds = spoil(key);
+      QVERIFY2(named(ds, key.at({1})), key.path.data());
+      QCOMPARE(form_target(key.at({1})), (FormTarget{FormField::kClassesTable, 1, c}));
+      ++form_keys;
+    }
+    {
+      const auto ds = spoil(keys::kPoolKvFormats);
+      const std::string at = keys::kPoolKvFormats.at({0}) + "[0]";
+      QVERIFY(named(ds, at));
+      QCOMPARE(form_target(at), (FormTarget{FormField::kPoolsTable, 0, kPoolFormatsColumn}));
+      ++form_keys;
+    }
+    QCOMPARE(form_keys, 19);
+
+    int lever_keys = 0;
+    for (const schema::Key* key : schema::all()) {
+      const std::string at = key->at({item_of(*key)});
+      const QString lever = lever_for(at);
+      if (lever.isEmpty() || key->kind == schema::Kind::kSection) continue;
+      const auto ds = spoil(*key);
+      QVERIFY2(named(ds, at), key->path.data());
+      ++lever_keys;
+    }
+    QCOMPARE(lever_keys, 20);
   }
 
   void invalidTextReportsLineAndKeepsScenario() {
