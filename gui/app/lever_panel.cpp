@@ -87,6 +87,7 @@ LeverPanel::LeverPanel(QWidget* parent) : QWidget(parent) {
   group(v, tr("KV cache format"), &f);
   baseline_ = new QComboBox;
   compressed_ = new QComboBox;
+  compressed_->setObjectName(QStringLiteral("leverCompressed"));
   fill_formats(baseline_);
   fill_formats(compressed_);
   baseline_->setToolTip(
@@ -254,6 +255,42 @@ void LeverPanel::emitEdited() {
   levers_.slo_attainment = slo_attainment_->value();
   levers_.analytical_capacity = analytical_->isChecked();
   emit leversEdited(levers_);
+}
+
+QHash<Lever, QWidget*> LeverPanel::leverWidgets() const {
+  // A slider's spin box sits in a row widget with the slider: mark the row.
+  const auto row = [](QWidget* spin) { return spin->parentWidget(); };
+  return {{Lever::kCounterfactual, baseline_},
+          {Lever::kCompressed, compressed_},
+          {Lever::kElasticityShortRun, row(eps_short_)},
+          {Lever::kElasticityLongRun, row(eps_long_)},
+          {Lever::kGrowth, row(growth_)},
+          {Lever::kAdoptionStart, adoption_start_},
+          {Lever::kAdoptionSpeed, row(adoption_speed_)},
+          {Lever::kAdoptionCeiling, row(adoption_ceiling_)},
+          {Lever::kFleetTable, generations_},
+          {Lever::kGpuPrice, row(gpu_price_)},
+          {Lever::kPowerPrice, row(power_price_)},
+          {Lever::kSloScale, row(slo_scale_)},
+          {Lever::kSloAttainment, row(slo_attainment_)},
+          {Lever::kAnalytical, analytical_}};
+}
+
+void LeverPanel::markErrors(const Diagnostics& diagnostics) {
+  for (auto it = tooltips_.cbegin(); it != tooltips_.cend(); ++it) {
+    it.key()->setStyleSheet(QString());
+    it.key()->setToolTip(it.value());
+  }
+  tooltips_.clear();
+  const QHash<Lever, QWidget*> widgets = leverWidgets();
+  // The error's key path names the lever through the scenario schema (lever_for).
+  for (const DiagnosticItem& d : diagnostics) {
+    QWidget* w = widgets.value(lever_for(d.key.toStdString()));
+    if (!w) continue;
+    if (!tooltips_.contains(w)) tooltips_.insert(w, w->toolTip());
+    w->setStyleSheet(QStringLiteral("background: rgba(211, 47, 47, 70);"));
+    w->setToolTip(d.text());
+  }
 }
 
 void LeverPanel::setLevers(const Levers& levers, const Levers& base, const HorizonSpec& horizon) {

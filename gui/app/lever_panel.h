@@ -3,9 +3,11 @@
 /// each with a one-sentence tooltip. The panel only edits a Levers value; the controller
 /// validates it and schedules the run.
 
+#include <QHash>
 #include <QWidget>
 
 #include "levers.h"
+#include "snapshot.h"
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -29,6 +31,9 @@ class LeverPanel : public QWidget {
   /// Shows `levers`; `base` (the scenario's own values) anchors the relative levers.
   void setLevers(const jevons::gui::Levers& levers, const jevons::gui::Levers& base,
                  const jevons::HorizonSpec& horizon);
+  /// Marks the levers whose keys the loader rejected (red, the message as tooltip): a lever move
+  /// the loader refuses snaps back, and the mark says why. Empty diagnostics clear the marks.
+  void markErrors(const jevons::gui::Diagnostics& diagnostics);
 
  signals:
   void leversEdited(const jevons::gui::Levers& levers);
@@ -39,6 +44,8 @@ class LeverPanel : public QWidget {
   QDoubleSpinBox* addSlider(QFormLayout* form, const QString& label, const QString& tip, double min,
                             double max, double step, int decimals, const QString& suffix = {});
   void emitEdited();
+  /// The widget of each lever.
+  QHash<Lever, QWidget*> leverWidgets() const;
 
   Levers levers_;
   Levers base_;
@@ -62,6 +69,7 @@ class LeverPanel : public QWidget {
   QPushButton* reset_ = nullptr;
   QPushButton* bake_ = nullptr;
   bool updating_ = false;
+  QHash<QWidget*, QString> tooltips_;  ///< the marked widgets' own tooltips
 };
 
 }  // namespace jevons::gui

@@ -142,6 +142,7 @@ MainWindow::MainWindow(Controller* controller, QWidget* parent)
   connect(levers_, &LeverPanel::resetRequested, this,
           [this] { controller_->setLevers(controller_->scenarioLevers()); });
   connect(levers_, &LeverPanel::bakeRequested, controller_, &Controller::bakeLevers);
+  connect(controller_, &Controller::diagnosticsChanged, levers_, &LeverPanel::markErrors);
   connect(controller_, &Controller::leversChanged, this, [this](const Levers& l) {
     if (auto s = controller_->scenario())
       levers_->setLevers(l, controller_->scenarioLevers(), s->horizon);

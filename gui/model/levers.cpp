@@ -176,27 +176,27 @@ std::string apply_levers(const std::string& text, const Scenario& s, const Lever
 Levers carry_levers(const Levers& old_base, const Levers& moved, const Levers& new_base,
                     QStringList* followed) {
   Levers out = new_base;
-  const auto carry = [&](auto field, const char* name) {
+  const auto carry = [&](auto field, Lever lever) {
     if (moved.*field == old_base.*field) return;
     if (new_base.*field != old_base.*field) {
-      if (followed) followed->append(QString::fromUtf8(name));
+      if (followed) followed->append(lever_name(lever));
       return;
     }
     out.*field = moved.*field;
   };
-  carry(&Levers::baseline_format, "Counterfactual");
-  carry(&Levers::compressed_format, "Compressed");
-  carry(&Levers::elasticity_short_run, "Elasticity, short run");
-  carry(&Levers::elasticity_long_run, "Elasticity, long run");
-  carry(&Levers::adoption_start_index, "Adoption start");
-  carry(&Levers::adoption_speed_per_quarter, "Adoption speed");
-  carry(&Levers::adoption_ceiling, "Adoption ceiling");
-  carry(&Levers::growth_scale, "Growth ×");
-  carry(&Levers::gpu_price_scale, "GPU price ×");
-  carry(&Levers::power_usd_per_kwh, "Power price");
-  carry(&Levers::slo_scale, "SLO targets ×");
-  carry(&Levers::slo_attainment, "SLO attainment");
-  carry(&Levers::analytical_capacity, "Analytical capacity");
+  carry(&Levers::baseline_format, Lever::kCounterfactual);
+  carry(&Levers::compressed_format, Lever::kCompressed);
+  carry(&Levers::elasticity_short_run, Lever::kElasticityShortRun);
+  carry(&Levers::elasticity_long_run, Lever::kElasticityLongRun);
+  carry(&Levers::adoption_start_index, Lever::kAdoptionStart);
+  carry(&Levers::adoption_speed_per_quarter, Lever::kAdoptionSpeed);
+  carry(&Levers::adoption_ceiling, Lever::kAdoptionCeiling);
+  carry(&Levers::growth_scale, Lever::kGrowth);
+  carry(&Levers::gpu_price_scale, Lever::kGpuPrice);
+  carry(&Levers::power_usd_per_kwh, Lever::kPowerPrice);
+  carry(&Levers::slo_scale, Lever::kSloScale);
+  carry(&Levers::slo_attainment, Lever::kSloAttainment);
+  carry(&Levers::analytical_capacity, Lever::kAnalytical);
   // The fleet table row by row, matched on the GPU: an edit that adds, removes or reorders
   // generations keeps the moves of the rows that are still there.
   for (GenerationLever& g : out.generations) {
@@ -208,7 +208,8 @@ Levers carry_levers(const Levers& old_base, const Levers& moved, const Levers& n
       const auto keep = [&](auto field) {
         if (m.*field == ob.*field) return;
         if (nb.*field != ob.*field) {
-          if (followed) followed->append(QStringLiteral("fleet table (%1)").arg(g.gpu));
+          if (followed)
+            followed->append(QStringLiteral("%1 (%2)").arg(lever_name(Lever::kFleetTable), g.gpu));
           return;
         }
         g.*field = m.*field;
@@ -267,33 +268,70 @@ FormTarget form_target(const std::string& path) {
   return {};
 }
 
-QString lever_for(const std::string& path) {
-  static const QList<QPair<const schema::Key*, const char*>> levers = {
-      {&keys::kBaselineFormat, "Counterfactual"},
-      {&keys::kCompressedFormat, "Compressed"},
-      {&keys::kElasticityShortRun, "Elasticity, short run"},
-      {&keys::kElasticityLongRun, "Elasticity, long run"},
-      {&keys::kElasticityLow, "Elasticity, long run"},
-      {&keys::kElasticityHigh, "Elasticity, long run"},
-      {&keys::kClassElasticity, "Elasticity, long run"},
-      {&keys::kAdoptionStart, "Adoption start"},
-      {&keys::kAdoptionSpeed, "Adoption speed"},
-      {&keys::kAdoptionCeiling, "Adoption ceiling"},
-      {&keys::kClassGrowth, "Growth ×"},
-      {&keys::kGenerationPrice, "GPU price ×"},
-      {&keys::kPowerUsdPerKwh, "Power price"},
-      {&keys::kSloTtftMs, "SLO targets ×"},
-      {&keys::kSloTpotMs, "SLO targets ×"},
-      {&keys::kSloAttainment, "SLO attainment"},
-      {&keys::kCapacityMethod, "Analytical capacity"},
-      {&keys::kGenerationInstalled, "fleet table"},
-      {&keys::kGenerationDeliveries, "fleet table"},
-      {&keys::kGenerationAvailableFrom, "fleet table"},
-      {&keys::kGenerationCompressedFormat, "fleet table"}};
-  const schema::Key* k = schema::find(path);
-  for (const auto& [key, name] : levers)
-    if (key == k) return QString::fromUtf8(name);
+QString lever_name(Lever lever) {
+  switch (lever) {
+    case Lever::kNone:
+      return {};
+    case Lever::kCounterfactual:
+      return QStringLiteral("Counterfactual");
+    case Lever::kCompressed:
+      return QStringLiteral("Compressed");
+    case Lever::kElasticityShortRun:
+      return QStringLiteral("Elasticity, short run");
+    case Lever::kElasticityLongRun:
+      return QStringLiteral("Elasticity, long run");
+    case Lever::kGrowth:
+      return QStringLiteral("Growth ×");
+    case Lever::kAdoptionStart:
+      return QStringLiteral("Adoption start");
+    case Lever::kAdoptionSpeed:
+      return QStringLiteral("Adoption speed");
+    case Lever::kAdoptionCeiling:
+      return QStringLiteral("Adoption ceiling");
+    case Lever::kFleetTable:
+      return QStringLiteral("fleet table");
+    case Lever::kGpuPrice:
+      return QStringLiteral("GPU price ×");
+    case Lever::kPowerPrice:
+      return QStringLiteral("Power price");
+    case Lever::kSloScale:
+      return QStringLiteral("SLO targets ×");
+    case Lever::kSloAttainment:
+      return QStringLiteral("SLO attainment");
+    case Lever::kAnalytical:
+      return QStringLiteral("Analytical capacity");
+  }
   return {};
+}
+
+Lever lever_for(const std::string& path) {
+  // The keys apply_levers writes, by the lever that writes them.
+  static const QList<QPair<const schema::Key*, Lever>> levers = {
+      {&keys::kBaselineFormat, Lever::kCounterfactual},
+      {&keys::kCompressedFormat, Lever::kCompressed},
+      {&keys::kElasticityShortRun, Lever::kElasticityShortRun},
+      {&keys::kElasticityLongRun, Lever::kElasticityLongRun},
+      {&keys::kElasticityLow, Lever::kElasticityLongRun},
+      {&keys::kElasticityHigh, Lever::kElasticityLongRun},
+      {&keys::kClassElasticity, Lever::kElasticityLongRun},
+      {&keys::kAdoptionStart, Lever::kAdoptionStart},
+      {&keys::kAdoptionSpeed, Lever::kAdoptionSpeed},
+      {&keys::kAdoptionCeiling, Lever::kAdoptionCeiling},
+      {&keys::kClassGrowth, Lever::kGrowth},
+      {&keys::kGenerationPrice, Lever::kGpuPrice},
+      {&keys::kPowerUsdPerKwh, Lever::kPowerPrice},
+      {&keys::kSloTtftMs, Lever::kSloScale},
+      {&keys::kSloTpotMs, Lever::kSloScale},
+      {&keys::kSloAttainment, Lever::kSloAttainment},
+      {&keys::kCapacityMethod, Lever::kAnalytical},
+      {&keys::kGenerationInstalled, Lever::kFleetTable},
+      {&keys::kGenerationDeliveries, Lever::kFleetTable},
+      {&keys::kGenerationAvailableFrom, Lever::kFleetTable},
+      {&keys::kGenerationCompressedFormat, Lever::kFleetTable}};
+  const schema::Key* k = schema::find(path);
+  for (const auto& [key, lever] : levers)
+    if (key == k) return lever;
+  return Lever::kNone;
 }
 
 QStringList split_formats(const QString& list) {

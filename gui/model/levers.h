@@ -153,9 +153,30 @@ struct FormTarget {
 };
 FormTarget form_target(const std::string& path);
 
-/// The lever that writes a key path, named as carry_levers and the panel name it ("Compressed",
-/// "fleet table", ...); empty when no lever writes it.
-QString lever_for(const std::string& path);
+/// The levers, one per control of the lever panel.
+enum class Lever {
+  kNone,
+  kCounterfactual,
+  kCompressed,
+  kElasticityShortRun,
+  kElasticityLongRun,
+  kGrowth,
+  kAdoptionStart,
+  kAdoptionSpeed,
+  kAdoptionCeiling,
+  kFleetTable,
+  kGpuPrice,
+  kPowerPrice,
+  kSloScale,
+  kSloAttainment,
+  kAnalytical,
+};
+inline constexpr Lever kFirstLever = Lever::kCounterfactual;
+inline constexpr Lever kLastLever = Lever::kAnalytical;
+/// The lever's name as the panel labels it ("Counterfactual", "Growth ×", "fleet table").
+QString lever_name(Lever lever);
+/// The lever that writes a key path (through the scenario schema); kNone when none does.
+Lever lever_for(const std::string& path);
 
 /// Splits "bf16, fp8 tq-3.5" into format names.
 QStringList split_formats(const QString& list);

@@ -3,6 +3,7 @@
 #include <QAreaSeries>
 #include <QBarCategoryAxis>
 #include <QChart>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QLabel>
 #include <QPalette>
@@ -66,6 +67,22 @@ class TestGuiSmoke : public QObject {
     QVERIFY(bake->isEnabled());
     QVERIFY(ready.wait(5000));
     QVERIFY(w.chart("waterfall")->pointCount() > 0);
+
+    // A lever value the loader refuses snaps back, and the lever is marked with the message.
+    auto* compressed = w.findChild<QComboBox*>(QStringLiteral("leverCompressed"));
+    QVERIFY(compressed);
+    const QString tip = compressed->toolTip();
+    Levers bad = c.levers();
+    bad.compressed_format = QStringLiteral("no-such-format");
+    QVERIFY(!c.setLevers(bad));
+    QVERIFY(!compressed->styleSheet().isEmpty());
+    QVERIFY(compressed->toolTip().contains("compressed_format"));
+    Levers good = c.levers();
+    good.elasticity_long_run = 2.1;
+    QVERIFY(c.setLevers(good));  // a valid move clears the mark
+    QVERIFY(compressed->styleSheet().isEmpty());
+    QCOMPARE(compressed->toolTip(), tip);
+    QVERIFY(ready.wait(5000));
 
     c.pinComparison();
     for (const char* name : {"cmpHbm", "cmpDram", "cmpFleet", "cmpCost"})
