@@ -101,14 +101,14 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
       c.elasticity.high = e.number_or(
           keys::kElasticityHigh, std::max(keys::kElasticityHigh.fallback, c.elasticity.long_run));
       if (c.elasticity.short_run > c.elasticity.long_run)
-        ctx.error(e.node()["short_run"], p + ".elasticity.short_run",
+        ctx.error(e.node_of(keys::kElasticityShortRun), e.path_of(keys::kElasticityShortRun),
                   fmt::format("{}", c.elasticity.short_run),
                   fmt::format("expected short_run ≤ long_run ({}): demand adjusts toward the "
                               "long-run response, never past it",
                               c.elasticity.long_run));
       if (!(c.elasticity.low <= c.elasticity.long_run &&
             c.elasticity.long_run <= c.elasticity.high))
-        ctx.error(e.node(), p + ".elasticity", "",
+        ctx.error(e.node(), r.path_of(keys::kClassElasticity), "",
                   "expected low ≤ long_run ≤ high for the sensitivity range");
       e.finish();
     }
@@ -132,14 +132,14 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
     const ModelSpec* m = catalog.find_model(c.model_id);
     if (!m && !c.model_id.empty()) {
       auto hint = closest_match(c.model_id, catalog.model_ids());
-      ctx.error(list[i]["model"], p + ".model", c.model_id,
+      ctx.error(r.node_of(keys::kClassModel), r.path_of(keys::kClassModel), c.model_id,
                 "unknown model (see `jevons catalog models`)",
                 hint.empty() ? "" : "did you mean '" + hint + "'?");
     }
     if (m && !scenario.models.empty() &&
         std::find(scenario.models.begin(), scenario.models.end(), c.model_id) ==
             scenario.models.end())
-      ctx.error(list[i]["model"], p + ".model", c.model_id,
+      ctx.error(r.node_of(keys::kClassModel), r.path_of(keys::kClassModel), c.model_id,
                 "model is not listed in the scenario's top-level 'models'");
     if (m) {
       const double mean_in = c.input_tokens.kind == LengthDistSpec::Kind::kFixed
@@ -155,11 +155,13 @@ void parse_classes(yaml::MapReader& section, const Catalog& catalog, const Scena
                               mean_in + mean_out, m->id, m->max_context_tokens));
     }
     if (c.slo.ttft_ns == 0 && c.slo.tpot_ns == 0)
-      ctx.error(list[i], p + ".slo", "",
+      ctx.error(list[i], r.path_of(keys::kClassSlo), "",
                 "a demand class needs an SLO (ttft_ms and/or tpot_ms): capacity is the load a "
                 "replica sustains within it");
     for (const auto& o : out.classes)
-      if (o.name == c.name) ctx.error(list[i]["name"], p + ".name", c.name, "duplicate class name");
+      if (o.name == c.name)
+        ctx.error(r.node_of(keys::kClassName), r.path_of(keys::kClassName), c.name,
+                  "duplicate class name");
     out.classes.push_back(std::move(c));
   }
 }
@@ -224,7 +226,8 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
     const GpuSpec* gpu = catalog.find_gpu(g.gpu_id);
     if (!gpu && !g.gpu_id.empty()) {
       auto hint = closest_match(g.gpu_id, catalog.gpu_ids());
-      ctx.error(list[i]["gpu"], p + ".gpu", g.gpu_id, "unknown GPU (see `jevons catalog gpus`)",
+      ctx.error(r.node_of(keys::kGenerationGpu), r.path_of(keys::kGenerationGpu), g.gpu_id,
+                "unknown GPU (see `jevons catalog gpus`)",
                 hint.empty() ? "" : "did you mean '" + hint + "'?");
     }
     if (gpu && g.weights == WeightPrecision::kFp4 && !gpu->fp4_dense_tflops.known())
@@ -232,7 +235,8 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
                 fmt::format("{} has no FP4 tensor cores; expected bf16 or fp8", gpu->id));
     for (const auto& o : out.generations)
       if (o.gpu_id == g.gpu_id)
-        ctx.error(list[i]["gpu"], p + ".gpu", g.gpu_id, "generation listed twice");
+        ctx.error(r.node_of(keys::kGenerationGpu), r.path_of(keys::kGenerationGpu), g.gpu_id,
+                  "generation listed twice");
     out.generations.push_back(std::move(g));
   }
 }
@@ -296,7 +300,7 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
           fits_somewhere = true;
     }
     if (!fits_somewhere && !out.generations.empty())
-      ctx.error(section.node()["classes"], "planner.classes", c.name,
+      ctx.error(section.node_of(keys::kClasses), section.path_of(keys::kClasses), c.name,
                 fmt::format("{} fits on no fleet generation with tensor_parallel ≤ {}", m->id,
                             out.max_tensor_parallel),
                 "raise planner.capacity.max_tensor_parallel or use narrower weights");

@@ -78,6 +78,7 @@ class MapReader {
   /// and its default (or `fallback` where the default depends on other values).
   bool has(const schema::Key& key) { return has(std::string(key.name())); }
   std::string path_of(const schema::Key& key) const { return path_of(std::string(key.name())); }
+  YAML::Node node_of(const schema::Key& key) const { return node_[std::string(key.name())]; }
   std::optional<double> number(const schema::Key& key);
   double number_or(const schema::Key& key) { return number_or(key, key.fallback); }
   double number_or(const schema::Key& key, double fallback);
