@@ -188,7 +188,7 @@ def world_fleet():
         "mi455x": (35000, "assumption (U): no published price"),
         "rubin-ultra": (160000, "assumption (U): 4 Rubin dies at the $40k default each"),
     }
-    lines, supply = [], {}
+    lines, supply, first_quarter = [], {}, {}
     order = sorted(set(installed) | set(ship26) | set(ship27), key=lambda p: (gpus[p]["launch"], p))
     for part in order:
         gpu = gpus[part]
@@ -205,6 +205,8 @@ def world_fleet():
         if part in ship26:
             first_q = max(0, launch_q)
             supply[key] = f"{ship26[part] * share / (4 - first_q):.0f}"
+            if launch_q <= 0:  # delivered (committed) in the first quarter
+                first_quarter[part] = float(supply[key])
             fields.append(f"deliveries_per_quarter: %({key})s")
             fields.append(f"delivery_growth_per_year: {growth[part]:.3g}")
         elif part in ship27:
@@ -220,7 +222,10 @@ def world_fleet():
             fields.append(f"price_usd: {prices[part][0]}")
             comment = f"   # price: {prices[part][1]}"
         lines.append("      - {" + ", ".join(fields) + "}" + comment)
-    power_mw = sum(installed.get(p, 0) * share * gpus[p]["tdp_w"][0] * 1.25 for p in installed) / 1e6
+    # The first quarter's fleet: the installed base and that quarter's committed deliveries.
+    fleet = {p: installed.get(p, 0) * share + first_quarter.get(p, 0)
+             for p in set(installed) | set(first_quarter)}
+    power_mw = sum(n * gpus[p]["tdp_w"][0] * 1.25 for p, n in fleet.items()) / 1e6
     committed = int(num(world["assumptions"]["committed_through"]))
     return "\n".join(lines) + "\n", share, supply, power_mw, f"{committed}Q4"
 
