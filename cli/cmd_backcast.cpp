@@ -32,6 +32,12 @@ void print_backcast(const World& w, const planner::Backcast& b) {
       "World baseline from {} (service life {:g} years; coverage: NVIDIA, Google TPU, "
       "AWS Trainium, AMD Instinct)\n\n",
       w.path, b.service_life_years);
+  if (w.committed_through_year.value > 0)
+    fmt::print(
+        "Committed through {:.0f} {}: deliveries contracted before the planner's horizon; the "
+        "bundled scenarios deliver them in every variant (fleet.committed_through), and "
+        "`jevons run` prints the projection's HBM shipped per year beside the figures below.\n\n",
+        w.committed_through_year.value, tag(w.committed_through_year));
   std::set<std::string> vendors;
   for (const auto& v : w.vendors) vendors.insert(v.vendor);
   fmt::print("Packages shipped per year (millions) and the HBM they carry (EB, 1e18 B):\n");

@@ -161,7 +161,10 @@ void add_run(CLI::App& app, Action& action) {
         for (const auto& n : notes) fmt::print("Note: {}\n", n);
       if (!cap.rows.empty()) print_static_capacity(s, catalog, cap);
       if (sim) print_summary(std::cout, *sim);
-      if (projection) print_projection(std::cout, s, projection->projection);
+      if (projection) {
+        print_projection(std::cout, s, projection->projection);
+        print_world_comparison(std::cout, catalog, *data_dir, projection->projection);
+      }
 
       store::RunInfo info;
       info.scenario_name = s.name;

@@ -7,12 +7,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common.h"
+#include "jevons/core/error.h"
+#include "jevons/core/world.h"
+#include "jevons/planner/backcast.h"
 #include "jevons/planner/projection.h"
 #include "progress.h"
 
@@ -89,7 +93,7 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
     for (const auto& g : p.generations) {
       if (g.variant != Variant::kCounterfactual || g.quarter != 0) continue;
       serving += g.serving;
-      installed += g.installed - g.purchased;
+      installed += g.installed;  // the installed base and its committed deliveries
       bool fits = false;
       for (const auto& e : p.capacity)
         fits = fits || (e.gpu_id == g.gpu_id && e.kv_format == plan.baseline_format.name() &&
@@ -183,6 +187,43 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
                std::isnan(b.elasticity) ? fmt::format("above {:.1f}", p.max_elasticity)
                                         : fmt::format("{:.3f}", b.elasticity));
   }
+}
+
+void print_world_comparison(std::ostream& out, const Catalog& catalog, const std::string& data_dir,
+                            const Projection& p) {
+  const std::string dir = data_dir.empty() ? Catalog::default_dir() : data_dir;
+  std::optional<World> w;
+  try {
+    w = World::load(World::default_path(dir), catalog);
+  } catch (const InputError& e) {
+    fmt::print(out, "\nNo world comparison: {}\n", e.what());
+    return;
+  }
+  std::vector<QuarterTotals> baseline;
+  for (const auto& t : p.totals)
+    if (t.variant == Variant::kCounterfactual) baseline.push_back(t);
+  const auto rows = planner::compare_with_world(*w, planner::backcast(*w, catalog), baseline);
+  fmt::print(out,
+             "\nHBM shipped per year, the projection without compression against the world "
+             "(EB = 1e18 B; market = projection / inference share; ratio = market / sourced):\n");
+  fmt::print(out, "{:<6} {:>10} {:>7} {:>10} {:>10} {:>10} {:>7}  {}\n", "year", "projection",
+             "share", "market", "back-cast", "sourced", "ratio", "sourced figure");
+  for (const auto& r : rows) {
+    const WorldFigure* f = r.reference();
+    fmt::print(out, "{:<6} {:>10.3f} {:>7.2f} {:>10.3f} {:>10} {:>10} {:>7}  {}{}\n", r.year,
+               r.projected_bytes / 1e18, r.inference_share, r.market_bytes() / 1e18,
+               r.backcast_bytes > 0 ? fmt::format("{:.3f}", r.backcast_bytes / 1e18) : "-",
+               f ? fmt::format("{:.3f}", f->value / 1e18) : "-",
+               f ? fmt::format("{:.2f}", r.ratio()) : "-",
+               f ? fmt::format("{} {} ({}, {}{})", r.shipped ? "shipped" : "supply", f->source,
+                               f->date, to_string(f->confidence), f->forecast ? ", forecast" : "")
+                 : "none published",
+               r.quarters < 4 ? fmt::format("  [{} quarters]", r.quarters) : "");
+  }
+  fmt::print(out,
+             "The committed quarters (fleet.committed_through) deliver every part's "
+             "deliveries_per_quarter in every variant; later years buy what demand needs "
+             "(docs/planner.md, \"Committed deliveries\").\n");
 }
 
 }  // namespace jevons::cli

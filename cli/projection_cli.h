@@ -18,4 +18,9 @@ session::ProjectionRun run_projection_with_progress(const Scenario& s, const Cat
 
 void print_projection(std::ostream& out, const Scenario& s, const Projection& p);
 
+/// The projection's no-compression HBM shipped per year beside the world dataset's back-cast and
+/// sourced figures (data/world.yaml in `data_dir`, "" = the default); a note when it cannot load.
+void print_world_comparison(std::ostream& out, const Catalog& catalog, const std::string& data_dir,
+                            const Projection& p);
+
 }  // namespace jevons::cli

@@ -106,6 +106,16 @@ planner:
     # shipments (3.75 EB) x the inference share, growing 30 %%/yr (SK hynix). data/world.yaml.
     hbm_supply_eb_per_year: %(hbm_supply_eb)s
     hbm_supply_growth_per_year: %(hbm_supply_growth)s
+    # Committed deliveries: the 2026 shipments below were contracted in 2025 (NVIDIA's $500 B of
+    # Blackwell and Rubin bookings through 2026; 2026 HBM sold out under volume agreements;
+    # data/world.yaml assumptions.committed_through). Through this quarter every generation's
+    # deliveries_per_quarter arrive in every variant, so compression cannot cancel them; after
+    # it, purchases follow demand.
+    committed_through: %(committed_through)s
+    # Host DRAM kept for the OS and the serving runtime (engine process, CUDA/XLA context, pinned
+    # staging buffers, page cache of weight files), a quarter of each server's (assumption, U);
+    # the KV tiers below live in the rest and add DRAM only beyond it.
+    host_dram_reserved_share: 0.25
     # The installed inference base at 2026Q1 and deliveries per quarter come from the world
     # back-cast (`jevons backcast`: shipments 2022-25 by vendor and part, 6-year life) times the
     # inference share of accelerators (%(inference_share)s, data/world.yaml). Deliveries are the
@@ -130,6 +140,12 @@ planner:
     # is a quarter of a DGX-class server's 256 GiB per GPU (data/gpus.yaml).
     preemption: swap
     prefix_cache: {enabled: true, host_tier_gib_per_gpu: 64}
+    # Multi-turn sessions' KV written through to host DRAM by policy, not only when HBM runs
+    # short: SGLang HiCache (--hicache-write-policy write_through, as its best-practices guide
+    # sets it), NVIDIA Dynamo's KVBM and LMCache in vLLM copy KV blocks to the CPU tier as they
+    # are produced, so a returning turn finds its context whatever the HBM did meanwhile
+    # (docs/planner.md, "Host DRAM"). `overflow` keeps only what free HBM cannot.
+    session_tier: write-through
 """
 
 def world_fleet():
@@ -172,7 +188,7 @@ def world_fleet():
         "mi455x": (35000, "assumption (U): no published price"),
         "rubin-ultra": (160000, "assumption (U): 4 Rubin dies at the $40k default each"),
     }
-    lines, supply = [], {}
+    lines, supply, first_quarter = [], {}, {}
     order = sorted(set(installed) | set(ship26) | set(ship27), key=lambda p: (gpus[p]["launch"], p))
     for part in order:
         gpu = gpus[part]
@@ -189,6 +205,8 @@ def world_fleet():
         if part in ship26:
             first_q = max(0, launch_q)
             supply[key] = f"{ship26[part] * share / (4 - first_q):.0f}"
+            if launch_q <= 0:  # delivered (committed) in the first quarter
+                first_quarter[part] = float(supply[key])
             fields.append(f"deliveries_per_quarter: %({key})s")
             fields.append(f"delivery_growth_per_year: {growth[part]:.3g}")
         elif part in ship27:
@@ -204,11 +222,15 @@ def world_fleet():
             fields.append(f"price_usd: {prices[part][0]}")
             comment = f"   # price: {prices[part][1]}"
         lines.append("      - {" + ", ".join(fields) + "}" + comment)
-    power_mw = sum(installed.get(p, 0) * share * gpus[p]["tdp_w"][0] * 1.25 for p in installed) / 1e6
-    return "\n".join(lines) + "\n", share, supply, power_mw
+    # The first quarter's fleet: the installed base and that quarter's committed deliveries.
+    fleet = {p: installed.get(p, 0) * share + first_quarter.get(p, 0)
+             for p in set(installed) | set(first_quarter)}
+    power_mw = sum(n * gpus[p]["tdp_w"][0] * 1.25 for p, n in fleet.items()) / 1e6
+    committed = int(num(world["assumptions"]["committed_through"]))
+    return "\n".join(lines) + "\n", share, supply, power_mw, f"{committed}Q4"
 
 
-GENERATIONS, INFERENCE_SHARE, SUPPLY, FLEET_POWER_MW = world_fleet()
+GENERATIONS, INFERENCE_SHARE, SUPPLY, FLEET_POWER_MW, COMMITTED_THROUGH = world_fleet()
 
 BASE = dict(
     baseline="fp8", compressed="tq-3.5", adoption_start="2026Q3", adoption_speed="0.6",
@@ -218,7 +240,7 @@ BASE = dict(
     ctx_el="0.2", ctx_el_chat="0.1", ctx_el_agents="0.4",
     power_mw="0", power_growth="1.0",
     hbm_supply_eb=f"{3.75 * INFERENCE_SHARE:.4g}", hbm_supply_growth="1.3",
-    inference_share=f"{INFERENCE_SHARE:g}",
+    inference_share=f"{INFERENCE_SHARE:g}", committed_through=COMMITTED_THROUGH,
     **SUPPLY,
 )
 

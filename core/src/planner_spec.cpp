@@ -182,6 +182,12 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
       fleet.number_or("hbm_supply_eb_per_year", 0, yaml::non_negative(1e6)) * 1e18;
   out.hbm_supply_growth_per_year =
       fleet.number_or("hbm_supply_growth_per_year", 1, yaml::positive(100));
+  if (fleet.has("committed_through")) {
+    out.committed_quarters = quarter_index(fleet, "committed_through", s, -1) + 1;
+    if (out.committed_quarters < 0) out.committed_quarters = 0;
+  }
+  out.host_dram_reserved_share = fleet.number_or(
+      "host_dram_reserved_share", out.host_dram_reserved_share, yaml::Range{0, 1, false});
   YAML::Node list = fleet.child(keys::kGenerations);
   fleet.finish();
   if (!list.IsDefined()) return;
@@ -283,6 +289,8 @@ void parse_planner(yaml::MapReader& section, const Catalog& catalog, const Scena
         pc.number_or("host_tier_gib_per_gpu", 0, yaml::non_negative(1e6));
     pc.finish();
   }
+  out.session_write_through =
+      cap.choice_or("session_tier", "overflow", {"overflow", "write-through"}) == "write-through";
   cap.finish();
   section.finish();
 

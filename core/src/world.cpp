@@ -161,6 +161,11 @@ World World::load(const std::string& path, const Catalog& catalog) {
   w.installed_utilization =
       r.figure(as.child("installed_utilization", true), "assumptions.installed_utilization",
                yaml::positive(1), nullptr);
+  // Optional: the last year whose deliveries were contracted before the horizon (0 = none).
+  if (as.has("committed_through"))
+    w.committed_through_year =
+        r.figure(as.child("committed_through", true), "assumptions.committed_through",
+                 yaml::between(2000, 2100), nullptr);
   as.finish();
 
   YAML::Node vendors = root.child("vendors", true);

@@ -101,4 +101,35 @@ Backcast backcast(const World& world, const Catalog& catalog) {
   return b;
 }
 
+std::vector<ProjectionWorldYear> compare_with_world(const World& world, const Backcast& b,
+                                                    const std::vector<QuarterTotals>& baseline) {
+  std::map<int, ProjectionWorldYear> by_year;
+  for (const auto& t : baseline) {
+    WorldPeriod p;
+    if (!WorldPeriod::parse(t.label, p)) continue;
+    auto& r = by_year[p.year];
+    r.year = p.year;
+    ++r.quarters;
+    r.projected_bytes += t.hbm_shipped_bytes;
+  }
+  auto point = [&](const char* series, int year) -> std::optional<WorldFigure> {
+    if (const WorldSeries* s = world.find_series(series))
+      for (const auto& pt : s->points)
+        if (pt.period.year == year && pt.period.last_month - pt.period.first_month == 11)
+          return pt.figure;
+    return std::nullopt;
+  };
+  std::vector<ProjectionWorldYear> out;
+  for (auto& [year, r] : by_year) {
+    if (const WorldSeries* s = world.find_series("inference_share"))
+      for (const auto& pt : s->points)
+        if (pt.period.year <= year || r.inference_share == 0) r.inference_share = pt.figure.value;
+    if (const BackcastYear* y = b.year(year)) r.backcast_bytes = y->hbm_shipped_bytes;
+    r.shipped = point("hbm_shipped_bytes", year);
+    r.supply = point("hbm_supply_bytes", year);
+    out.push_back(r);
+  }
+  return out;
+}
+
 }  // namespace jevons::planner

@@ -107,10 +107,12 @@ class Engine {
 
   /// The KV offload tier of one replica of generation g serving class c at `load` (a share of
   /// its capacity): multi-turn sessions keep their context's KV between turns (Little's law:
-  /// requests/s × gap_s sessions, each holding reuse_share × the mean prompt), first in the HBM
-  /// the replica's KV budget leaves free at that load, the rest in host DRAM, up to the host
-  /// DRAM its GPUs have beside the prefix tier. Compression shrinks what each session holds and
-  /// widens the free HBM, so it moves the tier twice. Docs: docs/planner.md, "Host DRAM".
+  /// requests/s × gap_s sessions, each holding reuse_share × the mean prompt). Overflow (the
+  /// default policy): first in the HBM the replica's KV budget leaves free at that load, the
+  /// rest in host DRAM. Write-through (capacity.session_tier): every session's KV is copied to
+  /// host DRAM as tiered KV caches do by policy, whatever HBM is free. Compression shrinks what
+  /// each session holds (and widens the free HBM). Host DRAM beyond what the servers have free
+  /// is added by the caller (host_dram_reserved_share). Docs: docs/planner.md, "Host DRAM".
   double session_offload_bytes(std::size_t g, std::size_t c, bool compressed, double prompt_scale,
                                const ReplicaCapacity& r, double load) {
     const auto& k = plan_.classes[c];
@@ -130,15 +132,18 @@ class Engine {
       st.bytes_per_session = static_cast<double>(fp.bytes_for_sequence(reused));
       st.kv_budget_bytes =
           static_cast<double>(std::max<std::int64_t>(0, mem.kv_bytes_per_gpu)) * r.tensor_parallel;
-      st.host_bytes =
-          gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB * r.tensor_parallel;
       it = session_.emplace(key, st).first;
     }
     const SessionTier& st = it->second;
     const double held = r.rate_per_s * load * k.session_gap_s * st.bytes_per_session;
+    if (plan_.session_write_through) return held;
     const double free_hbm = std::max(0.0, st.kv_budget_bytes - r.kv_bytes_in_use * load);
-    const double host_room = std::max(0.0, st.host_bytes - r.host_prefix_bytes * load);
-    return std::min(std::max(0.0, held - free_hbm), host_room);
+    return std::max(0.0, held - free_hbm);
+  }
+
+  /// Host DRAM per GPU of generation g (bytes), as the catalog sources it.
+  double host_bytes(std::size_t g) const {
+    return gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
   }
 
   double hourly_cost(std::size_t g) const {
@@ -225,6 +230,41 @@ class Engine {
     return plan_.initial_utilization > 0 ? plan_.initial_utilization : 1.0;
   }
 
+  /// Units of generation g that can be delivered in quarter t: its deliveries_per_quarter grown
+  /// to t, none before it is available and launched.
+  double deliverable(std::size_t g, int t) const {
+    const auto& gen = plan_.generations[g];
+    if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) return 0;
+    if (t < launch_quarter_index(*gpus_[g], s_.horizon)) return 0;
+    return gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, t / 4.0);
+  }
+
+  /// The quarter's HBM supply (bytes; 0 = unlimited).
+  double hbm_supply(int t) const {
+    return plan_.hbm_supply_bytes_per_year > 0
+               ? plan_.hbm_supply_bytes_per_year / 4 *
+                     std::pow(plan_.hbm_supply_growth_per_year, t / 4.0)
+               : 0;
+  }
+
+  /// Committed deliveries in quarter t (fleet.committed_through): every deliverable unit of
+  /// every generation, whatever demand needs and in every variant (orders and HBM contracted
+  /// before the horizon; compression cannot cancel them). Scaled down together when their HBM
+  /// exceeds the quarter's supply. None after the committed quarters.
+  std::vector<double> committed(int t) const {
+    std::vector<double> d(num_gens(), 0);
+    if (t >= plan_.committed_quarters) return d;
+    double hbm = 0;
+    for (std::size_t g = 0; g < num_gens(); ++g) {
+      d[g] = deliverable(g, t);
+      hbm += d[g] * hbm_bytes(g);
+    }
+    const double supply = hbm_supply(t);
+    if (supply > 0 && hbm > supply)
+      for (auto& x : d) x *= supply / hbm;
+    return d;
+  }
+
   /// Serves peak demand `need` (tokens/s per class) from `avail` GPUs per generation (the
   /// utilisation cap already applied) at per-GPU capacities `capg`; adds the GPUs used to
   /// `serving` and takes them from `avail` and what they serve from `need`.
@@ -281,16 +321,88 @@ class Engine {
   /// same for all three variants, so they start from one world.
   const std::vector<double>& initial_scales() {
     if (!scales_.empty()) return scales_;
-    const std::size_t C = num_classes(), G = num_gens();
+    const std::size_t C = num_classes();
     scales_.assign(C, 1.0);
+    if (plan_.initial_utilization <= 0) return scales_;
+    // The first quarter's fleet: the installed base and its committed deliveries.
+    std::vector<double> fleet = committed(0);
+    for (std::size_t g = 0; g < num_gens(); ++g) fleet[g] += plan_.generations[g].installed;
+    std::vector<double> base(C);
+    for (std::size_t c = 0; c < C; ++c)
+      base[c] = plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
+    const std::vector<double> k = fill(fleet, 0, base);
+    for (std::size_t c = 0; c < C; ++c)
+      if (k[c] > 0) scales_[c] = k[c];
+    return scales_;
+  }
+
+  /// The last committed quarter (fleet.committed_through), or -1 when none is after the first.
+  int last_committed() const {
+    return std::min(plan_.committed_quarters, quarters()) - 1 >= 1
+               ? std::min(plan_.committed_quarters, quarters()) - 1
+               : -1;
+  }
+
+  /// Per class, the demand the committed deliveries were ordered for: the factor on the stated
+  /// growth by the last committed quarter at which the fleet then (the installed base less its
+  /// retirements, plus every committed delivery) is busy at fleet.initial_utilization, by the
+  /// same progressive filling as the first quarter. Never below 1 (the stated growth is a floor:
+  /// buyers may have ordered for less than it). 1 everywhere without initial_utilization or
+  /// without a committed quarter after the first. docs/planner.md, "Committed deliveries".
+  const std::vector<double>& committed_growth() {
+    if (!growth_.empty()) return growth_;
+    const std::size_t C = num_classes(), G = num_gens();
+    growth_.assign(C, 1.0);
+    const int te = last_committed();
+    if (plan_.initial_utilization <= 0 || te < 0) return growth_;
+    const auto& k0 = initial_scales();
+    std::vector<double> fleet(G, 0);
+    for (std::size_t g = 0; g < G; ++g) {
+      const auto& gen = plan_.generations[g];
+      const int since = gen.has_installed_since ? gen.installed_since_quarter_index
+                                                : launch_quarter_index(*gpus_[g], s_.horizon);
+      if (!(plan_.retire_by_age && (te - since) / 4.0 >= plan_.max_age_years))
+        fleet[g] += gen.installed;
+      for (int t = 0; t <= te; ++t)
+        if (!(plan_.retire_by_age && (te - t) / 4.0 >= plan_.max_age_years))
+          fleet[g] += committed(t)[g];
+    }
+    std::vector<double> base(C);
+    for (std::size_t c = 0; c < C; ++c) {
+      const auto& k = plan_.classes[c];
+      base[c] = k.tokens_per_s * k0[c] * std::pow(k.growth_per_year, te / 4.0) * k.peak_to_average;
+    }
+    const std::vector<double> e = fill(fleet, te, base);
+    for (std::size_t c = 0; c < C; ++c) growth_[c] = std::max(1.0, e[c]);
+    return growth_;
+  }
+
+  /// The committed_growth() factor of class c reached by quarter t: geometric over the
+  /// committed quarters, held after them.
+  double committed_growth_at(std::size_t c, int t) {
+    const int te = last_committed();
+    if (te < 0) return 1.0;
+    return std::pow(committed_growth()[c], std::min(t, te) / static_cast<double>(te));
+  }
+
+  /// Progressive filling: per class, the factor on `base` (peak tokens/s) at which `fleet` (GPUs
+  /// per generation, powered within quarter t's budget, newest first), serving at the baseline
+  /// format under serve() at fleet.initial_utilization, is busy at that share. Every class is
+  /// scaled by one factor until a class runs out of the parts that can serve it; that class keeps
+  /// the factor it reached and the others grow on, until every part that serves any class is
+  /// busy at the stated share. 0 for a class no part serves (or when the mix cannot be served).
+  std::vector<double> fill(const std::vector<double>& fleet, int t,
+                           const std::vector<double>& base) {
+    const std::size_t C = num_classes(), G = num_gens();
     const double u = plan_.initial_utilization;
-    if (u <= 0) return scales_;
     std::vector<double> avail(G, 0);
-    double power_left = plan_.power_budget_mw > 0 ? plan_.power_budget_mw * 1e6
-                                                  : std::numeric_limits<double>::infinity();
+    double power_left =
+        plan_.power_budget_mw > 0
+            ? plan_.power_budget_mw * 1e6 * std::pow(plan_.power_growth_per_year, t / 4.0)
+            : std::numeric_limits<double>::infinity();
     for (std::size_t g : order_) {
       const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
-      avail[g] = u * std::min(plan_.generations[g].installed, std::max(0.0, power_left) / w);
+      avail[g] = u * std::min(fleet[g], std::max(0.0, power_left) / w);
       power_left -= avail[g] / u * w;
     }
     std::vector<std::vector<double>> capg(G, std::vector<double>(C, 0));
@@ -307,8 +419,7 @@ class Engine {
       std::vector<double> need(C), a = avail;
       std::vector<std::vector<double>> serving(G, std::vector<double>(C, 0));
       for (std::size_t c = 0; c < C; ++c)
-        need[c] = (active[c] ? k : k_of[c]) * (c == bumped ? bump : 1) *
-                  plan_.classes[c].tokens_per_s * plan_.classes[c].peak_to_average;
+        need[c] = (active[c] ? k : k_of[c]) * (c == bumped ? bump : 1) * base[c];
       const auto want = need;
       serve(capg, a, need, serving);
       for (std::size_t c = 0; c < C; ++c)
@@ -316,7 +427,7 @@ class Engine {
       return true;
     };
     double lo = std::log(1e-12);
-    if (!served(std::exp(lo))) return scales_;  // the stated mix cannot be served at all
+    if (!served(std::exp(lo))) return k_of;  // the stated mix cannot be served at all
     while (std::find(active.begin(), active.end(), true) != active.end()) {
       double hi = std::log(1e12);
       for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
@@ -337,9 +448,7 @@ class Engine {
         k_of[c] = k;
       }
     }
-    for (std::size_t c = 0; c < C; ++c)
-      if (k_of[c] > 0) scales_[c] = k_of[c];
-    return scales_;
+    return k_of;
   }
 
   /// The demand-weighted factor of initial_scales() (stored per quarter).
@@ -389,6 +498,15 @@ class Engine {
         }
         for (const auto& [q, n] : co) installed[g] += n;
       }
+      // Committed deliveries arrive first, in every variant; purchases below add to them.
+      std::vector<double> purchased = committed(t);
+      double hbm_committed = 0;
+      for (std::size_t g = 0; g < G; ++g)
+        if (purchased[g] > 0) {
+          installed[g] += purchased[g];
+          cohorts[g].push_back({t, purchased[g]});
+          hbm_committed += purchased[g] * hbm_bytes(g);
+        }
       std::vector<double> a(G);
       for (std::size_t g = 0; g < G; ++g) a[g] = adoption(g, t, v);
 
@@ -401,8 +519,8 @@ class Engine {
         row.variant = v;
         row.quarter = t;
         row.class_name = k.name;
-        row.baseline_tokens_per_s =
-            k.tokens_per_s * demand_scale[c] * std::pow(k.growth_per_year, years);
+        row.baseline_tokens_per_s = k.tokens_per_s * demand_scale[c] *
+                                    std::pow(k.growth_per_year, years) * committed_growth_at(c, t);
         double q = row.baseline_tokens_per_s;
         if (v == Variant::kFull && cf) {
           // Price ratio from unit costs weighted by where the counterfactual served the class,
@@ -493,18 +611,10 @@ class Engine {
       // remaining demand at the lowest cost per token first (not the newest first: a newer part
       // that costs more per token than it serves more loses the order), then the next cheapest
       // for what is left. Ties keep the newest-first order.
-      std::vector<double> purchased(G, 0);
-      const double hbm_supply = plan_.hbm_supply_bytes_per_year > 0
-                                    ? plan_.hbm_supply_bytes_per_year / 4 *
-                                          std::pow(plan_.hbm_supply_growth_per_year, years)
-                                    : 0;
+      const double hbm_supply = this->hbm_supply(t);
       std::vector<std::size_t> available;
-      for (std::size_t g : order_) {
-        const auto& gen = plan_.generations[g];
-        if (t < gen.available_quarter_index || gen.deliveries_per_quarter <= 0) continue;
-        if (t < launch_quarter_index(*gpus_[g], s_.horizon)) continue;
-        available.push_back(g);
-      }
+      for (std::size_t g : order_)
+        if (deliverable(g, t) > 0) available.push_back(g);
       // One pass of the purchase rule; returns the HBM bytes bought. `commit` false runs it on
       // the demand without touching the fleet (the caller restores `need` and `serving`).
       auto buy = [&](bool commit, double hbm_cap) {
@@ -533,9 +643,8 @@ class Engine {
           if (!std::isfinite(best_cost)) break;  // nothing left that a buyable part can serve
           const std::size_t g = buyable[best];
           buyable.erase(buyable.begin() + static_cast<std::ptrdiff_t>(best));
-          const auto& gen = plan_.generations[g];
-          const double supply =
-              gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, years);
+          // What the committed deliveries left of this quarter's deliveries.
+          const double supply = std::max(0.0, deliverable(g, t) - purchased[g]);
           const double w = gpus_[g]->tdp_w.get("tdp_w") * plan_.pue;
           const double by_power = std::max(0.0, power) / w;
           const double by_hbm = std::max(0.0, hbm_left) / hbm_bytes(g);
@@ -545,7 +654,7 @@ class Engine {
           hbm_left -= bought * hbm_bytes(g);
           hbm_bought += bought * hbm_bytes(g);
           if (!commit) continue;
-          purchased[g] = bought;
+          purchased[g] += bought;
           installed[g] += bought;
           powered[g] += bought;
           if (bought > 0) cohorts[g].push_back({t, bought});
@@ -559,11 +668,13 @@ class Engine {
         // The bits the fleet would take without the cap: the same rule on the same demand.
         const auto need_before = need;
         const auto serving_before = serving;
-        hbm_demanded = buy(false, unlimited);
+        hbm_demanded = hbm_committed + buy(false, unlimited);
         need = need_before;
         serving = serving_before;
       }
-      const double hbm_shipped = buy(true, hbm_supply > 0 ? hbm_supply : unlimited);
+      const double hbm_shipped =
+          hbm_committed +
+          buy(true, hbm_supply > 0 ? std::max(0.0, hbm_supply - hbm_committed) : unlimited);
       if (hbm_supply <= 0) hbm_demanded = hbm_shipped;
 
       // Memory, energy, cost.
@@ -588,8 +699,10 @@ class Engine {
         r.retired = retired[g];
         r.compressed_share = a[g];
         r.hbm_installed_bytes = installed[g] * hbm_bytes(g);
-        r.host_dram_baseline_bytes =
-            installed[g] * gpus_[g]->host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * kGiB;
+        // Host DRAM, each byte once: the tiers live in the servers' own DRAM, in what the OS and
+        // the serving runtime leave free; only a tier beyond that adds DRAM. The baseline is
+        // what no tier holds (docs/planner.md, "Host DRAM").
+        double tiers_in_free = 0;
         double busy_gpus = 0;
         for (std::size_t c = 0; c < C; ++c) {
           const double n = serving[g][c];
@@ -604,16 +717,21 @@ class Engine {
             const double replicas = n * share / rcap.tensor_parallel;
             r.hbm_weight_bytes += replicas * rcap.weight_bytes;
             r.hbm_kv_bytes += replicas * rcap.kv_bytes_in_use * load;
-            r.host_dram_offload_bytes +=
-                replicas *
-                (rcap.host_offload_bytes * load +
-                 session_offload_bytes(g, c, compressed != 0, prompt_scale[c], rcap, load));
-            r.host_dram_prefix_bytes += replicas * rcap.host_prefix_bytes * load;
+            const double offload =
+                rcap.host_offload_bytes * load +
+                session_offload_bytes(g, c, compressed != 0, prompt_scale[c], rcap, load);
+            const double prefix = rcap.host_prefix_bytes * load;
+            r.host_dram_offload_bytes += replicas * offload;
+            r.host_dram_prefix_bytes += replicas * prefix;
+            const double free_host =
+                host_bytes(g) * rcap.tensor_parallel * (1 - plan_.host_dram_reserved_share);
+            tiers_in_free += replicas * std::min(offload + prefix, free_host);
           }
           busy_gpus += n * load;
           class_cost[c] += n * hourly_cost(g);
           class_gpus[c] += n;
         }
+        r.host_dram_baseline_bytes = installed[g] * host_bytes(g) - tiers_in_free;
         r.hbm_idle_bytes =
             std::max(0.0, r.hbm_installed_bytes - r.hbm_weight_bytes - r.hbm_kv_bytes);
         r.hbm_shipped_bytes = purchased[g] * hbm_bytes(g);
@@ -694,10 +812,10 @@ class Engine {
   std::vector<std::size_t> order_;
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, ReplicaCapacity> memo_;
   std::vector<double> scales_;  ///< initial_scales(), once computed
+  std::vector<double> growth_;  ///< committed_growth(), once computed
   struct SessionTier {
     double bytes_per_session = 0;  ///< KV of the reused context, whole replica
     double kv_budget_bytes = 0;    ///< the replica's HBM KV budget
-    double host_bytes = 0;         ///< host DRAM of the replica's GPUs
   };
   std::map<std::tuple<std::size_t, std::size_t, bool, double>, SessionTier> session_;
   std::set<std::tuple<std::size_t, std::size_t, bool, double>> keeps_baseline_;

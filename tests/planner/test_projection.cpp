@@ -1,4 +1,6 @@
 // The projection engine: closed-form cases, exact decomposition, monotonicity.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -363,6 +365,10 @@ TEST_CASE("the default scenario's first quarter is busy at its stated utilisatio
       Scenario::load(std::string(JEVONS_TEST_SCENARIO_DIR) + "/default.yaml", catalog());
   const double u = s.planner->initial_utilization;
   REQUIRE(u > 0);
+  REQUIRE(s.planner->committed_quarters > 0);
+  double committed = 0;
+  for (const auto& g : s.planner->generations)
+    if (catalog().gpu(g.gpu_id).launch <= "2026-03") committed += g.deliveries_per_quarter;
   const Projection p = project(s, catalog(), oracle, opt);
   for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
     double serving = 0, installed = 0, unusable = 0, purchased = 0;
@@ -379,7 +385,9 @@ TEST_CASE("the default scenario's first quarter is busy at its stated utilisatio
       if (fits && g.installed > 0) CHECK(g.serving / g.installed == Approx(u).epsilon(0.02));
     }
     INFO(to_string(v));
-    CHECK(purchased == Approx(0).margin(1e-6 * installed));  // the installed base serves it
+    // The first quarter's fleet is the installed base and its committed deliveries (every part
+    // on sale delivers, fleet.committed_through); nothing is bought beyond them.
+    CHECK(purchased == Approx(committed).epsilon(1e-9));
     CHECK(serving / (installed - unusable) == Approx(u).epsilon(0.01));
     CHECK(unusable < 0.1 * installed);  // the stated reason covers a small share, not the gap
   }
@@ -528,5 +536,132 @@ TEST_CASE("the world-baseline keys reject values they cannot mean", "[projection
     CHECK(what.find("planner.fleet.hbm_supply_eb_per_year' = '-1'") != std::string::npos);
     CHECK(what.find("installed_since' = '2026Q2'") != std::string::npos);
     CHECK(what.find("planner.economics.pass_through' = '2'") != std::string::npos);
+  }
+}
+
+namespace {
+const GenerationQuarter& gen_row(const Projection& p, Variant v, int t, const std::string& gpu) {
+  for (const auto& g : p.generations)
+    if (g.variant == v && g.quarter == t && g.gpu_id == gpu) return g;
+  FAIL("no generation row");
+  return p.generations.front();
+}
+}  // namespace
+
+TEST_CASE("committed deliveries arrive in every variant, demand or not, within HBM supply",
+          "[projection][committed]") {
+  // 10,000 H100s serve a demand that needs at most 6,000 over the horizon: nothing is bought,
+  // except the committed quarters' deliveries (100 a quarter, growing x2 a year), which arrive in
+  // all three variants alike. With HBM supply below their HBM, they are scaled to it.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("installed: 0, deliveries_per_quarter: 1.0e9"), 43,
+            "installed: 10000, deliveries_per_quarter: 100, delivery_growth_per_year: 2");
+  y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    committed_through: 2026Q2\n");
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  FakeOracle oracle(2.0);
+  const Scenario s = load(y);
+  REQUIRE(s.planner->committed_quarters == 2);
+  const Projection p = project(s, catalog(), oracle, opt);
+  const double hbm =
+      catalog().gpu("h100-sxm").hbm_nominal_gib.get("hbm_nominal_gib") * 1024.0 * 1024.0 * 1024.0;
+  for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
+    INFO(to_string(v));
+    for (int t = 0; t < 8; ++t) {
+      INFO(t);
+      const double want = t < 2 ? 100 * std::pow(2.0, t / 4.0) : 0.0;
+      CHECK(gen_row(p, v, t, "h100-sxm").purchased == Approx(want).margin(1e-9));
+      CHECK(totals(p, v, t).hbm_shipped_bytes == Approx(want * hbm).margin(1));
+    }
+    CHECK(totals(p, v, 7).gpus_installed == Approx(10000 + 100 + 100 * std::pow(2.0, 0.25)));
+  }
+  // HBM supply of 50 parts a quarter: the committed deliveries are cut to it.
+  std::string capped = y;
+  capped.replace(
+      capped.find("  fleet:\n"), 9,
+      fmt::format("  fleet:\n    hbm_supply_eb_per_year: {:.17g}\n", 4 * 50 * hbm / 1e18));
+  const Projection q = project(load(capped), catalog(), oracle, opt);
+  CHECK(gen_row(q, Variant::kCounterfactual, 0, "h100-sxm").purchased == Approx(50));
+  CHECK(totals(q, Variant::kCounterfactual, 0).hbm_shipped_bytes == Approx(50 * hbm));
+}
+
+TEST_CASE("committed deliveries set the demand growth of the committed quarters",
+          "[projection][committed]") {
+  // 1,000 H100s and 500 committed deliveries a quarter through 2026Q4, at 80 % busy: the first
+  // quarter's demand keeps the installed base and that quarter's deliveries 80 % busy, the last
+  // committed quarter's keeps everything delivered by then 80 % busy (the demand the orders were
+  // placed for), and after it demand grows at the stated x2 a year.
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("installed: 0, deliveries_per_quarter: 1.0e9"), 43,
+            "installed: 1000, deliveries_per_quarter: 500");
+  y.replace(y.find("  fleet:\n"), 9,
+            "  fleet:\n    initial_utilization: 0.8\n    committed_through: 2026Q4\n");
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  FakeOracle oracle(2.0);
+  const Projection p = project(load(y), catalog(), oracle, opt);
+  const auto& q0 = gen_row(p, Variant::kCounterfactual, 0, "h100-sxm");
+  const auto& q3 = gen_row(p, Variant::kCounterfactual, 3, "h100-sxm");
+  CHECK(q0.installed == Approx(1500));
+  CHECK(q0.serving == Approx(0.8 * 1500));
+  CHECK(q3.installed == Approx(3000));
+  CHECK(q3.serving == Approx(0.8 * 3000));
+  double demand[8];
+  for (const auto& c : p.classes)
+    if (c.variant == Variant::kCounterfactual) demand[c.quarter] = c.baseline_tokens_per_s;
+  // Faster than the stated x2 a year through the committed quarters (x2 over three quarters),
+  // geometric; then the stated growth.
+  CHECK(demand[3] / demand[0] == Approx(2.0));
+  CHECK(demand[2] / demand[1] == Approx(std::pow(2.0, 1.0 / 3)));
+  CHECK(demand[7] / demand[3] == Approx(2.0));
+}
+
+TEST_CASE("host DRAM counts the KV tiers once: in the servers' free DRAM, extra beyond it",
+          "[projection][host-dram]") {
+  // Sessions written through to host DRAM (capacity.session_tier): every session's KV is in the
+  // tier, at the average load 1/1.5 of the fake 1 request/s per GPU. The servers have 256 GiB per
+  // H100 (data/gpus.yaml), a quarter reserved for the OS and runtime: a tier within the other
+  // three quarters adds no DRAM; one beyond adds only the excess.
+  const auto& gpu = catalog().gpu("h100-sxm");
+  const auto& model = catalog().model("llama-3.1-8b");
+  const double host =
+      gpu.host_dram_per_gpu_gib.get("host_dram_per_gpu_gib") * 1024.0 * 1024.0 * 1024.0;
+  auto run = [&](int gap_s, double& held, double& serving, double& installed) {
+    std::string y = planner_yaml(1.1);
+    y.replace(y.find("      peak_to_average: 1.5\n"), 27,
+              fmt::format("      peak_to_average: 1.5\n      sessions: {{reuse_share: 0.5, gap_s: "
+                          "{}}}\n",
+                          gap_s));
+    y.replace(y.find("  fleet:\n"), 9, "  fleet:\n    host_dram_reserved_share: 0.25\n");
+    y += "  capacity:\n    session_tier: write-through\n";
+    const Scenario s = load(y);
+    REQUIRE(s.planner->session_write_through);
+    FakeOracle oracle(2.0);
+    ProjectionOptions opt;
+    opt.break_even = opt.sensitivity = false;
+    const Projection p = project(s, catalog(), oracle, opt);
+    const double session = static_cast<double>(
+        KvFootprint(model, s.planner->baseline_format, 1).bytes_for_sequence(500));
+    held = 1.0 / 1.5 * gap_s * session;
+    const auto& g = gen_row(p, Variant::kCounterfactual, 0, "h100-sxm");
+    serving = g.serving;
+    installed = g.installed;
+    return totals(p, Variant::kCounterfactual, 0);
+  };
+  double held = 0, serving = 0, installed = 0;
+  SECTION("a tier that fits in the free DRAM adds none") {
+    const QuarterTotals t = run(900, held, serving, installed);
+    REQUIRE(held < 0.75 * host);
+    REQUIRE(serving > 0);
+    CHECK(t.host_dram_offload_bytes == Approx(serving * held).epsilon(1e-9));  // all of it
+    CHECK(t.host_dram_bytes() == Approx(installed * host).epsilon(1e-12));
+    CHECK(t.host_dram_baseline_bytes == Approx(installed * host - serving * held).epsilon(1e-9));
+  }
+  SECTION("a tier beyond the free DRAM adds the excess") {
+    const QuarterTotals t = run(9000, held, serving, installed);
+    REQUIRE(held > 0.75 * host);
+    CHECK(t.host_dram_offload_bytes == Approx(serving * held).epsilon(1e-9));
+    CHECK(t.host_dram_bytes() ==
+          Approx(installed * host + serving * (held - 0.75 * host)).epsilon(1e-9));
   }
 }

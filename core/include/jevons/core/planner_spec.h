@@ -113,6 +113,16 @@ struct PlannerSpec {
   double hbm_supply_bytes_per_year = 0;
   double hbm_supply_growth_per_year = 1;
 
+  /// Quarters before this index (from the horizon start) are committed: every generation's
+  /// deliveries_per_quarter arrive whatever demand needs, in every variant, so compression cannot
+  /// cancel them (orders and HBM contracted before the horizon; docs/planner.md, "Committed
+  /// deliveries"). Purchases after it follow demand. 0 = none committed.
+  int committed_quarters = 0;
+
+  /// The share of each server's host DRAM kept for the OS and the serving runtime; the rest is
+  /// free for the host KV tiers (prefix, offload). Tiers add DRAM only beyond that free share.
+  double host_dram_reserved_share = 0.25;
+
   // Economics.
   double gpu_lifetime_years = 5;        ///< straight-line amortisation of the GPU's capital cost
   double server_cost_multiplier = 1.5;  ///< server, network and facility capex per GPU dollar
@@ -135,6 +145,10 @@ struct PlannerSpec {
   PreemptionMode preemption = PreemptionMode::kRecompute;
   bool prefix_cache = false;
   double prefix_host_tier_gib_per_gpu = 0;
+  /// Multi-turn sessions' KV in host DRAM: false (overflow) keeps there only what the free HBM
+  /// cannot hold; true (write-through) copies every session's KV to host DRAM, as tiered KV
+  /// caches do by policy (SGLang HiCache write_through, Dynamo KVBM, LMCache).
+  bool session_write_through = false;
   std::string capacity_cache_path;  ///< "" = in-memory only; resolved against the scenario dir
 };
 

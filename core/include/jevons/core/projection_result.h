@@ -55,6 +55,10 @@ struct GenerationQuarter {
   double hbm_weight_bytes = 0;
   double hbm_kv_bytes = 0;
   double hbm_idle_bytes = 0;
+  /// Host DRAM, split so that the three sum to what the servers need, counted once: the
+  /// servers' DRAM not holding a KV tier (OS/runtime reservation and what stays free, plus any
+  /// DRAM added beyond the servers' own for tiers that do not fit), then the offload and prefix
+  /// tiers' contents. docs/planner.md, "Host DRAM".
   double host_dram_baseline_bytes = 0;
   double host_dram_offload_bytes = 0;
   double host_dram_prefix_bytes = 0;
@@ -82,6 +86,7 @@ struct QuarterTotals {
   double hbm_weight_bytes = 0;
   double hbm_kv_bytes = 0;
   double hbm_idle_bytes = 0;
+  /// As GenerationQuarter: baseline + offload + prefix is the host DRAM needed, no byte twice.
   double host_dram_baseline_bytes = 0;
   double host_dram_offload_bytes = 0;
   double host_dram_prefix_bytes = 0;

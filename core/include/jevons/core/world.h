@@ -66,6 +66,9 @@ struct World {
   std::map<std::string, Source> sources;
   WorldFigure service_life_years;     ///< accelerators retire after this many years in service
   WorldFigure installed_utilization;  ///< share of the installed base busy (a stated reason)
+  /// The last year whose accelerator and HBM deliveries were contracted before the planner's
+  /// horizon (value 0 when the dataset states none): the scenario's fleet.committed_through.
+  WorldFigure committed_through_year;
   std::vector<VendorShipments> vendors;
   std::vector<WorldSeries> series;
 

@@ -5,10 +5,12 @@
 /// docs/planner.md, "The world baseline".
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "jevons/core/catalog.h"
+#include "jevons/core/projection_result.h"
 #include "jevons/core/world.h"
 
 namespace jevons::planner {
@@ -56,5 +58,32 @@ struct Backcast {
 /// Builds the back-cast. A package shipped in year y is in service at the end of years
 /// y .. y + life − 1 (life = service_life_years rounded to whole years).
 Backcast backcast(const World& world, const Catalog& catalog);
+
+/// One calendar year of a projection's no-compression HBM shipments beside the world's.
+struct ProjectionWorldYear {
+  int year = 0;
+  int quarters = 0;                    ///< quarters of the year inside the horizon (4 = whole year)
+  double projected_bytes = 0;          ///< HBM of the parts the inference fleet received
+  double inference_share = 0;          ///< the world's sourced share, latest at or before the year
+  double backcast_bytes = 0;           ///< the back-cast's HBM shipped (covered vendors), 0 if none
+  std::optional<WorldFigure> shipped;  ///< the sourced HBM shipped (hbm_shipped_bytes)
+  std::optional<WorldFigure> supply;   ///< the sourced HBM supply (hbm_supply_bytes)
+  /// The projection's shipments scaled to the whole market (over the inference share).
+  double market_bytes() const {
+    return inference_share > 0 ? projected_bytes / inference_share : 0;
+  }
+  /// The sourced figure it is checked against: shipped where published, else supply (suppliers
+  /// sold out through 2026, so supply is read as shipments; data/world.yaml).
+  const WorldFigure* reference() const { return shipped ? &*shipped : supply ? &*supply : nullptr; }
+  double ratio() const {
+    const WorldFigure* f = reference();
+    return f && f->value > 0 ? market_bytes() / f->value : 0;
+  }
+};
+
+/// The projection's no-compression HBM shipped per calendar year (`baseline`: the
+/// counterfactual's quarters, `labels` "YYYYQn") beside the back-cast's and the sourced figures.
+std::vector<ProjectionWorldYear> compare_with_world(const World& world, const Backcast& b,
+                                                    const std::vector<QuarterTotals>& baseline);
 
 }  // namespace jevons::planner
