@@ -6,9 +6,10 @@
 /// CTA barriers, so each thread has one 2-byte load in flight and ~30 barriers per vector. Here a
 /// lane owns 8 consecutive channels (one 16-byte load of bf16, two of fp32), a vector is a group
 /// of D/8 lanes (256/D vectors per warp, consecutive vectors, so a warp's load is one contiguous
-/// 512-byte run), nothing waits on another warp, and every warp keeps the loads of its next two
-/// vector groups in flight while it encodes the current one (the in-flight figure Little's law
-/// asks for; docs/kernels.md and bench/kernels/sass_budget.py).
+/// 512-byte run), nothing waits on another warp, and every warp keeps the loads of its next three
+/// vector groups in flight while it encodes the current one (kAppendDepth; with 3 CTAs of 8 warps
+/// per SM at ≤ 80 registers, 36 KB per SM, over the 32 KB Little's law asks for; docs/kernels.md
+/// and bench/kernels/sass_budget.py).
 ///
 /// The arithmetic is VectorCodec::encode's, operation for operation, so the codes stay
 /// bit-identical to the twin:
@@ -21,7 +22,8 @@
 ///     a − b exactly, the lower's self + partner equals a + b (addition commutes bit for bit).
 ///   * bucketize: y = RN(x·scale) > B ⟺ x > X for a threshold X per boundary, so codes come from
 ///     x without the multiply: b = 1, 2 compare with the 1 or 3 thresholds held in registers
-///     (b = 2: the middle compare is the high bit, the parity of the three the low bit); b = 3, 4
+///     (b = 2: the middle compare is the high bit, a compare with the upper or lower threshold it
+///     selects the low bit); b = 3, 4
 ///     look x up in a 256-cell shared-memory table (one FFMA, F2I, LDS.64, compare), exact by the
 ///     argument in append_tq_bucket.h. Both give codebook.h's count of boundaries below y.
 
@@ -35,7 +37,9 @@
 
 namespace jevons::kernels::gpu::dev {
 
-constexpr int kAppendWarps = 8;  ///< warps per CTA
+constexpr int kAppendWarps = 8;    ///< warps per CTA
+constexpr int kAppendDepth = 3;    ///< vector groups whose loads each warp keeps in flight
+constexpr int kAppendMinCtas = 3;  ///< CTAs per SM the register budget is sized for (≤ 80 regs)
 
 /// Bytes of one packed-code store: the widest power of two ≤ 16 dividing the vector's code bytes
 /// (token codes sit offset·code_bytes into a 16-byte aligned head block).
@@ -101,19 +105,24 @@ __device__ __forceinline__ void fwht8(float (&x)[8]) {
 /// identity permutation, BITS = seg[0].bits, bf16 input (checked by the launcher: fp32 input is
 /// a test path and takes store_kernel, which keeps the prefetch registers here at 4 per group).
 template <int D, int BITS>
-__global__ void __launch_bounds__(kAppendWarps * 32)
+__global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
     append_tq_kernel(StoreTensor t0, StoreTensor t1, AppendTqArgs a, const std::int64_t* slots) {
   constexpr int kLanes = D / 8;      // lanes per vector
   constexpr int kVpw = 32 / kLanes;  // vectors per warp
   constexpr int kCodeBytes = D * BITS / 8;
   constexpr int kW = append_store_width(kCodeBytes);
   constexpr int kChunks = kCodeBytes / kW;  // stores per vector
+  static_assert(kChunks < kLanes, "a lane left over for the norm's store");
   using Word = typename StoreWord<kW>::type;
 
   constexpr int kThr = (1 << BITS) - 1;
   static_assert(kAppendWarps * 32 == kAppendBucketCells, "one thread per table cell");
   __shared__ AppendBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
-  __shared__ __align__(16) float s_x[kAppendWarps][256];  // transpose / code staging per warp
+  // Two scratch buffers per warp, used in turn by the four round trips of a group (squares: A,
+  // FWHT transpose: B, back-transpose: A, code staging: B), so each buffer is rewritten only
+  // after a __syncwarp that follows its last reads: 4 warp barriers per group instead of 8.
+  __shared__ __align__(16) float s_x[2][kAppendWarps][256];
+  if (a.vectors == 0) return;  // uniform over the grid, before any barrier
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
@@ -149,11 +158,18 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     }
   }
   __syncthreads();
-  float* sx = s_x[warp];
-  auto* stage = reinterpret_cast<std::uint8_t*>(sx);
+  float* const sa = s_x[0][warp];
+  float* const sb = s_x[1][warp];
+  auto* const stage = reinterpret_cast<std::uint8_t*>(sb);
   const std::uint32_t groups = (a.vectors + kVpw - 1) / kVpw;
   const std::uint32_t stride = gridDim.x * kAppendWarps;
-  const auto* in = static_cast<const __nv_bfloat16*>(t.input) + 8 * ll;
+  // This lane's first input word, as an opaque 64-bit register pair: each load is then one
+  // IMAD.WIDE (v · 2D + base) instead of nvcc's re-association into v·D | 8·ll, a shift and a
+  // 64-bit add with the uniform base.
+  const uint4* in;
+  asm("mov.b64 %0, %1;"
+      : "=l"(in)
+      : "l"(reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(t.input) + 8 * ll)));
   // Pool addressing hoisted out of the loop: t is a select between two kernel parameters, and
   // PoolLayout's offsets multiply four fields in 64 bits, which per vector cost ~100 instructions.
   std::uint8_t* const pool = t.pool;
@@ -163,11 +179,18 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
   const std::uint32_t head_bytes = a.head_bytes[blockIdx.y];
   const std::uint32_t meta_base = a.meta_base[blockIdx.y];
   const FastDiv page_tokens = a.page_tokens[blockIdx.y];
-  // This lane's 16 bytes of vector group `w`; zeros past the end (they encode to nothing stored).
+  // The store's in-page offset per lane: lanes ll < kChunks write code chunk ll, lane kChunks
+  // the norm (offset · lane_mul + lane_off past the head block).
+  const std::uint32_t lane_mul = ll < kChunks ? kCodeBytes : 2;
+  const std::uint32_t lane_off = ll < kChunks ? ll * kW : meta_base;
+  // This lane's 16 bytes of vector group `w`. Past the end it loads the last vector again
+  // (one IMNMX instead of a predicated load, zeroing and moves): a dead vector's lanes are all
+  // dead (a vector is kLanes lanes of one group), its shuffles stay within them, and nothing of
+  // it is stored.
+  const std::uint32_t last = a.vectors - 1;  // vectors ≥ 1 (checked on entry)
   auto load = [&](std::uint32_t w) {
-    const std::uint32_t v = w * kVpw + g;
-    return v < a.vectors ? __ldg(reinterpret_cast<const uint4*>(in + std::size_t{v} * D))
-                         : make_uint4(0, 0, 0, 0);
+    const std::uint32_t v = min(w * kVpw + g, last);
+    return __ldg(in + std::size_t{v} * (D / 8));
   };
   std::uint32_t wg = blockIdx.x * kAppendWarps + warp;
   // One group: encode and store the vectors of group wg from this lane's 16 input bytes.
@@ -188,23 +211,27 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       }
     }
     // Norm: squares to the warp's scratch, read back transposed (lane ll: channels ll + kLanes·k).
-    __syncwarp();
-    reinterpret_cast<float4*>(sx)[2 * lane] = make_float4(
+    // (A's last reads, the previous group's back-transpose, precede its code-staging barrier.)
+    reinterpret_cast<float4*>(sa)[2 * lane] = make_float4(
         __fmul_rn(x[0], x[0]), __fmul_rn(x[1], x[1]), __fmul_rn(x[2], x[2]), __fmul_rn(x[3], x[3]));
-    reinterpret_cast<float4*>(sx)[2 * lane + 1] = make_float4(
+    reinterpret_cast<float4*>(sa)[2 * lane + 1] = make_float4(
         __fmul_rn(x[4], x[4]), __fmul_rn(x[5], x[5]), __fmul_rn(x[6], x[6]), __fmul_rn(x[7], x[7]));
     __syncwarp();
     float q[8];
 #pragma unroll
-    for (int k = 0; k < 8; ++k) q[k] = sx[g * D + ll + kLanes * k];
+    for (int k = 0; k < 8; ++k) q[k] = sa[g * D + ll + kLanes * k];
 #pragma unroll
     for (int s = 4; s > 0; s >>= 1)
 #pragma unroll
       for (int k = 0; k < s; ++k) q[k] = __fadd_rn(q[k], q[k + s]);
+        // Butterfly (xor) instead of shfl_down + broadcast: after the stage of stride s, lane ll
+        // holds the partial sum lane ll mod s would hold in the twin's tree (the same two operands,
+        // possibly swapped: IEEE addition commutes bit for bit), so every lane ends with the root,
+        // no broadcast.
 #pragma unroll
     for (int s = kLanes / 2; s > 0; s >>= 1)
-      q[0] = __fadd_rn(q[0], __shfl_down_sync(0xffffffffu, q[0], s, kLanes));
-    const float norm = __fsqrt_rn(__shfl_sync(0xffffffffu, q[0], 0, kLanes));
+      q[0] = __fadd_rn(q[0], __shfl_xor_sync(0xffffffffu, q[0], s, kLanes));
+    const float norm = __fsqrt_rn(q[0]);
     // u = (s·x) / ‖x‖ (IEEE). The eight quotients share one divisor, so the
     // reciprocal of __fdiv_rn's fast path is computed once; that path (approximate reciprocal,
     // one Newton step, quotient, remainder by FMA, corrected quotient) is correctly rounded while
@@ -235,13 +262,13 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
     // channels for packing. Two shared-memory round trips cost ~20 instructions; each shuffle
     // stage they replace costs 24.
     fwht8(x);
-    __syncwarp();
-    reinterpret_cast<float4*>(sx)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
-    reinterpret_cast<float4*>(sx)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
+    // (B's last reads, the previous group's code loads, precede the squares' barrier.)
+    reinterpret_cast<float4*>(sb)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
+    reinterpret_cast<float4*>(sb)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
     __syncwarp();
     const int tbase = g * D + (ll & 7) + 64 * (ll >> 3);
 #pragma unroll
-    for (int k = 0; k < 8; ++k) x[k] = sx[tbase + 8 * k];
+    for (int k = 0; k < 8; ++k) x[k] = sb[tbase + 8 * k];
     fwht8(x);
 #pragma unroll
     for (int h = 8; h < kLanes; h <<= 1) {
@@ -254,13 +281,13 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
         x[k] = __fmaf_rn(x[k], sgn, partner);
       }
     }
-    __syncwarp();
+    // (A's last reads, the squares, precede the transpose's barrier.)
 #pragma unroll
-    for (int k = 0; k < 8; ++k) sx[tbase + 8 * k] = x[k];
+    for (int k = 0; k < 8; ++k) sa[tbase + 8 * k] = x[k];
     __syncwarp();
     {
-      const float4 y0 = reinterpret_cast<const float4*>(sx)[2 * lane];
-      const float4 y1 = reinterpret_cast<const float4*>(sx)[2 * lane + 1];
+      const float4 y0 = reinterpret_cast<const float4*>(sa)[2 * lane];
+      const float4 y1 = reinterpret_cast<const float4*>(sa)[2 * lane + 1];
       x[0] = y0.x, x[1] = y0.y, x[2] = y0.z, x[3] = y0.w;
       x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
     }
@@ -274,20 +301,27 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       if constexpr (BITS == 1) {
         packed |= (x[k] > t_reg[0] ? ~0u : 0u) & (1u << k);  // compare-to-mask, masked or
       } else if constexpr (BITS == 2) {
-        // Count of 3 ascending thresholds from the three compares as bit masks: x > X_2 implies
-        // x > X_1 implies x > X_0, so the count's high bit is (x > X_1) and its low bit the
-        // parity of the three (counts 0..3: masks 000, 001, 011, 111).
-        const std::uint32_t m0 = x[k] > t_reg[0] ? ~0u : 0u, m1 = x[k] > t_reg[1] ? ~0u : 0u,
-                            m2 = x[k] > t_reg[2] ? ~0u : 0u;
-        packed |= (m1 & (2u << (2 * k))) | ((m0 ^ m1 ^ m2) & (1u << (2 * k)));
+        // Count of 3 ascending thresholds X_0 ≤ X_1 ≤ X_2: x > X_2 implies x > X_1 implies
+        // x > X_0, so the count's high bit is hi = (x > X_1) and its low bit x > (hi ? X_2 : X_0)
+        // (NaN: both compares false, code 0, as before). Two predicated adds place them (one
+        // FSEL and two compares instead of three compares, two selects and an add).
+        asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t;\n\tsetp.gt.f32 p, %1, %2;\n\t"
+            "selp.f32 t, %4, %3, p;\n\tsetp.gt.f32 q, %1, t;\n\t@p add.u32 %0, %0, %5;\n\t"
+            "@q add.u32 %0, %0, %6;\n\t}"
+            : "+r"(packed)
+            : "f"(x[k]), "f"(t_reg[1]), "f"(t_reg[0]), "f"(t_reg[2]), "r"(2u << (2 * k)),
+              "r"(1u << (2 * k)));
       } else {
         const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
         packed += e.base << (k * BITS);
-        if (x[k] > e.threshold) packed += 1u << (k * BITS);
+        // One predicated add (nvcc otherwise builds base + 1, selects and shifts: three).
+        asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, %2;\n\t@p add.u32 %0, %0, %3;\n\t}"
+            : "+r"(packed)
+            : "f"(x[k]), "f"(e.threshold), "r"(1u << (k * BITS)));
       }
     }
     // Stage the packed codes so the pool sees kW-byte stores (16 B where the layout allows).
-    __syncwarp();
+    // (B's last reads, the transpose, precede the back-transpose's barrier.)
     std::uint8_t* my = stage + g * kCodeBytes + ll * BITS;
     if constexpr (BITS == 3) {
       my[0] = static_cast<std::uint8_t>(packed);
@@ -301,35 +335,49 @@ __global__ void __launch_bounds__(kAppendWarps * 32)
       *my = static_cast<std::uint8_t>(packed);
     }
     __syncwarp();
-    if (slot >= 0) {
+    {
+      // One in-page offset and one 64-bit pointer per lane: lanes ll < kChunks store a kW-byte
+      // chunk of the codes, lane kChunks the fp16 norm (kChunks < kLanes), so the two stores
+      // share the address arithmetic. Computed unconditionally (a dead vector's slot, -1, gives
+      // a garbage address that no store uses) so the stores are predicated, not branched over.
+      const bool store = slot >= 0;
       const std::uint32_t head = vid - token * a.kv_heads.d;
       // The launcher only takes pools of fewer than 2^31 slots, so the 32-bit divider serves.
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us - page * page_tokens.d;
-      std::uint8_t* const page_base = pool + std::uint64_t{page} * page_bytes;
-      const std::uint32_t block = head * head_bytes;
-      if (ll < kChunks)
-        reinterpret_cast<Word*>(page_base + (block + offset * kCodeBytes))[ll] =
-            reinterpret_cast<const Word*>(stage + g * kCodeBytes)[ll];
-      if (ll == 0)
-        *reinterpret_cast<std::uint16_t*>(page_base + (block + meta_base + 2 * offset)) =
-            half_bits(norm);
+      // block + offset·kCodeBytes + ll·kW (codes) or block + meta_base + 2·offset (norm): two
+      // IMADs with the lane's multiplier and offset chosen once, before the loop.
+      const std::uint32_t in_page = offset * lane_mul + (head * head_bytes + lane_off);
+      // As an integer: a dead vector's address lies outside the pool and is never a pointer
+      // that is stored through. __stwb (st.global.wb, the default caching) keeps the stores
+      // global through the integer round trip (a plain store would become a generic ST).
+      auto* const dst = reinterpret_cast<std::uint8_t*>(reinterpret_cast<std::uintptr_t>(pool) +
+                                                        std::uint64_t{page} * page_bytes + in_page);
+      if (store && ll < kChunks)
+        __stwb(reinterpret_cast<Word*>(dst),
+               reinterpret_cast<const Word*>(stage + g * kCodeBytes)[ll]);
+      if (store && ll == kChunks)
+        __stwb(reinterpret_cast<unsigned short*>(dst),
+               static_cast<unsigned short>(half_bits(norm)));
     }
   };
-  // Three groups per iteration, so the three load buffers rotate by name instead of by eight
-  // register moves per group; each group's load is issued before the group two ahead of it is
-  // encoded, which keeps two groups' loads in flight per warp as before.
-  uint4 r0 = load(wg), r1 = load(wg + stride), r2;
+  // Four groups per iteration, so the four load buffers rotate by name instead of by twelve
+  // register moves per group; each group's load is issued before the group three ahead of it is
+  // encoded, which keeps kAppendDepth = 3 groups' loads in flight per warp.
+  uint4 r0 = load(wg), r1 = load(wg + stride), r2 = load(wg + 2 * stride), r3;
   while (wg < groups) {
-    r2 = load(wg + 2 * stride);
+    r3 = load(wg + 3 * stride);
     encode(wg, r0);
     if ((wg += stride) >= groups) break;
-    r0 = load(wg + 2 * stride);
+    r0 = load(wg + 3 * stride);
     encode(wg, r1);
     if ((wg += stride) >= groups) break;
-    r1 = load(wg + 2 * stride);
+    r1 = load(wg + 3 * stride);
     encode(wg, r2);
+    if ((wg += stride) >= groups) break;
+    r2 = load(wg + 3 * stride);
+    encode(wg, r3);
     wg += stride;
   }
 }
