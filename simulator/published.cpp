@@ -306,6 +306,11 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
     cal.defaults().moe_expert_us->value = 5;
   if (cal.defaults().moe_permute_passes && cal.defaults().moe_permute_passes->source == "fitted")
     cal.defaults().moe_permute_passes->value = 4;
+  if (cal.defaults().moe_dequant_efficiency &&
+      cal.defaults().moe_dequant_efficiency->source == "fitted")
+    cal.defaults().moe_dequant_efficiency->value = 1;
+  if (cal.defaults().mla_layer_us && cal.defaults().mla_layer_us->source == "fitted")
+    cal.defaults().mla_layer_us->value = 10;
 
   // Stage A: the measured H100 steps fix the per-layer cost and the H100's streaming and bf16
   // GEMM efficiency. Overhead per step and attention kernel cost stay as sourced/assumed: with
@@ -459,7 +464,9 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
     std::vector<MoeParam> mp;
     for (const MoeParam& q : {MoeParam{&LatencyEntry::moe_gemm_efficiency, true},
                               MoeParam{&LatencyEntry::moe_expert_us, false},
-                              MoeParam{&LatencyEntry::moe_permute_passes, false}})
+                              MoeParam{&LatencyEntry::moe_permute_passes, false},
+                              MoeParam{&LatencyEntry::moe_dequant_efficiency, true},
+                              MoeParam{&LatencyEntry::mla_layer_us, false}})
       if ((cal.defaults().*q.field)->source == "fitted") mp.push_back(q);
     if (mp.empty()) return cal;
     Eigen::VectorXd x(static_cast<Eigen::Index>(mp.size()));
@@ -483,9 +490,11 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
     residuals(moe_rows, v);
     log << fmt::format(
         "stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}, moe_expert_us {:.3g}, "
-        "moe_permute_passes {:.3g}; mean |log error| {:.1f} %\n",
+        "moe_permute_passes {:.3g}, moe_dequant_efficiency {:.3g}, mla_layer_us {:.3g}; mean |log "
+        "error| {:.1f} %\n",
         moe_rows.size(), cal.defaults().moe_gemm_efficiency->value,
         cal.defaults().moe_expert_us->value, cal.defaults().moe_permute_passes->value,
+        cal.defaults().moe_dequant_efficiency->value, cal.defaults().mla_layer_us->value,
         100 * v.cwiseAbs().mean());
   }
   return cal;
@@ -514,6 +523,8 @@ std::string latency_yaml_sections(const LatencyCalibration& cal) {
     line("moe_dispatch_us", e.moe_dispatch_us);
     line("moe_expert_us", e.moe_expert_us);
     line("moe_permute_passes", e.moe_permute_passes);
+    line("moe_dequant_efficiency", e.moe_dequant_efficiency);
+    line("mla_layer_us", e.mla_layer_us);
     line("allreduce_latency_us", e.allreduce_latency_us);
     line("allreduce_bandwidth_efficiency", e.allreduce_bandwidth_efficiency);
     return s;

@@ -60,6 +60,7 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   const double stage_layers = model.layers / pp;
   layer_fixed_ns_ =
       stage_layers * lp_.layer_fixed_us * 1e3 + stage_layers * lp_.attention_kernel_us * 1e3;
+  if (model.is_mla()) layer_fixed_ns_ += stage_layers * lp_.mla_layer_us * 1e3;
   if (model.is_moe()) {
     moe_dispatch_ns_ = stage_layers * lp_.moe_dispatch_us * 1e3;
     // Per expert touched: each distinct expert a step routes tokens to is one more group of the
@@ -112,7 +113,11 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     const double k_over_e =
         static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
     const double routed_active = model.routed_expert_params() * k_over_e;
-    const double moe_eff = calibrated ? lp_.moe_gemm_efficiency : 1.0;
+    // MXFP4 experts where the GPU has no FP4 tensor cores (gemm_precision ran them at bf16) are
+    // dequantized inside the grouped GEMMs: moe_dequant_efficiency of that rate.
+    const bool dequant = weights == WeightPrecision::kMxfp4 && prec != "fp4";
+    const double moe_eff =
+        calibrated ? lp_.moe_gemm_efficiency * (dequant ? lp_.moe_dequant_efficiency : 1.0) : 1.0;
     const double imbalance = par_.expert_parallel > 1 ? par_.expert_imbalance : 1.0;
     linear_flops_per_token_ += 2.0 * routed_active * (imbalance / moe_eff - 1.0) / tp / pp;
   }
