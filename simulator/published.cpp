@@ -298,8 +298,19 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   // left-out GPU must not keep a default its own rows produced); sourced figures stay.
   cal.gpus().clear();
   cal.defaults().gemm_efficiency.clear();
+  // The MoE figures marked `fitted` restart from fixed values (the fit must not depend on the
+  // file's previous figures); the others (a source or `assumption`) are held.
   if (cal.defaults().moe_gemm_efficiency && cal.defaults().moe_gemm_efficiency->source == "fitted")
-    cal.defaults().moe_gemm_efficiency = LatencyFigure{0.6, "assumption"};
+    cal.defaults().moe_gemm_efficiency->value = 0.6;
+  if (cal.defaults().moe_expert_us && cal.defaults().moe_expert_us->source == "fitted")
+    cal.defaults().moe_expert_us->value = 5;
+  if (cal.defaults().moe_permute_passes && cal.defaults().moe_permute_passes->source == "fitted")
+    cal.defaults().moe_permute_passes->value = 4;
+  if (cal.defaults().moe_dequant_efficiency &&
+      cal.defaults().moe_dequant_efficiency->source == "fitted")
+    cal.defaults().moe_dequant_efficiency->value = 1;
+  if (cal.defaults().mla_layer_us && cal.defaults().mla_layer_us->source == "fitted")
+    cal.defaults().mla_layer_us->value = 10;
 
   // Stage A: the measured H100 steps fix the per-layer cost and the H100's streaming and bf16
   // GEMM efficiency. Overhead per step and attention kernel cost stay as sourced/assumed: with
@@ -440,12 +451,34 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
       cal.defaults().gemm_efficiency[chain[i]] =
           LatencyFigure{cal.defaults().gemm_efficiency[chain[i - 1]].value, "assumption"};
 
-  // MoE grouped-GEMM efficiency on the MoE fit rows, every GPU figure held.
+  // The MoE figures on the MoE fit rows, every GPU figure held: the grouped-GEMM efficiency, the
+  // cost per distinct expert a step touches and the permutation passes per routed token, jointly
+  // (rows at batch 4 and at several hundred sequences separate the per-expert cost, which
+  // saturates at E experts, from the per-token terms, which do not). A figure the file gives a
+  // source or `assumption` for is held.
   if (!moe_rows.empty()) {
-    Eigen::VectorXd x(1);
-    x << std::log(cal.defaults().moe_gemm_efficiency->value);
+    struct MoeParam {
+      std::optional<LatencyFigure> LatencyEntry::*field;
+      bool efficiency;  // kept in (0.02, 1.2] like every efficiency; the costs only positive
+    };
+    std::vector<MoeParam> mp;
+    for (const MoeParam& q : {MoeParam{&LatencyEntry::moe_gemm_efficiency, true},
+                              MoeParam{&LatencyEntry::moe_expert_us, false},
+                              MoeParam{&LatencyEntry::moe_permute_passes, false},
+                              MoeParam{&LatencyEntry::moe_dequant_efficiency, true},
+                              MoeParam{&LatencyEntry::mla_layer_us, false}})
+      if ((cal.defaults().*q.field)->source == "fitted") mp.push_back(q);
+    if (mp.empty()) return cal;
+    Eigen::VectorXd x(static_cast<Eigen::Index>(mp.size()));
+    for (std::size_t k = 0; k < mp.size(); ++k)
+      x[static_cast<Eigen::Index>(k)] =
+          std::log(std::max(1e-3, (cal.defaults().*mp[k].field)->value));
     auto apply = [&](const Eigen::VectorXd& p) {
-      cal.defaults().moe_gemm_efficiency = LatencyFigure{eff_of(p[0]), "fitted"};
+      for (std::size_t k = 0; k < mp.size(); ++k) {
+        const double v = p[static_cast<Eigen::Index>(k)];
+        cal.defaults().*mp[k].field = LatencyFigure{
+            mp[k].efficiency ? eff_of(v) : std::clamp(std::exp(v), 1e-3, 1e3), "fitted"};
+      }
     };
     x = lm_fit(x, static_cast<int>(moe_rows.size()),
                [&](const Eigen::VectorXd& p, Eigen::VectorXd& v) {
@@ -453,8 +486,16 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
                  residuals(moe_rows, v);
                });
     apply(x);
-    log << fmt::format("stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}\n", moe_rows.size(),
-                       cal.defaults().moe_gemm_efficiency->value);
+    Eigen::VectorXd v(static_cast<Eigen::Index>(moe_rows.size()));
+    residuals(moe_rows, v);
+    log << fmt::format(
+        "stage B MoE ({} fit rows): moe_gemm_efficiency {:.3g}, moe_expert_us {:.3g}, "
+        "moe_permute_passes {:.3g}, moe_dequant_efficiency {:.3g}, mla_layer_us {:.3g}; mean |log "
+        "error| {:.1f} %\n",
+        moe_rows.size(), cal.defaults().moe_gemm_efficiency->value,
+        cal.defaults().moe_expert_us->value, cal.defaults().moe_permute_passes->value,
+        cal.defaults().moe_dequant_efficiency->value, cal.defaults().mla_layer_us->value,
+        100 * v.cwiseAbs().mean());
   }
   return cal;
 }
@@ -480,6 +521,10 @@ std::string latency_yaml_sections(const LatencyCalibration& cal) {
     line("attention_efficiency", e.attention_efficiency);
     line("moe_gemm_efficiency", e.moe_gemm_efficiency);
     line("moe_dispatch_us", e.moe_dispatch_us);
+    line("moe_expert_us", e.moe_expert_us);
+    line("moe_permute_passes", e.moe_permute_passes);
+    line("moe_dequant_efficiency", e.moe_dequant_efficiency);
+    line("mla_layer_us", e.mla_layer_us);
     line("allreduce_latency_us", e.allreduce_latency_us);
     line("allreduce_bandwidth_efficiency", e.allreduce_bandwidth_efficiency);
     return s;

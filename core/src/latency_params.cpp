@@ -62,6 +62,10 @@ LatencyEntry read_entry(yaml::MapReader& e, const std::set<std::string>& sources
   out.attention_efficiency = read_fig(e, "attention_efficiency", sources, eff);
   out.moe_gemm_efficiency = read_fig(e, "moe_gemm_efficiency", sources, eff);
   out.moe_dispatch_us = read_fig(e, "moe_dispatch_us", sources, yaml::non_negative(1e5));
+  out.moe_expert_us = read_fig(e, "moe_expert_us", sources, yaml::non_negative(1e4));
+  out.moe_permute_passes = read_fig(e, "moe_permute_passes", sources, yaml::non_negative(1e3));
+  out.moe_dequant_efficiency = read_fig(e, "moe_dequant_efficiency", sources, eff);
+  out.mla_layer_us = read_fig(e, "mla_layer_us", sources, yaml::non_negative(1e5));
   out.allreduce_latency_us = read_fig(e, "allreduce_latency_us", sources, yaml::non_negative(1e5));
   out.allreduce_bandwidth_efficiency = read_fig(e, "allreduce_bandwidth_efficiency", sources, eff);
   e.finish();
@@ -118,6 +122,10 @@ LatencyCalibration LatencyCalibration::parse(const std::string& text, const std:
   need(c.defaults_.attention_efficiency, "attention_efficiency");
   need(c.defaults_.moe_gemm_efficiency, "moe_gemm_efficiency");
   need(c.defaults_.moe_dispatch_us, "moe_dispatch_us");
+  need(c.defaults_.moe_expert_us, "moe_expert_us");
+  need(c.defaults_.moe_permute_passes, "moe_permute_passes");
+  need(c.defaults_.moe_dequant_efficiency, "moe_dequant_efficiency");
+  need(c.defaults_.mla_layer_us, "mla_layer_us");
   need(c.defaults_.allreduce_latency_us, "allreduce_latency_us");
   need(c.defaults_.allreduce_bandwidth_efficiency, "allreduce_bandwidth_efficiency");
   if (!c.defaults_.gemm_efficiency.count("bf16"))
@@ -184,6 +192,10 @@ LatencyParams LatencyCalibration::resolve(const std::string& gpu_id,
   pick(&LatencyEntry::attention_efficiency, p.attention_efficiency);
   pick(&LatencyEntry::moe_gemm_efficiency, p.moe_gemm_efficiency);
   pick(&LatencyEntry::moe_dispatch_us, p.moe_dispatch_us);
+  pick(&LatencyEntry::moe_expert_us, p.moe_expert_us);
+  pick(&LatencyEntry::moe_permute_passes, p.moe_permute_passes);
+  pick(&LatencyEntry::moe_dequant_efficiency, p.moe_dequant_efficiency);
+  pick(&LatencyEntry::mla_layer_us, p.mla_layer_us);
   pick(&LatencyEntry::allreduce_latency_us, p.allreduce_latency_us);
   pick(&LatencyEntry::allreduce_bandwidth_efficiency, p.allreduce_bandwidth_efficiency);
   // GEMM efficiency: this GPU at this precision, else the defaults at this precision, else the

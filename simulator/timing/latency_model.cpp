@@ -60,7 +60,22 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
   const double stage_layers = model.layers / pp;
   layer_fixed_ns_ =
       stage_layers * lp_.layer_fixed_us * 1e3 + stage_layers * lp_.attention_kernel_us * 1e3;
-  if (model.is_moe()) moe_dispatch_ns_ = stage_layers * lp_.moe_dispatch_us * 1e3;
+  if (model.is_mla()) layer_fixed_ns_ += stage_layers * lp_.mla_layer_us * 1e3;
+  if (model.is_moe()) {
+    moe_dispatch_ns_ = stage_layers * lp_.moe_dispatch_us * 1e3;
+    // Per expert touched: each distinct expert a step routes tokens to is one more group of the
+    // grouped GEMMs (tile setup, a partly filled tile, its weights' first touch), on the GPUs
+    // holding it: all tp ranks (a slice each) under TP-MoE, one of ep ranks under EP.
+    // Per routed token: the token's bf16 hidden state is gathered into its experts' order and
+    // scattered back (top-k weighted), `moe_permute_passes` HBM passes over it per MoE layer, on
+    // every rank under TP-MoE (each holds every token), on 1/ep of them under EP.
+    moe_experts_ = model.experts;
+    moe_k_ = model.experts_per_token;
+    moe_ep_ = std::max<std::uint32_t>(1, par_.expert_parallel);
+    moe_expert_ns_ = stage_layers * lp_.moe_expert_us * 1e3 / moe_ep_;
+    moe_routed_token_ns_ = stage_layers * lp_.moe_permute_passes * model.hidden_size * 2.0 *
+                           moe_k_ / moe_ep_ / eff_bw * 1e9;
+  }
 
   moe_ = model.is_moe();
   if (moe_) {
@@ -98,7 +113,11 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
     const double k_over_e =
         static_cast<double>(model.experts_per_token) / static_cast<double>(model.experts);
     const double routed_active = model.routed_expert_params() * k_over_e;
-    const double moe_eff = calibrated ? lp_.moe_gemm_efficiency : 1.0;
+    // MXFP4 experts where the GPU has no FP4 tensor cores (gemm_precision ran them at bf16) are
+    // dequantized inside the grouped GEMMs: moe_dequant_efficiency of that rate.
+    const bool dequant = weights == WeightPrecision::kMxfp4 && prec != "fp4";
+    const double moe_eff =
+        calibrated ? lp_.moe_gemm_efficiency * (dequant ? lp_.moe_dequant_efficiency : 1.0) : 1.0;
     const double imbalance = par_.expert_parallel > 1 ? par_.expert_imbalance : 1.0;
     linear_flops_per_token_ += 2.0 * routed_active * (imbalance / moe_eff - 1.0) / tp / pp;
   }
@@ -261,6 +280,8 @@ void LatencyModel::apply_step_calibration(const GpuSpec& gpu, WeightPrecision we
   // The measured steps' fitted overhead already holds the per-layer and per-kernel costs.
   layer_fixed_ns_ = 0;
   moe_dispatch_ns_ = 0;
+  moe_expert_ns_ = 0;
+  moe_routed_token_ns_ = 0;
   attention_flop_scale_ = 1;
   gemm_half_tokens_ = r.gemm_half_tokens;
   step_calibrated_ = true;
@@ -322,8 +343,15 @@ double LatencyModel::pass_ns(const StepWork& work_in, double tokens, double* com
   const double comm = tokens > 0 ? allreduce_fixed_ns_ + allreduce_ns_per_token_ * tokens +
                                        alltoall_fixed_ns_ + alltoall_ns_per_token_ * tokens
                                  : 0;
-  const double fixed = tokens > 0 ? layer_fixed_ns_ + moe_dispatch_ns_ : 0;
+  const double fixed = tokens > 0 ? layer_fixed_ns_ + moe_dispatch_ns_ + moe_tokens_ns(tokens) : 0;
   return overhead_ns_ + fixed + body + comm;
+}
+
+double LatencyModel::moe_tokens_ns(double tokens) const {
+  if (moe_expert_ns_ == 0 && moe_routed_token_ns_ == 0) return 0;
+  // Expected distinct experts touched by T tokens each choosing k of E: E · (1 − (1 − k/E)^T).
+  const double touched = moe_experts_ * (1.0 - std::pow(1.0 - moe_k_ / moe_experts_, tokens));
+  return moe_expert_ns_ * touched + moe_routed_token_ns_ * tokens;
 }
 
 StepCost LatencyModel::step(const StepShape& s) const {

@@ -129,7 +129,14 @@ class LatencyModel {
   double ns_per_flop_ = 0;
   double overhead_ns_ = 0;
   double layer_fixed_ns_ = 0;   // per step: layers × per-layer + attention layers × kernel cost
-  double moe_dispatch_ns_ = 0;  // per step: MoE layers × routing/permutation cost
+  double moe_dispatch_ns_ = 0;  // per step: MoE layers × router and launch cost
+  /// Per step and GPU, the MoE cost that grows with the step's tokens T: every distinct expert
+  /// the step touches pays the grouped GEMM's per-expert fixed cost, and every routed token's
+  /// hidden state is permuted to its experts and back (docs/latency-model.md, "MoE").
+  double moe_tokens_ns(double tokens) const;
+  double moe_expert_ns_ = 0;        // per step: MoE layers × per-expert cost (per expert touched)
+  double moe_routed_token_ns_ = 0;  // per step: MoE layers × permutation per routed token per GPU
+  double moe_experts_ = 0, moe_k_ = 0, moe_ep_ = 1;
   double attention_flop_scale_ = 1;  // attention ns/FLOP over GEMM ns/FLOP
   LatencyParams lp_;
   double allreduce_fixed_ns_ = 0;      // per step: all-reduces per layer × layers × latency

@@ -75,6 +75,10 @@ defaults:
   attention_efficiency: [0.5, fitted]
   moe_gemm_efficiency: [0.6, fitted]
   moe_dispatch_us: [20, fitted]
+  moe_expert_us: [5, fitted]
+  moe_permute_passes: [4, fitted]
+  moe_dequant_efficiency: [1, fitted]
+  mla_layer_us: [0, fitted]
   allreduce_latency_us: [8, fitted]
   allreduce_bandwidth_efficiency: [0.8, fitted]
 kv_formats: {tq-9: {time_vs_bf16: [1, fitted]}}

@@ -31,7 +31,15 @@ struct LatencyEntry {
   std::optional<LatencyFigure> attention_kernel_us;   ///< per attention layer and step
   std::optional<LatencyFigure> attention_efficiency;  ///< attention FLOPs, of bf16 dense peak
   std::optional<LatencyFigure> moe_gemm_efficiency;   ///< grouped GEMMs, relative to dense
-  std::optional<LatencyFigure> moe_dispatch_us;       ///< per MoE layer and step (route, permute)
+  std::optional<LatencyFigure> moe_dispatch_us;       ///< per MoE layer and step (router, launch)
+  std::optional<LatencyFigure> moe_expert_us;  ///< per distinct expert a step touches, per layer
+  std::optional<LatencyFigure> moe_permute_passes;  ///< HBM passes per routed token's hidden state
+  /// MXFP4 experts on a GPU without FP4 tensor cores are dequantized to bf16 inside the grouped
+  /// GEMMs: their rate relative to moe_gemm_efficiency.
+  std::optional<LatencyFigure> moe_dequant_efficiency;
+  /// Extra fixed cost of an MLA layer per step (its low-rank projections, norms and the absorbed
+  /// up-projections are several more small kernels than a GQA layer's).
+  std::optional<LatencyFigure> mla_layer_us;
   std::optional<LatencyFigure> allreduce_latency_us;
   std::optional<LatencyFigure> allreduce_bandwidth_efficiency;
 };
@@ -52,6 +60,10 @@ struct LatencyParams {
   double attention_efficiency = 0.60;
   double moe_gemm_efficiency = 1;
   double moe_dispatch_us = 0;
+  double moe_expert_us = 0;
+  double moe_permute_passes = 0;
+  double moe_dequant_efficiency = 1;
+  double mla_layer_us = 0;
   double allreduce_latency_us = 8;
   double allreduce_bandwidth_efficiency = 1;
   /// "fitted for h100-sxm fp8" or "projected: defaults (no fitted h100-sxm fp4 entry)".
