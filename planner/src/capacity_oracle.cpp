@@ -111,6 +111,17 @@ LengthDistSpec scaled(const LengthDistSpec& d, double scale, std::uint64_t max_t
   return s;
 }
 
+ParallelSpec replica_parallel(const ModelSpec& model, std::uint32_t tensor_parallel) {
+  ParallelSpec p;
+  if (model.is_mla() && model.is_moe() && tensor_parallel > 1 &&
+      model.experts % tensor_parallel == 0) {
+    p.dp_attention = true;
+    p.expert_parallel = tensor_parallel;
+    // expert_imbalance stays 1: these deployments balance experts (DeepSeek's EPLB).
+  }
+  return p;
+}
+
 std::vector<std::uint32_t> feasible_tensor_parallel(const GpuSpec& gpu, const ModelSpec& model,
                                                     WeightPrecision weights, const KvConfig& kv,
                                                     double sequence_tokens, std::uint32_t max_tp) {
@@ -118,9 +129,12 @@ std::vector<std::uint32_t> feasible_tensor_parallel(const GpuSpec& gpu, const Mo
   const MemoryPolicy policy;
   for (std::uint32_t tp = 1; tp <= max_tp; tp *= 2) {
     if (model.q_heads % tp != 0) continue;
-    const auto mem = plan_replica_memory(gpu, model, tp, weights, policy);
+    // The simulated search deploys the replica as replica_parallel says (DP-attention ranks hold
+    // the attention weights whole, and each holds whole sequences).
+    const ParallelSpec par = replica_parallel(model, tp);
+    const auto mem = plan_replica_memory(gpu, model, tp, weights, policy, par);
     if (!mem.fits()) continue;
-    const KvFootprint fp(model, kv, tp);
+    const KvFootprint fp(model, kv, par.dp_attention ? 1 : tp);
     // At least one sequence of twice the mean length must fit, or the replica serves nothing.
     if (kv_capacity(mem, fp, static_cast<std::uint64_t>(std::ceil(2 * sequence_tokens)),
                     policy.block_tokens)
@@ -149,7 +163,9 @@ Shape shape_of(const CapacityQuery& q, std::uint32_t tp) {
   s.input = scaled(c.input_tokens, q.prompt_scale, room);
   s.mean_in = mean_tokens(s.input);
   s.tp = tp;
-  if (s.tp > 0) s.mem = plan_replica_memory(*q.gpu, *q.model, s.tp, q.weights, MemoryPolicy{});
+  if (s.tp > 0)
+    s.mem = plan_replica_memory(*q.gpu, *q.model, s.tp, q.weights, MemoryPolicy{},
+                                replica_parallel(*q.model, s.tp));
   return s;
 }
 
@@ -275,6 +291,7 @@ ReplicaCapacity SimulatedOracle::capacity(const CapacityQuery& q) {
     pool.model_id = q.model->id;
     pool.gpus = s.tp;
     pool.tensor_parallel = s.tp;
+    pool.parallel = replica_parallel(*q.model, s.tp);
     pool.weights = q.weights;
     pool.kv_formats = {q.kv};
     sc.pools.push_back(pool);

@@ -124,7 +124,10 @@ class Engine {
                                                                     : plan_.baseline_format;
       const auto mem = plan_replica_memory(*gpus_[g], *models_[c], r.tensor_parallel,
                                            plan_.generations[g].weights, MemoryPolicy{});
-      const KvFootprint fp(*models_[c], kv, r.tensor_parallel);
+      // Under DP-attention a sequence's KV lives on one rank only (an MLA latent is not
+      // replicated), so the session a tier copies is the single-GPU footprint.
+      const bool dp_attention = replica_parallel(*models_[c], r.tensor_parallel).dp_attention;
+      const KvFootprint fp(*models_[c], kv, dp_attention ? 1 : r.tensor_parallel);
       const double prompt = std::min(mean_tokens(k.input_tokens) * prompt_scale,
                                      static_cast<double>(models_[c]->max_context_tokens));
       const auto reused = static_cast<std::uint64_t>(std::llround(k.session_reuse_share * prompt));

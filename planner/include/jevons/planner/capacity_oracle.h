@@ -22,6 +22,7 @@
 #include "jevons/core/planner_spec.h"
 #include "jevons/core/profile.h"
 #include "jevons/core/projection_result.h"
+#include "jevons/core/replica_memory.h"
 #include "jevons/core/roofline.h"
 
 namespace jevons::planner {
@@ -89,6 +90,12 @@ std::vector<std::uint32_t> feasible_tensor_parallel(const GpuSpec& gpu, const Mo
 /// The feasible degree with the most tokens/s per GPU by the closed-form estimate; 0 when the
 /// model fits at none.
 std::uint32_t choose_tensor_parallel(const CapacityQuery& q);
+/// How the simulated search deploys a replica of `tensor_parallel` GPUs beyond tensor
+/// parallelism. An MLA mixture-of-experts model (DeepSeek-V3/R1) on several GPUs runs with
+/// DP-attention and its experts spread over every GPU (expert_parallel = tensor_parallel), the
+/// deployment SGLang, vLLM and TensorRT-LLM document for it: under plain TP every rank holds and
+/// reads the whole MLA latent of every sequence. Every other model runs plain TP.
+ParallelSpec replica_parallel(const ModelSpec& model, std::uint32_t tensor_parallel);
 
 class AnalyticalOracle : public CapacityOracle {
  public:
