@@ -1,9 +1,12 @@
 #include "jevons/session/headline.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "jevons/store/band_store.h"
 
@@ -55,6 +58,13 @@ std::string signed_bytes(double bytes) {
   return sign_fix(fmt::format("{:+.{}f} {}", bytes < 0 ? -v : v, decimals, kUnits[u]));
 }
 
+namespace {
+std::string unsigned_bytes(double bytes) {
+  std::string s = signed_bytes(bytes);
+  return s.rfind("+", 0) == 0 ? s.substr(1) : s;
+}
+}  // namespace
+
 double HeadlineFigure::net_fraction() const {
   return counterfactual != 0 ? net / counterfactual : std::numeric_limits<double>::quiet_NaN();
 }
@@ -99,6 +109,28 @@ std::optional<Headline> make_headline(const Projection& p, const std::string& me
   for (HeadlineFigure* f : {&h.hbm_shipped, &h.hbm_installed, &h.host_dram})
     for (double* x : {&f->efficiency, &f->rebound, &f->net})
       if (std::fabs(*x) <= 1e-12 * std::fabs(f->counterfactual)) *x = 0;
+  // The HBM market per year and variant: a year is supply-bound in a variant when what its
+  // purchases demanded exceeds what was shipped (the cap cut them).
+  std::map<std::string, std::array<std::array<double, 3>, 2>> years;  // [cf|full][dem, ship, sup]
+  for (const auto& t : p.totals) {
+    if (t.variant == Variant::kEfficiency) continue;
+    auto& y = years[t.label.substr(0, 4)][t.variant == Variant::kFull ? 1 : 0];
+    y[0] += t.hbm_demanded_bytes;
+    y[1] += t.hbm_shipped_bytes;
+    y[2] += t.hbm_supply_bytes;
+    if (t.variant == Variant::kCounterfactual && t.quarter == last && t.peak_tokens_per_s > 0)
+      h.final_unserved_share = t.unserved_peak_tokens_per_s / t.peak_tokens_per_s;
+  }
+  for (const auto& [year, v] : years) {
+    auto bound = [](const std::array<double, 3>& x) {
+      return x[2] > 0 && x[0] > x[1] * (1 + 1e-9);
+    };
+    if (bound(v[0]) && bound(v[1])) h.supply_bound_years.push_back(year);
+    if (year == h.final_year) {
+      h.final_hbm_demanded_bytes = v[0][0];
+      h.final_hbm_supply_bytes = v[0][2];
+    }
+  }
   h.break_even = std::numeric_limits<double>::quiet_NaN();
   for (const auto& b : p.break_even)
     if (b.quarter == last && b.metric == "hbm_installed_bytes") h.break_even = b.elasticity;
@@ -160,6 +192,22 @@ std::string headline_sentence(const Headline& h) {
   else
     s += fmt::format(" Compression raises installed HBM above a long-run elasticity of {:.2f}{}.",
                      h.break_even, band_text(h.break_even_band, false));
+  if (!h.supply_bound_years.empty()) {
+    const auto& y = h.supply_bound_years;
+    const std::string span = y.size() == 1 ? y.front() : y.front() + "\u2013" + y.back();
+    s += fmt::format(
+        " HBM supply binds in {} with and without compression (the parts demanded need more "
+        "HBM than the market supplies), so what the memory makers build is shipped either way",
+        y.size() == 1 ||
+                std::stoi(y.back()) - std::stoi(y.front()) + 1 == static_cast<int>(y.size())
+            ? span
+            : fmt::format("{}", fmt::join(y, ", ")));
+    if (h.supply_bound_years.back() == h.final_year)
+      s += fmt::format(" ({}: {} demanded, {} supplied, {:.0f} % of peak demand unserved)",
+                       h.final_year, unsigned_bytes(h.final_hbm_demanded_bytes),
+                       unsigned_bytes(h.final_hbm_supply_bytes), 100 * h.final_unserved_share);
+    s += ".";
+  }
   if (!h.capacity_method.empty())
     s += fmt::format(" Capacity per replica: {}.", h.capacity_method == "analytical"
                                                        ? "analytical estimate (closed form)"

@@ -248,6 +248,46 @@ TEST_CASE("the headline's figures are the stored projection's rows", "[session][
   CHECK_FALSE(refused.has_bands());
 }
 
+TEST_CASE("the headline says in which years the HBM supply cap binds in both variants",
+          "[session][headline]") {
+  // Two years of one quarter each; the cap cuts purchases in 2030 without compression and with
+  // it, in 2029 only without it.
+  Projection p;
+  p.quarter_labels = {"2029Q4", "2030Q4"};
+  for (int q = 0; q < 2; ++q) {
+    for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull}) {
+      QuarterTotals t;
+      t.variant = v;
+      t.quarter = q;
+      t.label = p.quarter_labels[static_cast<std::size_t>(q)];
+      t.hbm_supply_bytes = 5e18;
+      t.hbm_shipped_bytes = 5e18;
+      t.hbm_demanded_bytes = (q == 1 || v == Variant::kCounterfactual) ? 7e18 : 4e18;
+      if (q == 0 && v != Variant::kCounterfactual) t.hbm_shipped_bytes = 4e18;
+      t.peak_tokens_per_s = 100;
+      t.unserved_peak_tokens_per_s = 25;
+      p.totals.push_back(t);
+    }
+    p.decomposition.push_back({q, "hbm_installed_bytes", 1e18, 0, 0, 0, 1e18});
+  }
+  const auto h = session::make_headline(p);
+  REQUIRE(h);
+  CHECK(h->supply_bound_years == std::vector<std::string>{"2030"});
+  CHECK(h->final_hbm_demanded_bytes == 7e18);
+  CHECK(h->final_unserved_share == Approx(0.25));
+  const std::string s = session::headline_sentence(*h);
+  CHECK(s.find("HBM supply binds in 2030 with and without compression") != std::string::npos);
+  CHECK(s.find("7.00 EB demanded, 5.00 EB supplied, 25 % of peak demand unserved") !=
+        std::string::npos);
+
+  // No cap (supply 0): never bound, and the sentence says nothing of it.
+  Projection open = p;
+  for (auto& t : open.totals) t.hbm_supply_bytes = 0;
+  const auto ho = session::make_headline(open);
+  CHECK(ho->supply_bound_years.empty());
+  CHECK(session::headline_sentence(*ho).find("supply binds") == std::string::npos);
+}
+
 TEST_CASE("signed byte figures", "[session][headline]") {
   CHECK(session::signed_bytes(0) == "0 B");
   CHECK(session::signed_bytes(-1.3977e16) == "\u221214.0 PB");

@@ -59,6 +59,14 @@ struct Headline {
   double max_elasticity = 0;
   std::optional<Band> break_even_band;
   std::string capacity_method;  ///< "simulated", "analytical" or "" when unknown
+  /// Years in which the HBM supply cap binds both without compression and with it (the parts
+  /// demanded need more HBM than the market supplies): there HBM shipped is the supply in both,
+  /// so compression cannot move it. With the final year's demanded and supplied bytes (without
+  /// compression) and the share of the final quarter's peak demand no GPU served.
+  std::vector<std::string> supply_bound_years;
+  double final_hbm_demanded_bytes = 0;
+  double final_hbm_supply_bytes = 0;
+  double final_unserved_share = 0;
   bool has_bands() const;
 };
 
