@@ -362,8 +362,9 @@ void ChartView::showWaterfall(const QList<WaterfallStep>& steps, const QString& 
     *up << (!s.total && s.to >= s.from ? h - lo : 0);
   }
   // Half-width: the smallest 1-2-2.5-5 step holding every bar end with 20 % to spare, never
-  // smaller than before for the same scenario.
-  const double need = std::max(1.2 * reach, 1e-9 * std::max(1.0, std::abs(centre)));
+  // smaller than before for the same scenario, nor than 0.1 % of the totals: with no change at
+  // all (a supply-bound answer) a narrower axis prints one value at every tick.
+  const double need = std::max(1.2 * reach, 1e-3 * std::max(1.0, std::abs(centre)));
   const double decade = std::pow(10.0, std::floor(std::log10(need)));
   double half = 10 * decade;
   for (double m : {1.0, 2.0, 2.5, 5.0})
