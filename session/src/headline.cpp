@@ -149,8 +149,14 @@ bool attach_band(Headline& h, const std::vector<BandRow>& rows,
   if (band_quarters != h.quarter_labels) return false;
   auto find = [&](const HeadlineFigure& f) -> std::optional<Band> {
     const std::string series = f.metric + ".net";
+    // The same rounding residue as the figures' own (make_headline): a quantile of sums of
+    // exabytes that differs from zero by bytes is zero.
+    auto clean = [&](double x) {
+      return std::fabs(x) <= 1e-12 * std::fabs(f.counterfactual) ? 0 : x;
+    };
     for (const auto& r : rows)
-      if (r.series == series && r.period == f.period) return Band{r.p10, r.p50, r.p90};
+      if (r.series == series && r.period == f.period)
+        return Band{clean(r.p10), clean(r.p50), clean(r.p90)};
     return std::nullopt;
   };
   const auto shipped = find(h.hbm_shipped), installed = find(h.hbm_installed),

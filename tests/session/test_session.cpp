@@ -241,6 +241,16 @@ TEST_CASE("the headline's figures are the stored projection's rows", "[session][
   CHECK(attached.hbm_shipped.net_band->p50 == -2e15);    // the year row
   CHECK(attached.hbm_installed.net_band->p50 == -1e15);  // the quarter row
   CHECK(session::headline_sentence(attached).find("P90 none") != std::string::npos);
+  // A quantile that differs from zero by rounding residue (bytes in exabytes) reads as zero.
+  {
+    std::vector<BandRow> residue = rows;
+    for (auto& r : residue)
+      if (r.series == "hbm_installed_bytes.net" && r.period == h->hbm_installed.period)
+        r.p10 = -1e-14 * h->hbm_installed.counterfactual;
+    session::Headline z = *h;
+    REQUIRE(session::attach_band(z, residue, be_rows));
+    CHECK(z.hbm_installed.net_band->p10 == 0);
+  }
   std::vector<BandRow> longer = rows;
   longer.insert(longer.begin(), {"hbm_installed_bytes.net", "2025Q4", 0, 0, 0});
   session::Headline refused = *h;
