@@ -17,9 +17,15 @@ KvFootprint::KvFootprint(const ModelSpec& model, const KvConfig& kv, std::uint32
     // Heads shard across ranks; beyond kv_heads ranks, each rank keeps a replica of one head.
     kv_heads_per_gpu_ = std::max<std::uint32_t>(1, (model.kv_heads + tp_ - 1) / tp_);
   }
+  static_assert(static_cast<std::size_t>(LayerAttention::kMla) + 1 == kKinds,
+                "KvFootprint counts layers per LayerAttention value");
   for (auto kind : model.layer_attention) {
     bytes_per_token_per_gpu_ += per_gpu_token_layer_bytes(kind);
+    ++layers_of_kind_[static_cast<std::size_t>(kind)];
   }
+  for (std::size_t k = 0; k < kKinds; ++k)
+    if (layers_of_kind_[k] > 0)
+      per_gpu_bytes_of_kind_[k] = per_gpu_token_layer_bytes(static_cast<LayerAttention>(k));
   bytes_per_token_all_layers_ = bytes_per_token_per_gpu_ * tp_;
 }
 
@@ -54,9 +60,12 @@ std::uint64_t round_up(std::uint64_t v, std::uint32_t block) {
 std::uint64_t KvFootprint::bytes_for_sequence_per_gpu(std::uint64_t tokens,
                                                       std::uint32_t block_tokens) const {
   std::uint64_t total = 0;
-  for (auto kind : model_->layer_attention) {
-    total += round_up(held_tokens(kind, tokens, model_->window_tokens), block_tokens) *
-             per_gpu_token_layer_bytes(kind);
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    if (layers_of_kind_[k] == 0) continue;
+    const auto kind = static_cast<LayerAttention>(k);
+    total += layers_of_kind_[k] *
+             round_up(held_tokens(kind, tokens, model_->window_tokens), block_tokens) *
+             per_gpu_bytes_of_kind_[k];
   }
   return total;
 }

@@ -27,38 +27,67 @@ double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights
   return bytes / static_cast<double>(tensor_parallel);
 }
 
-DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
-                                    const KvFootprint& kv, WeightPrecision weights,
-                                    std::uint32_t batch_sequences, std::uint64_t context_tokens,
-                                    const AnalyticalParams& params) {
-  DecodeEstimate e;
-  e.batch_sequences = batch_sequences;
-  e.context_tokens = context_tokens;
-  const std::uint32_t tp = kv.tensor_parallel();
-  const double batch = batch_sequences;
-
-  e.weight_bytes_read_per_gpu = weight_bytes_read_per_gpu(model, weights, tp, batch_sequences);
-  e.kv_bytes_read_per_gpu =
-      batch * static_cast<double>(kv.bytes_for_sequence_per_gpu(context_tokens, 1));
+DecodeStepModel::DecodeStepModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
+                                 WeightPrecision weights, std::uint64_t context_tokens,
+                                 const AnalyticalParams& params)
+    : model_(&model), context_tokens_(context_tokens), tp_(kv.tensor_parallel()) {
+  if (model.is_moe()) {
+    // A step reads the shared weights plus every expert some token chose (routed share from
+    // total and active parameters, ModelSpec::routed_expert_params).
+    const double routed = model.routed_expert_params();
+    const double shared = model.params_total_b * 1e9 - routed;
+    shared_weight_bytes_ = shared * shared_bytes_per_weight(model, weights);
+    routed_weight_bytes_ = routed * bytes_per_weight(weights);
+  } else {
+    dense_weight_bytes_ = stored_weight_bytes(model, weights);
+  }
+  kv_bytes_per_sequence_ = static_cast<double>(kv.bytes_for_sequence_per_gpu(context_tokens, 1));
 
   // Attention FLOPs: QK^T and PV, 2 FLOPs per multiply-add, over the tokens each layer holds.
-  double attn_flops_per_token = 0;
-  for (auto kind : model.layer_attention) {
+  // Per attention kind rather than per layer: every term is an integer below 2^53, so the sum
+  // is exact either way.
+  for (auto kind : {LayerAttention::kFull, LayerAttention::kSliding, LayerAttention::kChunked,
+                    LayerAttention::kMla}) {
+    const std::uint64_t layers = kv.layers_of_kind(kind);
+    if (layers == 0) continue;
     std::uint64_t held = context_tokens;
     if (kind == LayerAttention::kSliding || kind == LayerAttention::kChunked)
       held = std::min<std::uint64_t>(context_tokens, model.window_tokens);
     const double width = kind == LayerAttention::kMla
                              ? static_cast<double>(2 * model.kv_lora_rank + model.qk_rope_head_dim)
                              : 2.0 * model.head_dim;
-    attn_flops_per_token += 2.0 * model.q_heads * width * static_cast<double>(held);
+    attn_flops_per_token_ +=
+        static_cast<double>(layers) * 2.0 * model.q_heads * width * static_cast<double>(held);
   }
-  const double flops_per_token = 2.0 * model.params_active_b * 1e9 + attn_flops_per_token;
-  e.flops_per_gpu = batch * flops_per_token / tp;
+  flops_per_token_ = 2.0 * model.params_active_b * 1e9 + attn_flops_per_token_;
+  bw_ = gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12 * params.bandwidth_efficiency;
+  flops_ = gpu.dense_tflops(gemm_precision(gpu, weights)) * 1e12 * params.compute_efficiency;
+  if (tp_ > 1)
+    link_gbps_ =
+        gpu.scaleup_link_gbps.get("scaleup_link_gbps") * params.allreduce_bandwidth_efficiency;
+  allreduce_latency_us_ = params.allreduce_latency_us;
+  overhead_ns_ = params.step_overhead_us * 1e3;
+}
 
-  const double bw =
-      gpu.hbm_bandwidth_tbps.get("hbm_bandwidth_tbps") * 1e12 * params.bandwidth_efficiency;
-  const double flops =
-      gpu.dense_tflops(gemm_precision(gpu, weights)) * 1e12 * params.compute_efficiency;
+DecodeEstimate DecodeStepModel::at(std::uint32_t batch_sequences) const {
+  const ModelSpec& model = *model_;
+  DecodeEstimate e;
+  e.batch_sequences = batch_sequences;
+  e.context_tokens = context_tokens_;
+  const std::uint32_t tp = tp_;
+  const double batch = batch_sequences;
+
+  double weight_bytes = dense_weight_bytes_;
+  if (model.is_moe())
+    weight_bytes = shared_weight_bytes_ +
+                   routed_weight_bytes_ *
+                       moe_expert_fraction_touched(model.experts, model.experts_per_token,
+                                                   std::max<std::uint64_t>(batch_sequences, 1));
+  e.weight_bytes_read_per_gpu = weight_bytes / static_cast<double>(tp);
+  e.kv_bytes_read_per_gpu = batch * kv_bytes_per_sequence_;
+  e.flops_per_gpu = batch * flops_per_token_ / tp;
+
+  const double bw = bw_, flops = flops_;
   e.memory_time_ns = (e.weight_bytes_read_per_gpu + e.kv_bytes_read_per_gpu) / bw * 1e9;
   e.compute_time_ns = e.flops_per_gpu / flops * 1e9;
 
@@ -66,19 +95,16 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
     // Two ring all-reduces per layer of the bf16 hidden state; a ring moves 2(p−1)/p of the
     // message over each GPU's link, one direction of the bidirectional NVLink figure.
     const double msg_bytes = batch * model.hidden_size * 2.0;
-    e.allreduce_time_ns = 2.0 * model.layers *
-                          ring_allreduce_ns(msg_bytes, tp,
-                                            gpu.scaleup_link_gbps.get("scaleup_link_gbps") *
-                                                params.allreduce_bandwidth_efficiency,
-                                            params.allreduce_latency_us);
+    e.allreduce_time_ns =
+        2.0 * model.layers * ring_allreduce_ns(msg_bytes, tp, link_gbps_, allreduce_latency_us_);
   }
-  e.overhead_time_ns = params.step_overhead_us * 1e3;
+  e.overhead_time_ns = overhead_ns_;
   // GEMMs and attention are separate kernels: each is bound by its own roof and their times add
   // (the simulator's latency model does the same; docs/latency-model.md).
   const double gemm_compute = batch * 2.0 * model.params_active_b * 1e9 / tp / flops * 1e9;
   const double gemm = std::max(gemm_compute, e.weight_bytes_read_per_gpu / bw * 1e9);
-  const double attention =
-      std::max(e.kv_bytes_read_per_gpu / bw * 1e9, batch * attn_flops_per_token / tp / flops * 1e9);
+  const double attention = std::max(e.kv_bytes_read_per_gpu / bw * 1e9,
+                                    batch * attn_flops_per_token_ / tp / flops * 1e9);
   const double core = gemm + attention;
   e.bound = e.memory_time_ns >= e.compute_time_ns ? "memory" : "compute";
   e.step_time_ns =
@@ -86,6 +112,13 @@ DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
   e.tokens_per_s_replica = batch / (static_cast<double>(e.step_time_ns) * 1e-9);
   e.tokens_per_s_per_gpu = e.tokens_per_s_replica / tp;
   return e;
+}
+
+DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
+                                    const KvFootprint& kv, WeightPrecision weights,
+                                    std::uint32_t batch_sequences, std::uint64_t context_tokens,
+                                    const AnalyticalParams& params) {
+  return DecodeStepModel(gpu, model, kv, weights, context_tokens, params).at(batch_sequences);
 }
 
 }  // namespace jevons

@@ -245,9 +245,9 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp) {
                               ? static_cast<double>(q.demand_class->slo.ttft_ns) * 1e-9
                               : 1e30;
 
+  const DecodeStepModel step(*q.gpu, *q.model, fp, q.weights, ctx_avg, params);
   for (std::uint64_t b = 1; b <= b_max; ++b) {
-    const auto e = estimate_decode_step(*q.gpu, *q.model, fp, q.weights,
-                                        static_cast<std::uint32_t>(b), ctx_avg, params);
+    const auto e = step.at(static_cast<std::uint32_t>(b));
     const double step_s = static_cast<double>(e.step_time_ns) * 1e-9;
     // The replica alternates decode steps of batch b with prefills: per request it spends
     // prefill_s alone and out·step_s shared by b, so λ = b / (out·step + b·prefill).

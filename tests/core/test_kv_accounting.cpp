@@ -84,3 +84,36 @@ TEST_CASE("tensor parallelism shards heads, then replicates", "[kv_accounting]")
   CHECK(ds.bytes_per_token_per_gpu() == 70272);
   CHECK(ds.bytes_per_token() == 8 * 70272);
 }
+
+TEST_CASE("a sequence's bytes are the sum over its layers, for every catalog model",
+          "[kv_accounting]") {
+  // KvFootprint sums per attention kind; the reference here walks the layers one by one, so the
+  // two can only agree if every layer of every kind is counted with its own window and format.
+  for (const auto& m : test_catalog().models()) {
+    for (const char* f : {"bf16", "fp8", "tq-mse-3", "tq-2.5"}) {
+      for (std::uint32_t tp : {1u, 2u, 8u}) {
+        const KvConfig kv = KvConfig::parse(f);
+        const KvFootprint fp(m, kv, tp);
+        std::uint64_t layers = 0;
+        for (auto kind : {LayerAttention::kFull, LayerAttention::kSliding, LayerAttention::kChunked,
+                          LayerAttention::kMla})
+          layers += fp.layers_of_kind(kind);
+        CHECK(layers == m.layers);
+        for (std::uint64_t tokens : {1ull, 777ull, 8192ull, 131072ull}) {
+          for (std::uint32_t block : {1u, 16u}) {
+            std::uint64_t expect = 0;
+            for (auto kind : m.layer_attention) {
+              std::uint64_t held = tokens;
+              if (kind == LayerAttention::kSliding || kind == LayerAttention::kChunked)
+                held = std::min<std::uint64_t>(tokens, m.window_tokens);
+              held = (held + block - 1) / block * block;
+              expect += held * fp.bytes_per_token_layer(kind) / tp;
+            }
+            INFO(m.id << " " << f << " tp " << tp << " tokens " << tokens << " block " << block);
+            CHECK(fp.bytes_for_sequence_per_gpu(tokens, block) == expect);
+          }
+        }
+      }
+    }
+  }
+}

@@ -63,3 +63,43 @@ TEST_CASE("tensor parallelism adds all-reduce time", "[roofline]") {
   CHECK(e4.allreduce_time_ns > 0);
   CHECK(e4.memory_time_ns == Approx(e1.memory_time_ns / 4).epsilon(1e-9));
 }
+
+TEST_CASE("the batch-independent decode model reads and computes what a step needs, per layer",
+          "[roofline]") {
+  // DecodeStepModel works out the batch-independent parts once; the reference below is the
+  // per-layer definition (weights through weight_bytes_read_per_gpu, attention layer by layer).
+  const auto& c = test_catalog();
+  const AnalyticalParams p;
+  for (const char* model : {"llama-3.1-70b", "mixtral-8x22b", "deepseek-v3", "gemma-3-27b"}) {
+    const auto& m = c.model(model);
+    for (std::uint32_t tp : {1u, 4u}) {
+      const KvFootprint kv(m, KvConfig::parse("tq-mse-3"), tp);
+      for (std::uint64_t ctx : {512ull, 40000ull}) {
+        const DecodeStepModel step(c.gpu("h200"), m, kv, WeightPrecision::kFp8, ctx, p);
+        double attn = 0;
+        for (auto kind : m.layer_attention) {
+          std::uint64_t held = ctx;
+          if (kind == LayerAttention::kSliding || kind == LayerAttention::kChunked)
+            held = std::min<std::uint64_t>(ctx, m.window_tokens);
+          const double width = kind == LayerAttention::kMla
+                                   ? static_cast<double>(2 * m.kv_lora_rank + m.qk_rope_head_dim)
+                                   : 2.0 * m.head_dim;
+          attn += 2.0 * m.q_heads * width * static_cast<double>(held);
+        }
+        for (std::uint32_t b : {1u, 7u, 256u}) {
+          INFO(model << " tp " << tp << " ctx " << ctx << " batch " << b);
+          const auto e = step.at(b);
+          CHECK(e.weight_bytes_read_per_gpu ==
+                weight_bytes_read_per_gpu(m, WeightPrecision::kFp8, tp, b));
+          CHECK(e.kv_bytes_read_per_gpu ==
+                b * static_cast<double>(kv.bytes_for_sequence_per_gpu(ctx, 1)));
+          CHECK(e.flops_per_gpu == b * (2.0 * m.params_active_b * 1e9 + attn) / tp);
+          const auto same =
+              estimate_decode_step(c.gpu("h200"), m, kv, WeightPrecision::kFp8, b, ctx, p);
+          CHECK(same.step_time_ns == e.step_time_ns);
+          CHECK(e.step_time_ns > 0);
+        }
+      }
+    }
+  }
+}

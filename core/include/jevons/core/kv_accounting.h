@@ -6,6 +6,7 @@
 /// format (MLA has no separate value cache). A sliding-window or chunked layer holds at most its
 /// window of tokens; a full layer holds them all.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "jevons/core/catalog.h"
@@ -34,6 +35,10 @@ class KvFootprint {
   double effective_bytes_per_token(std::uint64_t tokens) const;
   /// Per-token bytes on one GPU if every layer held the token.
   std::uint64_t bytes_per_token_per_gpu() const { return bytes_per_token_per_gpu_; }
+  /// How many of the model's layers have attention of this kind.
+  std::uint64_t layers_of_kind(LayerAttention kind) const {
+    return layers_of_kind_[static_cast<std::size_t>(kind)];
+  }
   /// KV heads each GPU holds (after sharding or replication).
   std::uint32_t kv_heads_per_gpu() const { return kv_heads_per_gpu_; }
 
@@ -50,6 +55,12 @@ class KvFootprint {
   std::uint32_t kv_heads_per_gpu_ = 0;
   std::uint64_t bytes_per_token_all_layers_ = 0;
   std::uint64_t bytes_per_token_per_gpu_ = 0;
+  // Per attention kind (indexed by LayerAttention): how many layers, and the bytes one token
+  // adds to one such layer on one GPU. Sequence sizes are asked for millions of times by the
+  // capacity searches and bands; summing per kind rather than per layer gives the same integers.
+  static constexpr std::size_t kKinds = 4;
+  std::uint64_t layers_of_kind_[kKinds] = {};
+  std::uint64_t per_gpu_bytes_of_kind_[kKinds] = {};
 };
 
 }  // namespace jevons

@@ -79,6 +79,31 @@ double moe_expert_fraction_touched(std::uint32_t experts, std::uint32_t k, std::
 double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
                                  std::uint32_t tensor_parallel, std::uint64_t tokens);
 
+/// One replica's decode step at a fixed context, with everything that does not depend on the
+/// batch size worked out once: a closed-form capacity asks for every batch size from 1 to 256,
+/// thousands of times per uncertainty band. at(b) equals estimate_decode_step(..., b, ...) to the
+/// bit (the same expressions, evaluated in the same order).
+class DecodeStepModel {
+ public:
+  DecodeStepModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
+                  WeightPrecision weights, std::uint64_t context_tokens,
+                  const AnalyticalParams& params);
+  DecodeEstimate at(std::uint32_t batch_sequences) const;
+
+ private:
+  const ModelSpec* model_;
+  std::uint64_t context_tokens_;
+  std::uint32_t tp_;
+  double dense_weight_bytes_ = 0;     ///< all stored weights (dense models)
+  double shared_weight_bytes_ = 0;    ///< MoE: shared parameters × their bytes
+  double routed_weight_bytes_ = 0;    ///< MoE: routed parameters × their bytes
+  double kv_bytes_per_sequence_ = 0;  ///< on the most loaded GPU
+  double attn_flops_per_token_ = 0;
+  double flops_per_token_ = 0;
+  double bw_ = 0, flops_ = 0, link_gbps_ = 0;
+  double allreduce_latency_us_ = 0, overhead_ns_ = 0;
+};
+
 DecodeEstimate estimate_decode_step(const GpuSpec& gpu, const ModelSpec& model,
                                     const KvFootprint& kv, WeightPrecision weights,
                                     std::uint32_t batch_sequences, std::uint64_t context_tokens,
