@@ -84,23 +84,44 @@ class BandMemo : public CapacityOracle {
           const double pos = std::log(g.prompt_scale) / std::log(CachedOracle::kGridRatio);
           return at(g, std::lround(pos));
         },
-        closed_form_);
+        grid_closed_form_);
   }
   std::string method() const override { return inner_.method(); }
 
  private:
   using Key = std::tuple<const GpuSpec*, const ModelSpec*, std::string, std::string, int, long>;
+  static Key key_of(const CapacityQuery& q, long grid_index) {
+    return {q.gpu,     q.model, q.demand_class->name, q.kv.name(), static_cast<int>(q.weights),
+            grid_index};
+  }
+  /// The closed form, remembered at grid points: capacity_between_grid_points asks for it at
+  /// the query's scale and at the nearest grid point, and the second is the same for every
+  /// sample (half the closed-form work of a band).
+  class GridClosedForm : public CapacityOracle {
+   public:
+    ReplicaCapacity capacity(const CapacityQuery& q) override {
+      const double pos = std::log(q.prompt_scale) / std::log(CachedOracle::kGridRatio);
+      if (std::fabs(pos - std::round(pos)) >= 1e-9) return closed_form_.capacity(q);
+      const Key k = key_of(q, std::lround(pos));
+      if (auto it = memo_.find(k); it != memo_.end()) return it->second;
+      return memo_[k] = closed_form_.capacity(q);
+    }
+    std::string method() const override { return closed_form_.method(); }
+
+   private:
+    AnalyticalOracle closed_form_;
+    std::map<Key, ReplicaCapacity> memo_;
+  };
   ReplicaCapacity at(const CapacityQuery& q, long grid_index) {
     // The class by name: every sample's scenario copy holds its own DemandClassSpec.
-    Key k{q.gpu,     q.model, q.demand_class->name, q.kv.name(), static_cast<int>(q.weights),
-          grid_index};
+    const Key k = key_of(q, grid_index);
     if (auto it = memo_.find(k); it != memo_.end()) return it->second;
     CapacityQuery g = q;
     g.prompt_scale = std::pow(CachedOracle::kGridRatio, static_cast<double>(grid_index));
     return memo_[k] = inner_.capacity(g);
   }
   CapacityOracle& inner_;
-  AnalyticalOracle closed_form_;  ///< as CachedOracle's: where a prompt scale sits near a point
+  GridClosedForm grid_closed_form_;  ///< as CachedOracle's: where a scale sits near a point
   std::map<Key, ReplicaCapacity> memo_;
 };
 
