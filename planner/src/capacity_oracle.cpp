@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "jevons/core/build_info.h"
 #include "jevons/core/kv_accounting.h"
@@ -189,24 +190,41 @@ ReplicaCapacity analytical_at(const CapacityQuery& q, std::uint32_t tp);
 
 }  // namespace
 
-std::uint32_t choose_tensor_parallel(const CapacityQuery& q) {
-  // Operators pick the parallelism that serves the most tokens per GPU within the SLO; the
-  // closed-form estimate ranks the candidates (the simulated search then runs at the winner).
+namespace {
+
+/// The tensor parallelism that serves the most tokens per GPU within the SLO, with the closed
+/// form's answer there (0 and an empty answer when none fits).
+std::pair<std::uint32_t, ReplicaCapacity> best_tensor_parallel(const CapacityQuery& q) {
   std::uint32_t best = 0;
+  ReplicaCapacity best_r;
   double best_tokens = -1;
   for (std::uint32_t tp : feasible_tensor_parallel(
            *q.gpu, *q.model, q.weights, q.kv, mean_sequence_tokens(q), q.max_tensor_parallel)) {
-    const double per_gpu = analytical_at(q, tp).tokens_per_s / tp;
+    ReplicaCapacity r = analytical_at(q, tp);
+    const double per_gpu = r.tokens_per_s / tp;
     if (per_gpu > best_tokens * (1 + 1e-9)) {
       best = tp;
       best_tokens = per_gpu;
+      best_r = std::move(r);
     }
   }
-  return best;
+  return {best, std::move(best_r)};
+}
+
+}  // namespace
+
+std::uint32_t choose_tensor_parallel(const CapacityQuery& q) {
+  // Operators pick the parallelism that serves the most tokens per GPU within the SLO; the
+  // closed-form estimate ranks the candidates (the simulated search then runs at the winner).
+  return best_tensor_parallel(q).first;
 }
 
 ReplicaCapacity AnalyticalOracle::capacity(const CapacityQuery& q) {
-  return analytical_at(q, choose_tensor_parallel(q));
+  auto [tp, r] = best_tensor_parallel(q);
+  // The winner's answer as ranked, not a second evaluation (the closed form runs for every
+  // off-grid prompt scale of every band sample). With no feasible parallelism it is the
+  // answer at tp 0, as before.
+  return tp > 0 ? r : analytical_at(q, 0);
 }
 
 namespace {

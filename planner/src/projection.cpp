@@ -122,11 +122,14 @@ class Engine {
     if (it == session_.end()) {
       const KvConfig kv = compressed && !keeps_baseline_.count(key) ? plan_.compressed_format_of(g)
                                                                     : plan_.baseline_format;
+      // The replica as the capacity search deployed it (replica_parallel): under DP-attention
+      // with expert parallelism the weights and the KV budget per GPU differ from plain TP.
+      const ParallelSpec par = replica_parallel(*models_[c], r.tensor_parallel);
       const auto mem = plan_replica_memory(*gpus_[g], *models_[c], r.tensor_parallel,
-                                           plan_.generations[g].weights, MemoryPolicy{});
+                                           plan_.generations[g].weights, MemoryPolicy{}, par);
       // Under DP-attention a sequence's KV lives on one rank only (an MLA latent is not
       // replicated), so the session a tier copies is the single-GPU footprint.
-      const bool dp_attention = replica_parallel(*models_[c], r.tensor_parallel).dp_attention;
+      const bool dp_attention = par.dp_attention;
       const KvFootprint fp(*models_[c], kv, dp_attention ? 1 : r.tensor_parallel);
       const double prompt = std::min(mean_tokens(k.input_tokens) * prompt_scale,
                                      static_cast<double>(models_[c]->max_context_tokens));
