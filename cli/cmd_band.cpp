@@ -230,6 +230,9 @@ int run_band(const BandCliOptions& o) {
         "cache searches on the simulator: minutes; later bands reuse it)",
         std::max<std::size_t>(1, speed_catalogs.size())));
   oracles.warm_up(s, catalog, speed_catalogs, planner::speed_grid(*spec));
+  // The warm-up holds nearly all of a cold band's capacity searches (minutes): keep them now, so
+  // a band stopped before its end does not search them again.
+  if (rank == 0) oracles.save();
 
   // The scenario's own break-even and net-versus-ε curve (rank 0 only: it is not sampled).
   std::vector<double> scenario_be;
