@@ -112,6 +112,12 @@ planner:
     # deliveries_per_quarter arrive in every variant, so compression cannot cancel them; after
     # it, purchases follow demand.
     committed_through: %(committed_through)s
+    # Software gains per GPU on a fixed model: MLPerf's same-part gains were x%(software_measured)s a
+    # year (data/world.yaml assumptions.software_efficiency_growth_per_year). The scenarios hold
+    # them at 1: their classes' models stay at 2026's while served models grow heavier per token,
+    # which spends such gains; planner-software-gains keeps them (docs/planner.md, "Software
+    # gains").
+    software_efficiency_growth_per_year: %(software_growth)s
     # Host DRAM kept for the OS and the serving runtime (engine process, CUDA/XLA context, pinned
     # staging buffers, page cache of weight files), a quarter of each server's (assumption, U);
     # the KV tiers below live in the rest and add DRAM only beyond it.
@@ -227,10 +233,12 @@ def world_fleet():
              for p in set(installed) | set(first_quarter)}
     power_mw = sum(n * gpus[p]["tdp_w"][0] * 1.25 for p, n in fleet.items()) / 1e6
     committed = int(num(world["assumptions"]["committed_through"]))
-    return "\n".join(lines) + "\n", share, supply, power_mw, f"{committed}Q4"
+    software = num(world["assumptions"]["software_efficiency_growth_per_year"])
+    return "\n".join(lines) + "\n", share, supply, power_mw, f"{committed}Q4", software
 
 
-GENERATIONS, INFERENCE_SHARE, SUPPLY, FLEET_POWER_MW, COMMITTED_THROUGH = world_fleet()
+(GENERATIONS, INFERENCE_SHARE, SUPPLY, FLEET_POWER_MW, COMMITTED_THROUGH,
+ SOFTWARE_GROWTH) = world_fleet()
 
 BASE = dict(
     baseline="fp8", compressed="tq-3.5", adoption_start="2026Q3", adoption_speed="0.6",
@@ -241,6 +249,7 @@ BASE = dict(
     power_mw="0", power_growth="1.0",
     hbm_supply_eb=f"{3.75 * INFERENCE_SHARE:.4g}", hbm_supply_growth="1.3",
     inference_share=f"{INFERENCE_SHARE:g}", committed_through=COMMITTED_THROUGH,
+    software_growth="1.0", software_measured=f"{SOFTWARE_GROWTH:.2f}",
     **SUPPLY,
 )
 
@@ -262,6 +271,8 @@ VARIANTS = {
                                 rubin_ultra_supply=str(2 * int(SUPPLY["rubin_ultra_supply"])))),
     "planner-power-constrained": ("Power-constrained: the inference fleet's 2026Q1 draw plus 5 %, growing 15 %/yr (IEA: data-centre electricity 415 TWh in 2024 to ~945 TWh in 2030).",
                                   dict(power_mw=f"{FLEET_POWER_MW * 1.05:.0f}", power_growth="1.15")),
+    "planner-software-gains": ("Software gains kept: tokens/s per GPU on the fixed 2026 models grow x%s a year (MLPerf's same-part mean, data/world.yaml) instead of being spent on heavier models." % f"{SOFTWARE_GROWTH:.2f}",
+                               dict(software_growth=f"{SOFTWARE_GROWTH:g}")),
     "planner-long-context-agents": ("Long-context agents shift: agents grow x4/yr from 20k-token prompts and lengthen their contexts as tokens cheapen.",
                                     dict(agents_growth="4.0", agents_prompt="20000", ctx_el_agents="0.8", eps_long_agents="1.8")),
 }
@@ -369,6 +380,10 @@ uncertainty:
     deliveries_factor: {dist: triangular, low: 0.7, mode: 1.0, high: 1.2}
     hbm_supply_factor: {dist: triangular, low: 0.8, mode: 1.0, high: 1.2}
     hbm_per_package_factor: {dist: uniform, low: 0.9, high: 1.1}
+    # Software gains per GPU a year on the fixed 2026 models: from none (heavier models spend
+    # them, the scenario's value) up to MLPerf's fastest same-part pair (1.47, H100 server, Mar
+    # 2024 -> Apr 2025; the mean of its pairs is 1.30); data/world.yaml, docs/planner.md.
+    software_efficiency_growth: {dist: triangular, low: 1.0, mode: 1.0, high: 1.47}
     # Decode-attention time of tq-3.5 relative to bf16: from the byte floor (3.5/16 = 0.219, a
     # fused kernel reading packed KV at full bandwidth) through public fused kernels (1.0x, SGLang
     # #23134) to unfused integrations (1.25-1.5x, vLLM); data/latency-model.yaml. It changes

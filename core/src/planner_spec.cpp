@@ -182,6 +182,8 @@ void parse_generations(yaml::MapReader& section, const Catalog& catalog, const S
       fleet.number_or("hbm_supply_eb_per_year", 0, yaml::non_negative(1e6)) * 1e18;
   out.hbm_supply_growth_per_year =
       fleet.number_or("hbm_supply_growth_per_year", 1, yaml::positive(100));
+  out.software_efficiency_growth_per_year =
+      fleet.number_or("software_efficiency_growth_per_year", 1, yaml::between(0.5, 10));
   if (fleet.has("committed_through")) {
     out.committed_quarters = quarter_index(fleet, "committed_through", s, -1) + 1;
     if (out.committed_quarters < 0) out.committed_quarters = 0;

@@ -132,6 +132,7 @@ std::vector<std::string> input_names(const Scenario& s) {
                                 "hbm_per_package_factor",
                                 "deliveries_factor",
                                 "hbm_supply_factor",
+                                "software_efficiency_growth",
                                 "compressed_attention_time"};
   if (s.planner)
     for (const auto& c : s.planner->classes) {
@@ -148,6 +149,7 @@ yaml::Range value_range(const std::string& name) {
   if (name == "adoption.ceiling") return schema::keys::kAdoptionCeiling.range;
   if (name == "adoption.speed_per_quarter") return schema::keys::kAdoptionSpeed.range;
   if (name == "compressed_attention_time") return yaml::positive(20);
+  if (name == "software_efficiency_growth") return yaml::between(0.5, 10);
   return yaml::positive(100);  // the factors
 }
 
@@ -285,7 +287,7 @@ void parse_uncertainty(yaml::MapReader& section, const Scenario& scenario, Uncer
                   "unknown uncertain input; expected one of: elasticity, elasticity.<class>, "
                   "growth, growth.<class>, adoption.ceiling, adoption.speed_per_quarter, "
                   "gpu_price_factor, hbm_per_package_factor, deliveries_factor, "
-                  "hbm_supply_factor, compressed_attention_time",
+                  "hbm_supply_factor, software_efficiency_growth, compressed_attention_time",
                   m.empty() ? "" : "did you mean '" + m + "'?");
         in.child(name);
         continue;

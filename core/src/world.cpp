@@ -166,6 +166,12 @@ World World::load(const std::string& path, const Catalog& catalog) {
     w.committed_through_year =
         r.figure(as.child("committed_through", true), "assumptions.committed_through",
                  yaml::between(2000, 2100), nullptr);
+  if (as.has("software_efficiency_growth_per_year"))
+    w.software_efficiency_growth_per_year = r.figure(
+        as.child("software_efficiency_growth_per_year", true),
+        "assumptions.software_efficiency_growth_per_year", yaml::between(0.5, 10), nullptr);
+  else
+    w.software_efficiency_growth_per_year.value = 1;
   as.finish();
 
   YAML::Node vendors = root.child("vendors", true);

@@ -105,6 +105,13 @@ class Engine {
     return r.tensor_parallel ? r.tokens_per_s / r.tensor_parallel : 0.0;
   }
 
+  /// Quarter t's software speed-up over the capacity searched (fleet.
+  /// software_efficiency_growth_per_year): every part, format and class alike, so it moves no
+  /// price ratio between variants, only how many GPUs a token needs.
+  double software_speedup(int t) const {
+    return std::pow(plan_.software_efficiency_growth_per_year, t / 4.0);
+  }
+
   /// The KV offload tier of one replica of generation g serving class c at `load` (a share of
   /// its capacity): multi-turn sessions keep their context's KV between turns (Little's law:
   /// requests/s × gap_s sessions, each holding reuse_share × the mean prompt). Overflow (the
@@ -114,7 +121,7 @@ class Engine {
   /// each session holds (and widens the free HBM). Host DRAM beyond what the servers have free
   /// is added by the caller (host_dram_reserved_share). Docs: docs/planner.md, "Host DRAM".
   double session_offload_bytes(std::size_t g, std::size_t c, bool compressed, double prompt_scale,
-                               const ReplicaCapacity& r, double load) {
+                               const ReplicaCapacity& r, double load, double speedup) {
     const auto& k = plan_.classes[c];
     if (k.session_reuse_share <= 0 || k.session_gap_s <= 0 || r.tensor_parallel == 0) return 0;
     const auto key = std::make_tuple(g, c, compressed, prompt_scale);
@@ -141,7 +148,9 @@ class Engine {
       it = session_.emplace(key, st).first;
     }
     const SessionTier& st = it->second;
-    const double held = r.rate_per_s * load * k.session_gap_s * st.bytes_per_session;
+    // A software speed-up serves more requests per replica from the same batch (its KV in use
+    // is unchanged: rate × latency), so more sessions wait between turns.
+    const double held = r.rate_per_s * speedup * load * k.session_gap_s * st.bytes_per_session;
     if (plan_.session_write_through) return held;
     const double free_hbm = std::max(0.0, st.kv_budget_bytes - r.kv_bytes_in_use * load);
     return std::max(0.0, held - free_hbm);
@@ -245,12 +254,16 @@ class Engine {
     return gen.deliveries_per_quarter * std::pow(gen.delivery_growth_per_year, t / 4.0);
   }
 
-  /// The quarter's HBM supply (bytes; 0 = unlimited).
+  /// The quarter's HBM supply (bytes; 0 = unlimited). Grows every quarter, phased so that the
+  /// horizon's first four quarters sum to hbm_supply_bytes_per_year and each later four to that
+  /// times the yearly growth: the file states a year's total (TrendForce's 2026 bits), and a
+  /// quarter of it grown from the first quarter on would overstate each year by up to 11 %.
   double hbm_supply(int t) const {
-    return plan_.hbm_supply_bytes_per_year > 0
-               ? plan_.hbm_supply_bytes_per_year / 4 *
-                     std::pow(plan_.hbm_supply_growth_per_year, t / 4.0)
-               : 0;
+    if (plan_.hbm_supply_bytes_per_year <= 0) return 0;
+    const double g = plan_.hbm_supply_growth_per_year;
+    double year_in_quarters = 0;
+    for (int k = 0; k < 4; ++k) year_in_quarters += std::pow(g, k / 4.0);
+    return plan_.hbm_supply_bytes_per_year * std::pow(g, t / 4.0) / year_in_quarters;
   }
 
   /// Committed deliveries in quarter t (fleet.committed_through): every deliverable unit of
@@ -415,7 +428,7 @@ class Engine {
     std::vector<bool> active(C, false);
     for (std::size_t c = 0; c < C; ++c)
       for (std::size_t g = 0; g < G; ++g) {
-        capg[g][c] = per_gpu_tokens(cap(g, c, false, 1.0));
+        capg[g][c] = per_gpu_tokens(cap(g, c, false, 1.0)) * software_speedup(t);
         if (capg[g][c] > 0 && avail[g] > 0) active[c] = true;
       }
     // Whether every class is served with the active ones at scale k (`bump`: class `bumped` at
@@ -567,7 +580,8 @@ class Engine {
         for (std::size_t c = 0; c < C; ++c) {
           rb[g].push_back(cap(g, c, false, prompt_scale[c]));
           rc[g].push_back(a[g] > 0 ? cap(g, c, true, prompt_scale[c]) : rb[g].back());
-          capg[g][c] = a[g] * per_gpu_tokens(rc[g][c]) + (1 - a[g]) * per_gpu_tokens(rb[g][c]);
+          capg[g][c] = (a[g] * per_gpu_tokens(rc[g][c]) + (1 - a[g]) * per_gpu_tokens(rb[g][c])) *
+                       software_speedup(t);
         }
 
       // Power: newest generations are powered first.
@@ -723,9 +737,9 @@ class Engine {
             const double replicas = n * share / rcap.tensor_parallel;
             r.hbm_weight_bytes += replicas * rcap.weight_bytes;
             r.hbm_kv_bytes += replicas * rcap.kv_bytes_in_use * load;
-            const double offload =
-                rcap.host_offload_bytes * load +
-                session_offload_bytes(g, c, compressed != 0, prompt_scale[c], rcap, load);
+            const double offload = rcap.host_offload_bytes * load +
+                                   session_offload_bytes(g, c, compressed != 0, prompt_scale[c],
+                                                         rcap, load, software_speedup(t));
             const double prefix = rcap.host_prefix_bytes * load;
             r.host_dram_offload_bytes += replicas * offload;
             r.host_dram_prefix_bytes += replicas * prefix;
@@ -773,6 +787,7 @@ class Engine {
               a[g] > 0 ? a[g] * unit_cost(g, c, true, prompt_scale[c]) + (1 - a[g]) * ub : ub;
           marginal = std::min(marginal, k);
         }
+        marginal /= software_speedup(t);
         if (std::isfinite(marginal)) weighted_marginal += marginal * 1e6 * row.demand_tokens_per_s;
         row.unserved_peak_tokens_per_s = need[c];
         row.gpus_serving = class_gpus[c];

@@ -233,6 +233,8 @@ Scenario apply_sample(const Scenario& base, const Catalog& catalog, const Uncert
         for (auto& g : plan.generations) g.deliveries_per_quarter *= v;
       } else if (name == "hbm_supply_factor") {
         plan.hbm_supply_bytes_per_year *= v;
+      } else if (name == "software_efficiency_growth") {
+        plan.software_efficiency_growth_per_year = v;
       } else if (name == "hbm_per_package_factor") {
         adjust.hbm_per_package_factor = v;
       } else if (name == "compressed_attention_time") {

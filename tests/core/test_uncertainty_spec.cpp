@@ -82,7 +82,7 @@ TEST_CASE("the default scenario's uncertainty section reads back", "[uncertainty
   CHECK(spec->samples == 1000);
   CHECK(spec->latin_hypercube);
   CHECK(spec->seed == 7);
-  CHECK(spec->inputs.size() == 17);
+  CHECK(spec->inputs.size() == 18);
   const auto& last = spec->inputs.back();
   CHECK(last.name == "compressed_attention_time");
   CHECK(last.grid == std::vector<double>{0.219, 0.6, 1.0, 1.5});

@@ -1,11 +1,14 @@
 // The world dataset (data/world.yaml): content, provenance and validation.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "catalog_fixture.h"
 #include "jevons/core/error.h"
+#include "jevons/core/published.h"
 #include "jevons/core/world.h"
 
 using namespace jevons;
@@ -149,4 +152,47 @@ TEST_CASE("a broken world figure names file, line, key, value and what was expec
     CHECK(d[2].key == "series.hbm_shipped_bytes.points.23");
   }
   CHECK_THROWS_AS(World::load("/nonexistent-jevons-world.yaml", test_catalog()), InputError);
+}
+
+TEST_CASE("the software efficiency growth is MLPerf's same-part gains, recomputed from the data",
+          "[world][software]") {
+  // assumptions.software_efficiency_growth_per_year states the geometric mean of the annualised
+  // per-GPU gains between MLPerf rounds on the same part, model, precision and scenario; the
+  // rows are in data/published/serving.yaml. Recompute it so the figure cannot drift from them.
+  const PublishedSuite suite = load_published_suite(
+      std::string(JEVONS_TEST_DATA_DIR) + "/published/serving.yaml", test_catalog());
+  auto row = [&](const std::string& id) -> const PublishedRow& {
+    for (const auto& r : suite.rows)
+      if (r.id == id) return r;
+    FAIL("no published row " << id);
+    return suite.rows.front();
+  };
+  auto months = [](const std::string& date) {
+    return std::stoi(date.substr(0, 4)) * 12 + std::stoi(date.substr(5, 2));
+  };
+  const std::pair<const char*, const char*> pairs[] = {{"L1", "M1"}, {"L2", "M2"},  {"L3", "L7"},
+                                                       {"L4", "L8"}, {"L10", "M3"}, {"L10s", "M4"}};
+  double log_sum = 0;
+  for (const auto& [from, to] : pairs) {
+    const PublishedRow& a = row(from);
+    const PublishedRow& b = row(to);
+    INFO(from << " -> " << to);
+    // The same system in every respect but the round.
+    REQUIRE(a.gpu_id == b.gpu_id);
+    REQUIRE(a.model_id == b.model_id);
+    REQUIRE(a.weights == b.weights);
+    REQUIRE(a.scenario == b.scenario);
+    const int dm = months(b.date) - months(a.date);
+    REQUIRE(dm > 0);
+    const double yearly =
+        std::pow(b.published_tok_s_per_gpu / a.published_tok_s_per_gpu, 12.0 / dm);
+    CHECK(yearly > 1.1);
+    CHECK(yearly < 1.5);
+    log_sum += std::log(yearly);
+  }
+  const double mean = std::exp(log_sum / std::size(pairs));
+  const WorldFigure& f = test_world().software_efficiency_growth_per_year;
+  CHECK(f.value == Approx(mean).margin(0.005));
+  CHECK(f.source == "mlperf-same-part");
+  CHECK(test_world().sources.count(f.source) == 1);
 }

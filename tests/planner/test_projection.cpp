@@ -665,3 +665,69 @@ TEST_CASE("host DRAM counts the KV tiers once: in the servers' free DRAM, extra 
           Approx(installed * host + serving * (held - 0.75 * host)).epsilon(1e-9));
   }
 }
+
+TEST_CASE("software gains divide the GPUs a token needs by the growth, in every variant",
+          "[projection][software]") {
+  // fleet.software_efficiency_growth_per_year g: the same demand served by g^(t/4) more tokens
+  // per GPU in quarter t, on every part and format alike, so every variant's fleet shrinks by
+  // exactly that factor, the price ratio (and so the rebound's demand) is untouched, and the
+  // marginal cost per token falls with it.
+  const double g = 1.3;
+  auto run = [&](double growth) {
+    std::string y = planner_yaml(1.1);
+    y.replace(y.find("  fleet:\n"), 9,
+              fmt::format("  fleet:\n    software_efficiency_growth_per_year: {}\n", growth));
+    FakeOracle oracle(2.0);
+    ProjectionOptions opt;
+    opt.break_even = opt.sensitivity = false;
+    const Scenario s = load(y);
+    REQUIRE(s.planner->software_efficiency_growth_per_year == growth);
+    return project(s, catalog(), oracle, opt);
+  };
+  const Projection base = run(1.0), fast = run(g);
+  for (Variant v : {Variant::kCounterfactual, Variant::kEfficiency, Variant::kFull})
+    for (int t = 0; t < 8; ++t) {
+      INFO(to_string(v) << " quarter " << t);
+      const auto& a = totals(base, v, t);
+      const auto& b = totals(fast, v, t);
+      const double k = std::pow(g, t / 4.0);
+      CHECK(b.demand_tokens_per_s == Approx(a.demand_tokens_per_s).epsilon(1e-12));
+      CHECK(b.gpus_installed == Approx(a.gpus_installed / k).epsilon(1e-9));
+      CHECK(b.hbm_installed_bytes == Approx(a.hbm_installed_bytes / k).epsilon(1e-9));
+      CHECK(b.cost_marginal_usd_per_mtok == Approx(a.cost_marginal_usd_per_mtok / k).epsilon(1e-9));
+      CHECK(b.unserved_peak_tokens_per_s == 0);
+    }
+  // Out of range: a clear error naming the key.
+  std::string bad = planner_yaml(1.1);
+  bad.replace(bad.find("  fleet:\n"), 9, "  fleet:\n    software_efficiency_growth_per_year: 0\n");
+  CHECK_THROWS_WITH(load(bad),
+                    Catch::Contains("planner.fleet.software_efficiency_growth_per_year' = '0'"));
+}
+
+TEST_CASE("HBM supply: each year of the horizon receives the stated total grown yearly",
+          "[projection][supply]") {
+  // hbm_supply_eb_per_year is a year's total (TrendForce's 2026 bits); it grows every quarter,
+  // but the horizon's first four quarters sum to it and the next four to it times the growth.
+  // Demand far above supply, so every quarter ships its whole supply.
+  const double hbm =
+      catalog().gpu("h100-sxm").hbm_nominal_gib.get("hbm_nominal_gib") * 1024.0 * 1024.0 * 1024.0;
+  const double year_bytes = 400 * hbm;  // 400 H100s' worth a year; the demand needs ~1,500
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("  fleet:\n"), 9,
+            fmt::format("  fleet:\n    hbm_supply_eb_per_year: {:.17g}\n"
+                        "    hbm_supply_growth_per_year: 1.3\n",
+                        year_bytes / 1e18));
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Projection p = project(load(y), catalog(), oracle, opt);
+  double first = 0, second = 0;
+  for (int t = 0; t < 8; ++t) {
+    const auto& q = totals(p, Variant::kCounterfactual, t);
+    CHECK(q.hbm_shipped_bytes == Approx(q.hbm_supply_bytes).epsilon(1e-9));
+    CHECK(q.unserved_peak_tokens_per_s > 0);
+    (t < 4 ? first : second) += q.hbm_shipped_bytes;
+  }
+  CHECK(first == Approx(year_bytes).epsilon(1e-12));
+  CHECK(second == Approx(1.3 * year_bytes).epsilon(1e-12));
+}

@@ -218,6 +218,33 @@ TEST_CASE("a uniform input with a linear response gives its quantiles through th
   CHECK(w.p50 == Approx(with_base).margin(0.4 / n * with_base));
 }
 
+TEST_CASE("the software efficiency growth reaches the fleet through the band", "[band]") {
+  // software_efficiency_growth g divides the GPUs every quarter needs by g^(t/4) (demand fully
+  // served here), so installed HBM without compression at 2027Q4 (t = 7) is base · g^(-7/4):
+  // its quantiles are that map of uniform(1, 1.5)'s (decreasing, so P10 comes from g's P90),
+  // to within one LHS stratum.
+  const std::size_t n = 200;
+  const Scenario s = load(scenario_yaml(R"(uncertainty:
+  samples: 200
+  seed: 4
+  inputs:
+    software_efficiency_growth: {dist: uniform, low: 1.0, high: 1.5}
+)"));
+  const auto spec = *read_uncertainty(s);
+  FakeOracle oracle(4.0);
+  ProjectionProbe probe(s, catalog(), oracle);
+  const double base = final_year_value(probe.counterfactual(), Headline::kHbmInstalled);
+  REQUIRE(base > 0);
+  const Band b = run_band(s, spec, 1);
+  const auto& r = row(b, "hbm_installed_bytes.without", "2027Q4");
+  auto at = [&](double g) { return base * std::pow(g, -7.0 / 4); };
+  // One stratum of g is 0.5/n wide and |d at/dg| < 1.75 · base.
+  const double tol = 1.75 * 0.5 / static_cast<double>(n) * base;
+  CHECK(r.p10 == Approx(at(1.45)).margin(tol));
+  CHECK(r.p50 == Approx(at(1.25)).margin(tol));
+  CHECK(r.p90 == Approx(at(1.05)).margin(tol));
+}
+
 TEST_CASE("bands are identical across thread and rank counts", "[band]") {
   const Scenario s = load(scenario_yaml(R"(uncertainty:
   samples: 24

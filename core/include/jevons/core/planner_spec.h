@@ -113,6 +113,12 @@ struct PlannerSpec {
   double hbm_supply_bytes_per_year = 0;
   double hbm_supply_growth_per_year = 1;
 
+  /// Tokens/s per GPU on the same part, model and format grow by this factor a year over the
+  /// horizon (engine and kernel improvements: MLPerf's same-part gains, data/world.yaml
+  /// assumptions.software_efficiency_growth_per_year). Replicas keep their memory: a faster step
+  /// serves more requests from the same batch. 1 = capacity as searched, all horizon long.
+  double software_efficiency_growth_per_year = 1;
+
   /// Quarters before this index (from the horizon start) are committed: every generation's
   /// deliveries_per_quarter arrive whatever demand needs, in every variant, so compression cannot
   /// cancel them (orders and HBM contracted before the horizon; docs/planner.md, "Committed

@@ -39,7 +39,8 @@ struct Distribution {
 
 /// One uncertain input. Names (docs/uncertainty.md): elasticity, elasticity.<class>, growth,
 /// growth.<class>, adoption.ceiling, adoption.speed_per_quarter, gpu_price_factor,
-/// hbm_per_package_factor, deliveries_factor, hbm_supply_factor, compressed_attention_time.
+/// hbm_per_package_factor, deliveries_factor, hbm_supply_factor, software_efficiency_growth,
+/// compressed_attention_time.
 struct UncertainInput {
   std::string name;
   Distribution dist;

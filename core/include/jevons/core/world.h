@@ -69,6 +69,9 @@ struct World {
   /// The last year whose accelerator and HBM deliveries were contracted before the planner's
   /// horizon (value 0 when the dataset states none): the scenario's fleet.committed_through.
   WorldFigure committed_through_year;
+  /// Yearly growth of tokens/s per GPU on the same part and model from software alone (value 1
+  /// when the dataset states none): the scenario's fleet.software_efficiency_growth_per_year.
+  WorldFigure software_efficiency_growth_per_year;
   std::vector<VendorShipments> vendors;
   std::vector<WorldSeries> series;
 
