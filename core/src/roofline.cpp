@@ -11,36 +11,36 @@ double moe_expert_fraction_touched(std::uint32_t experts, std::uint32_t k, std::
   return 1.0 - std::pow(p_miss, static_cast<double>(tokens));
 }
 
-double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
-                                 std::uint32_t tensor_parallel, std::uint64_t tokens) {
-  double bytes = stored_weight_bytes(model, weights);
+WeightStream::WeightStream(const ModelSpec& model, WeightPrecision weights) : model_(&model) {
   if (model.is_moe()) {
-    // A step reads the shared weights plus every expert some token chose (routed share from
-    // total and active parameters, ModelSpec::routed_expert_params).
     const double routed = model.routed_expert_params();
     const double shared = model.params_total_b * 1e9 - routed;
-    bytes = shared * shared_bytes_per_weight(model, weights) +
-            routed * bytes_per_weight(weights) *
-                moe_expert_fraction_touched(model.experts, model.experts_per_token,
-                                            std::max<std::uint64_t>(tokens, 1));
+    shared_bytes_ = shared * shared_bytes_per_weight(model, weights);
+    routed_bytes_ = routed * bytes_per_weight(weights);
+  } else {
+    dense_bytes_ = stored_weight_bytes(model, weights);
   }
-  return bytes / static_cast<double>(tensor_parallel);
+}
+
+double WeightStream::bytes(std::uint64_t tokens) const {
+  if (!model_->is_moe()) return dense_bytes_;
+  return shared_bytes_ +
+         routed_bytes_ * moe_expert_fraction_touched(model_->experts, model_->experts_per_token,
+                                                     std::max<std::uint64_t>(tokens, 1));
+}
+
+double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
+                                 std::uint32_t tensor_parallel, std::uint64_t tokens) {
+  return WeightStream(model, weights).bytes(tokens) / static_cast<double>(tensor_parallel);
 }
 
 DecodeStepModel::DecodeStepModel(const GpuSpec& gpu, const ModelSpec& model, const KvFootprint& kv,
                                  WeightPrecision weights, std::uint64_t context_tokens,
                                  const AnalyticalParams& params)
-    : model_(&model), context_tokens_(context_tokens), tp_(kv.tensor_parallel()) {
-  if (model.is_moe()) {
-    // A step reads the shared weights plus every expert some token chose (routed share from
-    // total and active parameters, ModelSpec::routed_expert_params).
-    const double routed = model.routed_expert_params();
-    const double shared = model.params_total_b * 1e9 - routed;
-    shared_weight_bytes_ = shared * shared_bytes_per_weight(model, weights);
-    routed_weight_bytes_ = routed * bytes_per_weight(weights);
-  } else {
-    dense_weight_bytes_ = stored_weight_bytes(model, weights);
-  }
+    : model_(&model),
+      context_tokens_(context_tokens),
+      tp_(kv.tensor_parallel()),
+      weights_(model, weights) {
   kv_bytes_per_sequence_ = static_cast<double>(kv.bytes_for_sequence_per_gpu(context_tokens, 1));
 
   // Attention FLOPs: QK^T and PV, 2 FLOPs per multiply-add, over the tokens each layer holds.
@@ -77,13 +77,7 @@ DecodeEstimate DecodeStepModel::at(std::uint32_t batch_sequences) const {
   const std::uint32_t tp = tp_;
   const double batch = batch_sequences;
 
-  double weight_bytes = dense_weight_bytes_;
-  if (model.is_moe())
-    weight_bytes = shared_weight_bytes_ +
-                   routed_weight_bytes_ *
-                       moe_expert_fraction_touched(model.experts, model.experts_per_token,
-                                                   std::max<std::uint64_t>(batch_sequences, 1));
-  e.weight_bytes_read_per_gpu = weight_bytes / static_cast<double>(tp);
+  e.weight_bytes_read_per_gpu = weights_.bytes(batch_sequences) / static_cast<double>(tp);
   e.kv_bytes_read_per_gpu = batch * kv_bytes_per_sequence_;
   e.flops_per_gpu = batch * flops_per_token_ / tp;
 

@@ -75,6 +75,23 @@ struct DecodeEstimate {
 /// uniformly: 1 − (1 − k/E)^tokens.
 double moe_expert_fraction_touched(std::uint32_t experts, std::uint32_t k, std::uint64_t tokens);
 
+/// The weight bytes a step streams, split once per (model, precision): a dense model reads every
+/// stored weight; a MoE model its shared weights plus the routed experts some token of the batch
+/// chose (routed share from total and active parameters, ModelSpec::routed_expert_params).
+/// weight_bytes_read_per_gpu and DecodeStepModel both read weights through it.
+class WeightStream {
+ public:
+  WeightStream(const ModelSpec& model, WeightPrecision weights);
+  /// Bytes read by one step holding `tokens` tokens, whole model (not divided by TP).
+  double bytes(std::uint64_t tokens) const;
+
+ private:
+  const ModelSpec* model_;
+  double dense_bytes_ = 0;   ///< all stored weights (dense models)
+  double shared_bytes_ = 0;  ///< MoE: shared parameters × their bytes
+  double routed_bytes_ = 0;  ///< MoE: routed parameters × their bytes
+};
+
 /// Weight bytes one decode step reads per GPU for `tokens` tokens in the batch.
 double weight_bytes_read_per_gpu(const ModelSpec& model, WeightPrecision weights,
                                  std::uint32_t tensor_parallel, std::uint64_t tokens);
@@ -94,9 +111,7 @@ class DecodeStepModel {
   const ModelSpec* model_;
   std::uint64_t context_tokens_;
   std::uint32_t tp_;
-  double dense_weight_bytes_ = 0;     ///< all stored weights (dense models)
-  double shared_weight_bytes_ = 0;    ///< MoE: shared parameters × their bytes
-  double routed_weight_bytes_ = 0;    ///< MoE: routed parameters × their bytes
+  WeightStream weights_;
   double kv_bytes_per_sequence_ = 0;  ///< on the most loaded GPU
   double attn_flops_per_token_ = 0;
   double flops_per_token_ = 0;
