@@ -164,6 +164,7 @@ void add_run(CLI::App& app, Action& action) {
       if (projection) {
         print_projection(std::cout, s, projection->projection);
         print_world_comparison(std::cout, catalog, *data_dir, projection->projection);
+        print_scarcity(std::cout, s, projection->projection);
       }
 
       store::RunInfo info;

@@ -189,6 +189,45 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
   }
 }
 
+void print_scarcity(std::ostream& out, const Scenario& s, const Projection& p) {
+  if (!s.planner) return;
+  const auto rows = planner::scarcity(*s.planner, p);
+  const auto& classes = s.planner->classes;
+  fmt::print(out,
+             "\nPeak demand served without compression, and the price over cost that would "
+             "ration the rest (year's last quarter; each class's long-run elasticity; "
+             "docs/planner.md, \"Unserved demand\"):\n");
+  fmt::print(out, "{:<6} {:>8}", "year", "served");
+  for (const auto& c : classes)
+    fmt::print(out, " {:>16}", fmt::format("{} (ε {:g})", c.name, c.elasticity.long_run));
+  fmt::print(out, "\n");
+  const int T = static_cast<int>(p.quarter_labels.size());
+  for (int t = 0; t < T; ++t) {
+    if (t != T - 1 && p.quarter_labels[t].substr(0, 4) == p.quarter_labels[t + 1].substr(0, 4))
+      continue;
+    double peak = 0, served = 0;
+    std::vector<std::string> cells;
+    for (const auto& c : classes)
+      for (const auto& r : rows)
+        if (r.quarter == t && r.class_name == c.name) {
+          peak += r.peak_tokens_per_s;
+          served += r.peak_tokens_per_s * r.served_share;
+          cells.push_back(
+              std::isfinite(r.rationing_price_ratio)
+                  ? fmt::format("{:.0f} % ×{:.2f}", 100 * r.served_share, r.rationing_price_ratio)
+                  : fmt::format("{:.0f} % none", 100 * r.served_share));
+        }
+    fmt::print(out, "{:<6} {:>6.0f} %", p.quarter_labels[t].substr(0, 4),
+               peak > 0 ? 100 * served / peak : 100.0);
+    for (const auto& c : cells) fmt::print(out, " {:>16}", c);
+    fmt::print(out, "\n");
+  }
+  fmt::print(out,
+             "The projection prices tokens at cost and leaves what the fleet cannot serve "
+             "unserved; ×N is the price that would ration demand to what was served instead "
+             "(\"none\": no price does, at ε 0).\n");
+}
+
 void print_world_comparison(std::ostream& out, const Catalog& catalog, const std::string& data_dir,
                             const Projection& p) {
   const std::string dir = data_dir.empty() ? Catalog::default_dir() : data_dir;

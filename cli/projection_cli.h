@@ -23,4 +23,8 @@ void print_projection(std::ostream& out, const Scenario& s, const Projection& p)
 void print_world_comparison(std::ostream& out, const Catalog& catalog, const std::string& data_dir,
                             const Projection& p);
 
+/// Per year (its last quarter), the share of each class's peak demand the fleet serves without
+/// compression and the price over cost that would ration the rest (planner::scarcity).
+void print_scarcity(std::ostream& out, const Scenario& s, const Projection& p);
+
 }  // namespace jevons::cli

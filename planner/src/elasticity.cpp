@@ -9,6 +9,12 @@ double constant_elasticity_demand(double q0, double price_ratio, double elastici
   return q0 * std::pow(price_ratio, -elasticity);
 }
 
+double rationing_price_ratio(double served_share, double elasticity) {
+  if (served_share >= 1.0) return 1.0;
+  if (served_share <= 0.0 || elasticity <= 0.0) return std::numeric_limits<double>::infinity();
+  return std::pow(served_share, -1.0 / elasticity);
+}
+
 double adjust_log_deviation(double previous_deviation, double price_ratio,
                             const ElasticitySpec& elasticity) {
   const double target = -elasticity.long_run * std::log(price_ratio);

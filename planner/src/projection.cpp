@@ -19,6 +19,24 @@
 
 namespace jevons::planner {
 
+std::vector<ScarcityRow> scarcity(const PlannerSpec& plan, const Projection& p, Variant v) {
+  std::vector<ScarcityRow> out;
+  for (const auto& c : p.classes) {
+    if (c.variant != v) continue;
+    ScarcityRow r;
+    r.quarter = c.quarter;
+    r.class_name = c.class_name;
+    r.peak_tokens_per_s = c.peak_tokens_per_s;
+    r.served_share =
+        c.peak_tokens_per_s > 0 ? 1.0 - c.unserved_peak_tokens_per_s / c.peak_tokens_per_s : 1.0;
+    for (const auto& k : plan.classes)
+      if (k.name == c.class_name) r.long_run_elasticity = k.elasticity.long_run;
+    r.rationing_price_ratio = rationing_price_ratio(r.served_share, r.long_run_elasticity);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::string quarter_label(const HorizonSpec& h, int index) {
   const int q0 = h.start_year * 4 + (h.start_quarter - 1) + index;
   return fmt::format("{}Q{}", q0 / 4, q0 % 4 + 1);

@@ -218,6 +218,11 @@ TEST_CASE("a planner scenario projects, decomposes and reports", "[cli][planner]
   REQUIRE(r.code == 0);
   CHECK(r.out.find("efficiency + rebound = net") != std::string::npos);
   CHECK(r.out.find("break-even elasticity") != std::string::npos);
+  // The served share and rationing price per year, one row per calendar year of the horizon.
+  const auto served = r.out.find("Peak demand served without compression");
+  REQUIRE(served != std::string::npos);
+  CHECK(r.out.find("\n2026 ", served) != std::string::npos);
+  CHECK(r.out.find("\n2027 ", served) != std::string::npos);
   jevons::store::Store s(db);
   CHECK(s.query("SELECT kind FROM runs")[0][0] == "projection");
   CHECK(s.query("SELECT count(*) FROM projection_quarters")[0][0] == "24");  // 3 variants × 8

@@ -62,3 +62,20 @@ TEST_CASE("closed-form break-even elasticity", "[elasticity]") {
   CHECK(break_even_elasticity(0.25, 0.5) == Approx(2.0));
   CHECK(std::isinf(break_even_elasticity(0.5, 1.0)));
 }
+
+TEST_CASE("the rationing price brings constant-elasticity demand down to what was served",
+          "[elasticity][scarcity]") {
+  // Round trip: demand at the rationing price is exactly the served share of demand at cost.
+  for (double eps : {0.3, 1.0, 1.1, 2.5})
+    for (double served : {0.05, 0.11, 0.5, 0.9, 0.999}) {
+      INFO("eps " << eps << " served " << served);
+      const double r = rationing_price_ratio(served, eps);
+      CHECK(r > 1);
+      CHECK(constant_elasticity_demand(1000.0, r, eps) == Approx(1000.0 * served).epsilon(1e-12));
+    }
+  // 89 % unserved at ε 1.1 (the default scenario's 2030Q4): a ×7.4 premium.
+  CHECK(rationing_price_ratio(0.11, 1.1) == Approx(std::pow(0.11, -1 / 1.1)));
+  CHECK(rationing_price_ratio(1.0, 1.1) == 1.0);
+  CHECK(std::isinf(rationing_price_ratio(0.5, 0.0)));
+  CHECK(std::isinf(rationing_price_ratio(0.0, 1.1)));
+}

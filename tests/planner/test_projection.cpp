@@ -731,3 +731,35 @@ TEST_CASE("HBM supply: each year of the horizon receives the stated total grown 
   CHECK(first == Approx(year_bytes).epsilon(1e-12));
   CHECK(second == Approx(1.3 * year_bytes).epsilon(1e-12));
 }
+
+TEST_CASE("scarcity: the served share and the price that would ration the unserved rest",
+          "[projection][scarcity]") {
+  // 100 H100s a quarter against demand growing x2 a year from 1e6 tokens/s: the fake oracle
+  // serves 1,000 tokens/s per bf16 GPU, so the served share of the peak is the fleet's capacity
+  // over the peak, and the rationing price is that share^(-1/ε).
+  std::string y = planner_yaml(1.1);
+  y.replace(y.find("deliveries_per_quarter: 1.0e9"), 29, "deliveries_per_quarter: 100");
+  FakeOracle oracle(2.0);
+  ProjectionOptions opt;
+  opt.break_even = opt.sensitivity = false;
+  const Scenario s = load(y);
+  const Projection p = project(s, catalog(), oracle, opt);
+  const auto rows = scarcity(*s.planner, p);
+  REQUIRE(rows.size() == 8);
+  bool short_somewhere = false;
+  for (const auto& r : rows) {
+    INFO("quarter " << r.quarter);
+    const auto& t = totals(p, Variant::kCounterfactual, r.quarter);
+    const double installed = t.gpus_installed;
+    CHECK(r.class_name == "chat");
+    CHECK(r.long_run_elasticity == Approx(1.1));
+    CHECK(r.served_share == Approx(std::min(1.0, installed * 1000.0 / t.peak_tokens_per_s)));
+    CHECK(r.rationing_price_ratio == Approx(std::pow(r.served_share, -1 / 1.1)));
+    short_somewhere |= r.served_share < 1;
+  }
+  CHECK(short_somewhere);
+  // Unlimited deliveries serve everything: no premium.
+  const Scenario full = load(planner_yaml(1.1));
+  for (const auto& r : scarcity(*full.planner, project(full, catalog(), oracle, opt)))
+    CHECK(r.rationing_price_ratio == 1.0);
+}

@@ -10,6 +10,11 @@ namespace jevons::planner {
 /// keeps spend P·Q constant.
 double constant_elasticity_demand(double q0, double price_ratio, double elasticity);
 
+/// The price ratio P/P0 at which constant-elasticity demand falls to `served_share` (in (0, 1])
+/// of itself: served_share^(−1/ε), the inverse of constant_elasticity_demand. 1 when everything
+/// is served; +infinity when nothing is, or when ε ≤ 0 (no price rations an inelastic demand).
+double rationing_price_ratio(double served_share, double elasticity);
+
 /// Partial adjustment of the log demand deviation d = ln(Q/Q0): each quarter closes a share
 /// λ = ε_short/ε_long of the gap to the long-run target −ε_long·ln(P/P0). With a constant price
 /// ratio, the first quarter's response has elasticity ε_short and the response converges to

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "jevons/core/catalog.h"
-#include "jevons/core/scenario.h"
 #include "jevons/core/projection_result.h"
+#include "jevons/core/scenario.h"
 #include "jevons/planner/capacity_oracle.h"
 
 namespace jevons::planner {
@@ -35,6 +35,24 @@ struct ProjectionOptions {
 /// scenario has none (callers check).
 Projection project(const Scenario& scenario, const Catalog& catalog, CapacityOracle& oracle,
                    const ProjectionOptions& options = {});
+
+/// One class in one quarter of one variant: the share of its peak demand the fleet served, and
+/// the price over cost at which its demand would fall to what was served (its long-run
+/// elasticity, rationing_price_ratio). The projection prices tokens at cost and leaves the rest
+/// unserved; this is the scarcity premium that would ration it instead (docs/planner.md,
+/// "Unserved demand").
+struct ScarcityRow {
+  int quarter = 0;
+  std::string class_name;
+  double peak_tokens_per_s = 0;
+  double served_share = 1;
+  double long_run_elasticity = 0;
+  double rationing_price_ratio = 1;
+};
+
+/// Every class and quarter of variant `v` in `p`, in the projection's order.
+std::vector<ScarcityRow> scarcity(const PlannerSpec& plan, const Projection& p,
+                                  Variant v = Variant::kCounterfactual);
 
 /// Quarter label for an index from the horizon start, e.g. 2026Q1 + 3 → "2026Q4".
 std::string quarter_label(const HorizonSpec& h, int index);
