@@ -125,6 +125,27 @@ const BandRow& row(const Band& b, const std::string& series, const std::string& 
   return b.rows.front();
 }
 
+/// A 200-sample band over the uncertainty `inputs` (seed and inputs lines of the section), with
+/// the scenario's own final-year installed HBM without and with compression to compare against.
+struct OneInputBand {
+  double base = 0;       ///< installed HBM without compression at the scenario's values
+  double with_base = 0;  ///< the same with compression and its rebound
+  Band band;
+};
+
+OneInputBand band_of_one_input(const std::string& inputs) {
+  const Scenario s = load(scenario_yaml("uncertainty:\n  samples: 200\n" + inputs));
+  const auto spec = *read_uncertainty(s);
+  FakeOracle oracle(4.0);
+  ProjectionProbe probe(s, catalog(), oracle);
+  OneInputBand out;
+  out.base = final_year_value(probe.counterfactual(), Headline::kHbmInstalled);
+  out.with_base = final_year_value(probe.with_rebound(), Headline::kHbmInstalled);
+  REQUIRE(out.base > 0);
+  out.band = run_band(s, spec, 1);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a Latin hypercube puts one sample in every stratum of every input", "[band]") {
@@ -192,18 +213,10 @@ TEST_CASE("a uniform input with a linear response gives its quantiles through th
   // installed HBM without compression is factor × its base: P10/P50/P90 of uniform(0.8, 1.2)
   // are 0.84, 1.00, 1.16 times the base, to within one LHS stratum (0.4/n of the base).
   const std::size_t n = 200;
-  const Scenario s = load(scenario_yaml(R"(uncertainty:
-  samples: 200
-  seed: 3
-  inputs:
-    hbm_per_package_factor: {dist: uniform, low: 0.8, high: 1.2}
-)"));
-  const auto spec = *read_uncertainty(s);
-  FakeOracle oracle(4.0);
-  ProjectionProbe probe(s, catalog(), oracle);
-  const double base = final_year_value(probe.counterfactual(), Headline::kHbmInstalled);
-  REQUIRE(base > 0);
-  const Band b = run_band(s, spec, 1);
+  const OneInputBand one = band_of_one_input(
+      "  seed: 3\n  inputs:\n    hbm_per_package_factor: {dist: uniform, low: 0.8, high: 1.2}\n");
+  const Band& b = one.band;
+  const double base = one.base;
   const auto& r = row(b, "hbm_installed_bytes.without", "2027Q4");
   const double tol = 0.4 / static_cast<double>(n) * base;
   CHECK(r.p10 == Approx(0.84 * base).margin(tol));
@@ -214,8 +227,7 @@ TEST_CASE("a uniform input with a linear response gives its quantiles through th
   CHECK(y.p50 == r.p50);
   // Installed GPUs do not depend on the factor, so the with-compression series scales too.
   const auto& w = row(b, "hbm_installed_bytes.with", "2027Q4");
-  const double with_base = final_year_value(probe.with_rebound(), Headline::kHbmInstalled);
-  CHECK(w.p50 == Approx(with_base).margin(0.4 / n * with_base));
+  CHECK(w.p50 == Approx(one.with_base).margin(0.4 / n * one.with_base));
 }
 
 TEST_CASE("the software efficiency growth reaches the fleet through the band", "[band]") {
@@ -224,19 +236,11 @@ TEST_CASE("the software efficiency growth reaches the fleet through the band", "
   // its quantiles are that map of uniform(1, 1.5)'s (decreasing, so P10 comes from g's P90),
   // to within one LHS stratum.
   const std::size_t n = 200;
-  const Scenario s = load(scenario_yaml(R"(uncertainty:
-  samples: 200
-  seed: 4
-  inputs:
-    software_efficiency_growth: {dist: uniform, low: 1.0, high: 1.5}
-)"));
-  const auto spec = *read_uncertainty(s);
-  FakeOracle oracle(4.0);
-  ProjectionProbe probe(s, catalog(), oracle);
-  const double base = final_year_value(probe.counterfactual(), Headline::kHbmInstalled);
-  REQUIRE(base > 0);
-  const Band b = run_band(s, spec, 1);
-  const auto& r = row(b, "hbm_installed_bytes.without", "2027Q4");
+  const OneInputBand one = band_of_one_input(
+      "  seed: 4\n  inputs:\n    software_efficiency_growth: {dist: uniform, low: 1.0, high: "
+      "1.5}\n");
+  const double base = one.base;
+  const auto& r = row(one.band, "hbm_installed_bytes.without", "2027Q4");
   auto at = [&](double g) { return base * std::pow(g, -7.0 / 4); };
   // One stratum of g is 0.5/n wide and |d at/dg| < 1.75 · base.
   const double tol = 1.75 * 0.5 / static_cast<double>(n) * base;
