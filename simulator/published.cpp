@@ -319,14 +319,22 @@ LatencyCalibration fit_published(const PublishedSuite& suite, const PublishedSte
   // share of peak (stage A), or at 0.85 when that GPU is left out: fixed before stage B, so the
   // fit never depends on the file's previous figures.
   cal.defaults().bandwidth_efficiency = LatencyFigure{0.85, "assumption"};
+  // The GEMM ramp T½ joins stage A when the file marks it `fitted` (the steps span 1 to 8,192
+  // tokens per step); a sourced figure is held.
+  const bool fit_half =
+      cal.defaults().gemm_half_tokens && cal.defaults().gemm_half_tokens->source == "fitted";
   if (exclude_gpu != steps.gpu_id) {
-    Eigen::VectorXd x(3);
-    x << std::log(30.0), std::log(0.9), std::log(0.6);
+    Eigen::VectorXd x(fit_half ? 4 : 3);
+    x[0] = std::log(30.0), x[1] = std::log(0.9), x[2] = std::log(0.6);
+    if (fit_half) x[3] = std::log(50.0);
     auto apply = [&](const Eigen::VectorXd& p) {
       cal.defaults().layer_fixed_us = LatencyFigure{std::exp(p[0]), "fitted"};
       auto& g = cal.gpus()[steps.gpu_id];
       g.bandwidth_efficiency = LatencyFigure{eff_of(p[1]), "fitted"};
       g.gemm_efficiency["bf16"] = LatencyFigure{eff_of(p[2]), "fitted"};
+      if (fit_half)
+        cal.defaults().gemm_half_tokens =
+            LatencyFigure{std::clamp(std::exp(p[3]), 1e-3, 1e4), "fitted"};
     };
     const int m = static_cast<int>(steps.steps.size());
     x = lm_fit(x, m, [&](const Eigen::VectorXd& p, Eigen::VectorXd& v) {
@@ -527,6 +535,7 @@ std::string latency_yaml_sections(const LatencyCalibration& cal) {
     line("mla_layer_us", e.mla_layer_us);
     line("allreduce_latency_us", e.allreduce_latency_us);
     line("allreduce_bandwidth_efficiency", e.allreduce_bandwidth_efficiency);
+    line("gemm_half_tokens", e.gemm_half_tokens);
     return s;
   };
   std::string out = "defaults:\n" + entry(cal.defaults(), "  ") + "\ngpus:\n";

@@ -112,6 +112,10 @@ int main(int argc, char** argv) {
       for (const auto& r : suite.rows) {
         if (r.gpu_id != g || r.scenario == "server") continue;
         const auto o = run_published_row(r, c2);
+        std::printf(
+            "  left out %-4s %-9s %-15s %-11s published %6.0f predicted %6.0f error %+.1f %%\n",
+            r.id.c_str(), g.c_str(), r.model_id.c_str(), r.scenario.c_str(), o.published,
+            o.simulated, 100 * o.error);
         e.push_back(o.error);
         all.push_back(o.error);
         if (!cat.model(r.model_id).is_moe()) dense.push_back(o.error);

@@ -295,6 +295,9 @@ Catalog Catalog::load(const std::string& dir) {
   c.models_ = load_models(dir + "/models.yaml");
   const std::string latency = dir + "/latency-model.yaml";
   if (std::ifstream(latency).good()) c.latency_ = LatencyCalibration::load(latency);
+  std::map<std::string, LatencyCalibration::GpuFamily> families;
+  for (const auto& g : c.gpus_) families[g.id] = {g.vendor, g.architecture};
+  c.latency_.set_gpu_families(std::move(families));
   return c;
 }
 

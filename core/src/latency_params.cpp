@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -68,6 +69,7 @@ LatencyEntry read_entry(yaml::MapReader& e, const std::set<std::string>& sources
   out.mla_layer_us = read_fig(e, "mla_layer_us", sources, yaml::non_negative(1e5));
   out.allreduce_latency_us = read_fig(e, "allreduce_latency_us", sources, yaml::non_negative(1e5));
   out.allreduce_bandwidth_efficiency = read_fig(e, "allreduce_bandwidth_efficiency", sources, eff);
+  out.gemm_half_tokens = read_fig(e, "gemm_half_tokens", sources, yaml::non_negative(1e5));
   e.finish();
   return out;
 }
@@ -173,6 +175,39 @@ LatencyCalibration LatencyCalibration::parse(const std::string& text, const std:
   return c;
 }
 
+std::optional<std::pair<double, std::string>> LatencyCalibration::family_projection(
+    const std::string& gpu_id, const std::string& precision) const {
+  const auto self = families_.find(gpu_id);
+  if (self == families_.end()) return std::nullopt;
+  // Architecture first (same die and tensor cores), then vendor (same kernel libraries and
+  // engines): the fitted efficiencies differ far more across vendors (MI300X 0.30 of its fp8
+  // peak, Hopper 0.52-0.55) than within one.
+  for (const bool by_arch : {true, false}) {
+    double log_sum = 0;
+    std::vector<std::string> ids;
+    for (const auto& [id, e] : gpus_) {
+      const auto f = families_.find(id);
+      if (id == gpu_id || f == families_.end() || !e.gemm_efficiency.count(precision)) continue;
+      const bool same = by_arch ? f->second.architecture == self->second.architecture &&
+                                      f->second.vendor == self->second.vendor
+                                : f->second.vendor == self->second.vendor;
+      if (!same) continue;
+      log_sum += std::log(e.gemm_efficiency.at(precision).value);
+      ids.push_back(id);
+    }
+    if (ids.empty()) continue;
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    return std::make_pair(
+        std::exp(log_sum / static_cast<double>(ids.size())),
+        fmt::format("projected: {} GEMM efficiency of the same {} ({}; no {} {} entry)", precision,
+                    by_arch ? "architecture, " + self->second.architecture
+                            : "vendor, " + self->second.vendor,
+                    list, gpu_id, precision));
+  }
+  return std::nullopt;
+}
+
 LatencyParams LatencyCalibration::resolve(const std::string& gpu_id,
                                           const std::string& precision) const {
   LatencyParams p;
@@ -198,6 +233,7 @@ LatencyParams LatencyCalibration::resolve(const std::string& gpu_id,
   pick(&LatencyEntry::mla_layer_us, p.mla_layer_us);
   pick(&LatencyEntry::allreduce_latency_us, p.allreduce_latency_us);
   pick(&LatencyEntry::allreduce_bandwidth_efficiency, p.allreduce_bandwidth_efficiency);
+  pick(&LatencyEntry::gemm_half_tokens, p.gemm_half_tokens);
   // GEMM efficiency: this GPU at this precision, else the defaults at this precision, else the
   // defaults' bf16 figure (a precision nobody measured runs at bf16's achieved share of its peak).
   std::string how;
@@ -205,6 +241,9 @@ LatencyParams LatencyCalibration::resolve(const std::string& gpu_id,
     p.gemm_efficiency = g->gemm_efficiency.at(precision).value;
     p.gpu_fitted = true;
     how = fmt::format("{} for {} {}", g->gemm_efficiency.at(precision).source, gpu_id, precision);
+  } else if (auto fam = family_projection(gpu_id, precision)) {
+    p.gemm_efficiency = fam->first;
+    how = fam->second;
   } else if (defaults_.gemm_efficiency.count(precision)) {
     p.gemm_efficiency = defaults_.gemm_efficiency.at(precision).value;
     how = fmt::format("projected: default {} GEMM efficiency (no {} {} entry)", precision, gpu_id,

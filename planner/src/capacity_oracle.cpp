@@ -64,11 +64,11 @@ std::string CapacityQuery::analytical_key() const {
     const LatencyParams p = latency->resolve(gpu->id, to_string(weights));
     k += fmt::format(
         "|lm={:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},"
-        "{:.6g},{:.6g}",
+        "{:.6g},{:.6g},{:.6g}",
         p.gemm_efficiency, p.bandwidth_efficiency, p.step_overhead_us, p.layer_fixed_us,
         p.attention_kernel_us, p.attention_efficiency, p.moe_gemm_efficiency, p.moe_dispatch_us,
         p.moe_expert_us, p.moe_permute_passes, p.moe_dequant_efficiency, p.mla_layer_us,
-        p.allreduce_latency_us, p.allreduce_bandwidth_efficiency);
+        p.allreduce_latency_us, p.allreduce_bandwidth_efficiency, p.gemm_half_tokens);
     for (const auto* f : {&kv.key, &kv.value})
       if (auto sp = latency->kv_speed(f->name()))
         k += fmt::format(",{}={:.6g}", f->name(), sp->time_vs_bf16);

@@ -57,6 +57,9 @@ LatencyModel::LatencyModel(const GpuSpec& gpu, const ModelSpec& model, const KvF
           ? (1e9 / (gpu.dense_tflops("bf16") * 1e12 * lp_.attention_efficiency)) / ns_per_flop_
           : 1.0;
   overhead_ns_ = lp_.step_overhead_us * 1e3;
+  // The GEMM ramp applies per microbatch (pass_ns gets each microbatch's tokens), so pipeline
+  // microbatches and small decode batches pay for their partly filled tiles.
+  gemm_half_tokens_ = lp_.gemm_half_tokens;
   const double stage_layers = model.layers / pp;
   layer_fixed_ns_ =
       stage_layers * lp_.layer_fixed_us * 1e3 + stage_layers * lp_.attention_kernel_us * 1e3;

@@ -47,6 +47,38 @@ double ms(const LatencyModel& lm, const StepShape& s) {
 
 }  // namespace
 
+TEST_CASE("GEMM ramp: T tokens run at T / (T + T½) of the large-T rate, per pipeline microbatch",
+          "[parallelism][pipeline]") {
+  // A compute-bound prefill of T tokens on one H100: with T½ = T the GEMMs take twice as long,
+  // and nothing else moves, so the step grows by exactly the ramp-free GEMM time.
+  Catalog c = cat();
+  auto with_half = [&](double half) {
+    c.latency().defaults().gemm_half_tokens = LatencyFigure{half, "fitted"};
+    const ModelSpec& m = c.model("llama-2-70b");
+    const KvFootprint fp(m, KvConfig::parse("fp8"), 1);
+    return LatencyModel(c.gpu("h100-sxm"), m, fp, WeightPrecision::kFp8, 1, AnalyticalParams{},
+                        TimingSpec{}, PowerSpec{}, std::nullopt, nullptr, 20000, nullptr,
+                        &c.latency(), ParallelSpec{});
+  };
+  StepShape s;
+  s.prefill_seqs = 1;
+  s.prefill_tokens = 4096;
+  const LatencyModel none = with_half(0), ramp = with_half(4096), ramp2 = with_half(8192);
+  const double gemm = ms(ramp, s) - ms(none, s);
+  CHECK(gemm > 0);
+  // Linear in T½: doubling it adds the same GEMM time again.
+  CHECK(ms(ramp2, s) - ms(none, s) == Approx(2 * gemm).epsilon(1e-3));
+  // The ramp-free GEMM time is the step's FLOPs at the fitted rate: 2 × active parameters (less
+  // the embedding lookup) × T at the H100's fp8 peak × GEMM efficiency.
+  const ModelSpec& m = c.model("llama-2-70b");
+  const LatencyParams lp = c.latency().resolve("h100-sxm", "fp8");
+  const double flops =
+      2.0 * (m.params_active_b * 1e9 - double(m.vocab_size) * m.hidden_size) * 4096;
+  CHECK(gemm ==
+        Approx(flops / (c.gpu("h100-sxm").dense_tflops("fp8") * 1e12 * lp.gemm_efficiency) * 1e3)
+            .epsilon(1e-3));
+}
+
 TEST_CASE(
     "pipeline: one microbatch through two stages costs the whole model plus one more "
     "overhead and the sends (the bubble)",

@@ -64,6 +64,37 @@ TEST_CASE("latency-model.yaml: GPUs without an entry use the defaults, and say s
   }
 }
 
+TEST_CASE("GPUs without an entry take their architecture's, then their vendor's fitted figures",
+          "[published]") {
+  const Catalog cat = Catalog::load(data_dir());
+  const LatencyCalibration& lc = cat.latency();
+  auto own = [&](const char* gpu, const char* prec) {
+    return lc.gpus().at(gpu).gemm_efficiency.at(prec).value;
+  };
+  // Same die: the H200 at bf16 (no entry of its own) is the H100 at bf16, not a pooled mean.
+  const LatencyParams h200 = lc.resolve("h200", "bf16");
+  CHECK_FALSE(h200.gpu_fitted);
+  CHECK(h200.gemm_efficiency == Approx(own("h100-sxm", "bf16")));
+  CHECK(h200.description.find("architecture, Hopper") != std::string::npos);
+  // Same vendor: a Blackwell Ultra part at fp8 from the NVIDIA parts fitted at fp8.
+  const LatencyParams b300 = lc.resolve("b300", "fp8");
+  CHECK(b300.gemm_efficiency ==
+        Approx(std::sqrt(own("h100-sxm", "fp8") * own("h200", "fp8"))).epsilon(1e-9));
+  CHECK(b300.description.find("vendor, NVIDIA") != std::string::npos);
+  // The AMD part from the AMD part: far below the NVIDIA figure, as the MI300X's fitted one is.
+  CHECK(lc.resolve("mi355x", "fp8").gemm_efficiency == Approx(own("mi300x", "fp8")));
+  CHECK(lc.resolve("mi355x", "fp8").gemm_efficiency < 0.7 * b300.gemm_efficiency);
+  // No fitted GPU of the family: the pooled defaults, which mix every vendor.
+  const LatencyParams tpu = lc.resolve("tpu-v7", "fp8");
+  CHECK(tpu.gemm_efficiency == Approx(lc.defaults().gemm_efficiency.at("fp8").value));
+  CHECK(tpu.description.find("default") != std::string::npos);
+  // A catalog without vendor and architecture (hand-built) keeps the pooled defaults.
+  LatencyCalibration bare = lc;
+  bare.set_gpu_families({});
+  CHECK(bare.resolve("b300", "fp8").gemm_efficiency ==
+        Approx(lc.defaults().gemm_efficiency.at("fp8").value));
+}
+
 TEST_CASE("latency-model.yaml bad input names file, key and value", "[published][bad_input]") {
   const std::string text = R"(sources: {}
 defaults:

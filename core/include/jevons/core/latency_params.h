@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace jevons {
@@ -42,6 +43,9 @@ struct LatencyEntry {
   std::optional<LatencyFigure> mla_layer_us;
   std::optional<LatencyFigure> allreduce_latency_us;
   std::optional<LatencyFigure> allreduce_bandwidth_efficiency;
+  /// GEMM efficiency ramp: a step of T tokens runs its GEMMs at T / (T + T½) of the large-T rate
+  /// (tile and wave quantization at small M). Absent: no ramp.
+  std::optional<LatencyFigure> gemm_half_tokens;
 };
 
 /// Decode-attention speed of a KV format: its time relative to bf16 at the same context.
@@ -66,6 +70,7 @@ struct LatencyParams {
   double mla_layer_us = 0;
   double allreduce_latency_us = 8;
   double allreduce_bandwidth_efficiency = 1;
+  double gemm_half_tokens = 0;  ///< T½ of the GEMM efficiency ramp, tokens (0: none)
   /// "fitted for h100-sxm fp8" or "projected: defaults (no fitted h100-sxm fp4 entry)".
   std::string description;
   bool gpu_fitted = false;  ///< the GEMM efficiency came from this GPU's own entry
@@ -80,8 +85,21 @@ class LatencyCalibration {
 
   bool empty() const { return !loaded_; }
   const std::string& path() const { return path_; }
-  /// The parameters for `gpu_id` at `precision` ("bf16", "fp8", "fp4", ...).
+  /// The parameters for `gpu_id` at `precision` ("bf16", "fp8", "fp4", ...). The GEMM efficiency
+  /// is the GPU's own fitted figure; else, the geometric mean of the fitted GPUs of the same
+  /// architecture at that precision (H200 from H100: the same die and tensor cores); else of the
+  /// same vendor (the same kernel libraries and engines: MI355X from MI300X, not from TensorRT-LLM
+  /// on NVIDIA parts); else the defaults.
   LatencyParams resolve(const std::string& gpu_id, const std::string& precision) const;
+
+  /// A GPU's vendor and architecture, for the projection above (set by Catalog::load from
+  /// gpus.yaml; a GPU not listed is projected from the defaults).
+  struct GpuFamily {
+    std::string vendor, architecture;
+  };
+  void set_gpu_families(std::map<std::string, GpuFamily> families) {
+    families_ = std::move(families);
+  }
   /// The decode-attention speed of KV format `name`; empty when the file has no entry.
   std::optional<KvSpeed> kv_speed(const std::string& name) const;
 
@@ -94,11 +112,17 @@ class LatencyCalibration {
   void mark_loaded() { loaded_ = true; }
 
  private:
+  /// The GEMM efficiency projected from fitted GPUs of the same architecture, else vendor, with
+  /// its description; empty when no such GPU has a figure at `precision`.
+  std::optional<std::pair<double, std::string>> family_projection(
+      const std::string& gpu_id, const std::string& precision) const;
+
   bool loaded_ = false;
   std::string path_;
   LatencyEntry defaults_;
   std::map<std::string, LatencyEntry> gpus_;
   std::map<std::string, KvSpeed> kv_;
+  std::map<std::string, GpuFamily> families_;
 };
 
 }  // namespace jevons
