@@ -69,13 +69,17 @@ struct DeviceKvCache {
 
 /// Fused append: for every new token and KV head, rotate, quantize, pack and store K and V in one
 /// launch (grid.z selects the tensor). `k`, `v`: device [n_tokens][kv_heads][dim] of `input`
-/// type; `slots`: device [n_tokens]. Codes are bit-identical to append_ref on the same floats.
+/// type; `slots`: device [n_tokens]. Codes are bit-identical to append_ref on the same floats,
+/// except append_mma_kernel's QJL sign bits, which may differ where the projection lies within
+/// qjl_sign_tolerance of 0 (append/append_mma.h).
 Status append(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const void* k,
               const void* v, InputType input, std::size_t n_tokens, const std::int64_t* slots,
               DeviceKvCache& cache, const Stream& stream);
 
 /// Which kernel gpu::append runs for one tensor: "append_tq" (warp-cooperative, tq-mse with a
-/// Hadamard rotation, bf16 input) or "store" (every other format and fp32 input). Tests assert it.
+/// Hadamard rotation, bf16 input), "append_mma" (tensor-core, tq-prod-2/3/4 with a Hadamard
+/// rotation at head_dim 64/128, bf16 input: QJL signs within a stated tolerance of the twin's,
+/// append/append_mma.h) or "store" (every other format and fp32 input). Tests assert it.
 const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layout,
                                InputType input);
 

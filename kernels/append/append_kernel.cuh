@@ -1,8 +1,10 @@
 #pragma once
 /// \file The fused append: K and V as grid.y = 0 and 1 of one launch that rotates, quantizes,
 /// packs and stores both tensors. Single-segment Hadamard tq-mse formats take the
-/// warp-cooperative append_tq_kernel (append/append_tq_kernel.cuh); every other format, and a
-/// tensor whose partner takes a different instance, quant/quant_kernel.cuh's store_kernel.
+/// warp-cooperative append_tq_kernel (append/append_tq_kernel.cuh); tq-prod with a Hadamard
+/// rotation at head_dim 64/128 the tensor-core append_mma_kernel (append/append_mma_kernel.cuh);
+/// every other format quant/quant_kernel.cuh's store_kernel. K and V share a launch when they
+/// take the same instance.
 
 #include "quant/quant.h"
 #include "quant/quant_kernel.cuh"
@@ -11,9 +13,9 @@ namespace jevons::kernels::gpu::dev {
 /// Builds the per-tensor kernel argument (defined in quant_launch.cu).
 StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layout,
                               std::uint8_t* pool, const void* input, InputType type);
-/// Launches the append over `tensors` (1 or 2) tensors, each through append_tq_kernel when it is
-/// eligible, else store_kernel; store_kernel's instantiations live in quant_launch.cu only, so
-/// each head_dim is compiled once.
+/// Launches the append over `tensors` (1 or 2) tensors, each through append_tq_kernel or
+/// append_mma_kernel when it is eligible, else store_kernel; store_kernel's instantiations live in
+/// quant_launch.cu only, so each head_dim is compiled once.
 Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
                     std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream);
 /// True when `t` is a format append_tq_kernel encodes: TurboQuant_mse, one segment, Hadamard
@@ -24,4 +26,12 @@ bool append_tq_eligible(const StoreTensor& t);
 Status launch_append_tq(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
                         std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
                         const Stream& stream);
+/// True when `t` is a format append_mma_kernel encodes: TurboQuant_prod-2/3/4, Hadamard rotation,
+/// bf16 input, head_dim 64/128 (append_mma_launch.cu).
+bool append_mma_eligible(const StoreTensor& t);
+/// Launches append_mma_kernel over `tensors` (1 or 2) eligible tensors that share head_dim and
+/// bit width (append_mma_launch.cu).
+Status launch_append_mma(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                         std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                         const Stream& stream);
 }  // namespace jevons::kernels::gpu::dev

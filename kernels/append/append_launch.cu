@@ -31,7 +31,8 @@ Status append(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const vo
 const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layout,
                                InputType input) {
   const dev::StoreTensor t = dev::make_store_tensor(set, layout, nullptr, nullptr, input);
-  return dev::append_tq_eligible(t) ? "append_tq" : "store";
+  if (dev::append_tq_eligible(t)) return "append_tq";
+  return dev::append_mma_eligible(t) ? "append_mma" : "store";
 }
 
 }  // namespace jevons::kernels::gpu

@@ -102,24 +102,41 @@ Status launch_store_kernel(const StoreTensor& t0, const StoreTensor& t1, unsigne
   });
 }
 
-Status launch_one(const StoreTensor& t, std::uint64_t n, std::uint32_t kv_heads,
-                  const std::int64_t* slots, const Stream& stream) {
-  return append_tq_eligible(t) ? launch_append_tq(t, t, 1, n, kv_heads, slots, stream)
-                               : launch_store_kernel(t, t, 1, n, kv_heads, slots, stream);
+/// Which kernel takes a tensor (bf16 tq-mse: append_tq_kernel, bf16 tq-prod at d = 64/128:
+/// append_mma_kernel, anything else: store_kernel).
+enum class Route { kStore, kTq, kMma };
+Route route(const StoreTensor& t) {
+  if (append_tq_eligible(t)) return Route::kTq;
+  if (append_mma_eligible(t)) return Route::kMma;
+  return Route::kStore;
+}
+
+Status launch_route(Route r, const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                    std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                    const Stream& stream) {
+  switch (r) {
+    case Route::kTq:
+      return launch_append_tq(t0, t1, tensors, n, kv_heads, slots, stream);
+    case Route::kMma:
+      return launch_append_mma(t0, t1, tensors, n, kv_heads, slots, stream);
+    case Route::kStore:
+      break;
+  }
+  return launch_store_kernel(t0, t1, tensors, n, kv_heads, slots, stream);
 }
 }  // namespace
 
 Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
                     std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream) {
   if (n == 0) return Status::ok_status();
-  if (tensors == 1) return launch_one(t0, n, kv_heads, slots, stream);
-  const bool e0 = append_tq_eligible(t0), e1 = append_tq_eligible(t1);
+  const Route r0 = route(t0);
+  if (tensors == 1) return launch_route(r0, t0, t0, 1, n, kv_heads, slots, stream);
+  const Route r1 = route(t1);
   // One launch for both tensors when they take the same kernel instance; otherwise one each.
-  if (e0 && e1 && t0.desc.seg[0].bits == t1.desc.seg[0].bits)
-    return launch_append_tq(t0, t1, 2, n, kv_heads, slots, stream);
-  if (!e0 && !e1) return launch_store_kernel(t0, t1, 2, n, kv_heads, slots, stream);
-  Status st = launch_one(t0, n, kv_heads, slots, stream);
-  if (st.ok()) st = launch_one(t1, n, kv_heads, slots, stream);
+  if (r0 == r1 && (r0 == Route::kStore || t0.desc.seg[0].bits == t1.desc.seg[0].bits))
+    return launch_route(r0, t0, t1, 2, n, kv_heads, slots, stream);
+  Status st = launch_route(r0, t0, t0, 1, n, kv_heads, slots, stream);
+  if (st.ok()) st = launch_route(r1, t1, t1, 1, n, kv_heads, slots, stream);
   return st;
 }
 }  // namespace dev

@@ -73,6 +73,62 @@ bool reduced() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+/// Sign-bit tallies of pools written by append_mma_kernel.
+struct SignStats {
+  std::size_t signs = 0;    ///< sign bits compared (vectors with γ > 0)
+  std::size_t flagged = 0;  ///< of those, projections within ε of 0 (append/append_mma.h)
+  std::size_t differ = 0;   ///< of those, bits that differ from the twin's (all flagged)
+};
+
+/// A pool written by append_mma_kernel against the twin's (`host`): every byte equal except QJL
+/// sign bits whose exact projection (float64, from the twin's residual) lies within
+/// qjl_sign_tolerance of 0; fails on any other difference. `x`: [n][kv_heads][d] floats.
+void check_mma_pool(const std::vector<VectorCodec>& codecs, const PoolLayout& layout,
+                    const std::vector<float>& x, std::size_t n,
+                    const std::vector<std::int64_t>& slots, const std::vector<std::uint8_t>& host,
+                    const std::vector<std::uint8_t>& dev, SignStats& stats) {
+  REQUIRE(host.size() == dev.size());
+  const VectorDesc& desc = codecs[0].desc();
+  const std::uint32_t d = desc.dim;
+  std::vector<bool> is_sign(host.size(), false);
+  for (std::size_t t = 0; t < n; ++t)
+    for (std::uint32_t h = 0; h < layout.kv_heads; ++h) {
+      const auto page = static_cast<std::uint64_t>(slots[t]) / layout.page_tokens;
+      const auto off = static_cast<std::uint32_t>(slots[t] % layout.page_tokens);
+      const std::uint64_t at = layout.code_offset(page, h, off) + desc.sign_offset;
+      for (std::uint32_t b = 0; b < d / 8; ++b) is_sign[at + b] = true;
+    }
+  std::size_t other = 0;
+  for (std::size_t i = 0; i < host.size(); ++i) other += !is_sign[i] && host[i] != dev[i] ? 1 : 0;
+  INFO("bytes other than QJL signs that differ: " << other);
+  REQUIRE(other == 0);  // codes, ‖x‖ and γ are bit-exact
+  std::size_t bad = 0;
+  for (std::size_t t = 0; t < n; ++t)
+    for (std::uint32_t h = 0; h < layout.kv_heads; ++h) {
+      const auto page = static_cast<std::uint64_t>(slots[t]) / layout.page_tokens;
+      const auto off = static_cast<std::uint32_t>(slots[t] % layout.page_tokens);
+      const std::uint64_t at = layout.code_offset(page, h, off) + desc.sign_offset;
+      const std::vector<float> r = prod_residual(codecs[h], &x[(t * layout.kv_heads + h) * d]);
+      const QjlReference ref = qjl_reference(codecs[h].qjl_matrix(), r.data(), d);
+      for (std::uint32_t i = 0; i < d; ++i) {
+        const bool a = (host[at + i / 8] >> (i % 8)) & 1, b = (dev[at + i / 8] >> (i % 8)) & 1;
+        const bool near = std::fabs(ref.p[i]) <= ref.eps[i];
+        if (a != b && !near) ++bad;
+        if (ref.gamma == 0) continue;  // r = 0: every projection is exactly 0, both bits 0
+        ++stats.signs;
+        stats.flagged += near ? 1 : 0;
+        stats.differ += a != b ? 1 : 0;
+      }
+    }
+  INFO("sign bits that differ outside ε: " << bad);
+  REQUIRE(bad == 0);
+}
+
+/// True when gpu::append takes `name` through append_mma_kernel with bf16 input.
+bool takes_mma(const std::string& name, std::uint32_t d) {
+  return name.rfind("tq-prod", 0) == 0 && (d == 64 || d == 128);
+}
+
 const std::vector<std::string> kFormats = {
     "bf16",     "fp16",     "fp8",       "int4-kivi", "int2-kivi", "tq-mse-1", "tq-mse-2",
     "tq-mse-3", "tq-mse-4", "tq-prod-2", "tq-prod-3", "tq-prod-4", "tq-2.5",   "tq-3.5"};
@@ -177,8 +233,21 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
                        dev, st));
           ok(st.synchronize());
           INFO(name << " d=" << d << " n=" << n << " bf16=" << bf16_input);
-          REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
-          REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+          if (bf16_input && takes_mma(name, d)) {
+            // The tensor-core append: bit-exact but for QJL signs within ε of 0.
+            CHECK(std::string(g::append_kernel_name(set, host.k_layout, InputType::kBf16)) ==
+                  "append_mma");
+            SignStats stats;
+            check_mma_pool(codecs, host.k_layout, k, n, slots, host.k_pool,
+                           download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st), stats);
+            check_mma_pool(codecs, host.v_layout, v, n, slots, host.v_pool,
+                           download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st), stats);
+            // The dequant comparison below reads the twin's bytes.
+            ok(dev.k_pool.upload(host.k_pool.data(), host.k_pool.size()));
+          } else {
+            REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+            REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+          }
           // Dequantized values agree with the CPU twin (float rounding of the back-rotation).
           std::vector<float> ref(n * kv_heads * d);
           dequant_ref(codecs, host.k_layout, host.k_pool.data(), slots.data(), n, ref.data());
@@ -256,6 +325,85 @@ TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools
     REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
     REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
   }
+}
+
+TEST_CASE("GPU tensor-core append (tq-prod) matches the twin but for QJL signs within ε of 0",
+          "[cuda]") {
+  // append_mma_kernel: 16-vector tiles per warp, several strides per warp (3000 tokens × 8
+  // heads), partial last tiles, shuffled 48-token pages, K and V in different widths (two
+  // launches) or one of them on append_tq_kernel, a zero vector (γ = 0) and zero channels.
+  // Codes, ‖x‖ and γ must be bit-exact; a sign bit may differ only where the twin's projection
+  // lies within qjl_sign_tolerance of 0 (append/append_mma.h), and such projections must be rare.
+  g::Stream st;
+  ok(st.create());
+  struct Case {
+    const char* k;
+    const char* v;
+    std::uint32_t d, kv_heads;
+    std::size_t n;
+  };
+  std::vector<Case> cases = {
+      {"tq-prod-4", "tq-prod-4", 128, 8, 3000}, {"tq-prod-2", "tq-prod-3", 64, 5, 411},
+      {"tq-prod-3", "tq-mse-4", 128, 3, 700},   {"tq-prod-3", "tq-prod-3", 128, 1, 1},
+      {"tq-prod-2", "tq-prod-2", 128, 4, 37},   {"tq-prod-4", "tq-prod-2", 64, 8, 257}};
+  if (reduced()) cases = {cases[1], cases[4]};
+  const std::uint32_t page_tokens = 48;
+  SignStats stats;
+  for (const Case& c : cases) {
+    const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {});
+    const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {});
+    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
+    const std::uint32_t pages = used + 5;
+    std::vector<std::int32_t> perm(pages);
+    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
+    Rng rng(c.n * 17 + c.d);
+    for (std::uint32_t p = pages - 1; p > 0; --p)
+      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
+    std::vector<std::int64_t> slots;
+    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
+    auto k = heavy_tailed(c.n * c.kv_heads, c.d, 5 + c.n), v = gaussian(c.n * c.kv_heads * c.d, 3);
+    if (c.n > 1)
+      for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;   // token 0, head 0: the zero vector
+    for (std::uint32_t j = 0; j < c.d; j += 3) v[j] = 0.0f;  // zeros inside a vector
+    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      kb[i] = float_to_bf16(k[i]);
+      vb[i] = float_to_bf16(v[i]);
+      k[i] = bf16_to_float(kb[i]);
+      v[i] = bf16_to_float(vb[i]);
+    }
+    append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
+    g::DeviceCodecSet ks, vs;
+    ok(g::DeviceCodecSet::create(kc, &ks));
+    ok(g::DeviceCodecSet::create(vc, &vs));
+    g::DeviceKvCache dev;
+    ok(dev.create(host.k_layout, host.v_layout));
+    INFO(c.k << "/" << c.v << " d=" << c.d << " heads=" << c.kv_heads << " n=" << c.n);
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kBf16)) == "append_mma");
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kF32)) == "store");
+    const bool v_prod = std::string(c.v).rfind("tq-prod", 0) == 0;
+    CHECK(std::string(g::append_kernel_name(vs, host.v_layout, InputType::kBf16)) ==
+          (v_prod ? "append_mma" : "append_tq"));
+    auto dk = upload(kb), dv = upload(vb);
+    auto ds = upload(slots);
+    ok(g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, c.n, ds.as<std::int64_t>(), dev,
+                 st));
+    ok(st.synchronize());
+    check_mma_pool(kc, host.k_layout, k, c.n, slots, host.k_pool,
+                   download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st), stats);
+    if (v_prod)
+      check_mma_pool(vc, host.v_layout, v, c.n, slots, host.v_pool,
+                     download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st), stats);
+    else
+      REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+  }
+  // Flagged projections are rare (≈ 1e-3 expected for P ~ N(0, γ²)): ≤ 4e-3 of all signs.
+  std::printf("append_mma: %zu sign bits, %zu within ε of 0, %zu differ from the twin\n",
+              stats.signs, stats.flagged, stats.differ);
+  CHECK(stats.signs > 0);
+  CHECK(stats.flagged * 1000 <= stats.signs * 4);
+  CHECK(stats.differ <= stats.flagged);
 }
 
 TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64", "[cuda]") {

@@ -1,0 +1,207 @@
+// The tensor-core append's non-exact arithmetic on the host (append/append_mma.h): the fp16 hi/lo
+// split product it forms for the QJL projections S·r, emulated operation for operation, against
+// float64, and the acceptance rule the GPU test applies to its sign bits. The GPU test compares
+// real pools; this one pins down the bound and the rule on many random and constructed inputs.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "append/append_mma.h"
+#include "common/numeric.h"
+#include "common/rng.h"
+#include "jevons/core/kv_format.h"
+#include "quant/quant.h"
+#include "rotation/rotation.h"
+#include "test_util.h"
+
+using namespace jevons;
+using namespace jevons::kernels;
+using namespace jevons::kernels::test;
+
+namespace {
+
+float hi_of(float x) {
+  return half_to_float(float_to_half(x));
+}
+float lo_of(float x) {
+  return half_to_float(float_to_half(x - hi_of(x)));
+}
+
+/// The kernel's projection i of r, in r's units: r scaled by append_mma_scale(γ) (γ the float
+/// norm), x and S split into fp16 hi + lo, and per 16-channel k-tile the three mma products
+/// (rh·Sh, rh·Sl, rl·Sh; each exact in fp32: 11 × 11 significant bits) summed into an fp32
+/// accumulator in the kernel's order. (The tensor core's own accumulation may truncate and align
+/// within a step; append_mma.h's bound allows for that, which this RN emulation does not show.)
+float emulate_mma(const float* s_row, const float* r, std::uint32_t n, float gamma) {
+  const float sc = append_mma_scale(gamma);
+  float acc = 0.0f;
+  for (std::uint32_t k0 = 0; k0 < n; k0 += 16)
+    for (int term = 0; term < 3; ++term) {
+      float step = 0.0f;
+      for (std::uint32_t j = k0; j < k0 + 16; ++j) {
+        const float x = r[j] * sc, s = s_row[j];
+        const float a = term == 2 ? lo_of(x) : hi_of(x);
+        const float b = term == 1 ? lo_of(s) : hi_of(s);
+        step += a * b;
+      }
+      acc += step;
+    }
+  return acc / sc;
+}
+
+/// The twin's projection: VectorCodec::encode's sequential float sum.
+float twin_projection(const float* s_row, const float* r, std::uint32_t n) {
+  float acc = 0.0f;
+  for (std::uint32_t j = 0; j < n; ++j) acc += s_row[j] * r[j];
+  return acc;
+}
+
+float float_norm(const std::vector<float>& r) {
+  std::vector<float> sq(r.size());
+  for (std::size_t j = 0; j < r.size(); ++j) sq[j] = r[j] * r[j];
+  return std::sqrt(tree_sum(sq.data(), static_cast<std::uint32_t>(sq.size())));
+}
+
+/// Residual-like vectors: Gaussian of a random magnitude 10^[-6, 6], some with a block of tiny
+/// components (fp16-subnormal lo parts after scaling) and some with zeros.
+std::vector<float> random_residual(Rng& rng, std::uint32_t n, int kind) {
+  std::vector<float> r(n);
+  const double mag = std::pow(10.0, 12.0 * rng.uniform() - 6.0);
+  for (std::uint32_t j = 0; j < n; ++j) r[j] = static_cast<float>(mag * rng.normal());
+  if (kind == 1)
+    for (std::uint32_t j = 0; j < n; j += 3) r[j] *= 1e-6f;
+  if (kind == 2)
+    for (std::uint32_t j = 0; j < n; j += 5) r[j] = 0.0f;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Append mma: the hi/lo split product stays within its stated bound of float64",
+          "[append][mma]") {
+  for (std::uint32_t d : {64u, 128u, 256u}) {
+    const std::vector<float> s = gaussian_matrix(d, d, 0x5eed + d);
+    Rng rng(d);
+    double worst = 0;  // largest error / bound seen
+    for (int v = 0; v < 300; ++v) {
+      const std::vector<float> r = random_residual(rng, d, v % 3);
+      const float gamma = float_norm(r);
+      const QjlReference ref = qjl_reference(s, r.data(), d);
+      for (std::uint32_t i = 0; i < d; ++i) {
+        const double got = emulate_mma(&s[std::size_t{i} * d], r.data(), d, gamma);
+        const double bound = append_mma_error_bound(ref.abs_sum[i], ref.gamma, ref.s_abs_sum[i], d);
+        const double err = std::fabs(got - ref.p[i]);
+        worst = std::max(worst, err / bound);
+        INFO("d=" << d << " v=" << v << " i=" << i << " P=" << ref.p[i] << " err=" << err
+                  << " bound=" << bound);
+        REQUIRE(err <= bound);
+        // The twin's float sum is within Higham's γ_d of float64 (the other half of ε).
+        const double twin = twin_projection(&s[std::size_t{i} * d], r.data(), d);
+        REQUIRE(std::fabs(twin - ref.p[i]) <= 1.01 * d * 0x1p-24 * ref.abs_sum[i]);
+      }
+    }
+    // The emulated (round-to-nearest) product uses a small part of the bound, which leaves room
+    // for the tensor core's truncating accumulation.
+    WARN("d=" << d << ": worst emulated error / stated bound = " << worst);
+    CHECK(worst < 0.25);
+  }
+}
+
+TEST_CASE(
+    "Append mma: the ε rule flags exactly the projections near 0, and every sign that "
+    "differs",
+    "[append][mma]") {
+  for (std::uint32_t d : {64u, 128u}) {
+    const std::vector<float> s = gaussian_matrix(d, d, 0xfeed + d);
+    Rng rng(3 * d);
+    std::size_t total = 0, flagged = 0, differ = 0;
+    for (int v = 0; v < 400; ++v) {
+      const std::vector<float> r = random_residual(rng, d, v % 3);
+      const float gamma = float_norm(r);
+      const QjlReference ref = qjl_reference(s, r.data(), d);
+      for (std::uint32_t i = 0; i < d; ++i) {
+        const float* row = &s[std::size_t{i} * d];
+        const bool near = std::fabs(ref.p[i]) <= ref.eps[i];
+        const bool kernel_sign = emulate_mma(row, r.data(), d, gamma) > 0.0f;
+        const bool twin_sign = twin_projection(row, r.data(), d) > 0.0f;
+        ++total;
+        flagged += near ? 1 : 0;
+        differ += kernel_sign != twin_sign ? 1 : 0;
+        // Outside ε both signs are the exact one.
+        if (!near) {
+          REQUIRE(kernel_sign == (ref.p[i] > 0));
+          REQUIRE(twin_sign == (ref.p[i] > 0));
+        }
+      }
+    }
+    // P ~ N(0, γ²) for Gaussian S: the flagged share is ≈ 0.8·ε/γ ≈ 1e-3; the GPU test asserts
+    // ≤ 4e-3 on its pools.
+    WARN("d=" << d << ": " << flagged << " of " << total << " projections within ε of 0, " << differ
+              << " signs differing");
+    CHECK(flagged <= total * 4 / 1000);
+    CHECK(differ <= flagged);
+
+    // Constructed projections at known distances from 0: r moved along S_i so that
+    // P_i = f·ε_i. |f| ≤ 0.5 must be flagged, |f| ≥ 2 must not be, and the rule is exactly
+    // |P| ≤ ε (recomputed on the float vector actually built).
+    std::size_t near_cases = 0, near_differ = 0;
+    for (int v = 0; v < 200; ++v) {
+      const std::vector<float> r0 = random_residual(rng, d, v % 3);
+      const auto i = static_cast<std::uint32_t>(rng.next_u64() % d);
+      const float* row = &s[std::size_t{i} * d];
+      const QjlReference ref0 = qjl_reference(s, r0.data(), d);
+      double srow2 = 0;
+      for (std::uint32_t j = 0; j < d; ++j) srow2 += double{row[j]} * row[j];
+      for (double f : {0.0, 0.25, -0.25, 0.5, -0.5, 2.0, -2.0, 8.0, -8.0}) {
+        const double shift = (ref0.p[i] - f * ref0.eps[i]) / srow2;
+        std::vector<float> r(d);
+        for (std::uint32_t j = 0; j < d; ++j) r[j] = static_cast<float>(r0[j] - shift * row[j]);
+        const QjlReference ref = qjl_reference(s, r.data(), d);
+        const bool near = std::fabs(ref.p[i]) <= ref.eps[i];
+        INFO("d=" << d << " v=" << v << " f=" << f << " P/eps=" << ref.p[i] / ref.eps[i]);
+        if (std::fabs(f) <= 0.5) CHECK(near);
+        if (std::fabs(f) >= 2.0) CHECK(!near);
+        const bool kernel_sign = emulate_mma(row, r.data(), d, float_norm(r)) > 0.0f;
+        const bool twin_sign = twin_projection(row, r.data(), d) > 0.0f;
+        if (!near) {
+          CHECK(kernel_sign == (ref.p[i] > 0));
+          CHECK(twin_sign == (ref.p[i] > 0));
+        } else {
+          ++near_cases;
+          near_differ += kernel_sign != twin_sign ? 1 : 0;
+        }
+      }
+    }
+    WARN("d=" << d << ": constructed near-zero cases " << near_cases << ", signs differing "
+              << near_differ);
+    CHECK(near_cases >= 200 * 5);
+  }
+}
+
+TEST_CASE("Append mma: prod_residual reproduces the twin's γ and codes", "[append][mma]") {
+  // The GPU test judges sign bits through prod_residual, so it must be the twin's residual: its
+  // fp16 γ and the codes rebuilt from it must equal encode's bytes.
+  for (std::uint32_t d : {64u, 128u})
+    for (const char* name : {"tq-prod-2", "tq-prod-3", "tq-prod-4"}) {
+      const VectorCodec c = VectorCodec::make(KvFormat::parse(name), d, {});
+      const auto x = heavy_tailed(50, d, 11 + d);
+      std::vector<std::uint8_t> code(c.code_bytes()), meta(c.meta_bytes());
+      std::size_t agree = 0, total = 0;
+      for (std::size_t v = 0; v < 50; ++v) {
+        c.encode(&x[v * d], code.data(), meta.data());
+        const std::vector<float> r = prod_residual(c, &x[v * d]);
+        const std::uint16_t g = float_to_half(float_norm(r));
+        CHECK((meta[2] | (meta[3] << 8)) == g);
+        const QjlReference ref = qjl_reference(c.qjl_matrix(), r.data(), d);
+        for (std::uint32_t i = 0; i < d; ++i) {
+          const bool bit = (code[c.desc().sign_offset + i / 8] >> (i % 8)) & 1;
+          agree += (std::fabs(ref.p[i]) <= ref.eps[i] || bit == (ref.p[i] > 0)) ? 1 : 0;
+          ++total;
+        }
+      }
+      INFO(name << " d=" << d);
+      CHECK(agree == total);
+    }
+}
