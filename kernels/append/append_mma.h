@@ -52,6 +52,31 @@ JEVONS_HD float append_mma_scale(float gamma) {
   return f;
 }
 
+/// The kernel's fragment index maps, host-callable so that the CPU test can replay them against
+/// the PTX fragment layouts of mma.m16n8k16 and ldmatrix (tests/kernels/test_append_mma.cpp).
+///
+/// Shared-memory entry e of S (B-fragment order, e = (kt·D/8 + nt)·32 + lane) holds, hi and lo,
+/// S[n][k0], S[n][k0 + 1] (the lane's b0 register) and S[n][k0 + 8], S[n][k0 + 9] (b1).
+JEVONS_HD void append_mma_b_coords(int e, int d, int& n, int& k0) {
+  const int l = e & 31, nt = (e >> 5) % (d / 8), kt = (e >> 5) / (d / 8);
+  n = nt * 8 + (l >> 2);
+  k0 = kt * 16 + 2 * (l & 3);
+}
+
+/// Row address (in halves, from the A tile's start) that `lane` gives ldmatrix.x4 for k-tile kt,
+/// rows `row` halves apart: lanes 0-15 rows 0-15 at column kt·16, lanes 16-31 the same rows 8
+/// columns on, so the four matrices are the A fragment's a0/a1 (rows 0-7 / 8-15, k 0-7) and
+/// a2/a3 (k 8-15).
+JEVONS_HD int append_mma_a_offset(int lane, int kt, int row) {
+  return (lane & 15) * row + kt * 16 + (lane >> 4) * 8;
+}
+
+/// Accumulator element e (0, 1) of n-tile nt, columns nt·8 + 2q + e of the lane's rows: sign
+/// word nt / 4, this bit before the shift by 2q (q = lane mod 4) and the OR over the quad.
+JEVONS_HD std::uint32_t append_mma_sign_bit(int nt, int e) {
+  return 1u << ((nt % 4) * 8 + e);
+}
+
 /// ε of the acceptance rule: a QJL sign bit of the tensor-core append may differ from the twin's
 /// only if the exact projection lies within this of 0. `abs_sum` = Σ_j |S_ij·r_j|, `s_abs_sum` =
 /// Σ_j |S_ij|, `gamma` = ‖r‖.

@@ -131,8 +131,8 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   // lane gives both B fragments of a tile. Sᵀ is what the set uploads (S[n][k] = Sᵀ[k][n]).
   uint4* const s_S = reinterpret_cast<uint4*>(smem);
   for (int e = static_cast<int>(threadIdx.x); e < kKT * kNT * 32; e += P::kWarps * 32) {
-    const int l = e & 31, nt = (e >> 5) % kNT, kt = (e >> 5) / kNT;
-    const int n = nt * 8 + (l >> 2), k0 = kt * 16 + 2 * (l & 3);
+    int n, k0;
+    append_mma_b_coords(e, D, n, k0);
     const float* st = t.tables.qjl_t;
     std::uint32_t h01, l01, h89, l89;
     split_hl(st[k0 * D + n], st[(k0 + 1) * D + n], h01, l01);
@@ -360,7 +360,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 #pragma unroll 1
     for (int kt = 0; kt < kKT; ++kt) {
       std::uint32_t ah[4], al[4];
-      const int off = (lane & 15) * kARow + kt * 16 + (lane >> 4) * 8;
+      const int off = append_mma_a_offset(lane, kt, kARow);
       ldmatrix_x4(ah, a_hi + off);
       ldmatrix_x4(al, a_lo + off);
 #pragma unroll
@@ -381,7 +381,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       for (int nt = 0; nt < kNT; ++nt)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
-          const std::uint32_t bit = 1u << ((nt % 4) * 8 + e);
+          const std::uint32_t bit = append_mma_sign_bit(nt, e);
           asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, 0f00000000;\n\t@p add.u32 %0, %0, %2;\n\t}"
               : "+r"(w0[nt / 4])
               : "f"(acc[nt][e]), "r"(bit));

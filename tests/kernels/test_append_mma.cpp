@@ -2,6 +2,7 @@
 // split product it forms for the QJL projections S·r, emulated operation for operation, against
 // float64, and the acceptance rule the GPU test applies to its sign bits. The GPU test compares
 // real pools; this one pins down the bound and the rule on many random and constructed inputs.
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -204,4 +205,104 @@ TEST_CASE("Append mma: prod_residual reproduces the twin's γ and codes", "[appe
       INFO(name << " d=" << d);
       CHECK(agree == total);
     }
+}
+
+TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX layouts",
+          "[append][mma]") {
+  // Replays append_mma_kernel's index arithmetic (append_mma_b_coords, append_mma_a_offset,
+  // append_mma_sign_bit, the quad OR and the word placement) through the PTX ISA's fragment
+  // layouts of ldmatrix.x4 and mma.m16n8k16 (lane t: group t/4, q = t mod 4; A regs 0-3 = rows
+  // t/4, t/4 + 8 at k 2q + {0,1}, then the same at k 2q + 8 + {0,1}; B regs 0-1 = k 2q + {0,1}
+  // and 2q + 8 + {0,1} at column t/4; C = rows t/4, t/4 + 8 at columns 2q + {0,1}), on small
+  // integers (every product and sum exact), and checks the staged sign bits against sign(S·r).
+  for (int d : {64, 128}) {
+    Rng rng(static_cast<std::uint64_t>(d) * 7);
+    const int kt_n = d / 16, nt_n = d / 8, row = d + 8;
+    std::vector<int> s(static_cast<std::size_t>(d) * d), a(16 * static_cast<std::size_t>(row), 0);
+    for (auto& v : s) v = static_cast<int>(rng.next_u64() % 7) - 3;
+    for (int m = 0; m < 16; ++m)
+      for (int j = 0; j < d; ++j) a[m * row + j] = static_cast<int>(rng.next_u64() % 9) - 4;
+    // Shared S entries by the kernel's map: {b0 = (k0, k0+1), b1 = (k0+8, k0+9)} at column n.
+    std::vector<std::array<int, 4>> sS(static_cast<std::size_t>(kt_n) * nt_n * 32);
+    for (int e = 0; e < static_cast<int>(sS.size()); ++e) {
+      int n, k0;
+      append_mma_b_coords(e, d, n, k0);
+      sS[e] = {s[n * d + k0], s[n * d + k0 + 1], s[n * d + k0 + 8], s[n * d + k0 + 9]};
+    }
+    std::vector<std::array<long, 4>> acc(32 * static_cast<std::size_t>(nt_n), {0, 0, 0, 0});
+    for (int kt = 0; kt < kt_n; ++kt) {
+      // ldmatrix.x4: lane t's register i = row t/4 of matrix i, whose rows lanes 8i..8i+7 point
+      // at; elements 2q, 2q + 1 of that row.
+      int areg[32][4][2];
+      for (int t = 0; t < 32; ++t)
+        for (int i = 0; i < 4; ++i) {
+          const int src = append_mma_a_offset(8 * i + t / 4, kt, row);
+          areg[t][i][0] = a[src + 2 * (t % 4)];
+          areg[t][i][1] = a[src + 2 * (t % 4) + 1];
+        }
+      for (int nt = 0; nt < nt_n; ++nt) {
+        // The 16 × 16 A and 16 × 8 B tiles the mma sees, rebuilt from the lanes' registers.
+        int at[16][16], bt[16][8];
+        for (int t = 0; t < 32; ++t) {
+          const int gq = t / 4, q = t % 4;
+          for (int h = 0; h < 2; ++h) {
+            at[gq][2 * q + h] = areg[t][0][h];
+            at[gq + 8][2 * q + h] = areg[t][1][h];
+            at[gq][2 * q + 8 + h] = areg[t][2][h];
+            at[gq + 8][2 * q + 8 + h] = areg[t][3][h];
+          }
+          const auto& b = sS[(kt * nt_n + nt) * 32 + t];
+          bt[2 * q][gq] = b[0];
+          bt[2 * q + 1][gq] = b[1];
+          bt[2 * q + 8][gq] = b[2];
+          bt[2 * q + 9][gq] = b[3];
+        }
+        for (int t = 0; t < 32; ++t) {
+          const int gq = t / 4, q = t % 4;
+          for (int c = 0; c < 4; ++c) {
+            const int r = gq + (c >= 2 ? 8 : 0), col = 2 * q + (c & 1);
+            long sum = 0;
+            for (int k = 0; k < 16; ++k) sum += long{at[r][k]} * bt[k][col];
+            acc[t * nt_n + nt][c] += sum;
+          }
+        }
+      }
+    }
+    // Signs as the kernel assembles and stages them.
+    const int words = d / 32;
+    std::vector<std::uint32_t> stage(16 * static_cast<std::size_t>(words), 0);
+    std::vector<std::uint32_t> w0(32 * static_cast<std::size_t>(words), 0), w1(w0);
+    for (int t = 0; t < 32; ++t) {
+      for (int nt = 0; nt < nt_n; ++nt)
+        for (int e = 0; e < 2; ++e) {
+          if (acc[t * nt_n + nt][e] > 0) w0[t * words + nt / 4] += append_mma_sign_bit(nt, e);
+          if (acc[t * nt_n + nt][2 + e] > 0) w1[t * words + nt / 4] += append_mma_sign_bit(nt, e);
+        }
+      for (int i = 0; i < words; ++i) {
+        w0[t * words + i] <<= 2 * (t % 4);
+        w1[t * words + i] <<= 2 * (t % 4);
+      }
+    }
+    for (int t = 0; t < 32; ++t)
+      for (int i = 0; i < words; ++i) {
+        const int base = t & ~3;  // the quad's OR (two xor-shuffles give every lane all four)
+        std::uint32_t o0 = 0, o1 = 0;
+        for (int u = 0; u < 4; ++u) {
+          o0 |= w0[(base + u) * words + i];
+          o1 |= w1[(base + u) * words + i];
+        }
+        if (i % 4 == t % 4) {
+          stage[(t / 4) * words + i] = o0;
+          stage[(t / 4 + 8) * words + i] = o1;
+        }
+      }
+    for (int m = 0; m < 16; ++m)
+      for (int i = 0; i < d; ++i) {
+        long p = 0;
+        for (int j = 0; j < d; ++j) p += long{s[i * d + j]} * a[m * row + j];
+        const bool bit = (stage[m * words + i / 32] >> (i % 32)) & 1;
+        INFO("d=" << d << " row " << m << " sign " << i << " P=" << p);
+        REQUIRE(bit == (p > 0));
+      }
+  }
 }
