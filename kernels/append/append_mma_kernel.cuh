@@ -150,6 +150,10 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   float t_reg[BITS <= 2 ? kThr : 1];
 #pragma unroll
   for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t_reg[j] = thr[j];
+  // The 2 or 4 centroids in registers at b − 1 ≤ 2, selected per channel by the code's predicates.
+  float c_reg[BITS <= 2 ? 1 << BITS : 1];
+#pragma unroll
+  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) c_reg[j] = t.desc.seg[0].centroids[j];
   // Hadamard signs as sign-bit flips of the bf16 input (append_tq_kernel's argument).
   std::uint32_t flip_lo[4], flip_hi[4];
   {
@@ -202,7 +206,9 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   };
 
   // One group of tile tl: vectors m = grp·kVpw + g, this lane's 8 channels from `cur`.
-  auto encode = [&](const int grp, const uint4 cur) {
+  // `cur` is reloaded with tile `next`'s load for the same group as soon as x is formed from it,
+  // so the load issues into the registers it frees (a copy of the old value costs 4 MOVs).
+  auto encode = [&](const int grp, uint4& cur, const std::uint32_t next) {
     const int m = grp * kVpw + g;
     float x[8];
     {
@@ -213,6 +219,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         x[2 * k + 1] = __uint_as_float((w[k] ^ flip_hi[k]) & 0xffff0000u);
       }
     }
+    cur = load(next, grp);
     // Tree sum of 8 values per lane in transposed order, then the lane butterfly (the twin's
     // tree_sum over D, append_tq_kernel's argument); `buf` is rewritten only after a __syncwarp
     // that follows its last reads (buffers alternate: sa, sb, sa, sb per group).
@@ -283,19 +290,26 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       x[0] = y0.x, x[1] = y0.y, x[2] = y0.z, x[3] = y0.w;
       x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
     }
-    // (b−1)-bit codes from the unscaled FWHT (append_tq_bucket.h), packed as the twin packs.
+    // (b−1)-bit codes from the unscaled FWHT (append_tq_bucket.h), packed as the twin packs, and
+    // each channel's centroid c[code]: at b − 1 ≤ 2 selected from registers by the predicates
+    // that form the code (the same floats s_cent holds), at b − 1 = 3 read from s_cent.
     std::uint32_t packed = 0;
+    float cent[8];
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
       if constexpr (BITS == 1) {
-        packed |= (x[k] > t_reg[0] ? ~0u : 0u) & (1u << k);
+        asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %6;\n\t"
+            "selp.f32 %1, %5, %4, p;\n\t}"
+            : "+r"(packed), "=f"(cent[k])
+            : "f"(x[k]), "f"(t_reg[0]), "f"(c_reg[0]), "f"(c_reg[1]), "r"(1u << k));
       } else if constexpr (BITS == 2) {
-        asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t;\n\tsetp.gt.f32 p, %1, %2;\n\t"
-            "selp.f32 t, %4, %3, p;\n\tsetp.gt.f32 q, %1, t;\n\t@p add.u32 %0, %0, %5;\n\t"
-            "@q add.u32 %0, %0, %6;\n\t}"
-            : "+r"(packed)
-            : "f"(x[k]), "f"(t_reg[1]), "f"(t_reg[0]), "f"(t_reg[2]), "r"(2u << (2 * k)),
-              "r"(1u << (2 * k)));
+        asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t, lo, hi;\n\tsetp.gt.f32 p, %2, %3;\n\t"
+            "selp.f32 t, %5, %4, p;\n\tsetp.gt.f32 q, %2, t;\n\t@p add.u32 %0, %0, %10;\n\t"
+            "@q add.u32 %0, %0, %11;\n\tselp.f32 lo, %7, %6, q;\n\tselp.f32 hi, %9, %8, q;\n\t"
+            "selp.f32 %1, hi, lo, p;\n\t}"
+            : "+r"(packed), "=f"(cent[k])
+            : "f"(x[k]), "f"(t_reg[1]), "f"(t_reg[0]), "f"(t_reg[2]), "f"(c_reg[0]), "f"(c_reg[1]),
+              "f"(c_reg[2]), "f"(c_reg[3]), "r"(2u << (2 * k)), "r"(1u << (2 * k)));
       } else {
         const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
         packed += e.base << (k * BITS);
@@ -303,6 +317,10 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
             : "+r"(packed)
             : "f"(x[k]), "f"(e.threshold), "r"(1u << (k * BITS)));
       }
+    }
+    if constexpr (BITS >= 3) {
+#pragma unroll
+      for (int k = 0; k < 8; ++k) cent[k] = s_cent[(packed >> (k * BITS)) & ((1u << BITS) - 1u)];
     }
     std::uint8_t* my = stage + m * kCodeBytes + ll * BITS;
     if constexpr (BITS == 3) {
@@ -320,9 +338,8 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     float r[8];
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
-      const float c = s_cent[(packed >> (k * BITS)) & ((1u << BITS) - 1u)];
       const float y = __fmul_rn(x[k], hscale);
-      r[k] = __fsub_rn(__fmul_rn(norm, y), __fmul_rn(stored, c));
+      r[k] = __fsub_rn(__fmul_rn(norm, y), __fmul_rn(stored, cent[k]));
     }
     const float gamma = tree(sb, r);  // (sb's last reads, the transpose, precede two barriers)
     // The A tile row m: r·2^e split into fp16 hi + lo (append_mma.h: γ·2^e in [1, 2)).
@@ -347,11 +364,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     // so one tile's loads (kGroups × 16 B per lane) are in flight at every point of the loop,
     // through the mma and the stores, in half the registers of a second buffer.
 #pragma unroll
-    for (int grp = 0; grp < kGroups; ++grp) {
-      const uint4 v = cur[grp];
-      cur[grp] = load(tl + stride, grp);
-      encode(grp, v);
-    }
+    for (int grp = 0; grp < kGroups; ++grp) encode(grp, cur[grp], tl + stride);
     __syncwarp();
     // P = R·Sᵀ: rows = the tile's vectors, columns = S's rows; three mma per fragment pair.
     float acc[kNT][4];
