@@ -191,18 +191,20 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   const std::uint32_t head_bytes = a.head_bytes[blockIdx.y];
   const std::uint32_t meta_base = a.meta_base[blockIdx.y];
   const FastDiv page_tokens = a.page_tokens[blockIdx.y];
-  // Byte address of vector row m of tile tl inside the pool (in-page offset `off_mul`·offset +
-  // `add`), or null for a dead vector.
-  auto vector_dst = [&](std::uint32_t tl, int m, std::uint32_t off_mul,
-                        std::uint32_t add) -> std::uint8_t* {
+  // Vector row m of tile tl: its head block in the pool (null for a dead vector) and its token's
+  // offset in the page. The code chunk is at base + offset·kCodeBytes + chunk·kW, the meta word at
+  // base + offset·4 + meta_base (the in-page sum < page_bytes < 2^32: 32-bit).
+  auto vector_slot = [&](std::uint32_t tl, int m, std::uint8_t*& base, std::uint32_t& offset) {
     const std::uint32_t vid = tl * kMmaTile + static_cast<std::uint32_t>(m);
-    if (vid >= a.vectors) return nullptr;
+    base = nullptr;
+    offset = 0;
+    if (vid >= a.vectors) return;
     const std::uint32_t token = a.kv_heads.div(vid);
     const std::uint32_t head = vid - token * a.kv_heads.d;
     const auto slot = static_cast<std::uint32_t>(__ldg(slots + token));  // < 2^31 (launcher)
     const std::uint32_t page = page_tokens.div(slot);
-    const std::uint32_t offset = slot - page * page_tokens.d;
-    return pool + std::uint64_t{page} * page_bytes + (head * head_bytes + offset * off_mul + add);
+    offset = slot - page * page_tokens.d;
+    base = pool + std::uint64_t{page} * page_bytes + head * head_bytes;
   };
 
   // One group of tile tl: vectors m = grp·kVpw + g, this lane's 8 channels from `cur`.
@@ -366,6 +368,12 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 #pragma unroll
     for (int grp = 0; grp < kGroups; ++grp) encode(grp, cur[grp], tl + stride);
     __syncwarp();
+    // Lane m < 16 resolves vector m's slot once for all its stores (the chunk stores take it by
+    // shuffle: 3 SHFL a round instead of a division, a slot load and a division each); issued
+    // here, its slot load's latency hides behind the mma.
+    std::uint8_t* vbase;
+    std::uint32_t voff;
+    vector_slot(tl, lane & (kMmaTile - 1), vbase, voff);
     // P = R·Sᵀ: rows = the tile's vectors, columns = S's rows; three mma per fragment pair.
     float acc[kNT][4];
 #pragma unroll
@@ -423,16 +431,15 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     for (int round = 0; round < (kMmaTile * kChunks + 31) / 32; ++round) {
       const int i = round * 32 + lane;
       const int m = i / kChunks, ch = i % kChunks;
-      std::uint8_t* dst = i < kMmaTile * kChunks
-                              ? vector_dst(tl, m, kCodeBytes, static_cast<std::uint32_t>(ch * kW))
-                              : nullptr;
-      if (dst)
-        *reinterpret_cast<Word*>(dst) = reinterpret_cast<const Word*>(stage + m * kCodeBytes)[ch];
+      const auto base = reinterpret_cast<std::uint8_t*>(__shfl_sync(
+          0xffffffffu, reinterpret_cast<unsigned long long>(vbase), m & (kMmaTile - 1)));
+      const std::uint32_t off = __shfl_sync(0xffffffffu, voff, m & (kMmaTile - 1));
+      if (i < kMmaTile * kChunks && base != nullptr)
+        *reinterpret_cast<Word*>(base + (off * kCodeBytes + static_cast<std::uint32_t>(ch * kW))) =
+            reinterpret_cast<const Word*>(stage + m * kCodeBytes)[ch];
     }
-    if (lane < kMmaTile) {
-      std::uint8_t* dst = vector_dst(tl, lane, 4, meta_base);
-      if (dst) *reinterpret_cast<std::uint32_t*>(dst) = mstage[lane];
-    }
+    if (lane < kMmaTile && vbase != nullptr)
+      *reinterpret_cast<std::uint32_t*>(vbase + (voff * 4 + meta_base)) = mstage[lane];
     tl += stride;
   }
 }
