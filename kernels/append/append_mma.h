@@ -55,11 +55,20 @@ JEVONS_HD float append_mma_scale(float gamma) {
 /// The kernel's fragment index maps, host-callable so that the CPU test can replay them against
 /// the PTX fragment layouts of mma.m16n8k16 and ldmatrix (tests/kernels/test_append_mma.cpp).
 ///
+/// Which row of S (which sign) column c (0-7) of n-tile nt of the product holds. The columns are
+/// permuted so that the accumulators of lane q = lane mod 4 (columns 2q, 2q + 1 of every n-tile)
+/// are signs q·d/4 … q·d/4 + d/4 − 1, in order (nt, e): each lane forms one contiguous run of
+/// d/4 sign bits per row (a whole word at d = 128, a half-word at d = 64), with no shuffles.
+JEVONS_HD int append_mma_sign_index(int nt, int c, int d) {
+  return (c >> 1) * (d / 4) + 2 * nt + (c & 1);
+}
+
 /// Shared-memory entry e of S (B-fragment order, e = (kt·D/8 + nt)·32 + lane) holds, hi and lo,
-/// S[n][k0], S[n][k0 + 1] (the lane's b0 register) and S[n][k0 + 8], S[n][k0 + 9] (b1).
+/// S[n][k0], S[n][k0 + 1] (the lane's b0 register) and S[n][k0 + 8], S[n][k0 + 9] (b1), n the
+/// row of column lane / 4 of n-tile nt (append_mma_sign_index).
 JEVONS_HD void append_mma_b_coords(int e, int d, int& n, int& k0) {
   const int l = e & 31, nt = (e >> 5) % (d / 8), kt = (e >> 5) / (d / 8);
-  n = nt * 8 + (l >> 2);
+  n = append_mma_sign_index(nt, l >> 2, d);
   k0 = kt * 16 + 2 * (l & 3);
 }
 
@@ -71,10 +80,10 @@ JEVONS_HD int append_mma_a_offset(int lane, int kt, int row) {
   return (lane & 15) * row + kt * 16 + (lane >> 4) * 8;
 }
 
-/// Accumulator element e (0, 1) of n-tile nt, columns nt·8 + 2q + e of the lane's rows: sign
-/// word nt / 4, this bit before the shift by 2q (q = lane mod 4) and the OR over the quad.
+/// Accumulator element e (0, 1) of n-tile nt (column 2q + e, q = lane mod 4) of the lane's rows:
+/// this bit of the lane's run of d/4 signs, which starts at sign q·d/4 (append_mma_sign_index).
 JEVONS_HD std::uint32_t append_mma_sign_bit(int nt, int e) {
-  return 1u << ((nt % 4) * 8 + e);
+  return 1u << (2 * nt + e);
 }
 
 /// ε of the acceptance rule: a QJL sign bit of the tensor-core append may differ from the twin's

@@ -27,6 +27,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "append/append_mma.h"
 #include "append/append_tq_bucket.h"
@@ -108,7 +109,6 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   constexpr int kCodeBytes = kMseBytes + D / 8;  // codes | sign bits
   constexpr int kW = append_store_width(kCodeBytes);
   constexpr int kChunks = kCodeBytes / kW;
-  constexpr int kSignWords = D / 32;
   using Word = typename StoreWord<kW>::type;
   constexpr int kThr = (1 << BITS) - 1;
   static_assert(BITS >= 1 && BITS <= 3, "tq-prod-2..4");
@@ -392,38 +392,28 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         mma_hl(acc[nt], al, b.x, b.y);
       }
     }
-    // Sign bit p = nt·8 + 2q + e of rows lane/4 (acc[nt][e]) and lane/4 + 8 (acc[nt][2 + e]):
-    // word nt/4, bit (nt % 4)·8 + 2q + e. Set at 2q = 0, shifted once, OR-ed over the quad.
+    // Signs q·D/4 + 2nt + e (q = lane mod 4) of rows lane/4 (acc[nt][e]) and lane/4 + 8
+    // (acc[nt][2 + e]): S's rows are permuted (append_mma_sign_index) so that they are bit 2nt + e
+    // of the lane's own run of D/4 signs, staged as one word per row: no shuffles, no shifts.
     {
-      std::uint32_t w0[kSignWords], w1[kSignWords];
-#pragma unroll
-      for (int i = 0; i < kSignWords; ++i) w0[i] = w1[i] = 0;
+      using Run = std::conditional_t<D == 128, std::uint32_t, std::uint16_t>;
+      static_assert(8 * sizeof(Run) == D / 4, "a lane's sign run is one staged word");
+      std::uint32_t w0 = 0, w1 = 0;
 #pragma unroll
       for (int nt = 0; nt < kNT; ++nt)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
           const std::uint32_t bit = append_mma_sign_bit(nt, e);
           asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, 0f00000000;\n\t@p add.u32 %0, %0, %2;\n\t}"
-              : "+r"(w0[nt / 4])
+              : "+r"(w0)
               : "f"(acc[nt][e]), "r"(bit));
           asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, 0f00000000;\n\t@p add.u32 %0, %0, %2;\n\t}"
-              : "+r"(w1[nt / 4])
+              : "+r"(w1)
               : "f"(acc[nt][2 + e]), "r"(bit));
         }
       const int q = lane & 3, row = lane >> 2;
-#pragma unroll
-      for (int i = 0; i < kSignWords; ++i) {
-        w0[i] <<= 2 * q;
-        w1[i] <<= 2 * q;
-        w0[i] |= __shfl_xor_sync(0xffffffffu, w0[i], 1);
-        w1[i] |= __shfl_xor_sync(0xffffffffu, w1[i], 1);
-        w0[i] |= __shfl_xor_sync(0xffffffffu, w0[i], 2);
-        w1[i] |= __shfl_xor_sync(0xffffffffu, w1[i], 2);
-        if (i % 4 == q) {
-          reinterpret_cast<std::uint32_t*>(stage + row * kCodeBytes + kMseBytes)[i] = w0[i];
-          reinterpret_cast<std::uint32_t*>(stage + (row + 8) * kCodeBytes + kMseBytes)[i] = w1[i];
-        }
-      }
+      reinterpret_cast<Run*>(stage + row * kCodeBytes + kMseBytes)[q] = static_cast<Run>(w0);
+      reinterpret_cast<Run*>(stage + (row + 8) * kCodeBytes + kMseBytes)[q] = static_cast<Run>(w1);
     }
     __syncwarp();
     // Stores: the tile's code chunks (kW bytes each) and one (‖x‖, γ) word per vector.

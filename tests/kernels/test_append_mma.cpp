@@ -2,6 +2,7 @@
 // split product it forms for the QJL projections S·r, emulated operation for operation, against
 // float64, and the acceptance rule the GPU test applies to its sign bits. The GPU test compares
 // real pools; this one pins down the bound and the rule on many random and constructed inputs.
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -209,8 +210,9 @@ TEST_CASE("Append mma: prod_residual reproduces the twin's γ and codes", "[appe
 
 TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX layouts",
           "[append][mma]") {
-  // Replays append_mma_kernel's index arithmetic (append_mma_b_coords, append_mma_a_offset,
-  // append_mma_sign_bit, the quad OR and the word placement) through the PTX ISA's fragment
+  // Replays append_mma_kernel's index arithmetic (append_mma_b_coords with its column
+  // permutation append_mma_sign_index, append_mma_a_offset, append_mma_sign_bit and each lane's
+  // run placement) through the PTX ISA's fragment
   // layouts of ldmatrix.x4 and mma.m16n8k16 (lane t: group t/4, q = t mod 4; A regs 0-3 = rows
   // t/4, t/4 + 8 at k 2q + {0,1}, then the same at k 2q + 8 + {0,1}; B regs 0-1 = k 2q + {0,1}
   // and 2q + 8 + {0,1} at column t/4; C = rows t/4, t/4 + 8 at columns 2q + {0,1}), on small
@@ -222,6 +224,11 @@ TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX 
     for (auto& v : s) v = static_cast<int>(rng.next_u64() % 7) - 3;
     for (int m = 0; m < 16; ++m)
       for (int j = 0; j < d; ++j) a[m * row + j] = static_cast<int>(rng.next_u64() % 9) - 4;
+    // The column permutation is one: every sign once.
+    std::vector<int> seen(static_cast<std::size_t>(d), 0);
+    for (int nt = 0; nt < nt_n; ++nt)
+      for (int c = 0; c < 8; ++c) ++seen[append_mma_sign_index(nt, c, d)];
+    REQUIRE(std::count(seen.begin(), seen.end(), 1) == d);
     // Shared S entries by the kernel's map: {b0 = (k0, k0+1), b1 = (k0+8, k0+9)} at column n.
     std::vector<std::array<int, 4>> sS(static_cast<std::size_t>(kt_n) * nt_n * 32);
     for (int e = 0; e < static_cast<int>(sS.size()); ++e) {
@@ -268,34 +275,23 @@ TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX 
         }
       }
     }
-    // Signs as the kernel assembles and stages them.
-    const int words = d / 32;
+    // Signs as the kernel assembles and stages them: lane t's run of d/4 bits (bit
+    // append_mma_sign_bit(nt, e) for accumulator element e of n-tile nt) is the staged word
+    // q = t mod 4 of rows t/4 (elements 0, 1) and t/4 + 8 (elements 2, 3).
+    const int words = d / 32, run = d / 4;
     std::vector<std::uint32_t> stage(16 * static_cast<std::size_t>(words), 0);
-    std::vector<std::uint32_t> w0(32 * static_cast<std::size_t>(words), 0), w1(w0);
     for (int t = 0; t < 32; ++t) {
+      std::uint32_t w0 = 0, w1 = 0;
       for (int nt = 0; nt < nt_n; ++nt)
         for (int e = 0; e < 2; ++e) {
-          if (acc[t * nt_n + nt][e] > 0) w0[t * words + nt / 4] += append_mma_sign_bit(nt, e);
-          if (acc[t * nt_n + nt][2 + e] > 0) w1[t * words + nt / 4] += append_mma_sign_bit(nt, e);
+          if (acc[t * nt_n + nt][e] > 0) w0 += append_mma_sign_bit(nt, e);
+          if (acc[t * nt_n + nt][2 + e] > 0) w1 += append_mma_sign_bit(nt, e);
         }
-      for (int i = 0; i < words; ++i) {
-        w0[t * words + i] <<= 2 * (t % 4);
-        w1[t * words + i] <<= 2 * (t % 4);
-      }
+      REQUIRE((run == 32 || (w0 >> run) + (w1 >> run) == 0));  // the run fits its word
+      const int bit0 = (t % 4) * run;                          // the run's first sign
+      stage[(t / 4) * words + bit0 / 32] |= w0 << (bit0 % 32);
+      stage[(t / 4 + 8) * words + bit0 / 32] |= w1 << (bit0 % 32);
     }
-    for (int t = 0; t < 32; ++t)
-      for (int i = 0; i < words; ++i) {
-        const int base = t & ~3;  // the quad's OR (two xor-shuffles give every lane all four)
-        std::uint32_t o0 = 0, o1 = 0;
-        for (int u = 0; u < 4; ++u) {
-          o0 |= w0[(base + u) * words + i];
-          o1 |= w1[(base + u) * words + i];
-        }
-        if (i % 4 == t % 4) {
-          stage[(t / 4) * words + i] = o0;
-          stage[(t / 4 + 8) * words + i] = o1;
-        }
-      }
     for (int m = 0; m < 16; ++m)
       for (int i = 0; i < d; ++i) {
         long p = 0;
