@@ -34,7 +34,8 @@ and norm written; in flight are the kAppendDepth groups of loads the loop keeps 
 warp (read from append_tq_kernel.cuh).
 The estimate is min(issue cap 0.35/instr-per-byte, Little's cap in-flight/32 KB) of HBM.
 The tensor-core tq-prod append (append_mma_kernel<D, BITS>) is read per 16-vector tile (its mma
-k-tile loop counted D/16 times); its rows also print the tensor-pipe and shared-memory caps.
+k-tile loop counted for the k-tiles it runs: D/16 less any peeled); its rows also print the
+tensor-pipe and shared-memory caps.
 cuobjdump and nvdisasm: the CUDA toolkit's, or `pip install nvidia-cuda-cuobjdump
 nvidia-cuda-nvdisasm` (found in <site-packages>/nvidia/cu13/bin).
 """
@@ -313,7 +314,8 @@ def mma_report(sass, res):
 
     A loop iteration is one 16-vector tile per warp: bf16 input 2·D bytes per vector, written back
     as D·(BITS+1)/8 code and sign bytes and 4 bytes of (norm, gamma). The mma k-tile loop inside it
-    runs D/16 times, so its body counts D/16 times. In flight: the warp keeps one tile's input
+    runs the D/16 k-tiles less those peeled out of it (a peeled one's HMMA are in the tile body),
+    so its body counts (3·(D/8)·(D/16) − HMMA outside it) / its HMMA times. In flight: the warp keeps one tile's input
     loads outstanding at every point (32·D bytes), with one CTA per SM (S fills its shared memory).
     Beyond the issue and Little caps, two more are printed, not checked: the tensor pipe (one
     m16n8k16 HMMA per SM-clock, the fp16 dense peak; mma.sync reaches less on Hopper) and shared
@@ -356,7 +358,8 @@ def mma_report(sass, res):
         common = slow_path_free(ins, start, end)
         hmma = sum(1 for t in body if "HMMA" in t)
         wf = sum(smem_wavefronts(t) for t in body)
-        # Inner loops (the mma k-tiles): backward branches inside the body, run D/16 times.
+        # Inner loops (the mma k-tiles): backward branches inside the body. Their trip count is
+        # what the tile's 3·(D/8)·(D/16) HMMA need beyond those outside them (a peeled k-tile).
         for addr, text in ins:
             mb = re.search(r"\bBRA\b(?!\.DIV).*?0x([0-9a-f]+)", text)
             if not mb or not (start < addr < end):
@@ -365,8 +368,10 @@ def mma_report(sass, res):
             if not (start < target < addr):
                 continue
             inner = [t for a, t in ins if target <= a <= addr]
-            if any("HMMA" in t for t in inner):
-                extra = d // 16 - 1
+            inner_hmma = sum(1 for t in inner if "HMMA" in t)
+            if inner_hmma:
+                trips = (3 * (d // 8) * (d // 16) - (hmma - inner_hmma)) // inner_hmma
+                extra = trips - 1
                 common += extra * len(inner)
                 hmma += extra * sum(1 for t in inner if "HMMA" in t)
                 wf += extra * sum(smem_wavefronts(t) for t in inner)

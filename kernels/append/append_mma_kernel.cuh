@@ -80,6 +80,15 @@ __device__ __forceinline__ void mma_hl(float (&d)[4], const std::uint32_t (&a)[4
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/// mma_hl with a zero accumulator (the first k-tile's).
+__device__ __forceinline__ void mma_hl0(float (&d)[4], const std::uint32_t (&a)[4],
+                                        std::uint32_t b0, std::uint32_t b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%10,%10,%10,%10};\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.0f));
+}
+
 __device__ __forceinline__ void ldmatrix_x4(std::uint32_t (&r)[4], const void* p) {
   const auto s = static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
@@ -375,11 +384,9 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     std::uint32_t voff;
     vector_slot(tl, lane & (kMmaTile - 1), vbase, voff);
     // P = R·Sᵀ: rows = the tile's vectors, columns = S's rows; three mma per fragment pair.
+    // k-tile 0 is peeled: its first mma per n-tile starts from zero (no accumulator clearing).
     float acc[kNT][4];
-#pragma unroll
-    for (int nt = 0; nt < kNT; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
-#pragma unroll 1
-    for (int kt = 0; kt < kKT; ++kt) {
+    auto k_tile = [&](const int kt, auto first) {
       std::uint32_t ah[4], al[4];
       const int off = append_mma_a_offset(lane, kt, kARow);
       ldmatrix_x4(ah, a_hi + off);
@@ -387,11 +394,17 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 #pragma unroll
       for (int nt = 0; nt < kNT; ++nt) {
         const uint4 b = s_S[(kt * kNT + nt) * 32 + lane];
-        mma_hl(acc[nt], ah, b.x, b.y);
+        if constexpr (decltype(first)::value)
+          mma_hl0(acc[nt], ah, b.x, b.y);
+        else
+          mma_hl(acc[nt], ah, b.x, b.y);
         mma_hl(acc[nt], ah, b.z, b.w);
         mma_hl(acc[nt], al, b.x, b.y);
       }
-    }
+    };
+    k_tile(0, std::true_type{});
+#pragma unroll 1
+    for (int kt = 1; kt < kKT; ++kt) k_tile(kt, std::false_type{});
     // Signs q·D/4 + 2nt + e (q = lane mod 4) of rows lane/4 (acc[nt][e]) and lane/4 + 8
     // (acc[nt][2 + e]): S's rows are permuted (append_mma_sign_index) so that they are bit 2nt + e
     // of the lane's own run of D/4 signs, staged as one word per row: no shuffles, no shifts.
