@@ -16,8 +16,9 @@
 ///   * P = R·Sᵀ: for each of D/16 k-tiles, two ldmatrix.x4 (hi, lo) and, per 8-column n-tile,
 ///     one LDS.128 of S's (hi, lo) B fragments and three mma (rh·Sh + rh·Sl + rl·Sh, fp32
 ///     accumulate; append/append_mma.h bounds the error);
-///   * signs from the accumulators (bit = P > 0, the twin's acc > 0), OR-reduced over the quad,
-///     staged with the codes; the tile's codes and (‖x‖, γ) go out as the widest stores the layout
+///   * signs from the accumulators (bit = P > 0, the twin's acc > 0): S's rows are permuted so
+///     that each lane's accumulators are one contiguous run of D/4 signs per row, staged with the
+///     codes as one word; the tile's codes and (‖x‖, γ) go out as the widest stores the layout
 ///     aligns (16 B at d = 128).
 /// S (hi, lo, in B-fragment order: D²·4 bytes, 64 KB at d = 128) is filled once per CTA and
 /// shared by its warps; a CTA is one per SM, and every warp keeps one tile's 16-byte input loads
