@@ -303,25 +303,32 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       x[4] = y1.x, x[5] = y1.y, x[6] = y1.z, x[7] = y1.w;
     }
     // (b−1)-bit codes from the unscaled FWHT (append_tq_bucket.h), packed as the twin packs, and
-    // each channel's centroid c[code]: at b − 1 ≤ 2 selected from registers by the predicates
-    // that form the code (the same floats s_cent holds), at b − 1 = 3 read from s_cent.
+    // each channel's sc = fp16(‖x‖)·c[code], the residual's product (quant_ref.cpp's): at
+    // b − 1 ≤ 2 the 2 or 4 products are formed once per vector and selected by the predicates
+    // that form the code (the same rounding of the same operands), at b − 1 = 3 formed per channel
+    // from s_cent.
+    const float stored = __half2float(__float2half_rn(norm));
+    float sc_reg[BITS <= 2 ? 1 << BITS : 1];
+#pragma unroll
+    for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_reg[j] = __fmul_rn(stored, c_reg[j]);
     std::uint32_t packed = 0;
-    float cent[8];
+    float sc[8];
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
       if constexpr (BITS == 1) {
         asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %6;\n\t"
             "selp.f32 %1, %5, %4, p;\n\t}"
-            : "+r"(packed), "=f"(cent[k])
-            : "f"(x[k]), "f"(t_reg[0]), "f"(c_reg[0]), "f"(c_reg[1]), "r"(1u << k));
+            : "+r"(packed), "=f"(sc[k])
+            : "f"(x[k]), "f"(t_reg[0]), "f"(sc_reg[0]), "f"(sc_reg[1]), "r"(1u << k));
       } else if constexpr (BITS == 2) {
         asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t, lo, hi;\n\tsetp.gt.f32 p, %2, %3;\n\t"
             "selp.f32 t, %5, %4, p;\n\tsetp.gt.f32 q, %2, t;\n\t@p add.u32 %0, %0, %10;\n\t"
             "@q add.u32 %0, %0, %11;\n\tselp.f32 lo, %7, %6, q;\n\tselp.f32 hi, %9, %8, q;\n\t"
             "selp.f32 %1, hi, lo, p;\n\t}"
-            : "+r"(packed), "=f"(cent[k])
-            : "f"(x[k]), "f"(t_reg[1]), "f"(t_reg[0]), "f"(t_reg[2]), "f"(c_reg[0]), "f"(c_reg[1]),
-              "f"(c_reg[2]), "f"(c_reg[3]), "r"(2u << (2 * k)), "r"(1u << (2 * k)));
+            : "+r"(packed), "=f"(sc[k])
+            : "f"(x[k]), "f"(t_reg[1]), "f"(t_reg[0]), "f"(t_reg[2]), "f"(sc_reg[0]),
+              "f"(sc_reg[1]), "f"(sc_reg[2]), "f"(sc_reg[3]), "r"(2u << (2 * k)),
+              "r"(1u << (2 * k)));
       } else {
         const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
         packed += e.base << (k * BITS);
@@ -332,7 +339,8 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     }
     if constexpr (BITS >= 3) {
 #pragma unroll
-      for (int k = 0; k < 8; ++k) cent[k] = s_cent[(packed >> (k * BITS)) & ((1u << BITS) - 1u)];
+      for (int k = 0; k < 8; ++k)
+        sc[k] = __fmul_rn(stored, s_cent[(packed >> (k * BITS)) & ((1u << BITS) - 1u)]);
     }
     std::uint8_t* my = stage + m * kCodeBytes + ll * BITS;
     if constexpr (BITS == 3) {
@@ -346,12 +354,11 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     }
     // Residual in the rotated domain against the stored fp16 norm (quant_ref.cpp's):
     // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(fwht · scale).
-    const float stored = __half2float(__float2half_rn(norm));
     float r[8];
 #pragma unroll
     for (int k = 0; k < 8; ++k) {
       const float y = __fmul_rn(x[k], hscale);
-      r[k] = __fsub_rn(__fmul_rn(norm, y), __fmul_rn(stored, cent[k]));
+      r[k] = __fsub_rn(__fmul_rn(norm, y), sc[k]);
     }
     const float gamma = tree(sb, r);  // (sb's last reads, the transpose, precede two barriers)
     // The A tile row m: r·2^e split into fp16 hi + lo (append_mma.h: γ·2^e in [1, 2)).
