@@ -332,15 +332,13 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       } else {
         const AppendBucketCell e = s_tab[append_bucket_cell(x[k], cell_s, cell_o)];
         packed += e.base << (k * BITS);
-        asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, %2;\n\t@p add.u32 %0, %0, %3;\n\t}"
-            : "+r"(packed)
+        std::uint32_t code = e.base;  // + 1 past the threshold: the centroid's index directly
+        asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %4;\n\t"
+            "@p add.u32 %1, %1, 1;\n\t}"
+            : "+r"(packed), "+r"(code)
             : "f"(x[k]), "f"(e.threshold), "r"(1u << (k * BITS)));
+        sc[k] = __fmul_rn(stored, s_cent[code]);
       }
-    }
-    if constexpr (BITS >= 3) {
-#pragma unroll
-      for (int k = 0; k < 8; ++k)
-        sc[k] = __fmul_rn(stored, s_cent[(packed >> (k * BITS)) & ((1u << BITS) - 1u)]);
     }
     std::uint8_t* my = stage + m * kCodeBytes + ll * BITS;
     if constexpr (BITS == 3) {
