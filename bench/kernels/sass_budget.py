@@ -23,7 +23,7 @@ residency from `cuobjdump -res-usage` registers and static shared memory plus th
 --check: exit 1 when the pipelined tq-mse-4 kernel at head_dim 128 (the B = 32 / L = 16k
 benchmark point's kernel) misses either target, when an append_tq_kernel instance falls under
 70 % of HBM bandwidth by design (issue 16's target, met by all 12), or when an append_mma_kernel
-instance falls under its regression floor (MMA_CHECK_PCT: it reaches 44-51 %, not 70 %); exit 77
+instance falls under its regression floor (MMA_CHECK_PCT: it reaches 45-52 %, not 70 %); exit 77
 (CTest: skipped) without cuobjdump.
 
 The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
@@ -52,9 +52,9 @@ BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
 APPEND_TARGET_PCT = 70  # issue 16: the append kernel at >= 70 % of HBM bandwidth by design
 APPEND_CHECK_PCT = 70  # --check's floor for every append_tq_kernel instance (the issue's target)
 # --check's floor for append_mma_kernel (tq-prod): a regression guard just under what it reaches
-# (44-51 %), under the issue's 70 % target, which it does not meet (docs/kernels.md says where it
+# (45-52 %), under the issue's 70 % target, which it does not meet (docs/kernels.md says where it
 # is lost).
-MMA_CHECK_PCT = 43
+MMA_CHECK_PCT = 44
 
 
 def tool_dir():
