@@ -24,7 +24,7 @@ namespace {
 
 struct Options {
   std::string suite, steps, only;
-  bool fit = false, markdown = false;
+  bool fit = false, markdown = false, detail = false;
 };
 
 std::string pct(double e) {
@@ -109,6 +109,13 @@ int run(const Options& o) {
                   r.split.c_str(), r.gpu_id.c_str(), r.model_id.c_str(),
                   to_string(r.weights).c_str(), r.scenario.c_str(), p.published, p.simulated,
                   pct(p.error).c_str());
+      if (o.detail)
+        std::printf(
+            "      batch %.0f seqs, KV %.1f GB/GPU at %.0f %% mean occupancy, step %.2f ms, "
+            "%llu preemptions; %s; KV read: %s\n",
+            p.mean_batch_sequences, p.kv_capacity_gb_per_gpu, 100 * p.mean_kv_occupancy,
+            p.mean_step_ms, static_cast<unsigned long long>(p.preemptions),
+            p.latency_source.c_str(), p.kv_speed_source.c_str());
     }
     std::fflush(stdout);
   }
@@ -160,6 +167,9 @@ void add_validate_published(CLI::App& app, Action& action) {
   sub->add_flag("--fit", o->fit,
                 "Refit the fitted figures of data/latency-model.yaml first and print them");
   sub->add_flag("--markdown", o->markdown, "Markdown tables (docs/validation.md §3)");
+  sub->add_flag("--detail", o->detail,
+                "Under each row, what the run did: mean batch, KV capacity and occupancy, mean "
+                "step time, preemptions, and where the step and KV-read times came from");
   sub->callback([&action, o] { action = [o] { return run(*o); }; });
 }
 

@@ -61,6 +61,7 @@ struct RunResult {
   double tok_s_per_gpu = 0;
   bool ok = false;  ///< server: the p99 limits held
   std::string latency_source, kv_source;
+  PoolMetrics pool;
 };
 
 // Offline/static: every request at t = 0, throughput to the last completion.
@@ -76,6 +77,7 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
+  out.pool = r.pools.at(0);
   out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == requests;
   return out;
@@ -97,6 +99,7 @@ RunResult run_closed_loop(const PublishedRow& row, const Catalog& catalog) {
   RunResult out;
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
+  out.pool = r.pools.at(0);
   out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == row.requests;
   return out;
@@ -143,6 +146,7 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
       r.tok_s_per_gpu = found.best->groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
       r.latency_source = found.best->pools.at(0).latency_source;
       r.kv_source = found.best->pools.at(0).kv_speed_source;
+      r.pool = found.best->pools.at(0);
       r.ok = true;
     } else {
       r = cap, r.tok_s_per_gpu = 0;
@@ -157,6 +161,12 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
   o.error = (o.simulated - o.published) / o.published;
   o.latency_source = r.latency_source;
   o.kv_speed_source = r.kv_source;
+  o.mean_batch_sequences = r.pool.mean_batch_sequences;
+  o.kv_capacity_gb_per_gpu = static_cast<double>(r.pool.kv_capacity_bytes_per_gpu) * 1e-9;
+  o.mean_kv_occupancy = r.pool.mean_kv_occupancy;
+  o.mean_step_ms =
+      r.pool.steps > 0 ? static_cast<double>(r.pool.busy_ns) / r.pool.steps * 1e-6 : 0.0;
+  o.preemptions = r.pool.preemptions;
   return o;
 }
 

@@ -22,6 +22,13 @@ struct PublishedOutcome {
   double server_rate_per_s = 0;  ///< server rows: the highest rate that met the limits
   std::string latency_source;    ///< which latency-model entry (or projection) the run used
   std::string kv_speed_source;
+  /// What the run did, to say why a row is off (`validate-published --detail`): the replica's
+  /// mean running batch, its KV capacity and mean occupancy, the mean step time, preemptions.
+  double mean_batch_sequences = 0;
+  double kv_capacity_gb_per_gpu = 0;
+  double mean_kv_occupancy = 0;
+  double mean_step_ms = 0;
+  std::uint64_t preemptions = 0;
 };
 
 struct PublishedRunOptions {
