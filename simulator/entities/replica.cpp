@@ -22,6 +22,11 @@ Replica::Replica(std::uint32_t id, std::uint32_t pool, const ReplicaConfig& cfg,
   if (cfg_.prefix_cache) {
     cache_.emplace(cfg_.hash_block_tokens / cfg_.block_tokens, cfg_.host_tier_blocks);
   }
+  if (model.microbatches() > 1) {
+    mb_.resize(model.microbatches());
+    for (auto& m : mb_) m.window_kv = WindowedKvSum(model.window_tokens());
+    mb_shapes_.resize(mb_.size());
+  }
 }
 
 std::uint64_t Replica::hash_at(const Request& r, std::uint32_t i) const {
@@ -56,6 +61,12 @@ void Replica::dequeue_stats(Request& r, TimeNs now) {
 
 void Replica::running_push(std::uint32_t slot) {
   Request& r = reqs_[slot];
+  if (!mb_.empty()) {
+    const int m = mb_next_ >= 0 ? mb_next_ : pick_microbatch(false);
+    mb_next_ = -1;
+    r.microbatch = static_cast<std::uint16_t>(m);
+    ++mb_[static_cast<std::size_t>(m)].members;
+  }
   r.prev = run_tail_;
   r.next = kNoSlot;
   if (run_tail_ != kNoSlot)
@@ -65,8 +76,21 @@ void Replica::running_push(std::uint32_t slot) {
   run_tail_ = slot;
 }
 
+int Replica::pick_microbatch(bool need_budget) const {
+  // The fewest running requests: engines fill each microbatch up to its batch limit in turn,
+  // which keeps the counts level.
+  int best = -1;
+  for (std::size_t i = 0; i < mb_.size(); ++i) {
+    if (need_budget && mb_budget_[i] == 0) continue;
+    if (best < 0 || mb_[i].members < mb_[static_cast<std::size_t>(best)].members)
+      best = static_cast<int>(i);
+  }
+  return best;
+}
+
 void Replica::running_remove(std::uint32_t slot) {
   Request& r = reqs_[slot];
+  if (!mb_.empty()) --mb_[r.microbatch].members;
   if (r.prev != kNoSlot)
     reqs_[r.prev].next = r.next;
   else
@@ -107,6 +131,12 @@ void Replica::join_decoders(std::uint32_t slot, std::uint32_t kv_len, std::int64
   kv_base_ += static_cast<std::int64_t>(kv_len) - step;
   ++decoders_;
   window_kv_.join(kv_len, step);
+  if (!mb_.empty()) {
+    Microbatch& m = mb_[r.microbatch];
+    m.kv_base += static_cast<std::int64_t>(kv_len) - step;
+    ++m.decoders;
+    m.window_kv.join(kv_len, step);
+  }
   const std::uint32_t remaining = r.output_tokens - r.generated;
   done_.push(Completion{step + remaining - 1, slot, r.generation});
   if (alloc_now && !r.kv_reserved && kv_len % b == 0) ++used_private_;  // step `step` writes it
@@ -120,6 +150,12 @@ void Replica::leave_decoders(Request& r) {
   kv_base_ -= static_cast<std::int64_t>(r.join_len) - r.join_step;
   --decoders_;
   window_kv_.leave(r.join_len, r.join_step);
+  if (!mb_.empty()) {
+    Microbatch& m = mb_[r.microbatch];
+    m.kv_base -= static_cast<std::int64_t>(r.join_len) - r.join_step;
+    --m.decoders;
+    m.window_kv.leave(r.join_len, r.join_step);
+  }
   ++r.generation;  // its completion-heap entry is now stale
 }
 
@@ -225,10 +261,16 @@ bool Replica::admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs no
   }
   const std::uint64_t cached = std::uint64_t{hits} * cfg_.hash_block_tokens;
   const std::uint64_t remaining = r.prefill_target - cached;
+  // Pipelined: the request's microbatch, and that microbatch's share of the budget.
+  const int mb = mb_.empty() ? -1 : pick_microbatch(true);
+  const std::uint64_t limit =
+      mb < 0 ? budget : std::min<std::uint32_t>(budget, mb_budget_[static_cast<std::size_t>(mb)]);
   std::uint64_t chunk = remaining;
-  if (cfg_.chunked_prefill) {
-    chunk = std::min<std::uint64_t>(remaining, budget);
-  } else if (remaining > budget && !batch_empty) {
+  if (!mb_.empty() && mb < 0) {
+    chunk = 0;  // every microbatch's budget is spent
+  } else if (cfg_.chunked_prefill) {
+    chunk = std::min<std::uint64_t>(remaining, limit);
+  } else if (remaining > limit && !batch_empty) {
     chunk = 0;
   }
   const std::uint64_t promote = cache_ ? std::uint64_t{host_hits} * cache_->blocks_per_hash() : 0;
@@ -280,9 +322,14 @@ bool Replica::admit_waiting(std::uint32_t slot, std::uint32_t& budget, TimeNs no
   dequeue_stats(r, now);
   r.state = RequestState::kPrefilling;
   prefilling_.push_back(slot);
+  if (mb >= 0) {
+    mb_next_ = mb;
+    std::uint32_t& left = mb_budget_[static_cast<std::size_t>(mb)];
+    left -= std::min<std::uint32_t>(left, static_cast<std::uint32_t>(chunk));
+  }
   running_push(slot);
   chunks_.emplace_back(slot, static_cast<std::uint32_t>(chunk));
-  budget -= static_cast<std::uint32_t>(chunk);
+  budget -= std::min<std::uint32_t>(budget, static_cast<std::uint32_t>(chunk));
   return true;
 }
 
@@ -303,13 +350,23 @@ void Replica::form_and_start(TimeNs now) {
     // 2. Prefills already under way continue, in admission order, within the token budget.
     std::uint32_t budget =
         cfg_.max_batched_tokens > decoders_ ? cfg_.max_batched_tokens - decoders_ : 0;
+    if (!mb_.empty()) {
+      const std::uint32_t per = std::max<std::uint32_t>(
+          1, cfg_.max_batched_tokens / static_cast<std::uint32_t>(mb_.size()));
+      mb_budget_.resize(mb_.size());
+      for (std::size_t i = 0; i < mb_.size(); ++i)
+        mb_budget_[i] = per > mb_[i].decoders ? per - mb_[i].decoders : 0;
+    }
     for (std::uint32_t slot : prefilling_) {
       Request& r = reqs_[slot];
-      std::uint64_t chunk = std::min<std::uint64_t>(r.prefill_target - r.prefilled, budget);
+      std::uint32_t* mb_left = mb_.empty() ? nullptr : &mb_budget_[r.microbatch];
+      std::uint64_t chunk = std::min<std::uint64_t>(r.prefill_target - r.prefilled,
+                                                    mb_left ? std::min(budget, *mb_left) : budget);
       if (chunk == 0) continue;
       if (r.kv_reserved) {  // its blocks were all taken at admission
         chunks_.emplace_back(slot, static_cast<std::uint32_t>(chunk));
         budget -= static_cast<std::uint32_t>(chunk);
+        if (mb_left) *mb_left -= static_cast<std::uint32_t>(chunk);
         continue;
       }
       const std::uint64_t own = r.prefilled - r.cached_tokens;
@@ -325,6 +382,7 @@ void Replica::form_and_start(TimeNs now) {
       if (chunk > 0) {
         chunks_.emplace_back(slot, static_cast<std::uint32_t>(chunk));
         budget -= static_cast<std::uint32_t>(chunk);
+        if (mb_left) *mb_left -= static_cast<std::uint32_t>(chunk);
       }
     }
 
@@ -375,6 +433,27 @@ void Replica::form_and_start(TimeNs now) {
       shape.prefill_window_attention_pairs += windowed_attention_pairs(c, r.prefilled, window);
   }
   shape.host_transfer_bytes_per_gpu = host_bytes_step_;
+  if (!mb_.empty()) {
+    for (std::size_t i = 0; i < mb_.size(); ++i) {
+      StepShape& m = mb_shapes_[i];
+      m = StepShape{};
+      m.decode_seqs = mb_[i].decoders;
+      m.decode_kv_tokens = static_cast<std::uint64_t>(
+          mb_[i].kv_base + static_cast<std::int64_t>(mb_[i].decoders) * (s + 1));
+      m.decode_window_kv_tokens = mb_[i].window_kv.at_step(s);
+    }
+    for (const auto& [slot, c] : chunks_) {
+      const Request& r = reqs_[slot];
+      StepShape& m = mb_shapes_[r.microbatch];
+      ++m.prefill_seqs;
+      m.prefill_tokens += c;
+      m.prefill_attention_pairs += c * (r.prefilled + (c + 1) / 2.0);
+      if (window > 0)
+        m.prefill_window_attention_pairs += windowed_attention_pairs(c, r.prefilled, window);
+    }
+    shape.microbatch_shapes = mb_shapes_.data();
+    shape.microbatch_shape_count = static_cast<std::uint32_t>(mb_shapes_.size());
+  }
   const StepCost cost = model_.step(shape);
   step_decoders_ = decoders_;
   busy_ = true;

@@ -258,6 +258,24 @@ class Replica {
   };
   std::priority_queue<Completion, std::vector<Completion>, std::greater<Completion>> done_;
   WindowedKvSum window_kv_;  // Σ min(KV, W) over decoders, for windowed layers' step time
+  // Pipelined replicas: a running request is pinned to one microbatch (the one with the fewest
+  // running requests when it starts), and each microbatch keeps the decoders' algebra above.
+  struct Microbatch {
+    std::uint32_t members = 0;  // running requests (prefilling or decoding)
+    std::uint32_t decoders = 0;
+    std::int64_t kv_base = 0;
+    WindowedKvSum window_kv;
+  };
+  std::vector<Microbatch> mb_;  // empty when not pipelined
+  std::vector<StepShape> mb_shapes_;
+  // The step's token budget left per microbatch: engines give each microbatch its own
+  // (TensorRT-LLM's max_num_tokens, vLLM's per-virtual-engine scheduler), so
+  // max_batched_tokens, the iteration's, is split evenly among them.
+  std::vector<std::uint32_t> mb_budget_;
+  int mb_next_ = -1;  // the microbatch admit_waiting chose for the request it starts
+  /// The microbatch a starting request joins: the fewest running requests (lowest index on a
+  /// tie), among those with token budget left when `need_budget`; -1 when none has any.
+  int pick_microbatch(bool need_budget) const;
 
   std::int64_t step_ = 0;  // index of the next (or running) step
   bool busy_ = false;

@@ -50,6 +50,7 @@ struct Request {
   std::uint32_t next = kNoSlot;
   std::uint32_t generation = 0;  // invalidates stale completion-heap entries
   std::uint16_t preemptions = 0;
+  std::uint16_t microbatch = 0;  // pipelined replica: the microbatch it runs in while running
   RequestState state = RequestState::kFree;
   bool counted = false;   // arrived after the warm-up
   bool kv_ready = false;  // disaggregated decode: KV already computed elsewhere

@@ -370,6 +370,27 @@ StepCost LatencyModel::step(const StepShape& s) const {
   const std::uint32_t pp = par_.pipeline_parallel;
   if (pp <= 1 || tokens == 0) {
     total = pass_ns(work(s), static_cast<double>(tokens), &c.compute_ns, &c.memory_ns) + host;
+  } else if (s.microbatch_shapes != nullptr && s.microbatch_shape_count > 0) {
+    // Pipeline with the step's sequences in the microbatches that hold them: each stage runs
+    // every microbatch in turn (Σ of their stage times), and a microbatch starts its next
+    // token only after crossing all pp stages (pp × its stage time and send). The iteration
+    // takes the larger, so a microbatch that carries a prefill chunk the others do not stalls
+    // them for the pipeline's length: what TensorRT-LLM's pipelines pay and a split by token
+    // share hides. An empty microbatch is not run.
+    double sum = 0, slowest = 0;
+    c.compute_ns = c.memory_ns = 0;
+    for (std::uint32_t i = 0; i < s.microbatch_shape_count; ++i) {
+      const StepShape& mb = s.microbatch_shapes[i];
+      const double t_mb = static_cast<double>(mb.decode_seqs + mb.prefill_tokens);
+      if (t_mb == 0) continue;
+      double ci = 0, mi = 0;
+      const double ti = pass_ns(work(mb), t_mb, &ci, &mi);
+      sum += ti;
+      c.compute_ns += ci;
+      c.memory_ns += mi;
+      slowest = std::max(slowest, ti + p2p_fixed_ns_ + p2p_ns_per_token_ * t_mb);
+    }
+    total = std::max(sum, pp * slowest) + host;
   } else {
     // Pipeline: the step's sequences split into microbatches that stream through the stages;
     // one step is one pipeline iteration, in which every sequence advances by one token. Each

@@ -5,6 +5,7 @@
 // size: the replica passes sums (decode sequences, KV tokens attended, prefill tokens, causal
 // attention pairs), never the batch itself.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,12 @@ struct StepShape {
   /// The same pairs with each query attending at most W keys (windowed_attention_pairs).
   double prefill_window_attention_pairs = 0;
   std::uint64_t host_transfer_bytes_per_gpu = 0;  ///< swap in/out + prefix-tier loads
+  /// Pipelined replicas: the step's sequences as the microbatches that hold them (each
+  /// sequence stays in one microbatch for its life, as TensorRT-LLM and vLLM pin it), so a
+  /// prefill chunk weighs on its own microbatch, not on a share of the step. Null: the step is
+  /// split by token share (LatencyModel::step). Points at storage the caller keeps alive.
+  const StepShape* microbatch_shapes = nullptr;
+  std::uint32_t microbatch_shape_count = 0;
 };
 
 /// Σ over the queries j = 1..c of a causal chunk of c tokens after o tokens in KV of
@@ -103,6 +110,10 @@ class LatencyModel {
   double fixed_ns() const { return overhead_ns_ + layer_fixed_ns_ + moe_dispatch_ns_; }
   /// The replica's parallelism (pipeline stages, expert parallelism, DP-attention).
   const ParallelSpec& parallel() const { return par_; }
+  /// Microbatches a step's sequences are divided into: the pipeline's, 1 when not pipelined.
+  std::uint32_t microbatches() const {
+    return par_.pipeline_parallel > 1 ? std::max<std::uint32_t>(1, par_.microbatch_count()) : 1;
+  }
 
  private:
   double weight_bytes(std::uint64_t tokens) const;

@@ -133,6 +133,82 @@ TEST_CASE("pipeline: balanced microbatches halve a compute-bound step but not a 
   CHECK(ms(two, lumpy) > ms(two, even));
 }
 
+TEST_CASE(
+    "pipeline with the step's microbatches given: balanced ones cost what the token-share split "
+    "does, and a prefill chunk in one of them stalls the other for the pipeline's length",
+    "[parallelism][pipeline]") {
+  ParallelSpec par;
+  par.pipeline_parallel = 2;
+  const LatencyModel two = model_of("h100-sxm", "llama-2-70b", WeightPrecision::kFp8, 1, par);
+  REQUIRE(two.microbatches() == 2);
+  CHECK(model_of("h100-sxm", "llama-2-70b", WeightPrecision::kFp8, 1, {}).microbatches() == 1);
+  // Two equal microbatches of 300 decoders: the same time as the whole step split by token
+  // share (both are pp × (one microbatch's pass + its send)).
+  const StepShape half = decode(300, 400);
+  const StepShape whole = decode(600, 400);
+  StepShape given = whole;
+  const StepShape parts[2] = {half, half};
+  given.microbatch_shapes = parts;
+  given.microbatch_shape_count = 2;
+  CHECK(ms(two, given) == Approx(ms(two, whole)).epsilon(1e-9));
+  // Add 512 prompt tokens. Split by token share, each microbatch carries half of them; pinned
+  // to one microbatch (as engines pin sequences), that microbatch's pass sets the pace:
+  // iteration = pp × (its pass + send), the other stage idle for the difference.
+  StepShape chunk = half;
+  chunk.prefill_seqs = 4;
+  chunk.prefill_tokens = 512;
+  chunk.prefill_attention_pairs = 4 * 128.0 * (128 + 1) / 2;
+  StepShape mixed = whole;
+  mixed.prefill_seqs = chunk.prefill_seqs;
+  mixed.prefill_tokens = chunk.prefill_tokens;
+  mixed.prefill_attention_pairs = chunk.prefill_attention_pairs;
+  const StepShape lumpy_parts[2] = {chunk, half};
+  StepShape lumpy = mixed;
+  lumpy.microbatch_shapes = lumpy_parts;
+  lumpy.microbatch_shape_count = 2;
+  const double t_lumpy = ms(two, lumpy), t_share = ms(two, mixed);
+  CHECK(t_lumpy > 1.05 * t_share);
+  // ... and exactly the microbatch's own pipeline pass: the same microbatch alone (the other
+  // empty: an empty microbatch is not run) costs the same.
+  const StepShape alone_parts[2] = {chunk, StepShape{}};
+  StepShape alone = chunk;
+  alone.microbatch_shapes = alone_parts;
+  alone.microbatch_shape_count = 2;
+  CHECK(t_lumpy == Approx(ms(two, alone)).epsilon(1e-9));
+  // The compute and memory parts add up over the microbatches.
+  const StepCost c = two.step(lumpy);
+  CHECK(c.compute_ns > 0);
+  CHECK(c.memory_ns > 0);
+}
+
+TEST_CASE(
+    "pipelined replica: every request finishes, deterministically, and a smaller token budget "
+    "per microbatch never takes fewer steps",
+    "[parallelism][pipeline][des]") {
+  // Offline: 600 requests at t = 0 on one H100 TP1 × PP2 replica of Llama-2-70B, long prompts.
+  auto run = [](std::uint32_t max_tokens) {
+    const std::string text =
+        "name: pp\nseed: 7\nkv_formats: [fp8]\nworkload: {context_tokens: [2048]}\n"
+        "pools:\n  - {name: p, gpu: h100-sxm, model: llama-2-70b, weights: fp8, gpus: 2, "
+        "pipeline_parallel: 2}\n"
+        "simulation:\n  duration_s: 1\n  max_drain_s: 100000\n  batching: {max_num_seqs: 512, "
+        "max_batched_tokens: " +
+        std::to_string(max_tokens) +
+        "}\n  workload:\n    classes:\n      - {name: c, arrival: {offline_requests: 600}, "
+        "input_tokens: {dist: lognormal, mean: 600, cv: 1.0, max: 2048}, output_tokens: 64}\n"
+        "  metrics: {interval_s: 100000}\n";
+    return simulate(Scenario::parse(text, "pp.yaml", cat()), cat(), std::nullopt);
+  };
+  const SimulationReport a = run(2048), b = run(2048);
+  REQUIRE(a.groups.size() == 1);
+  CHECK(a.groups[0].finished == 600);
+  CHECK(a.groups[0].output_tokens == 600u * 64u);
+  CHECK(a.fingerprint == b.fingerprint);
+  const SimulationReport small = run(1024);
+  CHECK(small.groups[0].finished == 600);
+  CHECK(small.pools[0].steps >= a.pools[0].steps);
+}
+
 TEST_CASE("pipeline memory: each GPU holds 1/pp of the weights and of every sequence's KV",
           "[parallelism][pipeline][memory]") {
   const GpuSpec& h100 = cat().gpu("h100-sxm");
