@@ -112,10 +112,11 @@ int run(const Options& o) {
       if (o.detail)
         std::printf(
             "      batch %.0f seqs, KV %.1f GB/GPU at %.0f %% mean occupancy, step %.2f ms, "
-            "%llu preemptions; %s; KV read: %s\n",
+            "TPOT p50 %.1f / p99 %.1f ms, TTFT p99 %.0f ms, %llu preemptions; %s; KV read: %s\n",
             p.mean_batch_sequences, p.kv_capacity_gb_per_gpu, 100 * p.mean_kv_occupancy,
-            p.mean_step_ms, static_cast<unsigned long long>(p.preemptions),
-            p.latency_source.c_str(), p.kv_speed_source.c_str());
+            p.mean_step_ms, p.tpot_p50_ms, p.tpot_p99_ms, p.ttft_p99_ms,
+            static_cast<unsigned long long>(p.preemptions), p.latency_source.c_str(),
+            p.kv_speed_source.c_str());
     }
     std::fflush(stdout);
   }

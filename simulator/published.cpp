@@ -62,6 +62,7 @@ struct RunResult {
   bool ok = false;  ///< server: the p99 limits held
   std::string latency_source, kv_source;
   PoolMetrics pool;
+  GroupMetrics group;
 };
 
 // Offline/static: every request at t = 0, throughput to the last completion.
@@ -78,6 +79,7 @@ RunResult run_offline(const PublishedRow& row, const Catalog& catalog, std::uint
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
   out.pool = r.pools.at(0);
+  out.group = r.groups.at(0);
   out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == requests;
   return out;
@@ -100,6 +102,7 @@ RunResult run_closed_loop(const PublishedRow& row, const Catalog& catalog) {
   out.latency_source = r.pools.at(0).latency_source;
   out.kv_source = r.pools.at(0).kv_speed_source;
   out.pool = r.pools.at(0);
+  out.group = r.groups.at(0);
   out.tok_s_per_gpu = r.groups.at(0).throughput_tokens_per_s / row.gpus_per_replica();
   out.ok = r.groups.at(0).finished == row.requests;
   return out;
@@ -147,6 +150,7 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
       r.latency_source = found.best->pools.at(0).latency_source;
       r.kv_source = found.best->pools.at(0).kv_speed_source;
       r.pool = found.best->pools.at(0);
+      r.group = found.best->groups.at(0);
       r.ok = true;
     } else {
       r = cap, r.tok_s_per_gpu = 0;
@@ -164,9 +168,13 @@ PublishedOutcome run_published_row(const PublishedRow& row, const Catalog& catal
   o.mean_batch_sequences = r.pool.mean_batch_sequences;
   o.kv_capacity_gb_per_gpu = static_cast<double>(r.pool.kv_capacity_bytes_per_gpu) * 1e-9;
   o.mean_kv_occupancy = r.pool.mean_kv_occupancy;
-  o.mean_step_ms =
-      r.pool.steps > 0 ? static_cast<double>(r.pool.busy_ns) / r.pool.steps * 1e-6 : 0.0;
+  o.mean_step_ms = r.pool.steps > 0 ? static_cast<double>(r.pool.busy_ns) /
+                                          static_cast<double>(r.pool.steps) * 1e-6
+                                    : 0.0;
   o.preemptions = r.pool.preemptions;
+  o.ttft_p99_ms = r.group.ttft.p99_ns * 1e-6;
+  o.tpot_p50_ms = r.group.tpot.p50_ns * 1e-6;
+  o.tpot_p99_ms = r.group.tpot.p99_ns * 1e-6;
   return o;
 }
 

@@ -29,6 +29,8 @@ struct PublishedOutcome {
   double mean_kv_occupancy = 0;
   double mean_step_ms = 0;
   std::uint64_t preemptions = 0;
+  /// Latencies of the run (server rows: at the rate found), to set beside published logs.
+  double ttft_p99_ms = 0, tpot_p50_ms = 0, tpot_p99_ms = 0;
 };
 
 struct PublishedRunOptions {
