@@ -74,8 +74,19 @@ int main(int argc, char** argv) {
   if (what == "all" || what == "ratios") {
     // Per-GPU ratios between systems of the same round and software, published vs simulated.
     const std::pair<const char*, const char*> pairs[] = {
-        {"L3", "L1"}, {"L7", "L5"}, {"L4", "L2"},  {"L8", "L6"},   // H200 / H100
-        {"M3", "M1"}, {"M4", "M2"}, {"L10", "L5"}, {"L10s", "L6"}  // B200 / H100
+        {"L3", "L1"},
+        {"L7", "L5"},
+        {"L4", "L2"},
+        {"L8", "L6"},  // H200 / H100
+        {"M3", "M1"},
+        {"M4", "M2"},
+        {"L10", "L5"},
+        {"L10s", "L6"},  // B200 / H100
+        // One software release on both GPUs (TensorRT-LLM 0.9's static-batch tables, H200 TP1
+        // against H100 TP2): where the MLPerf pairs also differ by the round's submission.
+        {"T4a", "T3a"},
+        {"T4b", "T3b"},
+        {"T4c", "T3c"}  // H200 / H100
     };
     for (const auto& [a, b] : pairs) {
       const auto oa = run(row(a)), ob = run(row(b));
