@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "append/append_lane_encode.h"
 #include "append/append_mma.h"
+#include "append/append_tq_bucket.h"
 #include "common/numeric.h"
 #include "common/rng.h"
 #include "jevons/core/kv_format.h"
@@ -301,4 +303,133 @@ TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX 
         REQUIRE(bit == (p > 0));
       }
   }
+}
+
+namespace {
+
+/// Inputs for the lane encode: random heavy-tailed vectors rounded to bf16 (what the kernel
+/// reads) at magnitudes 10^±30, then adversarial ones: zeros, one channel, bf16 subnormals,
+/// a single tiny channel among normal ones (the division's slow path), huge values whose squares
+/// overflow, constant vectors, and float vectors built to land on the codebook's boundaries.
+std::vector<std::vector<float>> lane_inputs(const VectorCodec& c, std::uint32_t d) {
+  std::vector<std::vector<float>> out;
+  Rng rng(d * 131u + c.desc().seg[0].bits);
+  const auto bf = [](float v) { return bf16_to_float(float_to_bf16(v)); };
+  const auto ht = heavy_tailed(300, d, 5 + d);
+  for (std::size_t v = 0; v < 300; ++v) {
+    const float mag = static_cast<float>(std::pow(10.0, 60.0 * rng.uniform() - 30.0));
+    std::vector<float> x(d);
+    for (std::uint32_t j = 0; j < d; ++j) x[j] = bf(ht[v * d + j] * (v < 100 ? 1.0f : mag));
+    if (v % 7 == 3) x[v % d] = 0.0f;
+    out.push_back(x);
+  }
+  out.emplace_back(d, 0.0f);
+  std::vector<float> one(d, 0.0f);
+  one[5] = 1.5f;
+  out.push_back(one);
+  one[5] = -0x1p-130f;  // bf16 subnormal alone: the norm underflows to 0
+  out.push_back(one);
+  std::vector<float> tiny(d);
+  for (std::uint32_t j = 0; j < d; ++j) tiny[j] = bf(0x1p-120f * static_cast<float>(rng.normal()));
+  out.push_back(tiny);
+  std::vector<float> mixed(d);
+  for (std::uint32_t j = 0; j < d; ++j) mixed[j] = bf(static_cast<float>(rng.normal()));
+  mixed[7] = 0x1p-60f;  // below the fast path's guard
+  out.push_back(mixed);
+  std::vector<float> huge(d);
+  for (std::uint32_t j = 0; j < d; ++j) huge[j] = bf(3e38f * static_cast<float>(rng.normal()));
+  out.push_back(huge);
+  out.emplace_back(d, 0.25f);
+  out.emplace_back(d, -3.0f);
+  // Boundary ties: y chosen on the boundaries (and one ulp either side), mapped back through the
+  // rotation in float; the forward path lands on or next to them.
+  const SegmentDesc& g = c.desc().seg[0];
+  const int nb = (1 << g.bits) - 1;
+  for (int v = 0; v < 40; ++v) {
+    std::vector<float> y(d), x(d);
+    for (std::uint32_t j = 0; j < d; ++j) {
+      float b = g.boundaries[rng.next_u64() % nb];
+      const int k = static_cast<int>(rng.next_u64() % 3);
+      if (k == 1) b = std::nextafter(b, 1.0f);
+      if (k == 2) b = std::nextafter(b, -1.0f);
+      y[j] = b;
+    }
+    c.rotation(0)->apply_transpose(y.data(), x.data());
+    out.push_back(x);
+  }
+  return out;
+}
+
+/// Equal fp16 bits, or zeros of either sign.
+bool same_half(std::uint32_t a, std::uint16_t b) {
+  a &= 0xffffu;
+  return a == b || ((a & 0x7fffu) == 0 && (b & 0x7fffu) == 0);
+}
+
+/// append_lane_encode (the kernel's per-lane encode, run here on the host) against
+/// VectorCodec::encode and the twin's residual, bit for bit.
+template <int D, int BITS>
+void check_lane_encode(const char* name) {
+  const VectorCodec c = VectorCodec::make(KvFormat::parse(name), D, {});
+  REQUIRE(static_cast<int>(c.desc().seg[0].bits) == BITS);
+  const Rotation* rot = c.rotation(0);
+  const SegmentDesc& g = c.desc().seg[0];
+  float thr[15], cs = 0, co = 0;
+  std::vector<AppendBucketCell> table(kAppendBucketCells);
+  REQUIRE(append_bucket_table(g.boundaries, (1 << BITS) - 1, rot->hadamard_scale(), thr, cs, co,
+                              table.data()));
+  const LaneCodebook cb{thr, cs, co, table.data(), g.centroids, rot->hadamard_scale()};
+  std::vector<std::uint8_t> code(c.code_bytes()), meta(c.meta_bytes());
+  std::size_t vectors = 0, ties = 0;
+  for (const std::vector<float>& xin : lane_inputs(c, D)) {
+    float x[D];
+    for (int j = 0; j < D; ++j) x[j] = xin[j] * rot->signs()[j];  // the kernel's sign-bit flip
+    LaneEncoded<D, BITS> e;
+    append_lane_encode<D, BITS>(x, cb, e);
+    c.encode(xin.data(), code.data(), meta.data());
+    INFO(name << " d=" << D << " vector " << vectors);
+    for (int b = 0; b < D * BITS / 8; ++b)
+      REQUIRE(((e.codes[b / 4] >> (8 * (b % 4))) & 0xffu) == code[b]);
+    REQUIRE(float_to_half(e.norm) == (meta[0] | (meta[1] << 8)));
+    REQUIRE(float_to_half(e.gamma) == (meta[2] | (meta[3] << 8)));
+    // Float ‖x‖ and γ and the scaled hi/lo rows against the twin's residual (zeros of either
+    // sign compare equal: u = ±0 for a zero norm, which no code, norm or product sees).
+    std::vector<float> sq(D);
+    for (int j = 0; j < D; ++j) sq[j] = xin[j] * xin[j];
+    const float norm = std::sqrt(tree_sum(sq.data(), D));
+    REQUIRE(float_bits(e.norm) == float_bits(norm));
+    const std::vector<float> r = prod_residual(c, xin.data());
+    const float gamma = float_norm(r);
+    REQUIRE(float_bits(e.gamma) == float_bits(gamma));
+    const float rs = append_mma_scale(gamma);
+    for (int j = 0; j < D; ++j) {
+      const float xs = r[j] * rs;
+      const std::uint16_t h = float_to_half(xs);
+      const std::uint16_t l = float_to_half(xs - half_to_float(h));
+      INFO("channel " << j << " r = " << r[j]);
+      REQUIRE(same_half(e.hi[j / 2] >> (16 * (j % 2)), h));
+      REQUIRE(same_half(e.lo[j / 2] >> (16 * (j % 2)), l));
+    }
+    // How many rotated values sit on a boundary (the ties the table must resolve as the twin).
+    std::vector<float> u(D), y(D);
+    for (int j = 0; j < D; ++j) u[j] = norm > 0.0f ? xin[j] / norm : 0.0f;
+    rot->apply(u.data(), y.data());
+    for (int j = 0; j < D; ++j)
+      for (int k = 0; k < (1 << BITS) - 1; ++k) ties += y[j] == g.boundaries[k] ? 1 : 0;
+    ++vectors;
+  }
+  WARN(name << " d=" << D << ": " << vectors << " vectors, " << ties
+            << " rotated values exactly on a boundary");
+  CHECK(ties > 0);
+}
+
+}  // namespace
+
+TEST_CASE("Append mma: the per-lane encode is bit-exact with the twin", "[append][mma]") {
+  check_lane_encode<64, 1>("tq-prod-2");
+  check_lane_encode<64, 2>("tq-prod-3");
+  check_lane_encode<64, 3>("tq-prod-4");
+  check_lane_encode<128, 1>("tq-prod-2");
+  check_lane_encode<128, 2>("tq-prod-3");
+  check_lane_encode<128, 3>("tq-prod-4");
 }

@@ -1,0 +1,275 @@
+#pragma once
+/// \file The per-vector encode of append_mma_kernel (tq-prod-b, Hadamard rotation) for one vector
+/// held whole in one thread's registers, host-callable so that the CPU test runs this very code
+/// against VectorCodec::encode (tests/kernels/test_append_mma.cpp).
+///
+/// Why one vector per lane: with a vector spread over 16 lanes (8 channels each) the twin's
+/// norm tree, FWHT and γ tree need shuffles and shared-memory transposes to pair its elements
+/// (~41 warp-instructions per lane-channel, most of them moving data). Held whole by one lane,
+/// every pairing of the twin's order is a pair of registers, so the encode is the twin's
+/// arithmetic and little else: the tree sums, the FWHT stages and the divisions are exactly
+/// tree_sum's, fwht_inplace's and encode's operations, in their order, on the same floats.
+///
+/// Operation for operation (VectorCodec::encode, tq-prod, one Hadamard segment, identity
+/// permutation), on x_j·s_j (the caller applies the Hadamard signs s_j to the input: squares and
+/// quotients of ±x are ± those of x, exactly):
+///   * ‖x‖ = sqrt(tree_sum(x_j²)), pairwise from the top index bit down;
+///   * u_j = x_j/‖x‖ correctly rounded: the shared reciprocal with one Newton step and an FMA
+///     correction (append_tq_kernel's fast path, correctly rounded while nothing leaves the
+///     normal range, which the guard checks with a wide margin) or IEEE division;
+///   * fwht_inplace's stages h = 1 … D/2, a + b and a − b;
+///   * codes: bucketize(boundaries, RN(v·scale)) through the thresholds on the unscaled v
+///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table;
+///   * r_j = ‖x‖·RN(v_j·scale) − fp16(‖x‖)·c[code_j], γ = sqrt(tree_sum(r_j²));
+///   * r_j·append_mma_scale(γ) split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h).
+/// Zero and tiny vectors (‖x‖ = 0) give u = 0 as the twin's does, up to the sign of zero, which
+/// no code, norm or product sees.
+
+#include <cmath>
+#include <cstdint>
+
+#include "append/append_mma.h"
+#include "append/append_tq_bucket.h"
+#include "common/hd.h"
+#include "common/numeric.h"
+#if defined(__CUDACC__)
+#include <cuda_fp16.h>
+#endif
+
+// Every loop of the encode unrolls on the device (each index a register); host compilers ignore it.
+#if defined(__CUDA_ARCH__)
+#define JEVONS_LANE_UNROLL _Pragma("unroll")
+#else
+#define JEVONS_LANE_UNROLL
+#endif
+
+namespace jevons::kernels {
+namespace lane_ops {
+// IEEE single operations, never contracted into FMAs (device: the _rn intrinsics; host: the
+// kernels' -ffp-contract=off, which the test target sets too).
+JEVONS_HD float add(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+JEVONS_HD float sub(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+JEVONS_HD float mul(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+JEVONS_HD float fma(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+JEVONS_HD float sqrt(float a) {
+#if defined(__CUDA_ARCH__)
+  return __fsqrt_rn(a);
+#else
+  return std::sqrt(a);
+#endif
+}
+JEVONS_HD float div(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+/// An approximation of 1/a for the Newton step (device: MUFU.RCP; host: the rounded quotient;
+/// either is within the step's reach, so the corrected quotients are the same).
+JEVONS_HD float rcp_approx(float a) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
+  return r;
+#else
+  return 1.0f / a;
+#endif
+}
+/// fp16(x) back as float (round to nearest even).
+JEVONS_HD float half_round(float x) {
+#if defined(__CUDA_ARCH__)
+  return __half2float(__float2half_rn(x));
+#else
+  return half_to_float(float_to_half(x));
+#endif
+}
+/// fp16 hi and lo halves of x0, x1 as two half2 words (x0 in the low half).
+JEVONS_HD void split2(float x0, float x1, std::uint32_t& hi, std::uint32_t& lo) {
+#if defined(__CUDA_ARCH__)
+  const __half2 h = __floats2half2_rn(x0, x1);  // one F2FP per pair
+  const float2 hf = __half22float2(h);
+  const __half2 l = __floats2half2_rn(__fsub_rn(x0, hf.x), __fsub_rn(x1, hf.y));
+  hi = *reinterpret_cast<const std::uint32_t*>(&h);
+  lo = *reinterpret_cast<const std::uint32_t*>(&l);
+#else
+  const std::uint16_t h0 = float_to_half(x0), h1 = float_to_half(x1);
+  const std::uint16_t l0 = float_to_half(x0 - half_to_float(h0));
+  const std::uint16_t l1 = float_to_half(x1 - half_to_float(h1));
+  hi = std::uint32_t{h0} | (std::uint32_t{h1} << 16);
+  lo = std::uint32_t{l0} | (std::uint32_t{l1} << 16);
+#endif
+}
+/// tree_sum's levels s = S, S/2, …, 1 on q (templates: nvcc does not unroll the halving loop,
+/// and every index must be a compile-time register).
+template <int S>
+JEVONS_HD void tree_fold(float* q) {
+  if constexpr (S >= 1) {
+    JEVONS_LANE_UNROLL
+    for (int i = 0; i < S; ++i) q[i] = add(q[i], q[i + S]);
+    tree_fold<S / 2>(q);
+  }
+}
+/// fwht_inplace's stages H, 2H, …, D/2 (a + b, a − b on the pairs (j, j + H), bit H of j clear).
+template <int D, int H>
+JEVONS_HD void fwht_stages(float (&x)[D]) {
+  if constexpr (H < D) {
+    JEVONS_LANE_UNROLL
+    for (int j = 0; j < D; ++j)
+      if ((j & H) == 0) {
+        const float a = x[j], b = x[j + H];
+        x[j] = add(a, b);
+        x[j + H] = sub(a, b);
+      }
+    fwht_stages<D, 2 * H>(x);
+  }
+}
+}  // namespace lane_ops
+
+/// What append_lane_encode produces for one vector.
+template <int D, int BITS>
+struct LaneEncoded {
+  std::uint32_t codes[D * BITS / 32];  ///< the (b−1)-bit codes, packed as pack_codes packs them
+  float norm;                          ///< ‖x‖ (float; the pool stores fp16)
+  float gamma;                         ///< γ = ‖r‖
+  std::uint32_t hi[D / 2], lo[D / 2];  ///< r·append_mma_scale(γ) as fp16 hi/lo pairs
+};
+
+/// Codebook inputs of the encode: the boundaries as thresholds on the unscaled FWHT
+/// (append_tq_bucket.h), at b − 1 = 3 the cell map and its table, and the centroids.
+struct LaneCodebook {
+  const float* thr;  ///< [2^BITS − 1]
+  float cell_s, cell_o;
+  const AppendBucketCell* table;  ///< [kAppendBucketCells], BITS = 3 only
+  const float* cent;              ///< [2^BITS]
+  float hscale;                   ///< Hadamard scale 1/√D
+};
+
+/// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`.
+template <int D, int BITS>
+JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb,
+                                  LaneEncoded<D, BITS>& out) {
+  using namespace lane_ops;
+  static_assert(BITS >= 1 && BITS <= 3 && (D & (D - 1)) == 0 && D >= 64, "tq-prod-2..4");
+  constexpr int kThr = (1 << BITS) - 1;
+  // ‖x‖: tree_sum's pairs (i, i + s), s = D/2 … 1, over the squares.
+  float q[D / 2];
+  JEVONS_LANE_UNROLL
+  for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
+  lane_ops::tree_fold<D / 4>(q);
+  const float norm = sqrt(q[0]);
+  {
+    float mn = fabsf(x[0]);
+    JEVONS_LANE_UNROLL
+    for (int k = 1; k < D; ++k) mn = fminf(mn, fabsf(x[k]));
+    if (norm >= 0x1p-40f && norm <= 0x1p40f && mn >= 0x1p-40f) {
+      const float r0 = rcp_approx(norm);
+      const float r = fma(r0, fma(r0, -norm, 1.0f), r0);
+      JEVONS_LANE_UNROLL
+      for (int k = 0; k < D; ++k) {
+        const float q0 = mul(r, x[k]);
+        x[k] = fma(r, fma(q0, -norm, x[k]), q0);
+      }
+    } else {
+      JEVONS_LANE_UNROLL
+      for (int k = 0; k < D; ++k) x[k] = norm > 0.0f ? div(x[k], norm) : 0.0f;
+    }
+  }
+  // fwht_inplace, stage by stage.
+  lane_ops::fwht_stages<D, 1>(x);
+  // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
+  // selected by the compares that form the code (the same product of the same operands).
+  const float stored = half_round(norm);
+  float sc_tab[BITS <= 2 ? 1 << BITS : 1];
+  JEVONS_LANE_UNROLL
+  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_tab[j] = mul(stored, cb.cent[j]);
+  float t[BITS <= 2 ? kThr : 1];
+  JEVONS_LANE_UNROLL
+  for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t[j] = cb.thr[j];
+  JEVONS_LANE_UNROLL
+  for (int w = 0; w < D * BITS / 32; ++w) out.codes[w] = 0;
+  JEVONS_LANE_UNROLL
+  for (int k = 0; k < D; ++k) {
+    const int bit = k * BITS, w = bit / 32, sh = bit % 32;
+    const float v = x[k];
+    float sc;
+#if defined(__CUDA_ARCH__)
+    // The same compares and selections as the host's below, with the code bits added to the
+    // packed word under the compares' predicates (nvcc would build each code by SELs first).
+    if constexpr (BITS == 1) {
+      asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %6;\n\t"
+          "selp.f32 %1, %5, %4, p;\n\t}"
+          : "+r"(out.codes[w]), "=f"(sc)
+          : "f"(v), "f"(t[0]), "f"(sc_tab[0]), "f"(sc_tab[1]), "r"(1u << sh));
+    } else if constexpr (BITS == 2) {
+      asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t, lo, hi;\n\tsetp.gt.f32 p, %2, %3;\n\t"
+          "selp.f32 t, %5, %4, p;\n\tsetp.gt.f32 q, %2, t;\n\t@p add.u32 %0, %0, %10;\n\t"
+          "@q add.u32 %0, %0, %11;\n\tselp.f32 lo, %7, %6, q;\n\tselp.f32 hi, %9, %8, q;\n\t"
+          "selp.f32 %1, hi, lo, p;\n\t}"
+          : "+r"(out.codes[w]), "=f"(sc)
+          : "f"(v), "f"(t[1]), "f"(t[0]), "f"(t[2]), "f"(sc_tab[0]), "f"(sc_tab[1]), "f"(sc_tab[2]),
+            "f"(sc_tab[3]), "r"(2u << sh), "r"(1u << sh));
+    } else
+#endif
+    {
+      std::uint32_t code;
+      if constexpr (BITS == 1) {
+        const bool p = v > t[0];
+        code = p ? 1u : 0u;
+        sc = p ? sc_tab[1] : sc_tab[0];
+      } else if constexpr (BITS == 2) {
+        // The middle compare is the high bit; it selects the threshold of the low bit.
+        const bool p = v > t[1];
+        const bool lo = v > (p ? t[2] : t[0]);
+        code = (p ? 2u : 0u) + (lo ? 1u : 0u);
+        const float s_lo = lo ? sc_tab[1] : sc_tab[0], s_hi = lo ? sc_tab[3] : sc_tab[2];
+        sc = p ? s_hi : s_lo;
+      } else {
+        const AppendBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
+        code = e.base + (v > e.threshold ? 1u : 0u);
+        sc = mul(stored, cb.cent[code]);
+      }
+      out.codes[w] += code << sh;
+      if (sh + BITS > 32) out.codes[w + 1] += code >> (32 - sh);
+    }
+    // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(v·scale): the twin's residual.
+    x[k] = sub(mul(norm, mul(v, cb.hscale)), sc);
+  }
+  // γ: tree_sum over r².
+  JEVONS_LANE_UNROLL
+  for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
+  lane_ops::tree_fold<D / 4>(q);
+  const float gamma = sqrt(q[0]);
+  const float rs = append_mma_scale(gamma);
+  JEVONS_LANE_UNROLL
+  for (int k = 0; k < D / 2; ++k)
+    split2(mul(x[2 * k], rs), mul(x[2 * k + 1], rs), out.hi[k], out.lo[k]);
+  out.norm = norm;
+  out.gamma = gamma;
+}
+
+}  // namespace jevons::kernels
