@@ -23,8 +23,8 @@ residency from `cuobjdump -res-usage` registers and static shared memory plus th
 --check: exit 1 when the pipelined tq-mse-4 kernel at head_dim 128 (the B = 32 / L = 16k
 benchmark point's kernel) misses either target, when an append_tq_kernel instance falls under
 70 % of HBM bandwidth by design (issue 16's target, met by all 12), or when an append_mma_kernel
-instance falls under its regression floor (MMA_CHECK_PCT: it reaches 60-73 %, 70 % at
-some instances only); exit 77
+instance falls under its floor (MMA_CHECK_PCT: 70 % at d = 64, which all three meet; a
+regression guard at 64 % for d = 128, which reaches 64.6-68.4 %); exit 77
 (CTest: skipped) without cuobjdump.
 
 The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
@@ -53,10 +53,10 @@ REGS_PER_SM, THREADS_PER_SM, CTAS_PER_SM, SMEM_PER_SM = 65536, 2048, 32, 228 * 1
 BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
 APPEND_TARGET_PCT = 70  # issue 16: the append kernel at >= 70 % of HBM bandwidth by design
 APPEND_CHECK_PCT = 70  # --check's floor for every append_tq_kernel instance (the issue's target)
-# --check's floor for append_mma_kernel (tq-prod): a regression guard just under what it reaches
-# (60-73 %), under the issue's 70 % target at most instances (docs/kernels.md says where it
-# is lost).
-MMA_CHECK_PCT = 59
+# --check's floor for append_mma_kernel (tq-prod) per head_dim: at d = 64 every instance meets the
+# issue's 70 % (71-76 %), so it is held there; at d = 128 it reaches 64.6-68.4 %, under the target
+# (docs/kernels.md says where it is lost), and the floor is a regression guard just under that.
+MMA_CHECK_PCT = {64: 70, 128: 64}
 
 
 def tool_dir():
@@ -514,10 +514,11 @@ def main():
             sys.exit("--check: no append_mma_kernel in append_mma_launch.cu.o")
         for key in sorted(append_mma):
             _, _, pct = append_mma[key]
-            a_ok = pct >= MMA_CHECK_PCT
+            floor = MMA_CHECK_PCT[key[0]]
+            a_ok = pct >= floor
             ok = ok and a_ok
-            print(f"check append_mma<{key[0]},prod-{key[1] + 1}>: {pct:.0f} % of HBM by design "
-                  f"(>= {MMA_CHECK_PCT} %: {'met' if a_ok else 'MISSED'}; "
+            print(f"check append_mma<{key[0]},prod-{key[1] + 1}>: {pct:.1f} % of HBM by design "
+                  f"(>= {floor} %: {'met' if a_ok else 'MISSED'}; "
                   f"{APPEND_TARGET_PCT} % target: {'met' if pct >= APPEND_TARGET_PCT else 'not met'})")
         sys.exit(0 if ok else 1)
 

@@ -19,7 +19,8 @@
 ///     normal range, which the guard checks with a wide margin) or IEEE division;
 ///   * fwht_inplace's stages h = 1 … D/2, a + b and a − b;
 ///   * codes: bucketize(boundaries, RN(v·scale)) through the thresholds on the unscaled v
-///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table;
+///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table, whose
+///     cells carry c[base] and c[base + 1];
 ///   * r_j = ‖x‖·RN(v_j·scale) − fp16(‖x‖)·c[code_j], γ = sqrt(tree_sum(r_j²));
 ///   * r_j·append_mma_scale(γ) split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h).
 /// Zero and tiny vectors (‖x‖ = 0) give u = 0 as the twin's does, up to the sign of zero, which
@@ -159,20 +160,48 @@ struct LaneEncoded {
   std::uint32_t hi[D / 2], lo[D / 2];  ///< r·append_mma_scale(γ) as fp16 hi/lo pairs
 };
 
+/// A bucketize table cell with the two centroids its codes can take (base, base + 1): one 16-byte
+/// load gives the code and c[code] by the cell's compare, where the 8-byte cell and a centroid
+/// read by code cost a second load and its address (three instructions more per channel).
+struct LaneBucketCell {
+  float threshold;     ///< AppendBucketCell::threshold
+  std::uint32_t base;  ///< AppendBucketCell::base
+  float c_base;        ///< c[base]
+  float c_next;        ///< c[base + 1] (c[base] past the last centroid: its compare is false)
+};
+
+/// The lane table from the bucketize table and the 2^bits centroids.
+JEVONS_HD LaneBucketCell lane_bucket_cell(const AppendBucketCell& e, const float* cent, int bits) {
+  const std::uint32_t last = (1u << bits) - 1u;
+  const std::uint32_t b = e.base < last ? e.base : last;
+  return {e.threshold, e.base, cent[b], cent[b + 1 <= last ? b + 1 : b]};
+}
+
 /// Codebook inputs of the encode: the boundaries as thresholds on the unscaled FWHT
 /// (append_tq_bucket.h), at b − 1 = 3 the cell map and its table, and the centroids.
 struct LaneCodebook {
   const float* thr;  ///< [2^BITS − 1]
   float cell_s, cell_o;
-  const AppendBucketCell* table;  ///< [kAppendBucketCells], BITS = 3 only
-  const float* cent;              ///< [2^BITS]
-  float hscale;                   ///< Hadamard scale 1/√D
+  const LaneBucketCell* table;  ///< [kAppendBucketCells], BITS = 3 only
+  const float* cent;            ///< [2^BITS]
+  float hscale;                 ///< Hadamard scale 1/√D
 };
 
-/// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`.
+/// min_abs over x: the smallest |x_j| (NaNs ignored, as fminf does), which the division's guard
+/// needs (a parameter so that a caller may form it from its input's own format).
+template <int D>
+JEVONS_HD float lane_min_abs(const float (&x)[D]) {
+  float mn = fabsf(x[0]);
+  JEVONS_LANE_UNROLL
+  for (int k = 1; k < D; ++k) mn = fminf(mn, fabsf(x[k]));
+  return mn;
+}
+
+/// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`; `min_abs` is
+/// lane_min_abs(x) (or the same value formed otherwise).
 template <int D, int BITS>
-JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb,
-                                  LaneEncoded<D, BITS>& out) {
+JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEncoded<D, BITS>& out,
+                                  float min_abs) {
   using namespace lane_ops;
   static_assert(BITS >= 1 && BITS <= 3 && (D & (D - 1)) == 0 && D >= 64, "tq-prod-2..4");
   constexpr int kThr = (1 << BITS) - 1;
@@ -183,10 +212,7 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb,
   lane_ops::tree_fold<D / 4>(q);
   const float norm = sqrt(q[0]);
   {
-    float mn = fabsf(x[0]);
-    JEVONS_LANE_UNROLL
-    for (int k = 1; k < D; ++k) mn = fminf(mn, fabsf(x[k]));
-    if (norm >= 0x1p-40f && norm <= 0x1p40f && mn >= 0x1p-40f) {
+    if (norm >= 0x1p-40f && norm <= 0x1p40f && min_abs >= 0x1p-40f) {
       const float r0 = rcp_approx(norm);
       const float r = fma(r0, fma(r0, -norm, 1.0f), r0);
       JEVONS_LANE_UNROLL
@@ -233,6 +259,17 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb,
           : "+r"(out.codes[w]), "=f"(sc)
           : "f"(v), "f"(t[1]), "f"(t[0]), "f"(t[2]), "f"(sc_tab[0]), "f"(sc_tab[1]), "f"(sc_tab[2]),
             "f"(sc_tab[3]), "r"(2u << sh), "r"(1u << sh));
+    } else if (BITS == 3 && sh + BITS <= 32) {
+      // The cell's base goes in by one shift-add, its + 1 under the compare's predicate, which
+      // also selects the centroid (a code that crosses a word takes the host's form below).
+      const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
+      float c;
+      asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %4;\n\t"
+          "selp.f32 %1, %6, %5, p;\n\t}"
+          : "+r"(out.codes[w]), "=f"(c)
+          : "f"(v), "f"(e.threshold), "r"(1u << sh), "f"(e.c_base), "f"(e.c_next));
+      out.codes[w] += e.base << sh;
+      sc = mul(stored, c);
     } else
 #endif
     {
@@ -249,9 +286,10 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb,
         const float s_lo = lo ? sc_tab[1] : sc_tab[0], s_hi = lo ? sc_tab[3] : sc_tab[2];
         sc = p ? s_hi : s_lo;
       } else {
-        const AppendBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
-        code = e.base + (v > e.threshold ? 1u : 0u);
-        sc = mul(stored, cb.cent[code]);
+        const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
+        const bool p = v > e.threshold;
+        code = e.base + (p ? 1u : 0u);
+        sc = mul(stored, p ? e.c_next : e.c_base);
       }
       out.codes[w] += code << sh;
       if (sh + BITS > 32) out.codes[w + 1] += code >> (32 - sh);

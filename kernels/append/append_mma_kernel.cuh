@@ -143,7 +143,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   static_assert(P::kWarps * 32 >= D, "prologue threads");
 
   extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ AppendBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
+  __shared__ __align__(16) LaneBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
   __shared__ float s_cent[16];
   __shared__ __align__(16) std::uint32_t s_flip[D];  // Hadamard sign of channel j as a sign bit
   if (a.vectors == 0) return;                        // uniform, before any barrier
@@ -161,15 +161,17 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     append_mma_b_coords(e, D, n, k0);
     const float* st = t.tables.qjl_t;
     std::uint32_t h01, l01, h89, l89;
-    split_hl(st[k0 * D + n], st[(k0 + 1) * D + n], h01, l01);
-    split_hl(st[(k0 + 8) * D + n], st[(k0 + 9) * D + n], h89, l89);
+    // −S (exact): the accumulators hold −P, whose sign bit is the twin's bit P > 0 (below).
+    split_hl(-st[k0 * D + n], -st[(k0 + 1) * D + n], h01, l01);
+    split_hl(-st[(k0 + 8) * D + n], -st[(k0 + 9) * D + n], h89, l89);
     s_S[e] = make_uint4(h01, h89, l01, l89);
   }
   if constexpr (BITS >= 3) {
     for (unsigned c = threadIdx.x; c < kAppendBucketCells; c += P::kWarps * 32) {
       int count = 0;
-      s_tab[c] =
+      const AppendBucketCell e =
           append_bucket_entry(thr, kThr, a.cell_s[blockIdx.y], a.cell_o[blockIdx.y], c, count);
+      s_tab[c] = lane_bucket_cell(e, t.desc.seg[0].centroids, BITS);
       if (count > 1) __trap();  // the launcher checked it; unreachable
     }
   }
@@ -243,6 +245,10 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     // sign-bit flips of the bf16 input (exact; append_tq_kernel's argument).
     unsigned char* const rows = wbase + st * P::kRowsBytes;
     float x[D];
+    // min |x_j| for the division's guard, on the bf16 pairs: min.xorsign.abs.bf16x2 gives
+    // min(|a|, |b|) per half (its sign, an xor, is dropped at the end), one instruction per two
+    // channels; bf16 → f32 is exact, so this is lane_min_abs(x).
+    std::uint32_t mn2 = 0;  // the first pair itself (its |·| is taken by the next min)
     {
       const uint4* row = reinterpret_cast<const uint4*>(rows + lane * kARow * 2);
       const uint4* fl = reinterpret_cast<const uint4*>(s_flip);
@@ -255,11 +261,17 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         for (int k = 0; k < 4; ++k) {
           x[8 * c + 2 * k] = __uint_as_float(ww[k] * 0x10000u + ff[2 * k]);
           x[8 * c + 2 * k + 1] = __uint_as_float((ww[k] ^ ff[2 * k + 1]) & 0xffff0000u);
+          if (c + k == 0)
+            mn2 = ww[k];
+          else
+            asm("min.xorsign.abs.bf16x2 %0, %0, %1;" : "+r"(mn2) : "r"(ww[k]));
         }
       }
     }
+    const float min_abs =
+        fminf(__uint_as_float((mn2 & 0x7fffu) << 16), __uint_as_float(mn2 & 0x7fff0000u));
     LaneEncoded<D, BITS> enc;
-    append_lane_encode<D, BITS>(x, cb, enc);
+    append_lane_encode<D, BITS>(x, cb, enc, min_abs);
     // A rows: hi over the lane's own input row (read above), lo in the lo buffer.
     auto* const a_hi = reinterpret_cast<__half*>(rows);
     {
@@ -326,20 +338,19 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       const int q = lane & 3, row = lane >> 2;
 #pragma unroll
       for (int mt = 0; mt < 2; ++mt) {
+        // The accumulators are −P (S was negated when staged), so bit P > 0 is −P's sign bit:
+        // one funnel shift per sign (SHF) where a compare and a predicated add take two. Exact
+        // but for P = 0: the sums start from +0 and round to nearest, so −P is +0 there (bit 0,
+        // the twin's) unless the tensor core signs a zero otherwise, which the ε rule admits
+        // (|P| = 0 ≤ ε). Shifting in from the last sign down puts sign (nt, e) at bit 2nt + e
+        // (append_mma_sign_bit).
         std::uint32_t w0 = 0, w1 = 0;
 #pragma unroll
-        for (int nt = 0; nt < kNT; ++nt)
+        for (int nt = kNT - 1; nt >= 0; --nt)
 #pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const std::uint32_t bit = append_mma_sign_bit(nt, e);
-            asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, 0f00000000;\n\t@p add.u32 %0, %0, "
-                "%2;\n\t}"
-                : "+r"(w0)
-                : "f"(acc[mt][nt][e]), "r"(bit));
-            asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %1, 0f00000000;\n\t@p add.u32 %0, %0, "
-                "%2;\n\t}"
-                : "+r"(w1)
-                : "f"(acc[mt][nt][2 + e]), "r"(bit));
+          for (int e = 1; e >= 0; --e) {
+            w0 = __funnelshift_l(__float_as_uint(acc[mt][nt][e]), w0, 1);
+            w1 = __funnelshift_l(__float_as_uint(acc[mt][nt][2 + e]), w1, 1);
           }
         reinterpret_cast<Run*>(sign_rows + (mt * 16 + row) * (D / 8))[q] = static_cast<Run>(w0);
         reinterpret_cast<Run*>(sign_rows + (mt * 16 + row + 8) * (D / 8))[q] = static_cast<Run>(w1);

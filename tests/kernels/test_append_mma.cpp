@@ -378,14 +378,17 @@ void check_lane_encode(const char* name) {
   std::vector<AppendBucketCell> table(kAppendBucketCells);
   REQUIRE(append_bucket_table(g.boundaries, (1 << BITS) - 1, rot->hadamard_scale(), thr, cs, co,
                               table.data()));
-  const LaneCodebook cb{thr, cs, co, table.data(), g.centroids, rot->hadamard_scale()};
+  std::vector<LaneBucketCell> cells(kAppendBucketCells);
+  for (int i = 0; i < kAppendBucketCells; ++i)
+    cells[i] = lane_bucket_cell(table[i], g.centroids, BITS);
+  const LaneCodebook cb{thr, cs, co, cells.data(), g.centroids, rot->hadamard_scale()};
   std::vector<std::uint8_t> code(c.code_bytes()), meta(c.meta_bytes());
   std::size_t vectors = 0, ties = 0;
   for (const std::vector<float>& xin : lane_inputs(c, D)) {
     float x[D];
     for (int j = 0; j < D; ++j) x[j] = xin[j] * rot->signs()[j];  // the kernel's sign-bit flip
     LaneEncoded<D, BITS> e;
-    append_lane_encode<D, BITS>(x, cb, e);
+    append_lane_encode<D, BITS>(x, cb, e, lane_min_abs(x));
     c.encode(xin.data(), code.data(), meta.data());
     INFO(name << " d=" << D << " vector " << vectors);
     for (int b = 0; b < D * BITS / 8; ++b)
