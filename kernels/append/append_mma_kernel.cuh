@@ -2,28 +2,28 @@
 /// \file Tensor-core append for TurboQuant_prod (tq-prod-2/3/4 at head_dim 64/128, Hadamard
 /// rotation, bf16 input): the QJL sign bits sign(S·r) of a d × d Gaussian matrix S acting on
 /// the rotated residual r, which store_kernel forms as a sequential d-term float sum per sign
-/// (≥ 3.2 warp-instructions per byte at d = 128), are formed here for a tile of 16 vectors at
-/// once as mma.m16n8k16 (rows: vectors, columns: S's rows, k: channels).
+/// (≥ 3.2 warp-instructions per byte at d = 128), are formed here for a tile of 32 vectors at
+/// once as two m-tiles of mma.m16n8k16 (rows: vectors, columns: S's rows, k: channels).
 ///
-/// Per warp and tile of 16 consecutive vectors (token·kv_heads + head; heads share S and the
-/// rotation):
-///   * encode, per group of 256/D vectors (a lane owns 8 consecutive channels, as in
-///     append_tq_kernel, whose norm, division, FWHT and bucketize this repeats operation for
-///     operation, so the (b−1)-bit codes, ‖x‖ and γ are bit-exact): y, the codes, the residual
-///     r = ‖x‖·y − fp16(‖x‖)·c[code] (the twin's), γ = ‖r‖ by the twin's tree; then r times
-///     append_mma_scale(γ) (a power of two: signs unchanged) split into fp16 hi + lo rows of the
-///     warp's A tile;
-///   * P = R·Sᵀ: for each of D/16 k-tiles, two ldmatrix.x4 (hi, lo) and, per 8-column n-tile,
-///     one LDS.128 of S's (hi, lo) B fragments and three mma (rh·Sh + rh·Sl + rl·Sh, fp32
-///     accumulate; append/append_mma.h bounds the error);
-///   * signs from the accumulators (bit = P > 0, the twin's acc > 0): S's rows are permuted so
-///     that each lane's accumulators are one contiguous run of D/4 signs per row, staged with the
-///     codes as one word; the tile's codes and (‖x‖, γ) go out as the widest stores the layout
-///     aligns (16 B at d = 128).
+/// Per warp and tile of 32 consecutive vectors (token·kv_heads + head; heads share S and the
+/// rotation), one vector per lane:
+///   * input: the tile's rows arrive by cp.async into one of two warp-private stages, 16 B
+///     apart in bank per row, while the warp works on the previous tile (64·D bytes in flight
+///     per warp); each lane reads its own row (conflict-free LDS.128s);
+///   * encode: append_lane_encode (append/append_lane_encode.h), the twin's operations in its
+///     order on registers alone (no shuffles or transposes: a lane holds the whole vector, so
+///     every pair of the norm tree, FWHT and γ tree is a pair of its registers): the (b−1)-bit
+///     codes, ‖x‖, γ bit-exact, and r·append_mma_scale(γ) as fp16 hi + lo, which the lane
+///     writes as its row of the A tile (hi over its own, already read, input row);
+///   * P = R·(−S)ᵀ: for each of D/16 k-tiles, four ldmatrix.x4 (hi, lo of both m-tiles) and, per
+///     8-column n-tile, one LDS.128 of S's (hi, lo) B fragments serving both m-tiles and six mma
+///     (rh·Sh + rh·Sl + rl·Sh each, fp32 accumulate; append/append_mma.h bounds the error);
+///   * signs: S is negated when staged, so the twin's bit P > 0 is the accumulator's sign bit,
+///     shifted in by one funnel shift; S's rows are permuted so that each lane's accumulators are
+///     one contiguous run of D/4 signs per row, staged as one word; each lane then stores its own
+///     vector: codes from its registers, signs from the staged row, (‖x‖, γ).
 /// S (hi, lo, in B-fragment order: D²·4 bytes, 64 KB at d = 128) is filled once per CTA and
-/// shared by its warps; a CTA is one per SM, and every warp keeps one tile's 16-byte input loads
-/// in flight in registers at every point of its loop (a group's registers are reloaded with the
-/// next tile's group as soon as they are read).
+/// shared by its warps; a CTA is one per SM.
 
 #include <cuda_fp16.h>
 

@@ -329,7 +329,7 @@ TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools
 
 TEST_CASE("GPU tensor-core append (tq-prod) matches the twin but for QJL signs within ε of 0",
           "[cuda]") {
-  // append_mma_kernel: 16-vector tiles per warp, several strides per warp (3000 tokens × 8
+  // append_mma_kernel: 32-vector tiles per warp, several strides per warp (3000 tokens × 8
   // heads), partial last tiles, shuffled 48-token pages, K and V in different widths (two
   // launches) or one of them on append_tq_kernel, a zero vector (γ = 0) and zero channels.
   // Codes, ‖x‖ and γ must be bit-exact; a sign bit may differ only where the twin's projection
