@@ -24,7 +24,7 @@ residency from `cuobjdump -res-usage` registers and static shared memory plus th
 benchmark point's kernel) misses either target, when an append_tq_kernel instance falls under
 70 % of HBM bandwidth by design (issue 16's target, met by all 12), or when an append_mma_kernel
 instance falls under its floor (MMA_CHECK_PCT: 70 % at d = 64, which all three meet; a
-regression guard at 64 % for d = 128, which reaches 64.6-68.4 %); exit 77
+regression guard at 65 % for d = 128, which reaches 65.6-69.3 %); exit 77
 (CTest: skipped) without cuobjdump.
 
 The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
@@ -54,9 +54,9 @@ BUDGET_INSTR_PER_BYTE, BUDGET_INFLIGHT = 0.35, 32 * 1024
 APPEND_TARGET_PCT = 70  # issue 16: the append kernel at >= 70 % of HBM bandwidth by design
 APPEND_CHECK_PCT = 70  # --check's floor for every append_tq_kernel instance (the issue's target)
 # --check's floor for append_mma_kernel (tq-prod) per head_dim: at d = 64 every instance meets the
-# issue's 70 % (71-76 %), so it is held there; at d = 128 it reaches 64.6-68.4 %, under the target
+# issue's 70 % (72.2-77.3 %), so it is held there; at d = 128 it reaches 65.6-69.3 %, under the target
 # (docs/kernels.md says where it is lost), and the floor is a regression guard just under that.
-MMA_CHECK_PCT = {64: 70, 128: 64}
+MMA_CHECK_PCT = {64: 70, 128: 65}
 
 
 def tool_dir():

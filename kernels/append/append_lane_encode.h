@@ -198,32 +198,47 @@ JEVONS_HD float lane_min_abs(const float (&x)[D]) {
 }
 
 /// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`; `min_abs` is
-/// lane_min_abs(x) (or the same value formed otherwise).
-template <int D, int BITS>
+/// lane_min_abs(x) (or the same value formed otherwise). kExactSquares: every x_j has at most 12
+/// significant bits (the kernel's bf16 input), so x_j² is exact where it is normal.
+template <int D, int BITS, bool kExactSquares = false>
 JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEncoded<D, BITS>& out,
                                   float min_abs) {
   using namespace lane_ops;
   static_assert(BITS >= 1 && BITS <= 3 && (D & (D - 1)) == 0 && D >= 64, "tq-prod-2..4");
   constexpr int kThr = (1 << BITS) - 1;
-  // ‖x‖: tree_sum's pairs (i, i + s), s = D/2 … 1, over the squares.
+  // ‖x‖: tree_sum's pairs (i, i + s), s = D/2 … 1, over the squares. With kExactSquares (at most
+  // 12 significant bits per x_j, the kernel's bf16) and every |x_j| ≥ 2^-40, each x_j² is exact
+  // (normal; one that overflows is inf either way), so RN(RN(x_i²) + RN(x_j²)) =
+  // RN(x_i·x_i + RN(x_j²)): the first level is one FFMA per pair. Vectors outside that take the
+  // IEEE path below, which recomputes the norm with the twin's squares.
+  const bool small = !(min_abs >= 0x1p-40f);
   float q[D / 2];
   JEVONS_LANE_UNROLL
-  for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
+  for (int i = 0; i < D / 2; ++i)
+    q[i] = kExactSquares ? fma(x[i], x[i], mul(x[i + D / 2], x[i + D / 2]))
+                         : add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
   lane_ops::tree_fold<D / 4>(q);
-  const float norm = sqrt(q[0]);
-  {
-    if (norm >= 0x1p-40f && norm <= 0x1p40f && min_abs >= 0x1p-40f) {
-      const float r0 = rcp_approx(norm);
-      const float r = fma(r0, fma(r0, -norm, 1.0f), r0);
-      JEVONS_LANE_UNROLL
-      for (int k = 0; k < D; ++k) {
-        const float q0 = mul(r, x[k]);
-        x[k] = fma(r, fma(q0, -norm, x[k]), q0);
-      }
-    } else {
-      JEVONS_LANE_UNROLL
-      for (int k = 0; k < D; ++k) x[k] = norm > 0.0f ? div(x[k], norm) : 0.0f;
+  float norm = sqrt(q[0]);
+  // u = x/‖x‖: the shared reciprocal with one Newton step and an FMA correction (correctly rounded
+  // while nothing leaves the normal range, which the guard checks with a wide margin), else IEEE
+  // division (zeros included).
+  if (norm >= 0x1p-40f && norm <= 0x1p40f && !small) {
+    const float r0 = rcp_approx(norm);
+    const float r = fma(r0, fma(r0, -norm, 1.0f), r0);
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D; ++k) {
+      const float q0 = mul(r, x[k]);
+      x[k] = fma(r, fma(q0, -norm, x[k]), q0);
     }
+  } else {
+    if (kExactSquares && small) {
+      JEVONS_LANE_UNROLL
+      for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
+      lane_ops::tree_fold<D / 4>(q);
+      norm = sqrt(q[0]);
+    }
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D; ++k) x[k] = norm > 0.0f ? div(x[k], norm) : 0.0f;
   }
   // fwht_inplace, stage by stage.
   lane_ops::fwht_stages<D, 1>(x);
@@ -245,31 +260,27 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
     float sc;
 #if defined(__CUDA_ARCH__)
     // The same compares and selections as the host's below, with the code bits added to the
-    // packed word under the compares' predicates (nvcc would build each code by SELs first).
+    // packed word under the compares' predicates (one predicated add of an immediate each, where
+    // building each code first takes SELs and a shift-add).
     if constexpr (BITS == 1) {
-      asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %6;\n\t"
-          "selp.f32 %1, %5, %4, p;\n\t}"
-          : "+r"(out.codes[w]), "=f"(sc)
-          : "f"(v), "f"(t[0]), "f"(sc_tab[0]), "f"(sc_tab[1]), "r"(1u << sh));
+      const bool p = v > t[0];
+      if (p) out.codes[w] += 1u << sh;
+      sc = p ? sc_tab[1] : sc_tab[0];
     } else if constexpr (BITS == 2) {
-      asm("{\n\t.reg .pred p, q;\n\t.reg .f32 t, lo, hi;\n\tsetp.gt.f32 p, %2, %3;\n\t"
-          "selp.f32 t, %5, %4, p;\n\tsetp.gt.f32 q, %2, t;\n\t@p add.u32 %0, %0, %10;\n\t"
-          "@q add.u32 %0, %0, %11;\n\tselp.f32 lo, %7, %6, q;\n\tselp.f32 hi, %9, %8, q;\n\t"
-          "selp.f32 %1, hi, lo, p;\n\t}"
-          : "+r"(out.codes[w]), "=f"(sc)
-          : "f"(v), "f"(t[1]), "f"(t[0]), "f"(t[2]), "f"(sc_tab[0]), "f"(sc_tab[1]), "f"(sc_tab[2]),
-            "f"(sc_tab[3]), "r"(2u << sh), "r"(1u << sh));
+      const bool p = v > t[1];
+      const bool q = v > (p ? t[2] : t[0]);
+      if (p) out.codes[w] += 2u << sh;
+      if (q) out.codes[w] += 1u << sh;
+      const float s_lo = q ? sc_tab[1] : sc_tab[0], s_hi = q ? sc_tab[3] : sc_tab[2];
+      sc = p ? s_hi : s_lo;
     } else if (BITS == 3 && sh + BITS <= 32) {
       // The cell's base goes in by one shift-add, its + 1 under the compare's predicate, which
       // also selects the centroid (a code that crosses a word takes the host's form below).
       const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
-      float c;
-      asm("{\n\t.reg .pred p;\n\tsetp.gt.f32 p, %2, %3;\n\t@p add.u32 %0, %0, %4;\n\t"
-          "selp.f32 %1, %6, %5, p;\n\t}"
-          : "+r"(out.codes[w]), "=f"(c)
-          : "f"(v), "f"(e.threshold), "r"(1u << sh), "f"(e.c_base), "f"(e.c_next));
+      const bool p = v > e.threshold;
       out.codes[w] += e.base << sh;
-      sc = mul(stored, c);
+      if (p) out.codes[w] += 1u << sh;
+      sc = mul(stored, p ? e.c_next : e.c_base);
     } else
 #endif
     {

@@ -113,11 +113,20 @@ template <int N>
 __device__ __forceinline__ void mma_cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
-__device__ __forceinline__ void cp_async16_if(bool p, std::uint32_t smem, const void* gmem) {
-  asm volatile(
-      "{\n\t.reg .pred q;\n\tsetp.ne.b32 q, %0, 0;\n\t@q cp.async.cg.shared.global [%1], [%2], "
-      "16;\n\t}" ::"r"(static_cast<int>(p)),
-      "r"(smem), "l"(gmem));
+/// Chunk IT.. of a lane's tile copy: 16 B at src + IT·512 B into dst + IT·kRowStep, issued only
+/// while rem > IT·kRpi (its row exists). The offsets are immediates in the PTX (a C-level pointer
+/// per chunk costs a move and a 64-bit add around each). LDGSTS's global offset reaches ±2 KB, so
+/// ptxas still rebuilds the address under the predicate of every copy past the first 2 KB
+/// (~2.5 instructions each, ~30 per tile at d = 128).
+template <int IT, int N, int kRpi, int kRowStep>
+__device__ __forceinline__ void cp_async_rows(int rem, std::uint32_t dst, const void* src) {
+  if constexpr (IT < N) {
+    asm volatile(
+        "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
+        "@q cp.async.cg.shared.global [%1+%4], [%2+%5], 16;\n\t}" ::"r"(rem),
+        "r"(dst), "l"(src), "n"(IT * kRpi), "n"(IT * kRowStep), "n"(IT * 512));
+    cp_async_rows<IT + 1, N, kRpi, kRowStep>(rem, dst, src);
+  }
 }
 
 /// grid.x: CTAs of MmaAppendShape<D>::kWarps warps striding over 32-vector tiles; grid.y: tensor.
@@ -205,10 +214,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     const uint4* src = in + std::size_t{tile} * (kMmaTile * D / 8);
     const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - lane / kCpr;
     const std::uint32_t dst = dst0 + static_cast<std::uint32_t>(st) * P::kRowsBytes;
-#pragma unroll
-    for (int it = 0; it < kCpr; ++it)
-      cp_async16_if(rem > it * kRpi, dst + static_cast<std::uint32_t>(it * kRpi * kARow * 2),
-                    src + it * 32);
+    cp_async_rows<0, kCpr, kRpi, kRpi * kARow * 2>(rem, dst, src);
     mma_cp_async_commit();
   };
   std::uint8_t* const pool = t.pool;
@@ -271,7 +277,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     const float min_abs =
         fminf(__uint_as_float((mn2 & 0x7fffu) << 16), __uint_as_float(mn2 & 0x7fff0000u));
     LaneEncoded<D, BITS> enc;
-    append_lane_encode<D, BITS>(x, cb, enc, min_abs);
+    append_lane_encode<D, BITS, true>(x, cb, enc, min_abs);  // bf16: exact squares
     // A rows: hi over the lane's own input row (read above), lo in the lo buffer.
     auto* const a_hi = reinterpret_cast<__half*>(rows);
     {

@@ -384,34 +384,45 @@ void check_lane_encode(const char* name) {
   const LaneCodebook cb{thr, cs, co, cells.data(), g.centroids, rot->hadamard_scale()};
   std::vector<std::uint8_t> code(c.code_bytes()), meta(c.meta_bytes());
   std::size_t vectors = 0, ties = 0;
+  std::size_t bf16_vectors = 0;
   for (const std::vector<float>& xin : lane_inputs(c, D)) {
-    float x[D];
-    for (int j = 0; j < D; ++j) x[j] = xin[j] * rot->signs()[j];  // the kernel's sign-bit flip
-    LaneEncoded<D, BITS> e;
-    append_lane_encode<D, BITS>(x, cb, e, lane_min_abs(x));
     c.encode(xin.data(), code.data(), meta.data());
-    INFO(name << " d=" << D << " vector " << vectors);
-    for (int b = 0; b < D * BITS / 8; ++b)
-      REQUIRE(((e.codes[b / 4] >> (8 * (b % 4))) & 0xffu) == code[b]);
-    REQUIRE(float_to_half(e.norm) == (meta[0] | (meta[1] << 8)));
-    REQUIRE(float_to_half(e.gamma) == (meta[2] | (meta[3] << 8)));
-    // Float ‖x‖ and γ and the scaled hi/lo rows against the twin's residual (zeros of either
-    // sign compare equal: u = ±0 for a zero norm, which no code, norm or product sees).
     std::vector<float> sq(D);
     for (int j = 0; j < D; ++j) sq[j] = xin[j] * xin[j];
     const float norm = std::sqrt(tree_sum(sq.data(), D));
-    REQUIRE(float_bits(e.norm) == float_bits(norm));
     const std::vector<float> r = prod_residual(c, xin.data());
     const float gamma = float_norm(r);
-    REQUIRE(float_bits(e.gamma) == float_bits(gamma));
     const float rs = append_mma_scale(gamma);
-    for (int j = 0; j < D; ++j) {
-      const float xs = r[j] * rs;
-      const std::uint16_t h = float_to_half(xs);
-      const std::uint16_t l = float_to_half(xs - half_to_float(h));
-      INFO("channel " << j << " r = " << r[j]);
-      REQUIRE(same_half(e.hi[j / 2] >> (16 * (j % 2)), h));
-      REQUIRE(same_half(e.lo[j / 2] >> (16 * (j % 2)), l));
+    bool is_bf16 = true;
+    for (int j = 0; j < D; ++j) is_bf16 = is_bf16 && bf16_to_float(float_to_bf16(xin[j])) == xin[j];
+    // The kernel's form (exact squares: bf16 input) on bf16 vectors, the general form on all.
+    for (const bool exact_squares : {false, true}) {
+      if (exact_squares && !is_bf16) continue;
+      bf16_vectors += exact_squares ? 1 : 0;
+      float x[D];
+      for (int j = 0; j < D; ++j) x[j] = xin[j] * rot->signs()[j];  // the kernel's sign-bit flip
+      LaneEncoded<D, BITS> e;
+      if (exact_squares)
+        append_lane_encode<D, BITS, true>(x, cb, e, lane_min_abs(x));
+      else
+        append_lane_encode<D, BITS, false>(x, cb, e, lane_min_abs(x));
+      INFO(name << " d=" << D << " vector " << vectors << " exact squares " << exact_squares);
+      for (int b = 0; b < D * BITS / 8; ++b)
+        REQUIRE(((e.codes[b / 4] >> (8 * (b % 4))) & 0xffu) == code[b]);
+      REQUIRE(float_to_half(e.norm) == (meta[0] | (meta[1] << 8)));
+      REQUIRE(float_to_half(e.gamma) == (meta[2] | (meta[3] << 8)));
+      // Float ‖x‖ and γ and the scaled hi/lo rows against the twin's residual (zeros of either
+      // sign compare equal: u = ±0 for a zero norm, which no code, norm or product sees).
+      REQUIRE(float_bits(e.norm) == float_bits(norm));
+      REQUIRE(float_bits(e.gamma) == float_bits(gamma));
+      for (int j = 0; j < D; ++j) {
+        const float xs = r[j] * rs;
+        const std::uint16_t h = float_to_half(xs);
+        const std::uint16_t l = float_to_half(xs - half_to_float(h));
+        INFO("channel " << j << " r = " << r[j]);
+        REQUIRE(same_half(e.hi[j / 2] >> (16 * (j % 2)), h));
+        REQUIRE(same_half(e.lo[j / 2] >> (16 * (j % 2)), l));
+      }
     }
     // How many rotated values sit on a boundary (the ties the table must resolve as the twin).
     std::vector<float> u(D), y(D);
@@ -421,7 +432,8 @@ void check_lane_encode(const char* name) {
       for (int k = 0; k < (1 << BITS) - 1; ++k) ties += y[j] == g.boundaries[k] ? 1 : 0;
     ++vectors;
   }
-  WARN(name << " d=" << D << ": " << vectors << " vectors, " << ties
+  CHECK(bf16_vectors >= 300);
+  WARN(name << " d=" << D << ": " << vectors << " vectors (" << bf16_vectors << " bf16), " << ties
             << " rotated values exactly on a boundary");
   CHECK(ties > 0);
 }
