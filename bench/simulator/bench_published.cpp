@@ -86,7 +86,17 @@ int main(int argc, char** argv) {
         // against H100 TP2): where the MLPerf pairs also differ by the round's submission.
         {"T4a", "T3a"},
         {"T4b", "T3b"},
-        {"T4c", "T3c"}  // H200 / H100
+        {"T4c", "T3c"},  // H200 / H100
+        // One later release on all three (TensorRT-LLM 1.0's trtllm-bench throughput tables,
+        // Llama-3.3-70B: H100 TP2 FP8, H200 TP1 FP8, B200 TP1 FP4; every row held out).
+        {"R2a", "R1a"},
+        {"R2b", "R1b"},
+        {"R2c", "R1c"},
+        {"R2d", "R1d"},  // H200 / H100
+        {"R3a", "R1a"},
+        {"R3b", "R1b"},
+        {"R3c", "R1c"},
+        {"R3d", "R1d"}  // B200 / H100
     };
     for (const auto& [a, b] : pairs) {
       const auto oa = run(row(a)), ob = run(row(b));

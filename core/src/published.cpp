@@ -155,6 +155,12 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
       row.batching.max_batched_tokens = static_cast<std::uint32_t>(e.integer_or(
           "max_batched_tokens", row.batching.max_batched_tokens, yaml::positive(1 << 24)));
       row.batching.chunked_prefill = e.boolean_or("chunked_prefill", true);
+      // TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) holds each request's
+      // whole prompt + output from admission; vLLM and SGLang admit optimistically and preempt.
+      row.batching.admission =
+          e.choice_or("admission", "optimistic", {"optimistic", "reserve"}) == "reserve"
+              ? AdmissionPolicy::kReserve
+              : AdmissionPolicy::kOptimistic;
       e.child("note");
       e.finish();
     }

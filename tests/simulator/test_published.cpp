@@ -171,6 +171,54 @@ TEST_CASE("offline throughput is output tokens over the time to the last complet
   CHECK(o.simulated < 64.0 * 128 / (128 * 4.8e-3));
 }
 
+TEST_CASE("a published row's reserve admission holds each request's whole length: no preemption",
+          "[published]") {
+  // TensorRT-LLM's GUARANTEED_NO_EVICT (engine `admission: reserve`): 600 requests of
+  // 500 + 2,000 tokens on one H100 (Llama-3.1-8B, bf16), more sequences allowed than the KV
+  // holds at full length. Optimistic admission fills the KV with prompts and must preempt as
+  // outputs grow; reserve admission never does, and by Little's law its batch cannot exceed
+  // what the KV holds at 2,500 tokens each.
+  const Catalog cat = Catalog::load(data_dir());
+  const auto row_text = [](const char* admission) {
+    return std::string(
+               "sources: {s: x}\nrows:\n  - {id: A, split: holdout, source: s, gpu: "
+               "h100-sxm, gpus: 1, model: llama-3.1-8b, weights: bf16, kv: bf16, "
+               "scenario: offline, input_tokens: {dist: fixed, value: 500}, "
+               "output_tokens: {dist: fixed, value: 2000}, requests: 600, engine: "
+               "{max_num_seqs: 1024, max_batched_tokens: 8192, chunked_prefill: false, "
+               "admission: ") +
+           admission + "}, tok_s_per_gpu: 1}\n";
+  };
+  const std::string path = "published_admission.yaml";
+  PublishedOutcome reserve, optimistic;
+  for (const char* a : {"reserve", "optimistic"}) {
+    std::ofstream(path) << row_text(a);
+    const PublishedSuite s = load_published_suite(path, cat);
+    REQUIRE(s.rows.size() == 1);
+    CHECK(s.rows[0].batching.admission ==
+          (std::string(a) == "reserve" ? AdmissionPolicy::kReserve : AdmissionPolicy::kOptimistic));
+    (std::string(a) == "reserve" ? reserve : optimistic) = run_published_row(s.rows[0], cat);
+  }
+  CHECK(optimistic.preemptions > 0);
+  CHECK(reserve.preemptions == 0);
+  // 2,500 tokens × 128 KiB per token (32 layers × 8 KV heads × 128 × 2 × 2 B) per sequence.
+  const double seq_gb = 2500.0 * 32 * 8 * 128 * 2 * 2 / 1e9;
+  CHECK(reserve.mean_batch_sequences <= reserve.kv_capacity_gb_per_gpu / seq_gb + 1);
+  CHECK(reserve.mean_batch_sequences > 0.5 * reserve.kv_capacity_gb_per_gpu / seq_gb);
+  // A misspelt policy names the key, the value and the choices.
+  std::ofstream(path) << row_text("reserved");
+  try {
+    load_published_suite(path, cat);
+    FAIL("expected InputError");
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("engine.admission") != std::string::npos);
+    CHECK(m.find("reserved") != std::string::npos);
+    CHECK(m.find("optimistic") != std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
 TEST_CASE("the published suite's bad input names file, line, key and value",
           "[published][bad_input]") {
   const Catalog cat = Catalog::load(data_dir());
