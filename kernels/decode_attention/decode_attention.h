@@ -65,10 +65,10 @@ std::size_t decode_workspace_bytes(const DeviceCodecSet& k_set, const DeviceCode
 /// split kernel over compressed K/V pages, combine kernel (merge splits, rotate back).
 /// `batch` holds device pointers; `q`, `out`: device [batch][q_heads][dim] floats;
 /// `workspace`: device, ≥ decode_workspace_bytes(). `num_splits` 0 = choose_num_splits().
-/// bf16 K and V take the dedicated bf16 kernel (the baseline); K and V of one single-segment
-/// TurboQuant format (tq-mse-2/3/4; tq-prod-2/3/4 at head_dim ≤ 128) with ≤ 8 query heads per
-/// KV head take the pipelined tensor-core kernel (decode_pipelined_kernel.cuh); every other
-/// combination the generic kernel.
+/// bf16 K and V take the dedicated bf16 kernel (the baseline); K and V of one TurboQuant format
+/// (tq-mse-2/3/4, the outlier-split tq-3.5 and tq-2.5; tq-prod-2/3/4 at head_dim ≤ 128) with ≤ 8
+/// query heads per KV head take the pipelined tensor-core kernel (decode_pipelined_kernel.cuh);
+/// every other combination the generic kernel.
 Status decode_attention(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set,
                         const DeviceKvCache& cache, const PagedBatch& batch, const float* q,
                         float softmax_scale, std::uint32_t num_splits, void* workspace, float* out,

@@ -1,9 +1,9 @@
 // gpu::decode_attention: prologue (queries into the codec domain), split kernel, combine kernel.
-// Split kernels: the pipelined tensor-core kernel for tq-mse-2/3/4 (head_dim 64/128/256) and
-// tq-prod-2/3/4 (head_dim 64/128) with the same format for K and V and GQA groups ≤ 8 (15
-// instances, compiled in decode_pipelined_launch.cu so the two translation units build in
-// parallel); everything else takes decode_split_kernel: head_dim {64,128,256} × {generic, bf16}
-// for groups ≤ 4 plus generic for groups ≤ 8 (9 instances, here).
+// Split kernels: the pipelined tensor-core kernel for tq-mse-2/3/4 and the outlier-split tq-3.5 /
+// tq-2.5 (head_dim 64/128/256) and tq-prod-2/3/4 (head_dim 64/128) with the same format for K
+// and V and GQA groups ≤ 8 (21 instances, compiled in decode_pipelined_launch.cu so the two
+// translation units build in parallel); everything else takes decode_split_kernel: head_dim
+// {64,128,256} × {generic, bf16} for groups ≤ 4 plus generic for groups ≤ 8 (9 instances, here).
 #include <cmath>
 #include <cstring>
 
@@ -60,9 +60,10 @@ bool same_layout(const PoolLayout& a, const PoolLayout& b) {
          a.code_bytes == b.code_bytes && a.meta_bytes == b.meta_bytes;
 }
 
-/// The pipelined kernel for this format pair, or null: K and V must be one single-segment
-/// TurboQuant format (same bits, same QJL, same codebook) stored with the byte layout the kernel
-/// assumes, in pools of one layout, with at most 8 query heads per KV head.
+/// The pipelined kernel for this format pair, or null: K and V must be one TurboQuant format —
+/// single-segment (same bits, same QJL, same codebook) or the outlier split tq-3.5 / tq-2.5 (D/4
+/// outlier channels, same bits and codebooks per segment) — stored with the byte layout the
+/// kernel assumes, in pools of one layout, with at most 8 query heads per KV head.
 /// `kl`, `vl` null: the format-only answer (the split plan, which the workspace size depends on,
 /// must not depend on the pools; pools of different layouts then get the generic kernel with the
 /// same split count, which is correct for any count).
@@ -72,11 +73,30 @@ SplitKernel pipelined_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_s
   const VectorDesc& k = k_set.desc;
   const VectorDesc& v = v_set.desc;
   if (group == 0 || group > 8 || k.kind != CodecKind::kTq || v.kind != CodecKind::kTq ||
-      k.num_segments != 1 || v.num_segments != 1 || k.dim != v.dim ||
-      k.seg[0].bits != v.seg[0].bits || k.has_qjl != v.has_qjl ||
-      (kl && vl && (!same_layout(*kl, *vl) || kl->page_tokens % 16 != 0)))
+      k.num_segments != v.num_segments || k.dim != v.dim || k.seg[0].bits != v.seg[0].bits ||
+      k.has_qjl != v.has_qjl || (kl && vl && (!same_layout(*kl, *vl) || kl->page_tokens % 16 != 0)))
     return nullptr;
   const std::uint32_t bits = k.seg[0].bits, d = k.dim;
+  if (k.num_segments == 2) {
+    // The outlier split: segment 0 = D/4 channels at `bits`, segment 1 = 3D/4 at `bits1`, codes
+    // back to back, norms [‖x_out‖, ‖x_reg‖] (decode_pipe_map.h); the instance checks the pair.
+    const std::uint32_t bits1 = k.seg[1].bits, d0 = d / 4;
+    if (d % 64 != 0 || k.has_qjl || v.seg[1].bits != bits1) return nullptr;
+    const std::uint32_t b0 = d0 * bits / 8, b1 = (d - d0) * bits1 / 8;
+    for (const VectorDesc* x : {&k, &v}) {
+      const SegmentDesc& s0 = x->seg[0];
+      const SegmentDesc& s1 = x->seg[1];
+      if (s0.dim != d0 || s0.channel_offset != 0 || s0.code_offset != 0 || s0.norm_index != 0 ||
+          s1.dim != d - d0 || s1.channel_offset != d0 || s1.code_offset != b0 ||
+          s1.norm_index != 1 || x->code_bytes != b0 + b1 || x->meta_bytes != 4)
+        return nullptr;
+    }
+    if (std::memcmp(k.seg[0].centroids, v.seg[0].centroids, sizeof(float) << bits) != 0 ||
+        std::memcmp(k.seg[1].centroids, v.seg[1].centroids, sizeof(float) << bits1) != 0)
+      return nullptr;
+    return dev::pipelined_instance(d, bits, false, bits1, smem);
+  }
+  if (k.num_segments != 1) return nullptr;
   const std::uint32_t mse = bits * d / 8;
   for (const VectorDesc* x : {&k, &v}) {
     if (x->seg[0].code_offset != 0 || x->seg[0].norm_index != 0 || x->seg[0].dim != d ||
@@ -87,7 +107,7 @@ SplitKernel pipelined_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_s
   if (std::memcmp(k.seg[0].centroids, v.seg[0].centroids, sizeof(float) << bits) != 0 ||
       k.qjl_scale != v.qjl_scale)
     return nullptr;
-  return dev::pipelined_instance(d, bits, k.has_qjl != 0, smem);
+  return dev::pipelined_instance(d, bits, k.has_qjl != 0, 0, smem);
 }
 
 struct Launch {
@@ -126,7 +146,9 @@ Launch launch_for(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, cons
         break;
     }
   if (!l.kernel) return l;
-  if (l.smem_bytes > 48 * 1024 &&
+  // The pipelined kernel's static tables (up to 40 KB for tq-3.5's two pair tables) count
+  // against the 48 KB a launch may use without opting in, so it always opts in for its ring.
+  if ((l.pipelined || l.smem_bytes > 48 * 1024) &&
       cudaFuncSetAttribute(l.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                            static_cast<int>(l.smem_bytes)) != cudaSuccess)
     cudaGetLastError();  // the launch reports it

@@ -1,5 +1,6 @@
 // The pipelined decode kernel's instances (decode_pipelined_kernel.cuh), in their own
-// translation unit: 15 heavily unrolled kernels that compile in parallel with the rest.
+// translation unit: 21 heavily unrolled kernels (15 single-segment, 6 outlier-split) that compile
+// in parallel with the rest.
 #include <type_traits>
 
 #include "decode_attention/decode_pipelined_kernel.cuh"
@@ -8,7 +9,20 @@ namespace jevons::kernels::gpu::dev {
 namespace {
 
 template <int D>
-PipelinedKernel pipelined_kernel(int bits, bool q, std::uint32_t* smem) {
+PipelinedKernel pipelined_kernel(int bits, bool q, int bits1, std::uint32_t* smem) {
+  // Outlier split (D/4 channels at `bits`, 3D/4 at `bits1`): tq-3.5 and tq-2.5.
+  if (bits1 != 0) {
+    if (q) return nullptr;
+    if (bits == 4 && bits1 == 3) {
+      *smem = dev::pipe_smem_bytes<D, 4, false, 3>();
+      return dev::decode_pipelined_kernel<D, 4, false, 3>;
+    }
+    if (bits == 3 && bits1 == 2) {
+      *smem = dev::pipe_smem_bytes<D, 3, false, 2>();
+      return dev::decode_pipelined_kernel<D, 3, false, 2>;
+    }
+    return nullptr;
+  }
   auto pick = [&](auto bits_c, auto qjl_c) -> PipelinedKernel {
     constexpr int B = decltype(bits_c)::value;
     constexpr bool Q = decltype(qjl_c)::value;
@@ -44,15 +58,15 @@ PipelinedKernel pipelined_kernel(int bits, bool q, std::uint32_t* smem) {
 }  // namespace
 
 PipelinedKernel pipelined_instance(std::uint32_t dim, std::uint32_t bits, bool qjl,
-                                   std::uint32_t* smem_bytes) {
-  const int b = static_cast<int>(bits);
+                                   std::uint32_t bits1, std::uint32_t* smem_bytes) {
+  const int b = static_cast<int>(bits), b1 = static_cast<int>(bits1);
   switch (dim) {
     case 64:
-      return pipelined_kernel<64>(b, qjl, smem_bytes);
+      return pipelined_kernel<64>(b, qjl, b1, smem_bytes);
     case 128:
-      return pipelined_kernel<128>(b, qjl, smem_bytes);
+      return pipelined_kernel<128>(b, qjl, b1, smem_bytes);
     case 256:
-      return pipelined_kernel<256>(b, qjl, smem_bytes);
+      return pipelined_kernel<256>(b, qjl, b1, smem_bytes);
     default:
       return nullptr;
   }
