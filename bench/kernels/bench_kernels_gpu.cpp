@@ -1,6 +1,6 @@
 // GPU kernel benchmark (issue targets; results in bench/RESULTS.md):
-//  1. B=32 L=16384 H=32 HKV=8 D=128: fused decode for tq-mse-4 / tq-mse-3 (the pipelined
-//     tensor-core kernel) / tq-2.5 / tq-3.5 (generic kernel) vs the project's bf16 split-KV kernel
+//  1. B=32 L=16384 H=32 HKV=8 D=128: fused decode for tq-mse-4 / tq-mse-3 / tq-3.5 / tq-2.5 /
+//     tq-prod-4 (all on the pipelined tensor-core kernel) vs the project's bf16 split-KV kernel
 //     (the bf16 SDPA stand-in: the lent machine has no PyTorch) and vs each format's byte floor
 //     (compressed bytes / measured copy BW); every line names the split kernel that ran;
 //  2. B=1, L = 4k..128k: the same formats against bf16 (small-batch latency);

@@ -523,7 +523,8 @@ TEST_CASE("GPU scores and decode attention agree with the CPU twin and float64",
 
 TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, odd lengths",
           "[cuda]") {
-  // The pipelined kernel (tq-mse-2/3/4, tq-prod-2/3/4) on what it must not get wrong: pages
+  // The pipelined kernel (tq-mse-2/3/4, tq-prod-2/3/4, the outlier-split tq-3.5 and tq-2.5, whose
+  // per-head outlier channels come from the data) on what it must not get wrong: pages
   // shuffled across sequences with unused table entries (-1), page sizes that are 1, 3 and 8
   // slices of 16 tokens (48 makes the warp's 64-token stride cross pages mid-page), lengths that
   // are not multiples of the 16-token slice (1, 15, 17, 75, 1003) next to one that is, GQA groups
@@ -536,12 +537,12 @@ TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, o
     std::uint32_t q_heads, kv_heads;
   };
   const std::vector<Gqa> gqas = {{4, 4}, {16, 4}, {16, 2}};
-  std::vector<std::string> formats = {"tq-mse-4",  "tq-mse-3",  "tq-mse-2",
-                                      "tq-prod-4", "tq-prod-3", "tq-prod-2"};
+  std::vector<std::string> formats = {"tq-mse-4",  "tq-mse-3",  "tq-mse-2", "tq-prod-4",
+                                      "tq-prod-3", "tq-prod-2", "tq-3.5",   "tq-2.5"};
   std::vector<std::uint32_t> dims = {128, 64, 256};
   const std::vector<std::uint32_t> page_sizes = {16, 48, 128};
   if (reduced()) {
-    formats = {"tq-mse-4", "tq-prod-3"};
+    formats = {"tq-mse-4", "tq-prod-3", "tq-3.5"};
     dims = {128};
   }
   const std::vector<std::uint32_t> lens = {1, 15, 16, 17, 75, 1003};
@@ -551,9 +552,9 @@ TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, o
   for (const std::uint32_t d : dims)
     for (const auto& name : formats)
       for (const Gqa gq : gqas) {
-        // d = 256: one mse width (the pipelined path) and one prod width (the generic fallback)
-        // keep the suite inside the GPU session's minute.
-        if (d == 256 && name != "tq-mse-4" && name != "tq-prod-4") continue;
+        // d = 256: one mse width and tq-3.5 (the pipelined path) and one prod width (the generic
+        // fallback) keep the suite inside the GPU session's minute.
+        if (d == 256 && name != "tq-mse-4" && name != "tq-prod-4" && name != "tq-3.5") continue;
         const std::uint32_t pt = page_sizes[case_index++ % page_sizes.size()];
         const KvFormat f = KvFormat::parse(name);
         const std::uint32_t max_pages = (max_len + pt - 1) / pt + 2;
@@ -573,8 +574,13 @@ TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, o
         const auto k = heavy_tailed(kv_n / d, d, 51 + case_index);
         const auto v = gaussian(kv_n, 52 + case_index);
         const auto q = gaussian(std::size_t{batch} * gq.q_heads * d, 53 + case_index);
-        const auto kc = make_head_codecs(f, d, gq.kv_heads, {});
-        const auto vc = make_head_codecs(f, d, gq.kv_heads, {});
+        // Split formats: each head's outliers from its own data (a permutation per head and per
+        // K/V stream, which the prologue and combine apply; the kernel sees the codec domain).
+        const bool split = f.scheme == KvScheme::kTqSplit;
+        const auto kc = make_head_codecs(f, d, gq.kv_heads, {}, split ? k.data() : nullptr,
+                                         split ? max_len : 0);
+        const auto vc = make_head_codecs(f, d, gq.kv_heads, {}, split ? v.data() : nullptr,
+                                         split ? max_len : 0);
         HostKvCache host(kc[0], vc[0], total_pages, pt, gq.kv_heads);
         for (auto* pool : {&host.k_pool, &host.v_pool})
           for (auto& byte : *pool) byte = static_cast<std::uint8_t>(rng.next_u64());
@@ -604,7 +610,8 @@ TEST_CASE("GPU pipelined decode matches the CPU twin: ragged pages, GQA 1/4/8, o
         hb.seq_lens = lens.data();
         INFO(name << " d=" << d << " H=" << gq.q_heads << " HKV=" << gq.kv_heads
                   << " page_tokens=" << pt);
-        // tq-prod at head_dim 256 keeps the generic kernel (register budget); all else is ours.
+        // tq-prod at head_dim 256 keeps the generic kernel (register budget); all else, the split
+        // formats included, is ours.
         const bool pipelined = !(f.scheme == KvScheme::kTqProd && d == 256);
         REQUIRE(g::decode_kernel_name(ks, vs, dev, pb) ==
                 std::string(pipelined ? "pipelined" : "split-generic"));
