@@ -150,17 +150,8 @@ PublishedSuite load_published_suite(const std::string& path, const Catalog& cata
     }
     if (r.has("engine")) {
       yaml::MapReader e(ctx, r.child("engine"), r.path_of("engine"));
-      row.batching.max_num_seqs = static_cast<std::uint32_t>(
-          e.integer_or("max_num_seqs", row.batching.max_num_seqs, yaml::positive(1 << 20)));
-      row.batching.max_batched_tokens = static_cast<std::uint32_t>(e.integer_or(
-          "max_batched_tokens", row.batching.max_batched_tokens, yaml::positive(1 << 24)));
-      row.batching.chunked_prefill = e.boolean_or("chunked_prefill", true);
-      // TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) holds each request's
-      // whole prompt + output from admission; vLLM and SGLang admit optimistically and preempt.
-      row.batching.admission =
-          e.choice_or("admission", "optimistic", {"optimistic", "reserve"}) == "reserve"
-              ? AdmissionPolicy::kReserve
-              : AdmissionPolicy::kOptimistic;
+      // The scenario's engine keys; `admission: reserve` is TensorRT-LLM's GUARANTEED_NO_EVICT.
+      row.batching = detail::parse_batching(e, row.batching);
       e.child("note");
       e.finish();
     }

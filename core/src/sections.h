@@ -24,6 +24,10 @@ void parse_uncertainty(yaml::MapReader& section, const Scenario& scenario, Uncer
 LengthDistSpec parse_length(yaml::MapReader& parent, const std::string& key, double fallback);
 SloSpec parse_slo(yaml::MapReader& parent);
 
+/// Engine settings (max_num_seqs, max_batched_tokens, chunked_prefill, watermark, admission) of
+/// a scenario's `batching:`, a pool's engine or a published row's `engine:`, over `base`.
+BatchingSpec parse_batching(yaml::MapReader& b, const BatchingSpec& base);
+
 /// Pipeline, expert and DP-attention keys of a pool or a published row
 /// (core/src/parallel_spec.cpp).
 ParallelSpec parse_parallel(yaml::MapReader& m);

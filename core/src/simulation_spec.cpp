@@ -313,6 +313,8 @@ void parse_trace(yaml::MapReader& wl, const Scenario& scenario, SimulationSpec& 
   r.finish();
 }
 
+}  // namespace
+
 BatchingSpec parse_batching(yaml::MapReader& b, const BatchingSpec& base) {
   BatchingSpec bs = base;
   bs.max_num_seqs = static_cast<std::uint32_t>(
@@ -327,8 +329,6 @@ BatchingSpec parse_batching(yaml::MapReader& b, const BatchingSpec& base) {
           : AdmissionPolicy::kOptimistic;
   return bs;
 }
-
-}  // namespace
 
 void parse_simulation(yaml::MapReader& section, const Catalog& /*catalog*/,
                       const Scenario& scenario, SimulationSpec& out) {
