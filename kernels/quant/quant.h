@@ -108,7 +108,7 @@ struct DeviceCodecSet {
   bool identity_transform = true;  ///< baselines: no permutation, no rotation
   bool identity_perm = true;       ///< every head's channel permutation is the identity
   DeviceBuffer perm;         ///< [kv_heads][dim] uint16: codec channel j holds original perm[j]
-  DeviceBuffer rot[2];       ///< per segment: kDense [n][n] floats, kHadamard [n] signs
+  DeviceBuffer rot[2];       ///< per segment: kDense [n][n] floats (Πᵀ), else [n] signs
   DeviceBuffer transform;    ///< [kv_heads][dim][dim] floats, T (q_work = T·q)
   DeviceBuffer transform_t;  ///< [kv_heads][dim][dim] floats, Tᵀ
   DeviceBuffer qjl;          ///< tq-prod: [dim][dim] floats, S

@@ -20,7 +20,7 @@ constexpr int kStoreThreads = 256;
 /// Device tables of one DeviceCodecSet (pointers into its buffers).
 struct EncodeTables {
   const std::uint16_t* perm;  ///< [kv_heads][dim]
-  const float* rot[2];        ///< per segment: signs [n] or the transposed matrix Πᵀ [n][n]
+  const float* rot[2];        ///< per segment: signs [n] (Hadamard kinds) or Πᵀ [n][n]
   std::uint32_t rot_kind[2];
   float hadamard_scale[2];
   const float* qjl_t;           ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)

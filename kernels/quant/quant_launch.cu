@@ -52,9 +52,10 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
     s.rot_kind[seg] = static_cast<std::uint32_t>(r->kind());
     s.hadamard_scale[seg] = r->hadamard_scale();
     // Dense rotations go up transposed: thread j of the append kernel reads column j, so a warp's
-    // 32 loads of one matrix element i are consecutive floats (coalesced), not 32 rows apart.
-    st = s.rot[seg].assign(
-        r->kind() == RotationKind::kHadamard ? r->signs() : transposed(r->matrix(), r->dim()));
+    // 32 loads of one matrix element i are consecutive floats (coalesced), not 32 rows apart. The
+    // Hadamard kinds need only their signs.
+    st = s.rot[seg].assign(r->kind() == RotationKind::kDense ? transposed(r->matrix(), r->dim())
+                                                             : r->signs());
   }
   if (st.ok() && !c0.qjl_matrix().empty()) {
     const auto& m = c0.qjl_matrix();

@@ -1,13 +1,22 @@
 #pragma once
 /// \file Seeded random rotations Π for TurboQuant (turboquant.md §2.2, §7.3, §7.11).
 ///
-/// Two kinds:
+/// Three kinds:
 ///  - kDense: Haar-distributed orthogonal matrix, Q of the QR decomposition of an i.i.d. N(0,1)
 ///    matrix with the sign fix Q·diag(sign(R_ii)) (the paper's construction; the reference).
 ///  - kHadamard: randomized Hadamard transform Π = (1/√d)·H·diag(s), s_i = ±1 random, H the
 ///    Sylvester Walsh-Hadamard matrix, applied with the fast transform in O(d log d). Only for
-///    power-of-two d; make_rotation() falls back to kDense for other d (the 48/96/192-channel
-///    sub-vectors of the outlier-split formats) and records the kind actually used.
+///    power-of-two d.
+///  - kBlockHadamard: for d = 3m, m a power of two (the 48/96/192-channel regular segments of
+///    the outlier-split formats tq-2.5/3.5 at head_dim 64/128/256): Π = (1/√m)·(Q₃ ⊗ H_m)·diag(s)
+///    with Q₃ = I − (2/3)·11ᵀ, a symmetric orthogonal 3×3 (Householder) matrix. Three fast
+///    Hadamard transforms of size m, then each output index k mixes the three blocks: O(d log d),
+///    where a dense 3m rotation costs 2·(3m)² operations per vector, which no GPU append can
+///    afford bit-exactly (docs/kernels.md). Like kHadamard it equals the dense rotation in
+///    distribution only on rotation-invariant inputs; on x = e₁ its coordinates take two
+///    magnitudes, 1/(3√m) and 2/(3√m), where kHadamard's take one.
+/// Rotation::make(d, kHadamard, seed) yields kHadamard for power-of-two d, kBlockHadamard for
+/// d = 3·2^k, and kDense otherwise, and records the kind actually used.
 ///
 /// Determinism: the same (dim, kind, seed) gives the same rotation on every platform (Rng uses
 /// mt19937_64 with our own Box-Muller). apply() uses a fixed float operation order that the CUDA
@@ -20,11 +29,15 @@
 
 namespace jevons::kernels {
 
-enum class RotationKind : std::uint8_t { kDense = 0, kHadamard = 1 };
+enum class RotationKind : std::uint8_t { kDense = 0, kHadamard = 1, kBlockHadamard = 2 };
+
+/// The Q₃ mixing coefficient of kBlockHadamard: y_b = fma(kBlockMix, y_0 + y_1 + y_2, y_b).
+inline constexpr float kBlockMix = static_cast<float>(-2.0 / 3.0);
 
 class Rotation {
  public:
-  /// `dim` ≥ 1. kHadamard with a non-power-of-two `dim` yields a kDense rotation.
+  /// `dim` ≥ 1. kHadamard yields kBlockHadamard for `dim` = 3·2^k and kDense for any other
+  /// non-power-of-two `dim`.
   static Rotation make(std::uint32_t dim, RotationKind kind, std::uint64_t seed);
 
   std::uint32_t dim() const { return dim_; }
@@ -38,9 +51,11 @@ class Rotation {
   /// Row-major [dim][dim] matrix of Π (materialised for both kinds; the GPU rotates queries and
   /// outputs with it, and kDense append uses it).
   const std::vector<float>& matrix() const { return matrix_; }
-  /// kHadamard only: the [dim] random signs s (empty for kDense).
+  /// kHadamard and kBlockHadamard: the [dim] random signs s (empty for kDense).
   const std::vector<float>& signs() const { return signs_; }
-  /// 1/√dim as a float: the Hadamard scale, shared with the kernels.
+  /// Size of each fast Hadamard block: dim (kHadamard), dim/3 (kBlockHadamard), 0 (kDense).
+  std::uint32_t block() const;
+  /// 1/√block() as a float: the Hadamard scale, shared with the kernels (1 for kDense).
   float hadamard_scale() const { return scale_; }
 
  private:

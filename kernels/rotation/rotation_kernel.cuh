@@ -12,6 +12,9 @@
 
 namespace jevons::kernels::gpu::dev {
 
+/// RotationKind::kBlockHadamard's Q₃ coefficient, kBlockMix of rotation.h (−2/3 as a float).
+constexpr float kBlockMixDevice = static_cast<float>(-2.0 / 3.0);
+
 /// In-place canonical tree sum of buf[offset .. offset+n) for the segment this thread belongs to
 /// (`local` = j − offset); the result lands in buf[offset]. Mirrors tree_sum() in numeric.h.
 template <int HEAD_DIM>
@@ -26,28 +29,41 @@ __device__ __forceinline__ void segment_tree_sum(float* buf, int j, int local, i
 }
 
 /// y = Π·u for this thread's channel. `buf`: shared scratch [HEAD_DIM] (clobbered); `u`: this
-/// thread's input; kind 1 = Hadamard (`data` = signs [n], `scale` = 1/√n), kind 0 = dense
-/// (`data` = the transposed matrix Πᵀ, row-major [n][n], so the threads of a warp read
-/// consecutive floats: coalesced). Returns y_j.
+/// thread's input; `kind` a RotationKind: 1 = Hadamard (`data` = signs [n], `scale` = 1/√n),
+/// 2 = block Hadamard (n = 3m; `data` = signs [n], `scale` = 1/√m; the segment's blocks start at
+/// multiples of m, as every caller's offsets are), 0 = dense (`data` = the transposed matrix Πᵀ,
+/// row-major [n][n], so the threads of a warp read consecutive floats: coalesced). Returns y_j.
 template <int HEAD_DIM>
 __device__ __forceinline__ float rotate_channel(float* buf, int j, int local, int n, int offset,
                                                 std::uint32_t kind, const float* data, float scale,
                                                 float u) {
   // The split formats rotate their two segments with different kinds (a Hadamard outlier segment
-  // beside a dense one), so `kind` differs between threads of one block, even of one warp at
-  // d = 64. Both paths therefore run in every thread with their work predicated: the same
-  // __syncthreads sequence everywhere (a barrier reached by only part of a block is undefined).
-  const bool had = kind == 1;
+  // beside a block-Hadamard or dense one), so `kind` differs between threads of one block, even
+  // of one warp at d = 64. Every path therefore runs in every thread with its work predicated:
+  // the same __syncthreads sequence everywhere (a barrier reached by only part of a block is
+  // undefined).
+  const bool had = kind != 0;
+  const int m = kind == 2 ? n / 3 : (had ? n : 0);  // fast-Hadamard block size
   if (had) buf[j] = __fmul_rn(u, data[local]);
   for (int h = 1; h < HEAD_DIM; h <<= 1) {
     __syncthreads();
     const float self = buf[j];
-    const float partner = (had && h < n) ? buf[j ^ h] : 0.0f;
+    const float partner = h < m ? buf[j ^ h] : 0.0f;
     __syncthreads();
-    if (had && h < n) buf[j] = (local & h) ? __fsub_rn(partner, self) : __fadd_rn(self, partner);
+    if (h < m) buf[j] = (local & h) ? __fsub_rn(partner, self) : __fadd_rn(self, partner);
   }
   __syncthreads();
-  const float y_had = had ? __fmul_rn(buf[j], scale) : 0.0f;
+  float y_had = 0.0f;
+  if (had) {
+    y_had = buf[j];
+    if (kind == 2 && m > 0) {
+      // Q₃ mix in the twin's order: t = (y_k + y_{m+k}) + y_{2m+k}, y = fma(−2/3, t, y).
+      const int k = offset + (local & (m - 1));
+      const float t = __fadd_rn(__fadd_rn(buf[k], buf[k + m]), buf[k + 2 * m]);
+      y_had = __fmaf_rn(kBlockMixDevice, t, y_had);
+    }
+    y_had = __fmul_rn(y_had, scale);
+  }
   __syncthreads();
   if (!had) buf[j] = u;
   __syncthreads();

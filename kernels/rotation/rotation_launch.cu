@@ -4,6 +4,7 @@
 #include "rotation/rotation_kernel.cuh"
 
 namespace jevons::kernels::gpu {
+static_assert(dev::kBlockMixDevice == kBlockMix, "device and twin Q3 coefficients differ");
 namespace {
 
 template <int HEAD_DIM>
@@ -26,9 +27,10 @@ Status rotate(const Rotation& r, const float* x, std::size_t n, float* y, const 
   if (n == 0) return Status::ok_status();
   const int dim = static_cast<int>(r.dim());
   DeviceBuffer data;
-  // Dense: Πᵀ, the layout rotate_channel reads (coalesced columns).
-  std::vector<float> host = r.kind() == RotationKind::kHadamard ? r.signs() : r.matrix();
-  if (r.kind() != RotationKind::kHadamard)
+  // Dense: Πᵀ, the layout rotate_channel reads (coalesced columns); the Hadamard kinds: signs.
+  const bool dense = r.kind() == RotationKind::kDense;
+  std::vector<float> host = dense ? r.matrix() : r.signs();
+  if (dense)
     for (int i = 0; i < dim; ++i)
       for (int j = 0; j < dim; ++j)
         host[static_cast<std::size_t>(j) * dim + i] =

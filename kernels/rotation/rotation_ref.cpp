@@ -83,18 +83,49 @@ std::vector<float> gaussian_matrix(std::uint32_t rows, std::uint32_t cols, std::
   return m;
 }
 
+namespace {
+bool is_pow2(std::uint32_t n) {
+  return n != 0 && (n & (n - 1)) == 0;
+}
+
+// kBlockHadamard's mixing stage: for each index k of the three m-blocks, t = (y_k + y_{m+k}) +
+// y_{2m+k} and every block's value becomes y + (−2/3)·t in one fused rounding (Q₃ = I − (2/3)11ᵀ).
+void block_mix(float* y, std::uint32_t m) {
+  for (std::uint32_t k = 0; k < m; ++k) {
+    const float t = (y[k] + y[m + k]) + y[2 * m + k];
+    for (std::uint32_t b = 0; b < 3; ++b) y[b * m + k] = std::fma(kBlockMix, t, y[b * m + k]);
+  }
+}
+}  // namespace
+
+std::uint32_t Rotation::block() const {
+  switch (kind_) {
+    case RotationKind::kHadamard:
+      return dim_;
+    case RotationKind::kBlockHadamard:
+      return dim_ / 3;
+    case RotationKind::kDense:
+      break;
+  }
+  return 0;
+}
+
 Rotation Rotation::make(std::uint32_t dim, RotationKind kind, std::uint64_t seed) {
   if (dim == 0) throw std::invalid_argument("rotation dimension must be positive");
   Rotation r;
   r.dim_ = dim;
-  const bool pow2 = (dim & (dim - 1)) == 0;
-  r.kind_ =
-      (kind == RotationKind::kHadamard && pow2) ? RotationKind::kHadamard : RotationKind::kDense;
+  r.kind_ = RotationKind::kDense;
+  if (kind != RotationKind::kDense) {
+    if (is_pow2(dim))
+      r.kind_ = RotationKind::kHadamard;
+    else if (dim % 3 == 0 && is_pow2(dim / 3))
+      r.kind_ = RotationKind::kBlockHadamard;
+  }
   const std::size_t n = dim;
   r.matrix_.assign(n * n, 0.0f);
   Rng rng(seed);
-  if (r.kind_ == RotationKind::kHadamard) {
-    r.scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dim)));
+  if (r.kind_ != RotationKind::kDense) {
+    r.scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(r.block())));
     r.signs_.resize(n);
     for (auto& s : r.signs_) s = rng.sign();
     // Column j of Π is Π·e_j: materialise it with the same code path as apply().
@@ -118,9 +149,11 @@ Rotation Rotation::make(std::uint32_t dim, RotationKind kind, std::uint64_t seed
 
 void Rotation::apply(const float* x, float* y) const {
   const std::size_t n = dim_;
-  if (kind_ == RotationKind::kHadamard) {
+  if (kind_ != RotationKind::kDense) {
+    const std::uint32_t m = block();
     for (std::size_t i = 0; i < n; ++i) y[i] = x[i] * signs_[i];
-    fwht_inplace(y, dim_);
+    for (std::uint32_t b = 0; b < dim_; b += m) fwht_inplace(y + b, m);
+    if (kind_ == RotationKind::kBlockHadamard) block_mix(y, m);
     for (std::size_t i = 0; i < n; ++i) y[i] = y[i] * scale_;
     return;
   }
@@ -136,10 +169,12 @@ void Rotation::apply(const float* x, float* y) const {
 
 void Rotation::apply_transpose(const float* y, float* x) const {
   const std::size_t n = dim_;
-  if (kind_ == RotationKind::kHadamard) {
-    // Π⁻¹ = Πᵀ = diag(s)·H/√d (H symmetric).
+  if (kind_ != RotationKind::kDense) {
+    // Π⁻¹ = Πᵀ = diag(s)·(Q₃ ⊗ H_m)/√m (H and Q₃ symmetric; for kHadamard, H_d/√d).
+    const std::uint32_t m = block();
     for (std::size_t i = 0; i < n; ++i) x[i] = y[i];
-    fwht_inplace(x, dim_);
+    for (std::uint32_t b = 0; b < dim_; b += m) fwht_inplace(x + b, m);
+    if (kind_ == RotationKind::kBlockHadamard) block_mix(x, m);
     for (std::size_t i = 0; i < n; ++i) x[i] = x[i] * scale_ * signs_[i];
     return;
   }

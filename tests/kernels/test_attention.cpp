@@ -122,6 +122,9 @@ TEST_CASE("Fused decode attention agrees with float64 attention; cosine per form
   // Floors sit just under the cosines measured with these seeds (printed below; see
   // docs/kernels.md): loose enough for rounding changes, tight enough to catch a broken path.
   // At equal bits _prod is worse than _mse, as every third party found (turboquant.md §7.10).
+  // The cosine of one rotation draw varies: tq-3.5 on the random inputs spans 0.976–0.987 over 40
+  // (K, V) rotation seed pairs (mean 0.983, with dense and with block-Hadamard regular segments
+  // alike); the default options' draw is 0.974, so its floor is tq-mse-3's.
   const Expect cases[] = {{"bf16", 0.99999, 0.99999},
                           {"fp16", 0.99999, 0.99999},
                           {"fp8", 0.998, 0.997},
@@ -133,7 +136,7 @@ TEST_CASE("Fused decode attention agrees with float64 attention; cosine per form
                           {"tq-prod-4", 0.96, 0.94},
                           {"tq-prod-3", 0.87, 0.83},
                           {"tq-prod-2", 0.74, 0.45},
-                          {"tq-3.5", 0.975, 0.98},
+                          {"tq-3.5", 0.97, 0.98},
                           {"tq-2.5", 0.93, 0.94},
                           {"k:tq-prod-4/v:tq-mse-3", 0.97, 0.955},
                           {"k:tq-mse-4/v:tq-2.5", 0.94, 0.96}};
