@@ -38,6 +38,12 @@
 
 namespace jevons::kernels::gpu::dev {
 
+/// CTAs per SM the register budget is sized for: 2 (≤ 128 registers; the kernel takes ~100). At
+/// append_tq_kernel's 3 (≤ 80) nvcc spills and rematerialises lane constants in the loop, ~20-30
+/// instructions a group; 2 CTAs keep kAppendDepth groups' loads of 16 warps in flight, 24 KB
+/// per SM: Little's law caps the bandwidth at 75 %, above the issue cap (sass_budget.py).
+constexpr int kSplitMinCtas = 2;
+
 /// Per-launch constants of append_split_kernel beyond the two tensors ([tensor][segment]).
 struct AppendSplitArgs {
   std::uint32_t vectors;  ///< n_tokens · kv_heads (< 2^30, checked by the launcher)
@@ -85,7 +91,7 @@ __device__ __forceinline__ void split_stage(std::uint32_t sm, std::uint32_t pack
 /// Hadamard rotation, segment 1 of 3D/4 at B1 bits with kBlockHadamard, no QJL, the scatter
 /// table, bf16 input, exact bucketize tables.
 template <int D, int B0, int B1>
-__global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
+__global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     append_split_kernel(StoreTensor t0, StoreTensor t1, AppendSplitArgs a,
                         const std::int64_t* slots) {
   constexpr int kLanes = D / 8;      // lanes per vector
@@ -141,18 +147,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
   const AppendBucketCell* const tab = s_tab[seg];
   const float cell_s = a.cell_s[blockIdx.y][seg], cell_o = a.cell_o[blockIdx.y][seg];
   const std::uint32_t radix = 1u << (seg == 0 ? B0 : B1);
-  // Signs of this lane's codec channels (segment seg, channels 8·(ll − seg·L) … + 7), folded into
-  // the division and the in-register FWHT stages (split_sign_fold).
-  float sigma, tau[7];
-  {
-    const float4* sp = reinterpret_cast<const float4*>(t.tables.rot[seg] + 8 * (ll - seg * L));
-    const float4 s0 = __ldg(sp), s1 = __ldg(sp + 1);
-    const float sg[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
-    split_sign_fold(sg, sigma, tau);
-  }
   __syncthreads();
   float* const va = s_a[warp] + g * kScratch;
-  char* const scat = reinterpret_cast<char*>(va);
+  const auto scat = static_cast<std::uint32_t>(__cvta_generic_to_shared(va));
   // Norm tree reads: position lb + L·k, the regular slots (0-2) or the outlier's (4-6).
   const float4* const tree = reinterpret_cast<const float4*>(va + kSplitSlots * lb + 4 * (1 - seg));
   // The lane's own channels: positions 8·lb + r of block blk.
@@ -209,12 +206,17 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
     const uint4 p0 = __ldg(ph), p1 = __ldg(ph + 1);
     {
       const std::uint32_t w[4] = {cur.x, cur.y, cur.z, cur.w};
-      const std::uint32_t off[8] = {p0.x, p0.y, p0.z, p0.w, p1.x, p1.y, p1.z, p1.w};
+      const std::uint32_t e[8] = {p0.x, p0.y, p0.z, p0.w, p1.x, p1.y, p1.z, p1.w};
+      // An entry is half the codec slot's byte offset (the address base + 2·e, one LEA, drops
+      // bit 31) and the channel's rotation sign in bit 31, flipped into the float's sign bit:
+      // the high bf16 as (w ^ e) & 0xffff0000, the low one as (w << 16) ^ (e & 2^31).
       // (A's last reads, the previous group's channel reads, precede its mix barriers.)
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        *reinterpret_cast<float*>(scat + off[2 * k]) = __uint_as_float(w[k] << 16);
-        *reinterpret_cast<float*>(scat + off[2 * k + 1]) = __uint_as_float(w[k] & 0xffff0000u);
+        const std::uint32_t lo = (w[k] << 16) ^ (e[2 * k] & 0x80000000u);
+        const std::uint32_t hi = (w[k] ^ e[2 * k + 1]) & 0xffff0000u;
+        asm volatile("st.shared.b32 [%0], %1;" ::"r"(scat + 2 * e[2 * k]), "r"(lo) : "memory");
+        asm volatile("st.shared.b32 [%0], %1;" ::"r"(scat + 2 * e[2 * k + 1]), "r"(hi) : "memory");
       }
     }
     __syncwarp();
@@ -230,12 +232,12 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
 #pragma unroll
     for (int s = L / 2; s > 0; s >>= 1)
       q[0] = __fadd_rn(q[0], __shfl_xor_sync(0xffffffffu, q[0], s));
-    float norm = __fsqrt_rn(q[0]);
+    float norm = split_sqrt_fast(q[0]);
     float x[8];
 #pragma unroll
     for (int r = 0; r < 8; ++r) x[r] = own[kSplitSlots * r];
-    if (__all_sync(0xffffffffu, split_fast_ok(x, norm))) {
-      split_divide_fast(x, norm, sigma);
+    if (__all_sync(0xffffffffu, split_fast_ok(x, q[0]))) {
+      split_divide_fast(x, norm);
     } else {
       // Some channel of the warp's vectors lies outside [2^-40, 2^40] (zeros included): squares
       // may round, so the norms are recomputed with the twin's separate multiplies and adds.
@@ -249,11 +251,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kAppendMinCtas)
       for (int s = L / 2; s > 0; s >>= 1)
         q[0] = __fadd_rn(q[0], __shfl_xor_sync(0xffffffffu, q[0], s));
       norm = __fsqrt_rn(q[0]);
-      split_divide_ieee(x, norm, sigma);
+      split_divide_ieee(x, norm);
     }
-    // FWHT of the block in the twin's stage order: 1, 2, 4 in registers with the signs folded
-    // in, then 8 … m/2 across the block's lanes (partner + (±1)·self, one rounding).
-    split_fwht_front(x, tau);
+    // FWHT of the block in the twin's stage order: 1, 2, 4 in registers, then 8 … m/2 across
+    // the block's lanes (partner + (±1)·self, one rounding).
+    split_fwht8(x);
 #pragma unroll
     for (int s = 1; s < L; s <<= 1) {
       const float sgn = (lb & s) ? -1.0f : 1.0f;

@@ -15,22 +15,6 @@
 
 namespace jevons::kernels {
 
-/// The lane's Hadamard signs s_0..s_7 (±1) folded into the encode: σ = s_0 goes into the
-/// division, and with ρ_k = s_k·s_0 the butterflies of stages 1, 2, 4 take τ = ρ_a·ρ_b
-/// (split_fwht_front). tau[0..3]: stage 1's pairs; tau[4], tau[5]: stage 2's pairs 0/2 and 4/6
-/// (whose registers carry ρ_0 and ρ_4 after stage 1); tau[6]: stage 4's (ρ_4).
-JEVONS_HD void split_sign_fold(const float (&sg)[8], float& sigma, float (&tau)[7]) {
-  float rho[8];
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < 8; ++k) rho[k] = (sg[k] < 0.0f) == (sg[0] < 0.0f) ? 1.0f : -1.0f;
-  sigma = sg[0] < 0.0f ? -1.0f : 1.0f;
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < 4; ++k) tau[k] = rho[2 * k] * rho[2 * k + 1];
-  tau[4] = rho[0] * rho[2];
-  tau[5] = rho[4] * rho[6];
-  tau[6] = rho[0] * rho[4];
-}
-
 /// The norm tree's first levels at one position, on the scratch's (v0, v1, v2) slots: tree_sum
 /// over segment 1's 3m channels adds a[i + 2m] to a[i] and then a[i + m], i.e. (x1² + x3²) + x2²
 /// for the blocks' channels x1, x2, x3 (slots 0, 1, 2); an outlier lane reads (x0, 0, 0), for
@@ -52,41 +36,67 @@ JEVONS_HD float split_tree_regs(float (&q)[8]) {
   return q[0];
 }
 
-/// The fast path's condition, per lane: its 8 channels are ≥ 2^-40 in magnitude and its segment
-/// norm lies in [2^-40, 2^40]. When it holds in every lane of the warp, every square is an exact
-/// float (bf16 channels: at most 16 significant bits, magnitudes in [2^-80, 2^80]), so the FMA
-/// tree (split_tree_first) equals the twin's, and split_divide_fast is correctly rounded.
-JEVONS_HD bool split_fast_ok(const float (&x)[8], float norm) {
+/// The fast path's condition, per lane: its 8 channels are ≥ 2^-40 in magnitude and its
+/// segment's sum of squares q is ≤ 2^80 (so q ≥ x_k² ≥ 2^-80 too: a rounded sum of nonnegative
+/// terms is no less than any of them, and ‖x_seg‖ = √q lies in [2^-40, 2^40]). When it holds in
+/// every lane of the warp, every square is an exact float (bf16 channels: at most 16 significant
+/// bits, magnitudes in [2^-80, 2^80]), so the FMA tree (split_tree_first) equals the twin's,
+/// split_sqrt_fast is the correctly rounded root and split_divide_fast the correctly rounded
+/// quotients. A NaN or infinite q fails it.
+JEVONS_HD bool split_fast_ok(const float (&x)[8], float q) {
   float m = fabsf(x[0]);
   JEVONS_LANE_UNROLL
   for (int k = 1; k < 8; ++k) m = fminf(m, fabsf(x[k]));
-  return norm >= 0x1p-40f && norm <= 0x1p40f && m >= 0x1p-40f;
+  return q <= 0x1p80f && m >= 0x1p-40f;
 }
 
-/// x_k ← σ·x_k/‖x_seg‖, each quotient correctly rounded (σ = ±1), under split_fast_ok:
-/// append_tq_kernel's shared reciprocal (one approximate reciprocal, one Newton step, then per
-/// channel quotient, FMA remainder and corrected quotient: correctly rounded while nothing leaves
-/// the normal range), with σ in the reciprocal and in the remainder's divisor: q0 = (σr)·x is
-/// σ·(r·x) exactly, fma(q0, −σ‖x‖, x) equals fma(r·x, −‖x‖, x) bit for bit, and fma(σr, rem, q0)
-/// is σ times the unsigned quotient (round to nearest is sign-symmetric).
-JEVONS_HD void split_divide_fast(float (&x)[8], float norm, float sigma) {
+/// √q correctly rounded for q in [2^-80, 2^80] (split_fast_ok): device, __fsqrt_rn's own fast
+/// path without its range check (approximate reciprocal root, one Newton step on the root and
+/// its FMA correction: the sequence nvcc runs for every q in that range); host, std::sqrt.
+JEVONS_HD float split_sqrt_fast(float q) {
+#if defined(__CUDA_ARCH__)
+  float r, s, h;
+  asm("rsqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(q));
+  asm("mul.ftz.f32 %0, %1, %2;" : "=f"(s) : "f"(q), "f"(r));
+  asm("mul.ftz.f32 %0, %1, 0f3F000000;" : "=f"(h) : "f"(r));
+  return __fmaf_rn(__fmaf_rn(-s, s, q), h, s);
+#else
+  return std::sqrt(q);
+#endif
+}
+
+/// x_k ← x_k/‖x_seg‖ (the signs are already in x_k), each quotient correctly rounded, under
+/// split_fast_ok: append_tq_kernel's shared reciprocal (one approximate reciprocal, one Newton
+/// step, then per channel quotient, FMA remainder and corrected quotient: correctly rounded
+/// while nothing leaves the normal range).
+JEVONS_HD void split_divide_fast(float (&x)[8], float norm) {
   using namespace lane_ops;
-  const float sn = mul(sigma, norm);
   const float r0 = rcp_approx(norm);
-  const float r = mul(sigma, fma(r0, fma(r0, -norm, 1.0f), r0));
+  const float r = fma(r0, fma(r0, -norm, 1.0f), r0);
   JEVONS_LANE_UNROLL
   for (int k = 0; k < 8; ++k) {
     const float q0 = mul(r, x[k]);
-    x[k] = fma(r, fma(q0, -sn, x[k]), q0);
+    x[k] = fma(r, fma(q0, -norm, x[k]), q0);
   }
 }
 
 /// The same by IEEE division (any input): ‖x‖ = 0 gives 0 as the twin's does (up to the sign of
 /// zero, which no code sees).
-JEVONS_HD void split_divide_ieee(float (&x)[8], float norm, float sigma) {
-  const float sn = lane_ops::mul(sigma, norm);
+JEVONS_HD void split_divide_ieee(float (&x)[8], float norm) {
   JEVONS_LANE_UNROLL
-  for (int k = 0; k < 8; ++k) x[k] = norm > 0.0f ? lane_ops::div(x[k], sn) : 0.0f;
+  for (int k = 0; k < 8; ++k) x[k] = norm > 0.0f ? lane_ops::div(x[k], norm) : 0.0f;
+}
+
+/// FWHT stages 1, 2, 4 of the lane's 8 consecutive channels (fwht_inplace's butterflies).
+JEVONS_HD void split_fwht8(float (&x)[8]) {
+  JEVONS_LANE_UNROLL
+  for (int h = 1; h < 8; h <<= 1) JEVONS_LANE_UNROLL
+  for (int k = 0; k < 8; ++k)
+    if ((k & h) == 0) {
+      const float a = x[k], b = x[k + h];
+      x[k] = lane_ops::add(a, b);
+      x[k + h] = lane_ops::sub(a, b);
+    }
 }
 
 /// kBlockHadamard's mix constant (Rotation::apply): −2/3 as a float.
@@ -100,29 +110,6 @@ JEVONS_HD void split_mix(float& y1, float& y2, float& y3) {
   y1 = fma(kSplitMix, t, y1);
   y2 = fma(kSplitMix, t, y2);
   y3 = fma(kSplitMix, t, y3);
-}
-
-/// One butterfly on ρ_a·a and ρ_b·b with τ = ρ_a·ρ_b: a ← a + τ·b, b ← a − τ·b (each one FFMA:
-/// the product is exact, so its one rounding is the twin's a ± b, up to the sign ρ_a that both
-/// results then carry).
-JEVONS_HD void split_bfly(float& a, float& b, float t) {
-  const float lo = lane_ops::fma(b, t, a), hi = lane_ops::fma(b, -t, a);
-  a = lo;
-  b = hi;
-}
-
-/// FWHT stages 1, 2, 4 of the lane's 8 consecutive channels on v_k = σ·u_k (split_divide), the
-/// twin's input being s_k·u_k = ρ_k·v_k: afterwards every register carries ρ_0 = 1, i.e. holds
-/// the twin's value.
-JEVONS_HD void split_fwht_front(float (&x)[8], const float (&tau)[7]) {
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < 4; ++k) split_bfly(x[2 * k], x[2 * k + 1], tau[k]);
-  split_bfly(x[0], x[2], tau[4]);
-  split_bfly(x[1], x[3], tau[4]);
-  split_bfly(x[4], x[6], tau[5]);
-  split_bfly(x[5], x[7], tau[5]);
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < 4; ++k) split_bfly(x[k], x[k + 4], tau[6]);
 }
 
 /// A cross-lane stage's butterfly in the lane holding `self`: partner + (±1)·self, the lower

@@ -54,17 +54,27 @@ JEVONS_HD constexpr int append_split_code_offset(int dim, int b0, int b1, int ll
   return ll < dim / 32 ? ll * b0 : dim / 4 * b0 / 8 + (ll - dim / 32) * b1;
 }
 
-/// The permutation table the kernel scatters with: per head h and original channel c, the byte
-/// offset append_split_scratch_offset(dim, j) of the codec channel j that holds it
+/// The permutation table the kernel scatters with: per head h and original channel c, half the
+/// byte offset append_split_scratch_offset(dim, j) of the codec channel j that holds it
 /// (perm[h·dim + j] = c), so a lane writes its 8 consecutive input channels as floats straight
-/// to their codec slots in the warp's scratch. `perm`: [heads][dim], each row a permutation.
+/// to their codec slots in the warp's scratch (address base + 2·entry, one LEA, modulo 2^32), and
+/// bit 31 set where that channel's rotation sign is −1 (signs0: segment 0's d/4, signs1: segment
+/// 1's 3d/4), which the doubling drops from the address and the scatter flips into the float's
+/// sign bit (s·x/‖x‖ = s·(x/‖x‖) and (s·x)² = x² exactly: the twin's multiply by ±1 after the
+/// division). `perm`: [heads][dim], each row a permutation.
 inline std::vector<std::uint32_t> append_split_scatter_table(const std::vector<std::uint16_t>& perm,
-                                                             std::uint32_t dim) {
+                                                             std::uint32_t dim,
+                                                             const std::vector<float>& signs0,
+                                                             const std::vector<float>& signs1) {
   std::vector<std::uint32_t> out(perm.size());
+  const std::uint32_t m = dim / 4;
   for (std::size_t h = 0; h < perm.size() / dim; ++h)
-    for (std::uint32_t j = 0; j < dim; ++j)
+    for (std::uint32_t j = 0; j < dim; ++j) {
+      const float s = j < m ? signs0[j] : signs1[j - m];
       out[h * dim + perm[h * dim + j]] =
-          append_split_scratch_offset(static_cast<int>(dim), static_cast<int>(j));
+          append_split_scratch_offset(static_cast<int>(dim), static_cast<int>(j)) / 2 |
+          (s < 0.0f ? 0x80000000u : 0u);
+    }
   return out;
 }
 

@@ -29,12 +29,11 @@ using namespace jevons::kernels::test;
 namespace {
 
 /// What the launcher hands the kernel for one codec: per segment the bucketize table (built by
-/// the kernel from these thresholds and cell map) and the rotation signs, and the head's scatter
-/// table.
+/// the kernel from these thresholds and cell map), and the head's scatter table (slot offsets
+/// and rotation signs).
 struct SplitInputs {
   AppendBucketCell table[2][kAppendBucketCells];
   float cell_s[2], cell_o[2];
-  std::vector<float> signs[2];
   std::vector<std::uint32_t> scatter;  ///< append_split_scatter_table of this head
 };
 
@@ -45,11 +44,11 @@ SplitInputs split_inputs(const VectorCodec& c) {
     float thr[15];
     REQUIRE(append_bucket_table(g.boundaries, (1 << g.bits) - 1, c.rotation(s)->hadamard_scale(),
                                 thr, in.cell_s[s], in.cell_o[s], in.table[s]));
-    in.signs[s] = c.rotation(s)->signs();
   }
   REQUIRE(c.rotation(0)->kind() == RotationKind::kHadamard);
   REQUIRE(c.rotation(1)->kind() == RotationKind::kBlockHadamard);
-  in.scatter = append_split_scatter_table(c.permutation(), c.dim());
+  in.scatter = append_split_scatter_table(c.permutation(), c.dim(), c.rotation(0)->signs(),
+                                          c.rotation(1)->signs());
   return in;
 }
 
@@ -65,21 +64,24 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
   constexpr int M = D / 4, L = M / 8, kLanes = D / 8;
   constexpr int kCodeBytes = M * (B0 + 3 * B1) / 8;
   std::vector<float> scratch(kSplitSlots * M, 0.0f);  // zero slots: written once per launch
-  // Scatter: lane ll converts its 16 input bytes and writes each float at its codec slot.
+  // Scatter: lane ll converts its 16 input bytes and writes each float, its sign flipped where
+  // the entry's bit 31 says so, at byte 2·entry (mod 2^32) of the vector's scratch.
   std::vector<int> written(kSplitSlots * M, 0);
   for (int ll = 0; ll < kLanes; ++ll)
     for (int k = 0; k < 8; ++k) {
-      const std::uint32_t off = in.scatter[8 * ll + k];
+      const std::uint32_t e = in.scatter[8 * ll + k];
+      const std::uint32_t off = 2u * e;  // mod 2^32: bit 31 drops out
       REQUIRE(off % 4 == 0);
       REQUIRE(off / 4 < static_cast<std::uint32_t>(kSplitSlots * M));
       const int slot = static_cast<int>(off / 4) % kSplitSlots;
       REQUIRE((slot <= 2 || slot == 4));  // never the zero slots or the unused ones
       ++written[off / 4];
-      scratch[off / 4] = bits_float(std::uint32_t{xb[8 * ll + k]} << 16);
+      scratch[off / 4] = bits_float((std::uint32_t{xb[8 * ll + k]} << 16) ^ (e & 0x80000000u));
     }
   for (int p = 0; p < M; ++p)
     for (int s : {0, 1, 2, 4}) REQUIRE(written[kSplitSlots * p + s] == 1);
   auto block_of = [](int ll) { return ll / L; };
+  float sumsq[kLanes];
   auto norms = [&](bool exact, float* norm) {
     float q[kLanes];
     for (int ll = 0; ll < kLanes; ++ll) {
@@ -97,7 +99,10 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
       for (int ll = 0; ll < kLanes; ++ll) nq[ll] = q[ll] + q[ll ^ s];
       std::copy(nq, nq + kLanes, q);
     }
-    for (int ll = 0; ll < kLanes; ++ll) norm[ll] = std::sqrt(q[ll]);
+    for (int ll = 0; ll < kLanes; ++ll) {
+      sumsq[ll] = q[ll];
+      norm[ll] = exact ? split_sqrt_fast(q[ll]) : std::sqrt(q[ll]);
+    }
   };
   float norm[kLanes], x[kLanes][8];
   norms(true, norm);
@@ -105,19 +110,15 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
   for (int ll = 0; ll < kLanes; ++ll) {
     for (int r = 0; r < 8; ++r)
       x[ll][r] = scratch[kSplitSlots * (8 * (ll % L) + r) + append_split_slot(block_of(ll))];
-    fast = fast && split_fast_ok(x[ll], norm[ll]);
+    fast = fast && split_fast_ok(x[ll], sumsq[ll]);
   }
   if (!fast) norms(false, norm);
   for (int ll = 0; ll < kLanes; ++ll) {
-    const int seg = block_of(ll) == 0 ? 0 : 1;
-    float sg[8], sigma, tau[7];
-    for (int k = 0; k < 8; ++k) sg[k] = in.signs[seg][8 * (ll - seg * L) + k];
-    split_sign_fold(sg, sigma, tau);
     if (fast)
-      split_divide_fast(x[ll], norm[ll], sigma);
+      split_divide_fast(x[ll], norm[ll]);
     else
-      split_divide_ieee(x[ll], norm[ll], sigma);
-    split_fwht_front(x[ll], tau);
+      split_divide_ieee(x[ll], norm[ll]);
+    split_fwht8(x[ll]);
   }
   for (int s = 1; s < L; s <<= 1) {  // the stages 8 … m/2 across the block's lanes
     float nx[kLanes][8];
@@ -297,10 +298,15 @@ TEST_CASE(
   std::vector<std::uint16_t> perm;
   for (const auto& c : codecs)
     perm.insert(perm.end(), c.permutation().begin(), c.permutation().end());
-  const auto tab = append_split_scatter_table(perm, 128);
+  const auto& s0 = codecs[0].rotation(0)->signs();
+  const auto& s1 = codecs[0].rotation(1)->signs();
+  const auto tab = append_split_scatter_table(perm, 128, s0, s1);
   for (std::uint32_t h = 0; h < 2; ++h)
-    for (int j = 0; j < 128; ++j)
-      CHECK(tab[h * 128 + perm[h * 128 + j]] == append_split_scratch_offset(128, j));
+    for (int j = 0; j < 128; ++j) {
+      const std::uint32_t e = tab[h * 128 + perm[h * 128 + j]];
+      CHECK(2 * (e & 0x7fffffffu) == append_split_scratch_offset(128, j));
+      CHECK((e >> 31) == ((j < 32 ? s0[j] : s1[j - 32]) < 0.0f ? 1u : 0u));
+    }
 }
 
 TEST_CASE(
