@@ -156,6 +156,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
   const float* const own = va + kSplitSlots * 8 * lb + append_split_slot(blk);
   float* const sb = s_b[warp];
   float* const mix = sb + g * D + append_split_mix_position(blk, lb);
+  // The FWHT transpose's positions of this lane (block blk, lane lb): position(M, lb, k) is
+  // position(M, 0, k) + position(M, lb, 0), so the register index is an immediate offset.
+  float* const fwht_t = sb + g * D + blk * M + append_split_fwht_position(M, lb, 0);
   std::uint8_t* const stage = s_c[warp] + g * kStage;
   const auto my = static_cast<std::uint32_t>(
       __cvta_generic_to_shared(stage + append_split_code_offset(D, B0, B1, ll)));
@@ -253,21 +256,33 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
       norm = __fsqrt_rn(q[0]);
       split_divide_ieee(x, norm);
     }
-    // FWHT of the block in the twin's stage order: 1, 2, 4 in registers, then 8 … m/2 across
-    // the block's lanes (partner + (±1)·self, one rounding).
+    // FWHT of the block in the twin's stage order: 1, 2, 4 in registers; then, at m = 16, stage
+    // 8 across the block's 2 lanes by shuffle (partner + (±1)·self, one rounding), and at m ≥ 32
+    // the stages 8 … m/2 in registers after a transpose through B (append_split_fwht_position),
+    // whose write-back is the mix's input. (B's last reads, the previous group's, precede the
+    // scatter barrier.)
     split_fwht8(x);
-#pragma unroll
-    for (int s = 1; s < L; s <<= 1) {
-      const float sgn = (lb & s) ? -1.0f : 1.0f;
+    if constexpr (M == 16) {
+      const float sgn = (lb & 1) ? -1.0f : 1.0f;
 #pragma unroll
       for (int k = 0; k < 8; ++k) {
-        const float partner = __shfl_xor_sync(0xffffffffu, x[k], s);
+        const float partner = __shfl_xor_sync(0xffffffffu, x[k], 1);
         x[k] = split_shuffle_bfly(x[k], partner, sgn);
       }
+      reinterpret_cast<float4*>(sb)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
+      reinterpret_cast<float4*>(sb)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
+    } else {
+      reinterpret_cast<float4*>(sb)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
+      reinterpret_cast<float4*>(sb)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
+      __syncwarp();
+#pragma unroll
+      for (int k = 0; k < 8; ++k) x[k] = fwht_t[append_split_fwht_position(M, 0, k)];
+      split_fwht_regs<append_split_fwht_first(M)>(x);
+      // (Each position is read and written back by this lane only.)
+#pragma unroll
+      for (int k = 0; k < 8; ++k) fwht_t[append_split_fwht_position(M, 0, k)] = x[k];
     }
-    // Q₃ mix of blocks 1-3. (B's last reads, the previous group's, precede the scatter barrier.)
-    reinterpret_cast<float4*>(sb)[2 * lane] = make_float4(x[0], x[1], x[2], x[3]);
-    reinterpret_cast<float4*>(sb)[2 * lane + 1] = make_float4(x[4], x[5], x[6], x[7]);
+    // Q₃ mix of blocks 1-3: each lane mixes 2 positions over the three blocks.
     __syncwarp();
     {
       float2 y1 = *reinterpret_cast<const float2*>(mix + M);

@@ -112,6 +112,20 @@ JEVONS_HD void split_mix(float& y1, float& y2, float& y3) {
   y3 = fma(kSplitMix, t, y3);
 }
 
+/// The in-register stages after the FWHT transpose (append_split_fwht_position): register
+/// distances H0, 2·H0, … 4, a + b and a − b.
+template <int H0>
+JEVONS_HD void split_fwht_regs(float (&x)[8]) {
+  JEVONS_LANE_UNROLL
+  for (int h = H0; h < 8; h <<= 1) JEVONS_LANE_UNROLL
+  for (int k = 0; k < 8; ++k)
+    if ((k & h) == 0) {
+      const float a = x[k], b = x[k + h];
+      x[k] = lane_ops::add(a, b);
+      x[k + h] = lane_ops::sub(a, b);
+    }
+}
+
 /// A cross-lane stage's butterfly in the lane holding `self`: partner + (±1)·self, the lower
 /// element's a + b (sgn = +1) or the upper's a − b (sgn = −1, partner = a), one rounding.
 JEVONS_HD float split_shuffle_bfly(float self, float partner, float sgn) {

@@ -42,6 +42,21 @@ JEVONS_HD constexpr int append_split_tree_position(int lb, int k, int lanes) {
   return lb + lanes * k;
 }
 
+/// FWHT layout for the stages 8 … m/2 at m ≥ 32 (d = 128/256): after stages 1, 2, 4 on its 8
+/// consecutive positions, lane lb of a block reads position append_split_fwht_position(m, lb, r)
+/// into register r, so those stages pair registers: for m = 64 the registers index position bits
+/// 3..5 and lb bits 0..2; for m = 32 register bit 0 is position bit 0 and register bits 1, 2
+/// position bits 3, 4 (lb: bits 1, 2). (At m = 16 the one stage 8 crosses lanes by shuffle.)
+JEVONS_HD constexpr int append_split_fwht_position(int m, int lb, int r) {
+  return m >= 64 ? lb + 8 * r : (r & 1) + 2 * lb + 8 * (r >> 1);
+}
+
+/// Smallest register distance of those stages: 1 (stages 8, 16, 32) at m = 64, 2 (stages 8, 16)
+/// at m = 32.
+JEVONS_HD constexpr int append_split_fwht_first(int m) {
+  return m >= 64 ? 1 : 2;
+}
+
 /// The Q₃ mix: lane (b, lb) combines the three regular blocks at positions 8·lb + 2·b and
 /// 8·lb + 2·b + 1 (each position of a lane group handled by exactly one of its four lanes).
 JEVONS_HD constexpr int append_split_mix_position(int block, int lb) {

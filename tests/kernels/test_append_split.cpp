@@ -120,18 +120,38 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
       split_divide_ieee(x[ll], norm[ll]);
     split_fwht8(x[ll]);
   }
-  for (int s = 1; s < L; s <<= 1) {  // the stages 8 … m/2 across the block's lanes
+  // The stages 8 … m/2: at m = 16 one stage across the block's 2 lanes (shuffle); at m ≥ 32 in
+  // registers after the transpose through B, whose write-back is the mix's input.
+  float buf[D];
+  if constexpr (M == 16) {
     float nx[kLanes][8];
     for (int ll = 0; ll < kLanes; ++ll)
       for (int k = 0; k < 8; ++k)
-        nx[ll][k] = split_shuffle_bfly(x[ll][k], x[ll ^ s][k], (ll % L & s) ? -1.0f : 1.0f);
+        nx[ll][k] = split_shuffle_bfly(x[ll][k], x[ll ^ 1][k], (ll % L & 1) ? -1.0f : 1.0f);
     std::memcpy(x, nx, sizeof x);
+    for (int ll = 0; ll < kLanes; ++ll)
+      for (int k = 0; k < 8; ++k) buf[8 * ll + k] = x[ll][k];
+  } else {
+    for (int ll = 0; ll < kLanes; ++ll)
+      for (int k = 0; k < 8; ++k) buf[8 * ll + k] = x[ll][k];
+    std::vector<int> owned(D, 0);
+    for (int ll = 0; ll < kLanes; ++ll)
+      for (int k = 0; k < 8; ++k) {
+        const int at = block_of(ll) * M + append_split_fwht_position(M, ll % L, k);
+        REQUIRE(at == block_of(ll) * M + append_split_fwht_position(M, 0, k) +
+                          append_split_fwht_position(M, ll % L, 0));
+        ++owned[at];
+        x[ll][k] = buf[at];
+      }
+    REQUIRE(std::all_of(owned.begin(), owned.end(), [](int n) { return n == 1; }));
+    for (int ll = 0; ll < kLanes; ++ll) {
+      split_fwht_regs<append_split_fwht_first(M)>(x[ll]);
+      for (int k = 0; k < 8; ++k)
+        buf[block_of(ll) * M + append_split_fwht_position(M, ll % L, k)] = x[ll][k];
+    }
   }
-  // The mix round trip: every lane writes its 8 values, mixes its 2 positions of blocks 1-3,
-  // and reads its 8 back.
-  float buf[D];
-  for (int ll = 0; ll < kLanes; ++ll)
-    for (int k = 0; k < 8; ++k) buf[8 * ll + k] = x[ll][k];
+  // The mix round trip: each lane mixes its 2 positions of blocks 1-3, and every lane reads its
+  // 8 back.
   std::vector<int> mixed(M, 0);
   for (int ll = 0; ll < kLanes; ++ll) {
     const int pos = append_split_mix_position(block_of(ll), ll % L);
