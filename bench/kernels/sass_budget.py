@@ -26,8 +26,8 @@ benchmark point's kernels) misses either target, when an append_tq_kernel instan
 70 % of HBM bandwidth by design (issue 16's target, met by all 12), when an append_mma_kernel
 instance falls under its floor (MMA_CHECK_PCT: 70 % at d = 64, which all three meet; a
 regression guard at 65 % for d = 128, which reaches 65.6-69.3 %), or when an append_split_kernel
-instance (tq-3.5, tq-2.5) falls under its floor (SPLIT_CHECK_PCT: 70 % for tq-3.5 at d = 64, the
-one instance that meets it; regression guards just under the others, 62.9-69.9 %); exit 77
+instance (tq-3.5, tq-2.5) falls under its floor (SPLIT_CHECK_PCT: 70 % for tq-3.5 at d = 64 and
+128, which meet it; regression guards just under the others, 62.8-68.2 %); exit 77
 (CTest: skipped) without cuobjdump.
 
 The append kernels (append_tq_kernel<D, BITS>, tq-mse-b with a Hadamard rotation) are read the
@@ -64,11 +64,11 @@ APPEND_CHECK_PCT = 70  # --check's floor for every append_tq_kernel instance (th
 # issue's 70 % (72.2-77.3 %), so it is held there; at d = 128 it reaches 65.6-69.3 %, under the target
 # (docs/kernels.md says where it is lost), and the floor is a regression guard just under that.
 MMA_CHECK_PCT = {64: 70, 128: 65}
-# --check's floor for append_split_kernel per (D, B0, B1): tq-3.5 at d = 64 meets the issue's 70 %
-# (71.6 %) and is held there; the others reach 62.9-69.9 % (docs/kernels.md says where the
-# instructions go) and the floors are regression guards just under them.
-SPLIT_CHECK_PCT = {(64, 4, 3): 70, (128, 4, 3): 69, (256, 4, 3): 65,
-                   (64, 3, 2): 67, (128, 3, 2): 65, (256, 3, 2): 62}
+# --check's floor for append_split_kernel per (D, B0, B1): tq-3.5 at d = 64 and 128 meets the
+# issue's 70 % (71.7 / 70.2 %) and is held there; the others reach 62.8-68.2 % (docs/kernels.md
+# says where the instructions go) and the floors are regression guards just under them.
+SPLIT_CHECK_PCT = {(64, 4, 3): 70, (128, 4, 3): 70, (256, 4, 3): 65,
+                   (64, 3, 2): 67, (128, 3, 2): 66, (256, 3, 2): 62}
 
 
 def tool_dir():

@@ -19,8 +19,9 @@
 ///     its 8 codec channels once more, one float each;
 ///   * the squares are exact floats whenever every channel of the warp's vectors lies in
 ///     [2^-40, 2^40] (bf16 inputs), so the tree's square-and-add is one FMA; a warp vote on that
-///     range (the division's fast-path guard, split_fast_ok) sends any other warp through the
-///     IEEE path, which recomputes the norms with separate multiplies and divides by __fdiv_rn;
+///     range (split_input_ok on the input words, split_fast_ok on the sums of squares; it is also
+///     the division's fast-path guard) sends any other warp through the IEEE path, which
+///     recomputes the norms with separate multiplies and adds and divides by __fdiv_rn;
 ///   * FWHT of size m: stages 1, 2, 4 in registers with the signs folded in (split_sign_fold),
 ///     the stages 8 … m/2 across the block's L lanes by shfl_xor;
 ///   * the Q₃ mix through a second round trip: every lane writes its 8 values, each of a lane
@@ -207,6 +208,7 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     const uint4* const ph =
         reinterpret_cast<const uint4*>(reinterpret_cast<const char*>(ptab) + head * (D * 4));
     const uint4 p0 = __ldg(ph), p1 = __ldg(ph + 1);
+    const bool input_ok = split_input_ok(cur.x, cur.y, cur.z, cur.w);
     {
       const std::uint32_t w[4] = {cur.x, cur.y, cur.z, cur.w};
       const std::uint32_t e[8] = {p0.x, p0.y, p0.z, p0.w, p1.x, p1.y, p1.z, p1.w};
@@ -239,7 +241,7 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     float x[8];
 #pragma unroll
     for (int r = 0; r < 8; ++r) x[r] = own[kSplitSlots * r];
-    if (__all_sync(0xffffffffu, split_fast_ok(x, q[0]))) {
+    if (__all_sync(0xffffffffu, split_fast_ok(input_ok, q[0]))) {
       split_divide_fast(x, norm);
     } else {
       // Some channel of the warp's vectors lies outside [2^-40, 2^40] (zeros included): squares

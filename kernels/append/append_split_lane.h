@@ -36,18 +36,37 @@ JEVONS_HD float split_tree_regs(float (&q)[8]) {
   return q[0];
 }
 
-/// The fast path's condition, per lane: its 8 channels are ≥ 2^-40 in magnitude and its
-/// segment's sum of squares q is ≤ 2^80 (so q ≥ x_k² ≥ 2^-80 too: a rounded sum of nonnegative
-/// terms is no less than any of them, and ‖x_seg‖ = √q lies in [2^-40, 2^40]). When it holds in
-/// every lane of the warp, every square is an exact float (bf16 channels: at most 16 significant
-/// bits, magnitudes in [2^-80, 2^80]), so the FMA tree (split_tree_first) equals the twin's,
-/// split_sqrt_fast is the correctly rounded root and split_divide_fast the correctly rounded
-/// quotients. A NaN or infinite q fails it.
-JEVONS_HD bool split_fast_ok(const float (&x)[8], float q) {
-  float m = fabsf(x[0]);
-  JEVONS_LANE_UNROLL
-  for (int k = 1; k < 8; ++k) m = fminf(m, fabsf(x[k]));
-  return q <= 0x1p80f && m >= 0x1p-40f;
+/// Half of the fast path's condition, per lane, on its 16 input bytes (8 bf16 channels, in any
+/// order: the vote covers every channel of the warp's vectors either way): every channel is at
+/// least 2^-40 in magnitude (bf16 magnitude bits ≥ 0x2B80). Device: three min.xorsign.abs.bf16x2
+/// (HMNMX2: the smaller magnitude of each half, exact) and one add that carries into bit 15 of a
+/// half exactly when it is ≥ 0x2B80; host: the same compare per channel. A NaN channel may pass
+/// (the min may return the other operand): its sum of squares fails split_fast_ok.
+JEVONS_HD bool split_input_ok(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
+                              std::uint32_t w3) {
+#if defined(__CUDA_ARCH__)
+  std::uint32_t a, b, m;
+  asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(a) : "r"(w0), "r"(w1));
+  asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(b) : "r"(w2), "r"(w3));
+  asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(m) : "r"(a), "r"(b));
+  return (((m & 0x7fff7fffu) + 0x54805480u) & 0x80008000u) == 0x80008000u;
+#else
+  bool ok = true;
+  for (std::uint32_t w : {w0, w1, w2, w3})
+    ok = ok && (w & 0x7fffu) >= 0x2B80u && ((w >> 16) & 0x7fffu) >= 0x2B80u;
+  return ok;
+#endif
+}
+
+/// The fast path's condition, per lane: split_input_ok, and its segment's sum of squares q is ≤
+/// 2^80 (so q ≥ x_k² ≥ 2^-80 too: a rounded sum of nonnegative terms is no less than any of
+/// them, and ‖x_seg‖ = √q lies in [2^-40, 2^40]). When it holds in every lane of the warp, every
+/// channel lies in [2^-40, 2^40] and every square is an exact float (bf16 channels: at most 16
+/// significant bits, magnitudes in [2^-80, 2^80]), so the FMA tree (split_tree_first) equals the
+/// twin's, split_sqrt_fast is the correctly rounded root and split_divide_fast the correctly
+/// rounded quotients. A NaN or infinite q fails it.
+JEVONS_HD bool split_fast_ok(bool input_ok, float q) {
+  return input_ok && q <= 0x1p80f;
 }
 
 /// √q correctly rounded for q in [2^-80, 2^80] (split_fast_ok): device, __fsqrt_rn's own fast

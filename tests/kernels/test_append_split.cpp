@@ -110,7 +110,10 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
   for (int ll = 0; ll < kLanes; ++ll) {
     for (int r = 0; r < 8; ++r)
       x[ll][r] = scratch[kSplitSlots * (8 * (ll % L) + r) + append_split_slot(block_of(ll))];
-    fast = fast && split_fast_ok(x[ll], sumsq[ll]);
+    std::uint32_t w[4];
+    for (int k = 0; k < 4; ++k)
+      w[k] = std::uint32_t{xb[8 * ll + 2 * k]} | (std::uint32_t{xb[8 * ll + 2 * k + 1]} << 16);
+    fast = fast && split_fast_ok(split_input_ok(w[0], w[1], w[2], w[3]), sumsq[ll]);
   }
   if (!fast) norms(false, norm);
   for (int ll = 0; ll < kLanes; ++ll) {
