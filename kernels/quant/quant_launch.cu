@@ -51,8 +51,8 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
       (d == 64 || d == 128 || d == 256) && c0.desc().seg[0].dim == d / 4 &&
       c0.rotation(0)->kind() == RotationKind::kHadamard &&
       c0.rotation(1)->kind() == RotationKind::kBlockHadamard)
-    st = s.perm_scatter.assign(append_split_scatter_table(perm, d, c0.rotation(0)->signs(),
-                                                          c0.rotation(1)->signs()));
+    st = s.perm_scatter.assign(
+        append_split_scatter_table(perm, d, c0.rotation(0)->signs(), c0.rotation(1)->signs()));
   if (st.ok()) st = s.transform.assign(t);
   if (st.ok()) st = s.transform_t.assign(tt);
   for (int seg = 0; st.ok() && seg < 2; ++seg) {
