@@ -77,7 +77,8 @@ Status append(const DeviceCodecSet& k_set, const DeviceCodecSet& v_set, const vo
               DeviceKvCache& cache, const Stream& stream);
 
 /// Which kernel gpu::append runs for one tensor: "append_tq" (warp-cooperative, tq-mse with a
-/// Hadamard rotation, bf16 input), "append_mma" (tensor-core, tq-prod-2/3/4 with a Hadamard
+/// Hadamard rotation, bf16 input), "append_split" (its form for the outlier splits tq-2.5/3.5 at
+/// head_dim 64/128/256, bf16 input), "append_mma" (tensor-core, tq-prod-2/3/4 with a Hadamard
 /// rotation at head_dim 64/128, bf16 input: QJL signs within a stated tolerance of the twin's,
 /// append/append_mma.h) or "store" (every other format and fp32 input). Tests assert it.
 const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layout,

@@ -1,10 +1,11 @@
 #pragma once
 /// \file The fused append: K and V as grid.y = 0 and 1 of one launch that rotates, quantizes,
 /// packs and stores both tensors. Single-segment Hadamard tq-mse formats take the
-/// warp-cooperative append_tq_kernel (append/append_tq_kernel.cuh); tq-prod with a Hadamard
-/// rotation at head_dim 64/128 the tensor-core append_mma_kernel (append/append_mma_kernel.cuh);
-/// every other format quant/quant_kernel.cuh's store_kernel. K and V share a launch when they
-/// take the same instance.
+/// warp-cooperative append_tq_kernel (append/append_tq_kernel.cuh); the outlier splits tq-2.5/3.5
+/// its four-block form append_split_kernel (append/append_split_kernel.cuh); tq-prod with a
+/// Hadamard rotation at head_dim 64/128 the tensor-core append_mma_kernel
+/// (append/append_mma_kernel.cuh); every other format quant/quant_kernel.cuh's store_kernel. K and
+/// V share a launch when they take the same instance.
 
 #include "quant/quant.h"
 #include "quant/quant_kernel.cuh"
@@ -34,4 +35,13 @@ bool append_mma_eligible(const StoreTensor& t);
 Status launch_append_mma(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
                          std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
                          const Stream& stream);
+/// True when `t` is a format append_split_kernel encodes: tq-3.5 or tq-2.5 (d/4 outliers at 4 / 3
+/// bits with a Hadamard rotation, 3d/4 at 3 / 2 bits with kBlockHadamard), bf16 input, head_dim
+/// 64/128/256 (append_split_launch.cu).
+bool append_split_eligible(const StoreTensor& t);
+/// Launches append_split_kernel over `tensors` (1 or 2) eligible tensors that share head_dim and
+/// format (append_split_launch.cu).
+Status launch_append_split(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,
+                           std::uint64_t n, std::uint32_t kv_heads, const std::int64_t* slots,
+                           const Stream& stream);
 }  // namespace jevons::kernels::gpu::dev

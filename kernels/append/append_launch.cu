@@ -32,6 +32,7 @@ const char* append_kernel_name(const DeviceCodecSet& set, const PoolLayout& layo
                                InputType input) {
   const dev::StoreTensor t = dev::make_store_tensor(set, layout, nullptr, nullptr, input);
   if (dev::append_tq_eligible(t)) return "append_tq";
+  if (dev::append_split_eligible(t)) return "append_split";
   return dev::append_mma_eligible(t) ? "append_mma" : "store";
 }
 

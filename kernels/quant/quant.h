@@ -107,7 +107,12 @@ struct DeviceCodecSet {
   float hadamard_scale[2] = {1, 1};
   bool identity_transform = true;  ///< baselines: no permutation, no rotation
   bool identity_perm = true;       ///< every head's channel permutation is the identity
-  DeviceBuffer perm;         ///< [kv_heads][dim] uint16: codec channel j holds original perm[j]
+  DeviceBuffer perm;  ///< [kv_heads][dim] uint16: codec channel j holds original perm[j]
+  /// Catalog splits (tq-2.5/3.5: Hadamard + kBlockHadamard segments): [kv_heads][dim] uint32,
+  /// per original channel c half the byte offset of its codec slot in append_split_kernel's
+  /// scratch and, in bit 31, that channel's rotation sign (append_split_scatter_table), the
+  /// scatter that kernel permutes and flips signs with; empty otherwise.
+  DeviceBuffer perm_scatter;
   DeviceBuffer rot[2];       ///< per segment: kDense [n][n] floats (Πᵀ), else [n] signs
   DeviceBuffer transform;    ///< [kv_heads][dim][dim] floats, T (q_work = T·q)
   DeviceBuffer transform_t;  ///< [kv_heads][dim][dim] floats, Tᵀ

@@ -23,8 +23,9 @@ struct EncodeTables {
   const float* rot[2];        ///< per segment: signs [n] (Hadamard kinds) or Πᵀ [n][n]
   std::uint32_t rot_kind[2];
   float hadamard_scale[2];
-  const float* qjl_t;           ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)
-  std::uint32_t identity_perm;  ///< 1 when perm is the identity for every head
+  const float* qjl_t;                 ///< [dim][dim] Sᵀ (tq-prod), read by columns (coalesced)
+  std::uint32_t identity_perm;        ///< 1 when perm is the identity for every head
+  const std::uint32_t* perm_scatter;  ///< split formats: [kv_heads][dim] (DeviceCodecSet)
 };
 
 /// One tensor to store: what, where, from what input.

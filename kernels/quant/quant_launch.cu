@@ -1,5 +1,6 @@
 // DeviceCodecSet upload and gpu::quantize_vectors (single-tensor store).
 #include "append/append_kernel.cuh"
+#include "append/append_split_layout.h"
 #include "common/cuda_util.cuh"
 #include "quant/quant.h"
 #include "quant/quant_kernel.cuh"
@@ -44,6 +45,14 @@ Status DeviceCodecSet::create(const std::vector<VectorCodec>& codecs, DeviceCode
       for (std::uint32_t j = 0; j < d; ++j) tt.push_back(m[std::size_t{j} * d + i]);
   }
   Status st = s.perm.assign(perm);
+  // append_split_kernel's permutation table, for the splits it encodes: a Hadamard segment of
+  // d/4 and a kBlockHadamard one of 3d/4 (the catalog's tq-2.5/3.5 at d = 64/128/256).
+  if (st.ok() && c0.desc().kind == CodecKind::kTq && c0.desc().num_segments == 2 &&
+      (d == 64 || d == 128 || d == 256) && c0.desc().seg[0].dim == d / 4 &&
+      c0.rotation(0)->kind() == RotationKind::kHadamard &&
+      c0.rotation(1)->kind() == RotationKind::kBlockHadamard)
+    st = s.perm_scatter.assign(
+        append_split_scatter_table(perm, d, c0.rotation(0)->signs(), c0.rotation(1)->signs()));
   if (st.ok()) st = s.transform.assign(t);
   if (st.ok()) st = s.transform_t.assign(tt);
   for (int seg = 0; st.ok() && seg < 2; ++seg) {
@@ -81,6 +90,7 @@ StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layou
   }
   t.tables.qjl_t = set.qjl_t.as<float>();  // Sᵀ: coalesced column reads, as the rotations
   t.tables.identity_perm = set.identity_perm ? 1u : 0u;
+  t.tables.perm_scatter = set.perm_scatter.as<std::uint32_t>();
   t.layout = layout;
   t.pool = pool;
   t.input = input;
@@ -103,11 +113,13 @@ Status launch_store_kernel(const StoreTensor& t0, const StoreTensor& t1, unsigne
   });
 }
 
-/// Which kernel takes a tensor (bf16 tq-mse: append_tq_kernel, bf16 tq-prod at d = 64/128:
-/// append_mma_kernel, anything else: store_kernel).
-enum class Route { kStore, kTq, kMma };
+/// Which kernel takes a tensor (bf16 tq-mse: append_tq_kernel, bf16 tq-2.5/3.5:
+/// append_split_kernel, bf16 tq-prod at d = 64/128: append_mma_kernel, anything else:
+/// store_kernel).
+enum class Route { kStore, kTq, kSplit, kMma };
 Route route(const StoreTensor& t) {
   if (append_tq_eligible(t)) return Route::kTq;
+  if (append_split_eligible(t)) return Route::kSplit;
   if (append_mma_eligible(t)) return Route::kMma;
   return Route::kStore;
 }
@@ -118,6 +130,8 @@ Status launch_route(Route r, const StoreTensor& t0, const StoreTensor& t1, unsig
   switch (r) {
     case Route::kTq:
       return launch_append_tq(t0, t1, tensors, n, kv_heads, slots, stream);
+    case Route::kSplit:
+      return launch_append_split(t0, t1, tensors, n, kv_heads, slots, stream);
     case Route::kMma:
       return launch_append_mma(t0, t1, tensors, n, kv_heads, slots, stream);
     case Route::kStore:

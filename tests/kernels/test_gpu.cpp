@@ -245,6 +245,11 @@ TEST_CASE("GPU append stores bit-identical pools for every format", "[cuda]") {
             // The dequant comparison below reads the twin's bytes.
             ok(dev.k_pool.upload(host.k_pool.data(), host.k_pool.size()));
           } else {
+            // The catalog's split formats take append_split_kernel on bf16 input.
+            if (name == "tq-3.5" || name == "tq-2.5")
+              CHECK(std::string(g::append_kernel_name(
+                        set, host.k_layout, bf16_input ? InputType::kBf16 : InputType::kF32)) ==
+                    (bf16_input ? "append_split" : "store"));
             REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
             REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
           }
@@ -323,6 +328,79 @@ TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools
                  st));
     ok(st.synchronize());
     REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+    REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
+  }
+}
+
+TEST_CASE("GPU warp-cooperative split append (tq-3.5, tq-2.5) is bit-identical", "[cuda]") {
+  // append_split_kernel: per-head permutations from a calibration sample (every head its own
+  // outliers), several strides per warp (3000 tokens × 8 heads), shuffled 48-token pages, K and
+  // V in the two formats (two launches), on different kernels (append_tq_kernel, append_mma
+  // kernel: two launches) or both on this one instance (one launch), and the IEEE path (a zero
+  // vector, zero channels, a vector with every other channel scaled by 2^-60: under the vote's
+  // 2^-40, so its warp recomputes the norms and divides by __fdiv_rn).
+  g::Stream st;
+  ok(st.create());
+  struct Case {
+    const char* k;
+    const char* v;
+    std::uint32_t d, kv_heads;
+    std::size_t n;
+  };
+  std::vector<Case> cases = {{"tq-3.5", "tq-3.5", 128, 8, 3000}, {"tq-2.5", "tq-mse-3", 64, 5, 411},
+                             {"tq-3.5", "tq-2.5", 256, 3, 700},  {"tq-2.5", "tq-2.5", 128, 2, 1500},
+                             {"tq-3.5", "tq-prod-3", 64, 1, 97}, {"tq-2.5", "tq-3.5", 256, 4, 333}};
+  if (reduced()) cases.resize(3);
+  const std::uint32_t page_tokens = 48;
+  for (const Case& c : cases) {
+    const auto calib = heavy_tailed(64 * c.kv_heads, c.d, 17 + c.d);
+    const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {}, calib.data(), 64);
+    const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {}, calib.data(), 64);
+    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
+    const std::uint32_t pages = used + 5;
+    std::vector<std::int32_t> perm(pages);
+    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
+    Rng rng(c.n * 37 + c.d);
+    for (std::uint32_t p = pages - 1; p > 0; --p)
+      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
+    std::vector<std::int64_t> slots;
+    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
+    auto k = heavy_tailed(c.n * c.kv_heads, c.d, 5 + c.n), v = gaussian(c.n * c.kv_heads * c.d, 3);
+    for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;  // token 0, head 0: the zero vector
+    for (std::uint32_t j = 0; j < c.d; j += 3) v[c.d + j] = 0.0f;  // zeros inside a vector
+    if (c.n * c.kv_heads > 2)
+      for (std::uint32_t j = 0; j < c.d; j += 2) k[2 * c.d + j] *= 0x1p-60f;
+    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      kb[i] = float_to_bf16(k[i]);
+      vb[i] = float_to_bf16(v[i]);
+      k[i] = bf16_to_float(kb[i]);
+      v[i] = bf16_to_float(vb[i]);
+    }
+    append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
+    g::DeviceCodecSet ks, vs;
+    ok(g::DeviceCodecSet::create(kc, &ks));
+    ok(g::DeviceCodecSet::create(vc, &vs));
+    g::DeviceKvCache dev;
+    ok(dev.create(host.k_layout, host.v_layout));
+    INFO(c.k << "/" << c.v << " d=" << c.d << " heads=" << c.kv_heads << " n=" << c.n);
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kBf16)) ==
+          "append_split");
+    CHECK(std::string(g::append_kernel_name(ks, host.k_layout, InputType::kF32)) == "store");
+    const std::string v_name = c.v;
+    const bool v_split = v_name == "tq-3.5" || v_name == "tq-2.5";
+    CHECK(std::string(g::append_kernel_name(vs, host.v_layout, InputType::kBf16)) ==
+          (v_split                 ? "append_split"
+           : v_name == "tq-prod-3" ? "append_mma"
+                                   : "append_tq"));
+    auto dk = upload(kb), dv = upload(vb);
+    auto ds = upload(slots);
+    ok(g::append(ks, vs, dk.data(), dv.data(), InputType::kBf16, c.n, ds.as<std::int64_t>(), dev,
+                 st));
+    ok(st.synchronize());
+    REQUIRE(download<std::uint8_t>(dev.k_pool, host.k_pool.size(), st) == host.k_pool);
+    if (v_name == "tq-prod-3") continue;  // QJL signs within ε of 0: the tensor-core test's
     REQUIRE(download<std::uint8_t>(dev.v_pool, host.v_pool.size(), st) == host.v_pool);
   }
 }
