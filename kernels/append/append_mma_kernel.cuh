@@ -113,19 +113,18 @@ template <int N>
 __device__ __forceinline__ void mma_cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
-/// Chunk IT.. of a lane's tile copy: 16 B at src + IT·512 B into dst + IT·kRowStep, issued only
-/// while rem > IT·kRpi (its row exists). The offsets are immediates in the PTX (a C-level pointer
-/// per chunk costs a move and a 64-bit add around each). LDGSTS's global offset reaches ±2 KB, so
-/// ptxas still rebuilds the address under the predicate of every copy past the first 2 KB
-/// (~2.5 instructions each, ~30 per tile at d = 128).
-template <int IT, int N, int kRpi, int kRowStep>
+/// Chunk IT.. of a lane's tile copy: 16 B at src + IT·kSrcStep − kBias into dst + IT·kDstStep,
+/// issued only while rem > IT (its row exists). The offsets are immediates in the PTX (a C-level
+/// pointer per chunk costs a move and a 64-bit add around each); src is biased by kBias so that
+/// every global offset lies within LDGSTS's ±2 KB reach, where one base register serves all copies.
+template <int IT, int N, int kSrcStep, int kDstStep, int kBias>
 __device__ __forceinline__ void cp_async_rows(int rem, std::uint32_t dst, const void* src) {
   if constexpr (IT < N) {
     asm volatile(
         "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
         "@q cp.async.cg.shared.global [%1+%4], [%2+%5], 16;\n\t}" ::"r"(rem),
-        "r"(dst), "l"(src), "n"(IT * kRpi), "n"(IT * kRowStep), "n"(IT * 512));
-    cp_async_rows<IT + 1, N, kRpi, kRowStep>(rem, dst, src);
+        "r"(dst), "l"(src), "n"(IT), "n"(IT * kDstStep), "n"(IT * kSrcStep - kBias));
+    cp_async_rows<IT + 1, N, kSrcStep, kDstStep, kBias>(rem, dst, src);
   }
 }
 
@@ -146,8 +145,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   constexpr int kWs = kW < D / 8 ? kW : D / 8;  // the sign run's stores
   static_assert(kW >= 8 && kWs >= 8, "codes and signs go out in 8- or 16-byte words");
   constexpr int kThr = (1 << BITS) - 1;
-  constexpr int kCpr = D / 8;      // 16-byte chunks per input row
-  constexpr int kRpi = 32 / kCpr;  // rows per warp-wide cp.async
+  constexpr int kCpr = D / 8;  // 16-byte chunks per input row
   static_assert(BITS >= 1 && BITS <= 3, "tq-prod-2..4");
   static_assert(P::kWarps * 32 >= D, "prologue threads");
 
@@ -204,17 +202,26 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 
   const std::uint32_t tiles = (a.vectors + kMmaTile - 1) / kMmaTile;
   const std::uint32_t stride = gridDim.x * P::kWarps;
-  // This lane's cp.async chunk: row lane / kCpr + kRpi·it of a tile, 16-byte chunk lane % kCpr.
-  const auto* const in = reinterpret_cast<const uint4*>(t.input) + lane;
+  // This lane's cp.async chunks: 16-byte chunk lane % kCpr of rows g·kCpr + it (g = lane / kCpr,
+  // it < kCpr) of a tile, so that each copy instruction reads 32 / kCpr whole rows (coalesced) and
+  // a lane's global offsets span (kCpr − 1)·2D bytes (3,840 at d = 128): one base register reaches
+  // them all with the bias below, where offsets it·512 B (8 KB) needed the address rebuilt under
+  // the predicate of every copy past the first 2 KB.
+  constexpr int kBias = (kCpr - 1) * D;  // half the span
+  const int g = lane / kCpr;
+  const auto* const in =
+      reinterpret_cast<const unsigned char*>(reinterpret_cast<const uint4*>(t.input) +
+                                             g * kCpr * (D / 8) + lane % kCpr) +
+      kBias;
   const std::uint32_t dst0 =
-      wsmem + static_cast<std::uint32_t>((lane / kCpr) * kARow * 2 + (lane % kCpr) * 16);
+      wsmem + static_cast<std::uint32_t>(g * kCpr * kARow * 2 + (lane % kCpr) * 16);
   // Tile `tile`'s rows into stage `st`; rows past the end are not read (their vectors are not
   // stored). Always one commit, so the group count stays in step with the tiles.
   auto issue = [&](std::uint32_t tile, int st) {
-    const uint4* src = in + std::size_t{tile} * (kMmaTile * D / 8);
-    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - lane / kCpr;
+    const unsigned char* src = in + std::size_t{tile} * (kMmaTile * D * 2);
+    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - g * kCpr;
     const std::uint32_t dst = dst0 + static_cast<std::uint32_t>(st) * P::kRowsBytes;
-    cp_async_rows<0, kCpr, kRpi, kRpi * kARow * 2>(rem, dst, src);
+    cp_async_rows<0, kCpr, 2 * D, kARow * 2, kBias>(rem, dst, src);
     mma_cp_async_commit();
   };
   std::uint8_t* const pool = t.pool;
