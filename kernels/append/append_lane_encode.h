@@ -22,12 +22,18 @@
 ///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table, whose
 ///     cells carry c[base] and c[base + 1];
 ///   * r_j = ‖x‖·RN(v_j·scale) − fp16(‖x‖)·c[code_j], γ = sqrt(tree_sum(r_j²));
-///   * r_j·append_mma_scale(γ) split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h).
+///   * r_j·2^e split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h): 2^e =
+///     append_mma_scale(γ), applied after γ; or (kPreScaled, the kernel's form) 2^e = rs, a power
+///     of two chosen from ‖x‖ before the residual, which is then formed scaled (every value the
+///     twin's times rs, exactly, under the conditions stated below) and split as it comes, with no
+///     multiply per channel; where γ·rs falls outside [1, 2^15) (split_ok false: tiny, huge or
+///     near-exact vectors) the caller redoes the split in the first form.
 /// Zero and tiny vectors (‖x‖ = 0) give u = 0 as the twin's does, up to the sign of zero, which
 /// no code, norm or product sees.
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "append/append_mma.h"
 #include "append/append_tq_bucket.h"
@@ -157,7 +163,8 @@ struct LaneEncoded {
   std::uint32_t codes[D * BITS / 32];  ///< the (b−1)-bit codes, packed as pack_codes packs them
   float norm;                          ///< ‖x‖ (float; the pool stores fp16)
   float gamma;                         ///< γ = ‖r‖
-  std::uint32_t hi[D / 2], lo[D / 2];  ///< r·append_mma_scale(γ) as fp16 hi/lo pairs
+  std::uint32_t hi[D / 2], lo[D / 2];  ///< r·2^e as fp16 hi/lo pairs (append_lane_encode)
+  bool split_ok;  ///< hi/lo are usable: the scaled γ is 0 or in [1, 2^15) (else: kPreScaled only)
 };
 
 /// A bucketize table cell with the two centroids its codes can take (base, base + 1): one 16-byte
@@ -185,7 +192,31 @@ struct LaneCodebook {
   const LaneBucketCell* table;  ///< [kAppendBucketCells], BITS = 3 only
   const float* cent;            ///< [2^BITS]
   float hscale;                 ///< Hadamard scale 1/√D
+  bool prescale;                ///< lane_prescale_ok(cent): the residual may be formed pre-scaled
 };
+
+/// Whether a codebook admits the pre-scaled residual of append_lane_encode<…, true>: every
+/// centroid c has 2^-22 ≤ |c| ≤ 2^4 (so fp16(‖x‖)·c is never 0 or tiny, which bounds every nonzero
+/// residual away from the subnormals; see there). Real codebooks (|c| ~ 1/√d) all do.
+JEVONS_HD bool lane_prescale_ok(const float* cent, int n) {
+  bool ok = true;
+  for (int j = 0; j < n; ++j) {
+    const float a = fabsf(cent[j]);
+    ok = ok && a >= 0x1p-22f && a <= 0x1p4f;
+  }
+  return ok;
+}
+
+/// The pre-scaled residual's power of two for ‖x‖ (append_lane_encode<…, true>): 2^(12 − e),
+/// e = ⌊log2 ‖x‖⌋, so that ‖x‖·2^(12−e) ∈ [2^12, 2^13). ‖x‖ must be normal (the caller's guard).
+JEVONS_HD float lane_prescale(float norm) {
+  std::uint32_t u;
+  std::memcpy(&u, &norm, 4);
+  const std::uint32_t s = (254u + 12u - ((u >> 23) & 0xffu)) << 23;
+  float f;
+  std::memcpy(&f, &s, 4);
+  return f;
+}
 
 /// min_abs over x: the smallest |x_j| (NaNs ignored, as fminf does), which the division's guard
 /// needs (a parameter so that a caller may form it from its input's own format).
@@ -197,12 +228,18 @@ JEVONS_HD float lane_min_abs(const float (&x)[D]) {
   return mn;
 }
 
+/// The default sink of append_lane_encode: nothing beyond `out`.
+struct LaneNoSink {
+  JEVONS_HD void operator()(int, const std::uint32_t*, const std::uint32_t*) const {}
+};
+
 /// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`; `min_abs` is
 /// lane_min_abs(x) (or the same value formed otherwise). kExactSquares: every x_j has at most 12
 /// significant bits (the kernel's bf16 input), so x_j² is exact where it is normal.
-template <int D, int BITS, bool kExactSquares = false>
+template <int D, int BITS, bool kExactSquares = false, bool kPreScaled = false,
+          class Sink = LaneNoSink>
 JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEncoded<D, BITS>& out,
-                                  float min_abs) {
+                                  float min_abs, Sink sink = {}) {
   using namespace lane_ops;
   static_assert(BITS >= 1 && BITS <= 3 && (D & (D - 1)) == 0 && D >= 64, "tq-prod-2..4");
   constexpr int kThr = (1 << BITS) - 1;
@@ -245,9 +282,26 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
   // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
   // selected by the compares that form the code (the same product of the same operands).
   const float stored = half_round(norm);
+  // kPreScaled: the residual is formed already multiplied by rs = lane_prescale(‖x‖) (a power of
+  // two), from ‖x‖·rs and fp16(‖x‖)·rs, so that it goes to the fp16 split without a multiply per
+  // channel; γ is its tree over rs. Exact, operation for operation (every scaled value is the
+  // twin's times rs), when nothing leaves the normal range in either scale, which holds when
+  // fp16(‖x‖) is a normal fp16 and the codebook passes lane_prescale_ok (2^-22 ≤ |c| ≤ 2^4):
+  // then |sc| = RN(fp16(‖x‖)·|c|) ≥ 2^-36, so a nonzero r = RN(ny − sc) (ny = RN(‖x‖·y)) is at
+  // least 2^-25·|sc| ≥ 2^-61 (Sterbenz where ny and sc are within a factor 2, else ≥ |sc|/2), its
+  // square normal; where |ny| < 2^-100 both scales give r = −sc exactly; ‖x‖ < 2^16 and |y| ≤ 1
+  // keep every square and sum far from overflow; and scaled, ‖x‖·rs ∈ [2^12, 2^13) keeps the same
+  // bounds times rs ∈ [2^-3, 2^27]. Otherwise rs = 1 (the twin's own values).
+  float rs = 1.0f;
+  if constexpr (kPreScaled)
+    if (cb.prescale && stored >= 0x1p-14f && stored <= 65504.0f) rs = lane_prescale(norm);
+  const float norm_s = kPreScaled ? mul(norm, rs) : norm;
+  const float stored_s = kPreScaled ? mul(stored, rs) : stored;
+  // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
+  // selected by the compares that form the code (the same product of the same operands).
   float sc_tab[BITS <= 2 ? 1 << BITS : 1];
   JEVONS_LANE_UNROLL
-  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_tab[j] = mul(stored, cb.cent[j]);
+  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_tab[j] = mul(stored_s, cb.cent[j]);
   float t[BITS <= 2 ? kThr : 1];
   JEVONS_LANE_UNROLL
   for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t[j] = cb.thr[j];
@@ -280,7 +334,7 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
       const bool p = v > e.threshold;
       out.codes[w] += e.base << sh;
       if (p) out.codes[w] += 1u << sh;
-      sc = mul(stored, p ? e.c_next : e.c_base);
+      sc = mul(stored_s, p ? e.c_next : e.c_base);
     } else
 #endif
     {
@@ -300,25 +354,48 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
         const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
         const bool p = v > e.threshold;
         code = e.base + (p ? 1u : 0u);
-        sc = mul(stored, p ? e.c_next : e.c_base);
+        sc = mul(stored_s, p ? e.c_next : e.c_base);
       }
       out.codes[w] += code << sh;
       if (sh + BITS > 32) out.codes[w + 1] += code >> (32 - sh);
     }
-    // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(v·scale): the twin's residual.
-    x[k] = sub(mul(norm, mul(v, cb.hscale)), sc);
+    // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(v·scale): the twin's residual (times rs).
+    x[k] = sub(mul(norm_s, mul(v, cb.hscale)), sc);
   }
-  // γ: tree_sum over r².
+  if constexpr (kPreScaled) {
+    // The split needs no γ here: it goes out (sink(k, hi_k, lo_k) too) before γ's tree.
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D / 2; ++k) {
+      split2(x[2 * k], x[2 * k + 1], out.hi[k], out.lo[k]);
+      if (k % 4 == 3) sink(k / 4, &out.hi[k - 3], &out.lo[k - 3]);
+    }
+  }
+  // γ: tree_sum over r² (times rs²).
   JEVONS_LANE_UNROLL
   for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
   lane_ops::tree_fold<D / 4>(q);
-  const float gamma = sqrt(q[0]);
-  const float rs = append_mma_scale(gamma);
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < D / 2; ++k)
-    split2(mul(x[2 * k], rs), mul(x[2 * k + 1], rs), out.hi[k], out.lo[k]);
+  const float gs = sqrt(q[0]);
   out.norm = norm;
-  out.gamma = gamma;
+  if constexpr (kPreScaled) {
+    // γ = γ·rs / rs exactly (powers of two in the normal range). The split above holds where γ·rs
+    // is 0 or in [1, 2^15) (append_mma.h's condition); else the caller redoes it.
+    std::uint32_t ub;
+    std::memcpy(&ub, &rs, 4);
+    ub = (254u - (ub >> 23)) << 23;
+    float rs_inv;
+    std::memcpy(&rs_inv, &ub, 4);
+    out.gamma = mul(gs, rs_inv);
+    out.split_ok = gs == 0.0f || (gs >= 1.0f && gs < 0x1p15f);
+  } else {
+    out.gamma = gs;
+    const float rs2 = append_mma_scale(gs);
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D / 2; ++k) {
+      split2(mul(x[2 * k], rs2), mul(x[2 * k + 1], rs2), out.hi[k], out.lo[k]);
+      if (k % 4 == 3) sink(k / 4, &out.hi[k - 3], &out.lo[k - 3]);
+    }
+    out.split_ok = true;
+  }
 }
 
 }  // namespace jevons::kernels

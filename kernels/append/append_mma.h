@@ -19,8 +19,10 @@
 ///     plus half its smallest subnormal for xl), the dropped rl·Sl is ≤ 2^-22·|r_j·S_ij|, and the
 ///     fp32 accumulation of 3·d/16 mma steps adds ≤ 3·d/16·2^-23·A even if every step truncates
 ///     (and ≤ 2^-19·A more if a step aligns its 16 products to the largest before adding):
-///     |P_gpu − P| ≤ kMmaRelBound·A + kMmaAbsBound·γ·(Σ|S| + √d), with r scaled by
-///     append_mma_scale(γ) so that γ lies in [1, 2) (the absolute term is in those units ×γ);
+///     |P_gpu − P| ≤ kMmaRelBound·A + kMmaAbsBound·γ·(Σ|S| + √d), with r scaled by a power of
+///     two so that γ lies in [1, 2^15) (append_mma_scale(γ) gives [1, 2), the pre-scaled encode
+///     anywhere in the range: the absolute term is in those units ×γ, and |r_j| ≤ γ < 2^15 stays
+///     clear of fp16's overflow);
 ///   * the acceptance rule: a sign may differ iff |P| ≤ qjl_sign_tolerance(A, γ, Σ|S|), which
 ///     exceeds the sum of both bounds by 4× (relative term) and 8× (absolute term) (the CPU test
 ///     checks the kernel's bound on the emulated product, the rule on random and constructed

@@ -13,8 +13,11 @@
 ///   * encode: append_lane_encode (append/append_lane_encode.h), the twin's operations in its
 ///     order on registers alone (no shuffles or transposes: a lane holds the whole vector, so
 ///     every pair of the norm tree, FWHT and γ tree is a pair of its registers): the (b−1)-bit
-///     codes, ‖x‖, γ bit-exact, and r·append_mma_scale(γ) as fp16 hi + lo, which the lane
-///     writes as its row of the A tile (hi over its own, already read, input row);
+///     codes, ‖x‖, γ bit-exact, and r·rs as fp16 hi + lo (rs a power of two from ‖x‖, folded into
+///     the residual: no multiply per channel), which the lane writes as its row of the A tile as
+///     they come (hi over its own, already read, input row); a vector whose γ·rs leaves the
+///     split's range (rare: tiny, huge or near-exact) has its rows redone from its global row
+///     (append_mma_redo, out of the loop's path);
 ///   * P = R·(−S)ᵀ: for each of D/16 k-tiles, four ldmatrix.x4 (hi, lo of both m-tiles) and, per
 ///     8-column n-tile, one LDS.128 of S's (hi, lo) B fragments serving both m-tiles and six mma
 ///     (rh·Sh + rh·Sl + rl·Sh each, fp32 accumulate; append/append_mma.h bounds the error);
@@ -128,6 +131,35 @@ __device__ __forceinline__ void cp_async_rows(int rem, std::uint32_t dst, const 
   }
 }
 
+/// The lane's vector again from its global row, encoded as append_lane_encode<…, false> does (the
+/// residual scaled after γ, by append_mma_scale(γ)), its A rows written anew: for the rare vector
+/// whose pre-scaled residual leaves γ·rs outside the split's range (append_lane_encode), where the
+/// hi rows already overwrote the input. Codes, ‖x‖ and γ are the same either way; only hi/lo
+/// differ. __noinline__ asks for it out of the loop's path; ptxas (nvcc 13) inlines it anyway but
+/// places it as a cold block after the tile loop, which branches to it and back (sass_budget.py's
+/// loop range does not include it: it is a slow path, like the IEEE division's).
+template <int D, int BITS>
+__device__ __noinline__ void append_mma_redo(const uint4* src, const std::uint32_t* flip,
+                                             LaneCodebook cb, uint4* hrow, uint4* lrow) {
+  float x[D];
+#pragma unroll
+  for (int c = 0; c < D / 8; ++c) {
+    const uint4 w = src[c];
+    const std::uint32_t ww[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      x[8 * c + 2 * k] = __uint_as_float(ww[k] * 0x10000u + flip[8 * c + 2 * k]);
+      x[8 * c + 2 * k + 1] = __uint_as_float((ww[k] ^ flip[8 * c + 2 * k + 1]) & 0xffff0000u);
+    }
+  }
+  LaneEncoded<D, BITS> e;
+  append_lane_encode<D, BITS, true, false>(
+      x, cb, e, lane_min_abs(x), [&](int c, const std::uint32_t* h, const std::uint32_t* l) {
+        hrow[c] = make_uint4(h[0], h[1], h[2], h[3]);
+        lrow[c] = make_uint4(l[0], l[1], l[2], l[3]);
+      });
+}
+
 /// grid.x: CTAs of MmaAppendShape<D>::kWarps warps striding over 32-vector tiles; grid.y: tensor.
 /// BITS: the (b−1) mse bits of tq-prod-b. Requires (launcher): one segment with QJL, Hadamard,
 /// identity permutation, bf16 input 16-byte aligned, meta [‖x‖, γ], exact bucketize table.
@@ -152,6 +184,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ __align__(16) LaneBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
   __shared__ float s_cent[16];
+  __shared__ float s_thr[16];                        // the thresholds, for append_mma_redo
   __shared__ __align__(16) std::uint32_t s_flip[D];  // Hadamard sign of channel j as a sign bit
   if (a.vectors == 0) return;                        // uniform, before any barrier
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
@@ -183,6 +216,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     }
   }
   if (threadIdx.x < 16) s_cent[threadIdx.x] = t.desc.seg[0].centroids[threadIdx.x];
+  if (threadIdx.x < kThr) s_thr[threadIdx.x] = thr[threadIdx.x];
   if (threadIdx.x < D) s_flip[threadIdx.x] = t.tables.rot[0][threadIdx.x] < 0.0f ? 0x80000000u : 0u;
   // Thresholds and centroids in registers at b − 1 ≤ 2 (the encode selects among them).
   float t_reg[BITS <= 2 ? kThr : 1], c_reg[BITS <= 2 ? 1 << BITS : 1];
@@ -191,9 +225,13 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 #pragma unroll
   for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) c_reg[j] = t.desc.seg[0].centroids[j];
   __syncthreads();
-  const LaneCodebook cb{BITS <= 2 ? t_reg : thr,    a.cell_s[blockIdx.y],
-                        a.cell_o[blockIdx.y],       s_tab,
-                        BITS <= 2 ? c_reg : s_cent, a.scale[blockIdx.y]};
+  const LaneCodebook cb{BITS <= 2 ? t_reg : thr,
+                        a.cell_s[blockIdx.y],
+                        a.cell_o[blockIdx.y],
+                        s_tab,
+                        BITS <= 2 ? c_reg : s_cent,
+                        a.scale[blockIdx.y],
+                        lane_prescale_ok(BITS <= 2 ? c_reg : s_cent, 1 << BITS)};
 
   unsigned char* const wbase = smem + P::kSBytes + warp * P::kWarpBytes;
   auto* const a_lo = reinterpret_cast<__half*>(wbase + 2 * P::kRowsBytes);  // [32][kARow]
@@ -284,19 +322,25 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     const float min_abs =
         fminf(__uint_as_float((mn2 & 0x7fffu) << 16), __uint_as_float(mn2 & 0x7fff0000u));
     LaneEncoded<D, BITS> enc;
-    append_lane_encode<D, BITS, true>(x, cb, enc, min_abs);  // bf16: exact squares
-    // A rows: hi over the lane's own input row (read above), lo in the lo buffer.
+    // A rows as the encode forms them: hi over the lane's own input row (read above), lo in the lo
+    // buffer.
     auto* const a_hi = reinterpret_cast<__half*>(rows);
     {
-      uint4* hrow = reinterpret_cast<uint4*>(a_hi + lane * kARow);
-      uint4* lrow = reinterpret_cast<uint4*>(a_lo + lane * kARow);
-#pragma unroll
-      for (int c = 0; c < D / 8; ++c) {
-        hrow[c] =
-            make_uint4(enc.hi[4 * c], enc.hi[4 * c + 1], enc.hi[4 * c + 2], enc.hi[4 * c + 3]);
-        lrow[c] =
-            make_uint4(enc.lo[4 * c], enc.lo[4 * c + 1], enc.lo[4 * c + 2], enc.lo[4 * c + 3]);
-      }
+      uint4* const hrow = reinterpret_cast<uint4*>(a_hi + lane * kARow);
+      uint4* const lrow = reinterpret_cast<uint4*>(a_lo + lane * kARow);
+      append_lane_encode<D, BITS, true, true>(
+          x, cb, enc, min_abs, [&](int c, const std::uint32_t* h, const std::uint32_t* l) {
+            hrow[c] = make_uint4(h[0], h[1], h[2], h[3]);
+            lrow[c] = make_uint4(l[0], l[1], l[2], l[3]);
+          });  // bf16: exact squares
+      // Rare (γ·rs out of the split's range, or fp16(‖x‖) or the codebook outside the pre-scaled
+      // form's conditions with γ so too): the A rows again from the vector's global row.
+      if (!enc.split_ok && vbase != nullptr)
+        append_mma_redo<D, BITS>(
+            reinterpret_cast<const uint4*>(t.input) +
+                std::size_t{tl * kMmaTile + static_cast<std::uint32_t>(lane)} * (D / 8),
+            s_flip, LaneCodebook{s_thr, cb.cell_s, cb.cell_o, s_tab, s_cent, cb.hscale, false},
+            hrow, lrow);
     }
     // Codes and (‖x‖, γ) straight from the lane's registers.
     if (vbase != nullptr) {
