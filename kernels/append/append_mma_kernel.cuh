@@ -116,19 +116,35 @@ template <int N>
 __device__ __forceinline__ void mma_cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
-/// Chunk IT.. of a lane's tile copy: 16 B at src + IT·kSrcStep − kBias into dst + IT·kDstStep,
-/// issued only while rem > IT (its row exists). The offsets are immediates in the PTX (a C-level
-/// pointer per chunk costs a move and a 64-bit add around each); src is biased by kBias so that
-/// every global offset lies within LDGSTS's ±2 KB reach, where one base register serves all copies.
-template <int IT, int N, int kSrcStep, int kDstStep, int kBias>
-__device__ __forceinline__ void cp_async_rows(int rem, std::uint32_t dst, const void* src) {
-  if constexpr (IT < N) {
+/// A lane's chunks of one row of its tile copy: N (4 or 8) copies of 16 B at src + 32i − kBias into
+/// dst + 32i, all issued only while rem > kRow (the row exists), under one predicate in one asm
+/// block (separate blocks let ptxas turn the shared predicate into branches). The offsets are
+/// immediates, within LDGSTS's ±2 KB reach of the one base register (src is biased by kBias).
+template <int N, int kRow, int kBias>
+__device__ __forceinline__ void cp_async_row(int rem, std::uint32_t dst, const void* src) {
+  static_assert(N == 4 || N == 8, "a lane's chunks of a row");
+  if constexpr (N == 4)
     asm volatile(
         "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
-        "@q cp.async.cg.shared.global [%1+%4], [%2+%5], 16;\n\t}" ::"r"(rem),
-        "r"(dst), "l"(src), "n"(IT), "n"(IT * kDstStep), "n"(IT * kSrcStep - kBias));
-    cp_async_rows<IT + 1, N, kSrcStep, kDstStep, kBias>(rem, dst, src);
-  }
+        "@q cp.async.cg.shared.global [%1], [%2+%4], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+32], [%2+%5], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+64], [%2+%6], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+96], [%2+%7], 16;\n\t}" ::"r"(rem),
+        "r"(dst), "l"(src), "n"(kRow), "n"(-kBias), "n"(32 - kBias), "n"(64 - kBias),
+        "n"(96 - kBias));
+  else
+    asm volatile(
+        "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
+        "@q cp.async.cg.shared.global [%1], [%2+%4], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+32], [%2+%5], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+64], [%2+%6], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+96], [%2+%7], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+128], [%2+%8], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+160], [%2+%9], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+192], [%2+%10], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+224], [%2+%11], 16;\n\t}" ::"r"(rem),
+        "r"(dst), "l"(src), "n"(kRow), "n"(-kBias), "n"(32 - kBias), "n"(64 - kBias),
+        "n"(96 - kBias), "n"(128 - kBias), "n"(160 - kBias), "n"(192 - kBias), "n"(224 - kBias));
 }
 
 /// The lane's vector again from its global row, encoded as append_lane_encode<…, false> does (the
@@ -240,26 +256,26 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 
   const std::uint32_t tiles = (a.vectors + kMmaTile - 1) / kMmaTile;
   const std::uint32_t stride = gridDim.x * P::kWarps;
-  // This lane's cp.async chunks: 16-byte chunk lane % kCpr of rows g·kCpr + it (g = lane / kCpr,
-  // it < kCpr) of a tile, so that each copy instruction reads 32 / kCpr whole rows (coalesced) and
-  // a lane's global offsets span (kCpr − 1)·2D bytes (3,840 at d = 128): one base register reaches
-  // them all with the bias below, where offsets it·512 B (8 KB) needed the address rebuilt under
-  // the predicate of every copy past the first 2 KB.
-  constexpr int kBias = (kCpr - 1) * D;  // half the span
-  const int g = lane / kCpr;
+  // This lane's cp.async chunks: lane pair m = lane / 2 copies rows 2m and 2m + 1 of a tile, lane
+  // 2m + h the chunks 2i + h (i < kCpr / 2) of each, so that each copy instruction reads 32 B
+  // (a whole sector) of 16 rows, a lane's global offsets span one row and a half (one biased base
+  // register reaches them all), and one compare per row predicates its copies (where a row per
+  // copy took a compare per copy).
+  constexpr int kHalf = kCpr / 2;                        // chunks per row per lane
+  constexpr int kBias = (2 * D + (kHalf - 1) * 32) / 2;  // half the span of the offsets
+  const int m = lane >> 1;
   const auto* const in =
-      reinterpret_cast<const unsigned char*>(reinterpret_cast<const uint4*>(t.input) +
-                                             g * kCpr * (D / 8) + lane % kCpr) +
-      kBias;
+      reinterpret_cast<const unsigned char*>(t.input) + (2 * m * (D / 8) + (lane & 1)) * 16 + kBias;
   const std::uint32_t dst0 =
-      wsmem + static_cast<std::uint32_t>(g * kCpr * kARow * 2 + (lane % kCpr) * 16);
+      wsmem + static_cast<std::uint32_t>(2 * m * kARow * 2 + (lane & 1) * 16);
   // Tile `tile`'s rows into stage `st`; rows past the end are not read (their vectors are not
   // stored). Always one commit, so the group count stays in step with the tiles.
   auto issue = [&](std::uint32_t tile, int st) {
     const unsigned char* src = in + std::size_t{tile} * (kMmaTile * D * 2);
-    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - g * kCpr;
+    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - 2 * m;
     const std::uint32_t dst = dst0 + static_cast<std::uint32_t>(st) * P::kRowsBytes;
-    cp_async_rows<0, kCpr, 2 * D, kARow * 2, kBias>(rem, dst, src);
+    cp_async_row<kHalf, 0, kBias>(rem, dst, src);
+    cp_async_row<kHalf, 1, kBias - 2 * D>(rem, dst + kARow * 2, src);
     mma_cp_async_commit();
   };
   std::uint8_t* const pool = t.pool;
