@@ -22,7 +22,8 @@
 ///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table, whose
 ///     cells carry c[base] and c[base + 1];
 ///   * r_j = ‖x‖·RN(v_j·scale) − fp16(‖x‖)·c[code_j], γ = sqrt(tree_sum(r_j²));
-///   * r_j·2^e split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h): 2^e =
+///   * r_j·2^e split into fp16 hi = fp16(trunc11(r_j·2^e)) and lo = fp16(r_j·2^e − trunc11(·))
+///     (append_mma.h's bound): 2^e =
 ///     append_mma_scale(γ), applied after γ; or (kPreScaled, the kernel's form) 2^e = rs, a power
 ///     of two chosen from ‖x‖ before the residual, which is then formed scaled (every value the
 ///     twin's times rs, exactly, under the conditions stated below) and split as it comes, with no
@@ -115,18 +116,31 @@ JEVONS_HD float half_round(float x) {
   return half_to_float(float_to_half(x));
 #endif
 }
-/// fp16 hi and lo halves of x0, x1 as two half2 words (x0 in the low half).
+/// x's top 11 significant bits: its float bits with the low 13 mantissa bits cleared (truncation
+/// toward zero), exactly an fp16 where |x| is in fp16's normal range.
+JEVONS_HD float trunc11(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u &= 0xffffe000u;
+  float t;
+  std::memcpy(&t, &u, 4);
+  return t;
+}
+/// fp16 hi and lo halves of x0, x1 as two half2 words (x0 in the low half): hi = fp16(t),
+/// t = trunc11(x) (exact but below fp16's normal range), lo = fp16(x − t) (x − t exact). One LOP3
+/// per value where an RN hi read back as float (HADD2.F32) took one too, but hi is then only
+/// stored, not read again, which lets ptxas form the 16-byte stores without register moves.
+/// |x − hi − lo| ≤ 2^-21·|x| + 2^-24 (append_mma.h).
 JEVONS_HD void split2(float x0, float x1, std::uint32_t& hi, std::uint32_t& lo) {
+  const float t0 = trunc11(x0), t1 = trunc11(x1);
 #if defined(__CUDA_ARCH__)
-  const __half2 h = __floats2half2_rn(x0, x1);  // one F2FP per pair
-  const float2 hf = __half22float2(h);
-  const __half2 l = __floats2half2_rn(__fsub_rn(x0, hf.x), __fsub_rn(x1, hf.y));
+  const __half2 h = __floats2half2_rn(t0, t1);  // one F2FP per pair
+  const __half2 l = __floats2half2_rn(__fsub_rn(x0, t0), __fsub_rn(x1, t1));
   hi = *reinterpret_cast<const std::uint32_t*>(&h);
   lo = *reinterpret_cast<const std::uint32_t*>(&l);
 #else
-  const std::uint16_t h0 = float_to_half(x0), h1 = float_to_half(x1);
-  const std::uint16_t l0 = float_to_half(x0 - half_to_float(h0));
-  const std::uint16_t l1 = float_to_half(x1 - half_to_float(h1));
+  const std::uint16_t h0 = float_to_half(t0), h1 = float_to_half(t1);
+  const std::uint16_t l0 = float_to_half(x0 - t0), l1 = float_to_half(x1 - t1);
   hi = std::uint32_t{h0} | (std::uint32_t{h1} << 16);
   lo = std::uint32_t{l0} | (std::uint32_t{l1} << 16);
 #endif

@@ -32,10 +32,19 @@ float hi_of(float x) {
 float lo_of(float x) {
   return half_to_float(float_to_half(x - hi_of(x)));
 }
+/// The residual's split in the kernel (append_lane_encode.h's split2): hi = fp16 of x truncated to
+/// 11 significant bits, lo = fp16 of the exact rest.
+float rhi_of(float x) {
+  return half_to_float(float_to_half(lane_ops::trunc11(x)));
+}
+float rlo_of(float x) {
+  return half_to_float(float_to_half(x - lane_ops::trunc11(x)));
+}
 
 /// The kernel's projection i of r, in r's units: r scaled by append_mma_scale(γ)·up (γ the float
 /// norm, up a power of two in [1, 2^14]: the pre-scaled encode's γ·rs may lie anywhere in
-/// [1, 2^15)), x and S split into fp16 hi + lo, and per 16-channel k-tile the three mma products
+/// [1, 2^15)), x and S split into fp16 hi + lo (x as the lane encode's split2 does, S as the
+/// kernel's staging does), and per 16-channel k-tile the three mma products
 /// (rh·Sh, rh·Sl, rl·Sh; each exact in fp32: 11 × 11 significant bits) summed into an fp32
 /// accumulator in the kernel's order. (The tensor core's own accumulation may truncate and align
 /// within a step; append_mma.h's bound allows for that, which this RN emulation does not show.)
@@ -48,7 +57,7 @@ float emulate_mma(const float* s_row, const float* r, std::uint32_t n, float gam
       float step = 0.0f;
       for (std::uint32_t j = k0; j < k0 + 16; ++j) {
         const float x = r[j] * sc, s = s_row[j];
-        const float a = term == 2 ? lo_of(x) : hi_of(x);
+        const float a = term == 2 ? rlo_of(x) : rhi_of(x);
         const float b = term == 1 ? lo_of(s) : hi_of(s);
         step += a * b;
       }
@@ -461,8 +470,8 @@ void check_lane_encode(const char* name) {
       const float scale = pre_scaled ? rs_pre : rs;
       for (int j = 0; j < D; ++j) {
         const float xs = r[j] * scale;
-        const std::uint16_t h = float_to_half(xs);
-        const std::uint16_t l = float_to_half(xs - half_to_float(h));
+        const std::uint16_t h = float_to_half(lane_ops::trunc11(xs));
+        const std::uint16_t l = float_to_half(xs - lane_ops::trunc11(xs));
         INFO("channel " << j << " r = " << r[j]);
         REQUIRE(same_half(e.hi[j / 2] >> (16 * (j % 2)), h));
         REQUIRE(same_half(e.lo[j / 2] >> (16 * (j % 2)), l));
