@@ -178,7 +178,7 @@ struct LaneEncoded {
   float norm;                          ///< ‖x‖ (float; the pool stores fp16)
   float gamma;                         ///< γ = ‖r‖
   std::uint32_t hi[D / 2], lo[D / 2];  ///< r·2^e as fp16 hi/lo pairs (append_lane_encode)
-  bool split_ok;  ///< hi/lo are usable: the scaled γ is 0 or in [1, 2^15) (else: kPreScaled only)
+  bool split_ok;  ///< hi/lo are usable: the scaled γ is in [1, 2^15) (else: kPreScaled only)
 };
 
 /// A bucketize table cell with the two centroids its codes can take (base, base + 1): one 16-byte
@@ -300,15 +300,17 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
   // two), from ‖x‖·rs and fp16(‖x‖)·rs, so that it goes to the fp16 split without a multiply per
   // channel; γ is its tree over rs. Exact, operation for operation (every scaled value is the
   // twin's times rs), when nothing leaves the normal range in either scale, which holds when
-  // fp16(‖x‖) is a normal fp16 and the codebook passes lane_prescale_ok (2^-22 ≤ |c| ≤ 2^4):
-  // then |sc| = RN(fp16(‖x‖)·|c|) ≥ 2^-36, so a nonzero r = RN(ny − sc) (ny = RN(‖x‖·y)) is at
-  // least 2^-25·|sc| ≥ 2^-61 (Sterbenz where ny and sc are within a factor 2, else ≥ |sc|/2), its
-  // square normal; where |ny| < 2^-100 both scales give r = −sc exactly; ‖x‖ < 2^16 and |y| ≤ 1
-  // keep every square and sum far from overflow; and scaled, ‖x‖·rs ∈ [2^12, 2^13) keeps the same
-  // bounds times rs ∈ [2^-3, 2^27]. Otherwise rs = 1 (the twin's own values).
+  // fp16(‖x‖) ≥ 2^-14 (a normal fp16, or inf) and the codebook passes lane_prescale_ok
+  // (2^-22 ≤ |c| ≤ 2^4): then |sc| = RN(fp16(‖x‖)·|c|) ≥ 2^-36, so a nonzero r = RN(ny − sc)
+  // (ny = RN(‖x‖·y)) is at least 2^-25·|sc| ≥ 2^-61 (Sterbenz where ny and sc are within a factor
+  // 2, else ≥ |sc|/2), its square normal; where |ny| < 2^-100 both scales give r = −sc exactly;
+  // ‖x‖ < 2^16 and |y| ≤ 1 keep every square and sum far from overflow; and scaled,
+  // ‖x‖·rs ∈ [2^12, 2^13) keeps the same bounds times rs ∈ [2^-3, 2^27]. Where fp16(‖x‖) = inf
+  // (‖x‖ ≥ 65520), every sc is ±inf in both scales, so every r is ∓inf (ny is finite) and γ inf,
+  // either way. Otherwise rs = 1 (the twin's own values).
   float rs = 1.0f;
   if constexpr (kPreScaled)
-    if (cb.prescale && stored >= 0x1p-14f && stored <= 65504.0f) rs = lane_prescale(norm);
+    if (cb.prescale && stored >= 0x1p-14f) rs = lane_prescale(norm);
   const float norm_s = kPreScaled ? mul(norm, rs) : norm;
   const float stored_s = kPreScaled ? mul(stored, rs) : stored;
   // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
@@ -336,9 +338,19 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
       sc = p ? sc_tab[1] : sc_tab[0];
     } else if constexpr (BITS == 2) {
       const bool p = v > t[1];
-      const bool q = v > (p ? t[2] : t[0]);
-      if (p) out.codes[w] += 2u << sh;
-      if (q) out.codes[w] += 1u << sh;
+      const float tq = p ? t[2] : t[0];
+      const bool q = v > tq;
+      if (sh == 0) {
+        // A word's first code: a select and a predicated add (the same compares as p and q),
+        // where the adds to a zero word compile to two selects and an add.
+        asm("{\n\t.reg .pred pp, qq;\n\tsetp.gt.f32 pp, %1, %2;\n\tsetp.gt.f32 qq, %1, %3;\n\t"
+            "selp.u32 %0, 2, 0, pp;\n\t@qq add.u32 %0, %0, 1;\n\t}"
+            : "=r"(out.codes[w])
+            : "f"(v), "f"(t[1]), "f"(tq));
+      } else {
+        if (p) out.codes[w] += 2u << sh;
+        if (q) out.codes[w] += 1u << sh;
+      }
       const float s_lo = q ? sc_tab[1] : sc_tab[0], s_hi = q ? sc_tab[3] : sc_tab[2];
       sc = p ? s_hi : s_lo;
     } else if (BITS == 3 && sh + BITS <= 32) {
@@ -348,6 +360,18 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
       const bool p = v > e.threshold;
       out.codes[w] += e.base << sh;
       if (p) out.codes[w] += 1u << sh;
+      sc = mul(stored_s, p ? e.c_next : e.c_base);
+    } else if (BITS == 3) {
+      // A code that crosses a word: the base incremented in place under the compare's predicate
+      // (the same compare as p's), then its two parts.
+      const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
+      const bool p = v > e.threshold;
+      std::uint32_t code = e.base;
+      asm("{\n\t.reg .pred pp;\n\tsetp.gt.f32 pp, %1, %2;\n\t@pp add.u32 %0, %0, 1;\n\t}"
+          : "+r"(code)
+          : "f"(v), "f"(e.threshold));
+      out.codes[w] += code << sh;
+      out.codes[w + 1] += code >> (32 - sh);
       sc = mul(stored_s, p ? e.c_next : e.c_base);
     } else
 #endif
@@ -392,14 +416,15 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
   out.norm = norm;
   if constexpr (kPreScaled) {
     // γ = γ·rs / rs exactly (powers of two in the normal range). The split above holds where γ·rs
-    // is 0 or in [1, 2^15) (append_mma.h's condition); else the caller redoes it.
+    // is in [1, 2^15) (append_mma.h's condition); else (γ·rs = 0 too: rare, and zeros either
+    // way) the caller redoes it.
     std::uint32_t ub;
     std::memcpy(&ub, &rs, 4);
     ub = (254u - (ub >> 23)) << 23;
     float rs_inv;
     std::memcpy(&rs_inv, &ub, 4);
     out.gamma = mul(gs, rs_inv);
-    out.split_ok = gs == 0.0f || (gs >= 1.0f && gs < 0x1p15f);
+    out.split_ok = gs >= 1.0f && gs < 0x1p15f;  // (γ·rs = 0 takes the redo: zeros either way)
   } else {
     out.gamma = gs;
     const float rs2 = append_mma_scale(gs);

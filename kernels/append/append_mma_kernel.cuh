@@ -147,6 +147,15 @@ __device__ __forceinline__ void cp_async_row(int rem, std::uint32_t dst, const v
         "n"(96 - kBias), "n"(128 - kBias), "n"(160 - kBias), "n"(192 - kBias), "n"(224 - kBias));
 }
 
+/// The warp's barrier: bar.sync on named barrier `id` with the warp's 32 threads (one BAR where
+/// __syncwarp, whose convergence ptxas cannot prove past the loop's divergent stores, takes a
+/// divergence check and a collective sequence, ~4 instructions). The warp is converged at each use
+/// (the tile loop is warp-uniform and its divergent branches close before), as bar.sync requires;
+/// it orders the warp's shared-memory accesses as __syncwarp does.
+__device__ __forceinline__ void warp_bar(std::uint32_t id) {
+  asm volatile("bar.sync %0, 32;" ::"r"(id) : "memory");
+}
+
 /// The lane's vector again from its global row, encoded as append_lane_encode<…, false> does (the
 /// residual scaled after γ, by append_mma_scale(γ)), its A rows written anew: for the rare vector
 /// whose pre-scaled residual leaves γ·rs outside the split's range (append_lane_encode), where the
@@ -206,6 +215,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
+  const auto bar_id = static_cast<std::uint32_t>(warp) + 1;  // named barrier 1.. (0: __syncthreads)
   const float* const thr = a.thr[blockIdx.y];
 
   // S in B-fragment order: entry (kt, nt, lane) = {Sh, Sh, Sl, Sl} words of k = kt·16 + 2q + {0,1}
@@ -289,7 +299,8 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   issue(tl, 0);
   while (tl < tiles) {
     const std::uint32_t next = tl + stride;
-    __syncwarp();  // the previous tile's mma read the stage and A rows that are overwritten next
+    warp_bar(
+        bar_id);  // the previous tile's mma read the stage and A rows that are overwritten next
     issue(next, st ^ 1);  // in flight through this tile's encode, mma and stores
     // This lane's vector: its head block and in-page offset (null base: past the end), resolved
     // before the encode so that the slot load's latency hides behind it.
@@ -307,7 +318,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       }
     }
     mma_cp_async_wait<1>();
-    __syncwarp();
+    warp_bar(bar_id);
     // The lane's own row (LDS.128s 16 B apart in bank: conflict-free), Hadamard signs applied as
     // sign-bit flips of the bf16 input (exact; append_tq_kernel's argument).
     unsigned char* const rows = wbase + st * P::kRowsBytes;
@@ -335,8 +346,10 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         }
       }
     }
-    const float min_abs =
-        fminf(__uint_as_float((mn2 & 0x7fffu) << 16), __uint_as_float(mn2 & 0x7fff0000u));
+    // Both halves' min by one more min against the pair swapped (a PRMT), then the high half as
+    // a float: min(|lo|, |hi|) exactly (bf16 → f32 is exact).
+    asm("min.xorsign.abs.bf16x2 %0, %0, %1;" : "+r"(mn2) : "r"(__byte_perm(mn2, 0, 0x1032)));
+    const float min_abs = __uint_as_float(mn2 & 0x7fff0000u);
     LaneEncoded<D, BITS> enc;
     // A rows as the encode forms them: hi over the lane's own input row (read above), lo in the lo
     // buffer.
@@ -373,7 +386,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       *reinterpret_cast<std::uint32_t*>(vbase + (voff * 4 + meta_base)) =
           std::uint32_t{half_bits(enc.norm)} | (std::uint32_t{half_bits(enc.gamma)} << 16);
     }
-    __syncwarp();
+    warp_bar(bar_id);
     // P = R·Sᵀ for both 16-row m-tiles: each B fragment (one LDS.128) serves two m-tiles, six mma.
     // k-tile 0 is peeled: its first mma per n-tile starts from zero (no accumulator clearing). The
     // k-tiles unroll fully (their addresses are immediates; a rolled loop cost ~10 instructions of
@@ -431,7 +444,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         reinterpret_cast<Run*>(sign_rows + (mt * 16 + row + 8) * (D / 8))[q] = static_cast<Run>(w1);
       }
     }
-    __syncwarp();
+    warp_bar(bar_id);
     if (vbase != nullptr) {
       std::uint8_t* const dst = vbase + (voff * kCodeBytes + kMseBytes);
       const std::uint8_t* const src = sign_rows + lane * (D / 8);

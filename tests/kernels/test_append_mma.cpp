@@ -421,11 +421,10 @@ void check_lane_encode(const char* name) {
     for (int j = 0; j < D; ++j) is_bf16 = is_bf16 && bf16_to_float(float_to_bf16(xin[j])) == xin[j];
     // The pre-scaled residual's factor for this vector (append_lane_encode<…, true>).
     const float stored = half_to_float(float_to_half(norm));
-    const float rs_pre =
-        prescale && stored >= 0x1p-14f && stored <= 65504.0f ? lane_prescale(norm) : 1.0f;
+    const float rs_pre = prescale && stored >= 0x1p-14f ? lane_prescale(norm) : 1.0f;
     // The kernel's form (exact squares: bf16 input) on bf16 vectors, the general form on all;
     // each with the residual scaled after γ and pre-scaled (the kernel's: its hi/lo are r·rs,
-    // usable where γ·rs is 0 or in [1, 2^15), else the kernel redoes them unscaled).
+    // usable where γ·rs is in [1, 2^15), else the kernel redoes them unscaled).
     for (const int form : {0, 1, 2, 3}) {
       const bool exact_squares = form & 1, pre_scaled = form & 2;
       if (exact_squares && !is_bf16) continue;
@@ -460,7 +459,7 @@ void check_lane_encode(const char* name) {
       REQUIRE(float_bits(e.gamma) == float_bits(gamma));
       // The split's scale: append_mma_scale(γ), or rs_pre with γ·rs_pre in its range.
       const float gs = gamma * rs_pre;
-      const bool ok = gs == 0.0f || (gs >= 1.0f && gs < 0x1p15f);
+      const bool ok = gs >= 1.0f && gs < 0x1p15f;
       REQUIRE(e.split_ok == (!pre_scaled || ok));
       if (pre_scaled) {
         prescaled += rs_pre != 1.0f ? 1 : 0;
