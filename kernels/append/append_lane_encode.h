@@ -22,12 +22,19 @@
 ///     (append_tq_bucket.h): b − 1 ≤ 2 compares with the thresholds, b − 1 = 3 the table, whose
 ///     cells carry c[base] and c[base + 1];
 ///   * r_j = ‖x‖·RN(v_j·scale) − fp16(‖x‖)·c[code_j], γ = sqrt(tree_sum(r_j²));
-///   * r_j·append_mma_scale(γ) split into fp16 hi and lo = fp16(r_j·2^e − hi) (append_mma.h).
+///   * r_j·2^e split into fp16 hi = fp16(trunc11(r_j·2^e)) and lo = fp16(r_j·2^e − trunc11(·))
+///     (append_mma.h's bound): 2^e =
+///     append_mma_scale(γ), applied after γ; or (kPreScaled, the kernel's form) 2^e = rs, a power
+///     of two chosen from ‖x‖ before the residual, which is then formed scaled (every value the
+///     twin's times rs, exactly, under the conditions stated below) and split as it comes, with no
+///     multiply per channel; where γ·rs falls outside [1, 2^15) (split_ok false: tiny, huge or
+///     near-exact vectors) the caller redoes the split in the first form.
 /// Zero and tiny vectors (‖x‖ = 0) give u = 0 as the twin's does, up to the sign of zero, which
 /// no code, norm or product sees.
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "append/append_mma.h"
 #include "append/append_tq_bucket.h"
@@ -109,18 +116,31 @@ JEVONS_HD float half_round(float x) {
   return half_to_float(float_to_half(x));
 #endif
 }
-/// fp16 hi and lo halves of x0, x1 as two half2 words (x0 in the low half).
+/// x's top 11 significant bits: its float bits with the low 13 mantissa bits cleared (truncation
+/// toward zero), exactly an fp16 where |x| is in fp16's normal range.
+JEVONS_HD float trunc11(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u &= 0xffffe000u;
+  float t;
+  std::memcpy(&t, &u, 4);
+  return t;
+}
+/// fp16 hi and lo halves of x0, x1 as two half2 words (x0 in the low half): hi = fp16(t),
+/// t = trunc11(x) (exact but below fp16's normal range), lo = fp16(x − t) (x − t exact). One LOP3
+/// per value where an RN hi read back as float (HADD2.F32) took one too, but hi is then only
+/// stored, not read again, which lets ptxas form the 16-byte stores without register moves.
+/// |x − hi − lo| ≤ 2^-21·|x| + 2^-24 (append_mma.h).
 JEVONS_HD void split2(float x0, float x1, std::uint32_t& hi, std::uint32_t& lo) {
+  const float t0 = trunc11(x0), t1 = trunc11(x1);
 #if defined(__CUDA_ARCH__)
-  const __half2 h = __floats2half2_rn(x0, x1);  // one F2FP per pair
-  const float2 hf = __half22float2(h);
-  const __half2 l = __floats2half2_rn(__fsub_rn(x0, hf.x), __fsub_rn(x1, hf.y));
+  const __half2 h = __floats2half2_rn(t0, t1);  // one F2FP per pair
+  const __half2 l = __floats2half2_rn(__fsub_rn(x0, t0), __fsub_rn(x1, t1));
   hi = *reinterpret_cast<const std::uint32_t*>(&h);
   lo = *reinterpret_cast<const std::uint32_t*>(&l);
 #else
-  const std::uint16_t h0 = float_to_half(x0), h1 = float_to_half(x1);
-  const std::uint16_t l0 = float_to_half(x0 - half_to_float(h0));
-  const std::uint16_t l1 = float_to_half(x1 - half_to_float(h1));
+  const std::uint16_t h0 = float_to_half(t0), h1 = float_to_half(t1);
+  const std::uint16_t l0 = float_to_half(x0 - t0), l1 = float_to_half(x1 - t1);
   hi = std::uint32_t{h0} | (std::uint32_t{h1} << 16);
   lo = std::uint32_t{l0} | (std::uint32_t{l1} << 16);
 #endif
@@ -157,7 +177,8 @@ struct LaneEncoded {
   std::uint32_t codes[D * BITS / 32];  ///< the (b−1)-bit codes, packed as pack_codes packs them
   float norm;                          ///< ‖x‖ (float; the pool stores fp16)
   float gamma;                         ///< γ = ‖r‖
-  std::uint32_t hi[D / 2], lo[D / 2];  ///< r·append_mma_scale(γ) as fp16 hi/lo pairs
+  std::uint32_t hi[D / 2], lo[D / 2];  ///< r·2^e as fp16 hi/lo pairs (append_lane_encode)
+  bool split_ok;  ///< hi/lo are usable: the scaled γ is in [1, 2^15) (else: kPreScaled only)
 };
 
 /// A bucketize table cell with the two centroids its codes can take (base, base + 1): one 16-byte
@@ -185,7 +206,31 @@ struct LaneCodebook {
   const LaneBucketCell* table;  ///< [kAppendBucketCells], BITS = 3 only
   const float* cent;            ///< [2^BITS]
   float hscale;                 ///< Hadamard scale 1/√D
+  bool prescale;                ///< lane_prescale_ok(cent): the residual may be formed pre-scaled
 };
+
+/// Whether a codebook admits the pre-scaled residual of append_lane_encode<…, true>: every
+/// centroid c has 2^-22 ≤ |c| ≤ 2^4 (so fp16(‖x‖)·c is never 0 or tiny, which bounds every nonzero
+/// residual away from the subnormals; see there). Real codebooks (|c| ~ 1/√d) all do.
+JEVONS_HD bool lane_prescale_ok(const float* cent, int n) {
+  bool ok = true;
+  for (int j = 0; j < n; ++j) {
+    const float a = fabsf(cent[j]);
+    ok = ok && a >= 0x1p-22f && a <= 0x1p4f;
+  }
+  return ok;
+}
+
+/// The pre-scaled residual's power of two for ‖x‖ (append_lane_encode<…, true>): 2^(12 − e),
+/// e = ⌊log2 ‖x‖⌋, so that ‖x‖·2^(12−e) ∈ [2^12, 2^13). ‖x‖ must be normal (the caller's guard).
+JEVONS_HD float lane_prescale(float norm) {
+  std::uint32_t u;
+  std::memcpy(&u, &norm, 4);
+  const std::uint32_t s = (254u + 12u - ((u >> 23) & 0xffu)) << 23;
+  float f;
+  std::memcpy(&f, &s, 4);
+  return f;
+}
 
 /// min_abs over x: the smallest |x_j| (NaNs ignored, as fminf does), which the division's guard
 /// needs (a parameter so that a caller may form it from its input's own format).
@@ -197,12 +242,18 @@ JEVONS_HD float lane_min_abs(const float (&x)[D]) {
   return mn;
 }
 
+/// The default sink of append_lane_encode: nothing beyond `out`.
+struct LaneNoSink {
+  JEVONS_HD void operator()(int, const std::uint32_t*, const std::uint32_t*) const {}
+};
+
 /// Encodes x (D floats, the Hadamard signs already applied; destroyed) into `out`; `min_abs` is
 /// lane_min_abs(x) (or the same value formed otherwise). kExactSquares: every x_j has at most 12
 /// significant bits (the kernel's bf16 input), so x_j² is exact where it is normal.
-template <int D, int BITS, bool kExactSquares = false>
+template <int D, int BITS, bool kExactSquares = false, bool kPreScaled = false,
+          class Sink = LaneNoSink>
 JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEncoded<D, BITS>& out,
-                                  float min_abs) {
+                                  float min_abs, Sink sink = {}) {
   using namespace lane_ops;
   static_assert(BITS >= 1 && BITS <= 3 && (D & (D - 1)) == 0 && D >= 64, "tq-prod-2..4");
   constexpr int kThr = (1 << BITS) - 1;
@@ -245,9 +296,28 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
   // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
   // selected by the compares that form the code (the same product of the same operands).
   const float stored = half_round(norm);
+  // kPreScaled: the residual is formed already multiplied by rs = lane_prescale(‖x‖) (a power of
+  // two), from ‖x‖·rs and fp16(‖x‖)·rs, so that it goes to the fp16 split without a multiply per
+  // channel; γ is its tree over rs. Exact, operation for operation (every scaled value is the
+  // twin's times rs), when nothing leaves the normal range in either scale, which holds when
+  // fp16(‖x‖) ≥ 2^-14 (a normal fp16, or inf) and the codebook passes lane_prescale_ok
+  // (2^-22 ≤ |c| ≤ 2^4): then |sc| = RN(fp16(‖x‖)·|c|) ≥ 2^-36, so a nonzero r = RN(ny − sc)
+  // (ny = RN(‖x‖·y)) is at least 2^-25·|sc| ≥ 2^-61 (Sterbenz where ny and sc are within a factor
+  // 2, else ≥ |sc|/2), its square normal; where |ny| < 2^-100 both scales give r = −sc exactly;
+  // ‖x‖ < 2^16 and |y| ≤ 1 keep every square and sum far from overflow; and scaled,
+  // ‖x‖·rs ∈ [2^12, 2^13) keeps the same bounds times rs ∈ [2^-3, 2^27]. Where fp16(‖x‖) = inf
+  // (‖x‖ ≥ 65520), every sc is ±inf in both scales, so every r is ∓inf (ny is finite) and γ inf,
+  // either way. Otherwise rs = 1 (the twin's own values).
+  float rs = 1.0f;
+  if constexpr (kPreScaled)
+    if (cb.prescale && stored >= 0x1p-14f) rs = lane_prescale(norm);
+  const float norm_s = kPreScaled ? mul(norm, rs) : norm;
+  const float stored_s = kPreScaled ? mul(stored, rs) : stored;
+  // Codes and sc_j = fp16(‖x‖)·c[code_j]; at b − 1 ≤ 2 the 2 or 4 products once per vector,
+  // selected by the compares that form the code (the same product of the same operands).
   float sc_tab[BITS <= 2 ? 1 << BITS : 1];
   JEVONS_LANE_UNROLL
-  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_tab[j] = mul(stored, cb.cent[j]);
+  for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) sc_tab[j] = mul(stored_s, cb.cent[j]);
   float t[BITS <= 2 ? kThr : 1];
   JEVONS_LANE_UNROLL
   for (int j = 0; j < (BITS <= 2 ? kThr : 1); ++j) t[j] = cb.thr[j];
@@ -268,9 +338,19 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
       sc = p ? sc_tab[1] : sc_tab[0];
     } else if constexpr (BITS == 2) {
       const bool p = v > t[1];
-      const bool q = v > (p ? t[2] : t[0]);
-      if (p) out.codes[w] += 2u << sh;
-      if (q) out.codes[w] += 1u << sh;
+      const float tq = p ? t[2] : t[0];
+      const bool q = v > tq;
+      if (sh == 0) {
+        // A word's first code: a select and a predicated add (the same compares as p and q),
+        // where the adds to a zero word compile to two selects and an add.
+        asm("{\n\t.reg .pred pp, qq;\n\tsetp.gt.f32 pp, %1, %2;\n\tsetp.gt.f32 qq, %1, %3;\n\t"
+            "selp.u32 %0, 2, 0, pp;\n\t@qq add.u32 %0, %0, 1;\n\t}"
+            : "=r"(out.codes[w])
+            : "f"(v), "f"(t[1]), "f"(tq));
+      } else {
+        if (p) out.codes[w] += 2u << sh;
+        if (q) out.codes[w] += 1u << sh;
+      }
       const float s_lo = q ? sc_tab[1] : sc_tab[0], s_hi = q ? sc_tab[3] : sc_tab[2];
       sc = p ? s_hi : s_lo;
     } else if (BITS == 3 && sh + BITS <= 32) {
@@ -280,7 +360,19 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
       const bool p = v > e.threshold;
       out.codes[w] += e.base << sh;
       if (p) out.codes[w] += 1u << sh;
-      sc = mul(stored, p ? e.c_next : e.c_base);
+      sc = mul(stored_s, p ? e.c_next : e.c_base);
+    } else if (BITS == 3) {
+      // A code that crosses a word: the base incremented in place under the compare's predicate
+      // (the same compare as p's), then its two parts.
+      const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
+      const bool p = v > e.threshold;
+      std::uint32_t code = e.base;
+      asm("{\n\t.reg .pred pp;\n\tsetp.gt.f32 pp, %1, %2;\n\t@pp add.u32 %0, %0, 1;\n\t}"
+          : "+r"(code)
+          : "f"(v), "f"(e.threshold));
+      out.codes[w] += code << sh;
+      out.codes[w + 1] += code >> (32 - sh);
+      sc = mul(stored_s, p ? e.c_next : e.c_base);
     } else
 #endif
     {
@@ -300,25 +392,49 @@ JEVONS_HD void append_lane_encode(float (&x)[D], const LaneCodebook& cb, LaneEnc
         const LaneBucketCell e = cb.table[append_bucket_cell(v, cb.cell_s, cb.cell_o)];
         const bool p = v > e.threshold;
         code = e.base + (p ? 1u : 0u);
-        sc = mul(stored, p ? e.c_next : e.c_base);
+        sc = mul(stored_s, p ? e.c_next : e.c_base);
       }
       out.codes[w] += code << sh;
       if (sh + BITS > 32) out.codes[w + 1] += code >> (32 - sh);
     }
-    // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(v·scale): the twin's residual.
-    x[k] = sub(mul(norm, mul(v, cb.hscale)), sc);
+    // r = ‖x‖·y − fp16(‖x‖)·c[code], y = RN(v·scale): the twin's residual (times rs).
+    x[k] = sub(mul(norm_s, mul(v, cb.hscale)), sc);
   }
-  // γ: tree_sum over r².
+  if constexpr (kPreScaled) {
+    // The split needs no γ here: it goes out (sink(k, hi_k, lo_k) too) before γ's tree.
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D / 2; ++k) {
+      split2(x[2 * k], x[2 * k + 1], out.hi[k], out.lo[k]);
+      if (k % 4 == 3) sink(k / 4, &out.hi[k - 3], &out.lo[k - 3]);
+    }
+  }
+  // γ: tree_sum over r² (times rs²).
   JEVONS_LANE_UNROLL
   for (int i = 0; i < D / 2; ++i) q[i] = add(mul(x[i], x[i]), mul(x[i + D / 2], x[i + D / 2]));
   lane_ops::tree_fold<D / 4>(q);
-  const float gamma = sqrt(q[0]);
-  const float rs = append_mma_scale(gamma);
-  JEVONS_LANE_UNROLL
-  for (int k = 0; k < D / 2; ++k)
-    split2(mul(x[2 * k], rs), mul(x[2 * k + 1], rs), out.hi[k], out.lo[k]);
+  const float gs = sqrt(q[0]);
   out.norm = norm;
-  out.gamma = gamma;
+  if constexpr (kPreScaled) {
+    // γ = γ·rs / rs exactly (powers of two in the normal range). The split above holds where γ·rs
+    // is in [1, 2^15) (append_mma.h's condition); else (γ·rs = 0 too: rare, and zeros either
+    // way) the caller redoes it.
+    std::uint32_t ub;
+    std::memcpy(&ub, &rs, 4);
+    ub = (254u - (ub >> 23)) << 23;
+    float rs_inv;
+    std::memcpy(&rs_inv, &ub, 4);
+    out.gamma = mul(gs, rs_inv);
+    out.split_ok = gs >= 1.0f && gs < 0x1p15f;  // (γ·rs = 0 takes the redo: zeros either way)
+  } else {
+    out.gamma = gs;
+    const float rs2 = append_mma_scale(gs);
+    JEVONS_LANE_UNROLL
+    for (int k = 0; k < D / 2; ++k) {
+      split2(mul(x[2 * k], rs2), mul(x[2 * k + 1], rs2), out.hi[k], out.lo[k]);
+      if (k % 4 == 3) sink(k / 4, &out.hi[k - 3], &out.lo[k - 3]);
+    }
+    out.split_ok = true;
+  }
 }
 
 }  // namespace jevons::kernels

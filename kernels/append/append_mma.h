@@ -15,12 +15,19 @@
 /// The bound (per projection; A = Σ_j |S_ij·r_j|, Σ|S| = Σ_j |S_ij|, γ = ‖r‖):
 ///   * twin (sequential float sum of d terms): |P_cpu − P| ≤ d·2^-24/(1 − d·2^-24)·A
 ///     ≤ 1.01·2^-16·A for d ≤ 256 (Higham's γ_d);
-///   * kernel: the split leaves |x − xh − xl| ≤ 2^-22·|x| + 2^-25 (fp16's relative precision twice,
-///     plus half its smallest subnormal for xl), the dropped rl·Sl is ≤ 2^-22·|r_j·S_ij|, and the
-///     fp32 accumulation of 3·d/16 mma steps adds ≤ 3·d/16·2^-23·A even if every step truncates
-///     (and ≤ 2^-19·A more if a step aligns its 16 products to the largest before adding):
-///     |P_gpu − P| ≤ kMmaRelBound·A + kMmaAbsBound·γ·(Σ|S| + √d), with r scaled by
-///     append_mma_scale(γ) so that γ lies in [1, 2) (the absolute term is in those units ×γ);
+///   * kernel: S's split (hi = fp16(s), lo = fp16(s − hi)) leaves |s − sh − sl| ≤ 2^-22·|s| + 2^-25
+///     (fp16's relative precision twice, plus half its smallest subnormal for sl); r's split
+///     (hi = fp16 of r truncated to 11 significant bits, lo = fp16 of the exact rest:
+///     append_lane_encode.h's split2) leaves ≤ 2^-21·|r| + 2^-24 (the rest is < 2^-10·|r|; below
+///     fp16's normal range hi and lo each round by up to 2^-25); the dropped rl·Sl is
+///     ≤ 2^-21·|r_j·S_ij| (+ far smaller absolute terms), so the three products are within
+///     2.5·2^-21·A + 2^-24·Σ|S| + 2^-25·√d·γ of r·S; and the fp32 accumulation of 3·d/16 mma steps
+///     adds ≤ 3·d/16·2^-23·A even if every step truncates (and ≤ 2^-19·A more if a step aligns its
+///     16 products to the largest before adding); in all, at d ≤ 256, under 0.6·2^-16·A:
+///     |P_gpu − P| ≤ kMmaRelBound·A + kMmaAbsBound·γ·(Σ|S| + √d), with r scaled by a power of
+///     two so that γ lies in [1, 2^15) (append_mma_scale(γ) gives [1, 2), the pre-scaled encode
+///     anywhere in the range: the absolute term is in those units ×γ, and |r_j| ≤ γ < 2^15 stays
+///     clear of fp16's overflow);
 ///   * the acceptance rule: a sign may differ iff |P| ≤ qjl_sign_tolerance(A, γ, Σ|S|), which
 ///     exceeds the sum of both bounds by 4× (relative term) and 8× (absolute term) (the CPU test
 ///     checks the kernel's bound on the emulated product, the rule on random and constructed

@@ -13,8 +13,11 @@
 ///   * encode: append_lane_encode (append/append_lane_encode.h), the twin's operations in its
 ///     order on registers alone (no shuffles or transposes: a lane holds the whole vector, so
 ///     every pair of the norm tree, FWHT and γ tree is a pair of its registers): the (b−1)-bit
-///     codes, ‖x‖, γ bit-exact, and r·append_mma_scale(γ) as fp16 hi + lo, which the lane
-///     writes as its row of the A tile (hi over its own, already read, input row);
+///     codes, ‖x‖, γ bit-exact, and r·rs as fp16 hi + lo (rs a power of two from ‖x‖, folded into
+///     the residual: no multiply per channel), which the lane writes as its row of the A tile as
+///     they come (hi over its own, already read, input row); a vector whose γ·rs leaves the
+///     split's range (rare: tiny, huge or near-exact) has its rows redone from its global row
+///     (append_mma_redo, out of the loop's path);
 ///   * P = R·(−S)ᵀ: for each of D/16 k-tiles, four ldmatrix.x4 (hi, lo of both m-tiles) and, per
 ///     8-column n-tile, one LDS.128 of S's (hi, lo) B fragments serving both m-tiles and six mma
 ///     (rh·Sh + rh·Sl + rl·Sh each, fp32 accumulate; append/append_mma.h bounds the error);
@@ -113,20 +116,73 @@ template <int N>
 __device__ __forceinline__ void mma_cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
-/// Chunk IT.. of a lane's tile copy: 16 B at src + IT·512 B into dst + IT·kRowStep, issued only
-/// while rem > IT·kRpi (its row exists). The offsets are immediates in the PTX (a C-level pointer
-/// per chunk costs a move and a 64-bit add around each). LDGSTS's global offset reaches ±2 KB, so
-/// ptxas still rebuilds the address under the predicate of every copy past the first 2 KB
-/// (~2.5 instructions each, ~30 per tile at d = 128).
-template <int IT, int N, int kRpi, int kRowStep>
-__device__ __forceinline__ void cp_async_rows(int rem, std::uint32_t dst, const void* src) {
-  if constexpr (IT < N) {
+/// A lane's chunks of one row of its tile copy: N (4 or 8) copies of 16 B at src + 32i − kBias into
+/// dst + 32i, all issued only while rem > kRow (the row exists), under one predicate in one asm
+/// block (separate blocks let ptxas turn the shared predicate into branches). The offsets are
+/// immediates, within LDGSTS's ±2 KB reach of the one base register (src is biased by kBias).
+template <int N, int kRow, int kBias>
+__device__ __forceinline__ void cp_async_row(int rem, std::uint32_t dst, const void* src) {
+  static_assert(N == 4 || N == 8, "a lane's chunks of a row");
+  if constexpr (N == 4)
     asm volatile(
         "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
-        "@q cp.async.cg.shared.global [%1+%4], [%2+%5], 16;\n\t}" ::"r"(rem),
-        "r"(dst), "l"(src), "n"(IT * kRpi), "n"(IT * kRowStep), "n"(IT * 512));
-    cp_async_rows<IT + 1, N, kRpi, kRowStep>(rem, dst, src);
+        "@q cp.async.cg.shared.global [%1], [%2+%4], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+32], [%2+%5], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+64], [%2+%6], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+96], [%2+%7], 16;\n\t}" ::"r"(rem),
+        "r"(dst), "l"(src), "n"(kRow), "n"(-kBias), "n"(32 - kBias), "n"(64 - kBias),
+        "n"(96 - kBias));
+  else
+    asm volatile(
+        "{\n\t.reg .pred q;\n\tsetp.gt.s32 q, %0, %3;\n\t"
+        "@q cp.async.cg.shared.global [%1], [%2+%4], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+32], [%2+%5], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+64], [%2+%6], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+96], [%2+%7], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+128], [%2+%8], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+160], [%2+%9], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+192], [%2+%10], 16;\n\t"
+        "@q cp.async.cg.shared.global [%1+224], [%2+%11], 16;\n\t}" ::"r"(rem),
+        "r"(dst), "l"(src), "n"(kRow), "n"(-kBias), "n"(32 - kBias), "n"(64 - kBias),
+        "n"(96 - kBias), "n"(128 - kBias), "n"(160 - kBias), "n"(192 - kBias), "n"(224 - kBias));
+}
+
+/// The warp's barrier: bar.sync on named barrier `id` with the warp's 32 threads (one BAR where
+/// __syncwarp, whose convergence ptxas cannot prove past the loop's divergent stores, takes a
+/// divergence check and a collective sequence, ~4 instructions). The warp is converged at each use
+/// (the tile loop is warp-uniform and its divergent branches close before), as bar.sync requires;
+/// it orders the warp's shared-memory accesses as __syncwarp does.
+__device__ __forceinline__ void warp_bar(std::uint32_t id) {
+  asm volatile("bar.sync %0, 32;" ::"r"(id) : "memory");
+}
+
+/// The lane's vector again from its global row, encoded as append_lane_encode<…, false> does (the
+/// residual scaled after γ, by append_mma_scale(γ)), its A rows written anew: for the rare vector
+/// whose pre-scaled residual leaves γ·rs outside the split's range (append_lane_encode), where the
+/// hi rows already overwrote the input. Codes, ‖x‖ and γ are the same either way; only hi/lo
+/// differ. __noinline__ asks for it out of the loop's path; ptxas (nvcc 13) inlines it anyway but
+/// places it as a cold block after the tile loop, which branches to it and back (sass_budget.py's
+/// loop range does not include it: it is a slow path, like the IEEE division's).
+template <int D, int BITS>
+__device__ __noinline__ void append_mma_redo(const uint4* src, const std::uint32_t* flip,
+                                             LaneCodebook cb, uint4* hrow, uint4* lrow) {
+  float x[D];
+#pragma unroll
+  for (int c = 0; c < D / 8; ++c) {
+    const uint4 w = src[c];
+    const std::uint32_t ww[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      x[8 * c + 2 * k] = __uint_as_float(ww[k] * 0x10000u + flip[8 * c + 2 * k]);
+      x[8 * c + 2 * k + 1] = __uint_as_float((ww[k] ^ flip[8 * c + 2 * k + 1]) & 0xffff0000u);
+    }
   }
+  LaneEncoded<D, BITS> e;
+  append_lane_encode<D, BITS, true, false>(
+      x, cb, e, lane_min_abs(x), [&](int c, const std::uint32_t* h, const std::uint32_t* l) {
+        hrow[c] = make_uint4(h[0], h[1], h[2], h[3]);
+        lrow[c] = make_uint4(l[0], l[1], l[2], l[3]);
+      });
 }
 
 /// grid.x: CTAs of MmaAppendShape<D>::kWarps warps striding over 32-vector tiles; grid.y: tensor.
@@ -146,19 +202,20 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   constexpr int kWs = kW < D / 8 ? kW : D / 8;  // the sign run's stores
   static_assert(kW >= 8 && kWs >= 8, "codes and signs go out in 8- or 16-byte words");
   constexpr int kThr = (1 << BITS) - 1;
-  constexpr int kCpr = D / 8;      // 16-byte chunks per input row
-  constexpr int kRpi = 32 / kCpr;  // rows per warp-wide cp.async
+  constexpr int kCpr = D / 8;  // 16-byte chunks per input row
   static_assert(BITS >= 1 && BITS <= 3, "tq-prod-2..4");
   static_assert(P::kWarps * 32 >= D, "prologue threads");
 
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ __align__(16) LaneBucketCell s_tab[BITS >= 3 ? kAppendBucketCells : 1];
   __shared__ float s_cent[16];
+  __shared__ float s_thr[16];                        // the thresholds, for append_mma_redo
   __shared__ __align__(16) std::uint32_t s_flip[D];  // Hadamard sign of channel j as a sign bit
   if (a.vectors == 0) return;                        // uniform, before any barrier
   const StoreTensor& t = blockIdx.y == 0 ? t0 : t1;
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
+  const auto bar_id = static_cast<std::uint32_t>(warp) + 1;  // named barrier 1.. (0: __syncthreads)
   const float* const thr = a.thr[blockIdx.y];
 
   // S in B-fragment order: entry (kt, nt, lane) = {Sh, Sh, Sl, Sl} words of k = kt·16 + 2q + {0,1}
@@ -185,6 +242,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
     }
   }
   if (threadIdx.x < 16) s_cent[threadIdx.x] = t.desc.seg[0].centroids[threadIdx.x];
+  if (threadIdx.x < kThr) s_thr[threadIdx.x] = thr[threadIdx.x];
   if (threadIdx.x < D) s_flip[threadIdx.x] = t.tables.rot[0][threadIdx.x] < 0.0f ? 0x80000000u : 0u;
   // Thresholds and centroids in registers at b − 1 ≤ 2 (the encode selects among them).
   float t_reg[BITS <= 2 ? kThr : 1], c_reg[BITS <= 2 ? 1 << BITS : 1];
@@ -193,9 +251,13 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 #pragma unroll
   for (int j = 0; j < (BITS <= 2 ? 1 << BITS : 1); ++j) c_reg[j] = t.desc.seg[0].centroids[j];
   __syncthreads();
-  const LaneCodebook cb{BITS <= 2 ? t_reg : thr,    a.cell_s[blockIdx.y],
-                        a.cell_o[blockIdx.y],       s_tab,
-                        BITS <= 2 ? c_reg : s_cent, a.scale[blockIdx.y]};
+  const LaneCodebook cb{BITS <= 2 ? t_reg : thr,
+                        a.cell_s[blockIdx.y],
+                        a.cell_o[blockIdx.y],
+                        s_tab,
+                        BITS <= 2 ? c_reg : s_cent,
+                        a.scale[blockIdx.y],
+                        lane_prescale_ok(BITS <= 2 ? c_reg : s_cent, 1 << BITS)};
 
   unsigned char* const wbase = smem + P::kSBytes + warp * P::kWarpBytes;
   auto* const a_lo = reinterpret_cast<__half*>(wbase + 2 * P::kRowsBytes);  // [32][kARow]
@@ -204,17 +266,26 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
 
   const std::uint32_t tiles = (a.vectors + kMmaTile - 1) / kMmaTile;
   const std::uint32_t stride = gridDim.x * P::kWarps;
-  // This lane's cp.async chunk: row lane / kCpr + kRpi·it of a tile, 16-byte chunk lane % kCpr.
-  const auto* const in = reinterpret_cast<const uint4*>(t.input) + lane;
+  // This lane's cp.async chunks: lane pair m = lane / 2 copies rows 2m and 2m + 1 of a tile, lane
+  // 2m + h the chunks 2i + h (i < kCpr / 2) of each, so that each copy instruction reads 32 B
+  // (a whole sector) of 16 rows, a lane's global offsets span one row and a half (one biased base
+  // register reaches them all), and one compare per row predicates its copies (where a row per
+  // copy took a compare per copy).
+  constexpr int kHalf = kCpr / 2;                        // chunks per row per lane
+  constexpr int kBias = (2 * D + (kHalf - 1) * 32) / 2;  // half the span of the offsets
+  const int m = lane >> 1;
+  const auto* const in =
+      reinterpret_cast<const unsigned char*>(t.input) + (2 * m * (D / 8) + (lane & 1)) * 16 + kBias;
   const std::uint32_t dst0 =
-      wsmem + static_cast<std::uint32_t>((lane / kCpr) * kARow * 2 + (lane % kCpr) * 16);
+      wsmem + static_cast<std::uint32_t>(2 * m * kARow * 2 + (lane & 1) * 16);
   // Tile `tile`'s rows into stage `st`; rows past the end are not read (their vectors are not
   // stored). Always one commit, so the group count stays in step with the tiles.
   auto issue = [&](std::uint32_t tile, int st) {
-    const uint4* src = in + std::size_t{tile} * (kMmaTile * D / 8);
-    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - lane / kCpr;
+    const unsigned char* src = in + std::size_t{tile} * (kMmaTile * D * 2);
+    const int rem = static_cast<int>(a.vectors) - static_cast<int>(tile * kMmaTile) - 2 * m;
     const std::uint32_t dst = dst0 + static_cast<std::uint32_t>(st) * P::kRowsBytes;
-    cp_async_rows<0, kCpr, kRpi, kRpi * kARow * 2>(rem, dst, src);
+    cp_async_row<kHalf, 0, kBias>(rem, dst, src);
+    cp_async_row<kHalf, 1, kBias - 2 * D>(rem, dst + kARow * 2, src);
     mma_cp_async_commit();
   };
   std::uint8_t* const pool = t.pool;
@@ -228,7 +299,8 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
   issue(tl, 0);
   while (tl < tiles) {
     const std::uint32_t next = tl + stride;
-    __syncwarp();  // the previous tile's mma read the stage and A rows that are overwritten next
+    warp_bar(
+        bar_id);  // the previous tile's mma read the stage and A rows that are overwritten next
     issue(next, st ^ 1);  // in flight through this tile's encode, mma and stores
     // This lane's vector: its head block and in-page offset (null base: past the end), resolved
     // before the encode so that the slot load's latency hides behind it.
@@ -246,7 +318,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       }
     }
     mma_cp_async_wait<1>();
-    __syncwarp();
+    warp_bar(bar_id);
     // The lane's own row (LDS.128s 16 B apart in bank: conflict-free), Hadamard signs applied as
     // sign-bit flips of the bf16 input (exact; append_tq_kernel's argument).
     unsigned char* const rows = wbase + st * P::kRowsBytes;
@@ -274,22 +346,30 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         }
       }
     }
-    const float min_abs =
-        fminf(__uint_as_float((mn2 & 0x7fffu) << 16), __uint_as_float(mn2 & 0x7fff0000u));
+    // Both halves' min by one more min against the pair swapped (a PRMT), then the high half as
+    // a float: min(|lo|, |hi|) exactly (bf16 → f32 is exact).
+    asm("min.xorsign.abs.bf16x2 %0, %0, %1;" : "+r"(mn2) : "r"(__byte_perm(mn2, 0, 0x1032)));
+    const float min_abs = __uint_as_float(mn2 & 0x7fff0000u);
     LaneEncoded<D, BITS> enc;
-    append_lane_encode<D, BITS, true>(x, cb, enc, min_abs);  // bf16: exact squares
-    // A rows: hi over the lane's own input row (read above), lo in the lo buffer.
+    // A rows as the encode forms them: hi over the lane's own input row (read above), lo in the lo
+    // buffer.
     auto* const a_hi = reinterpret_cast<__half*>(rows);
     {
-      uint4* hrow = reinterpret_cast<uint4*>(a_hi + lane * kARow);
-      uint4* lrow = reinterpret_cast<uint4*>(a_lo + lane * kARow);
-#pragma unroll
-      for (int c = 0; c < D / 8; ++c) {
-        hrow[c] =
-            make_uint4(enc.hi[4 * c], enc.hi[4 * c + 1], enc.hi[4 * c + 2], enc.hi[4 * c + 3]);
-        lrow[c] =
-            make_uint4(enc.lo[4 * c], enc.lo[4 * c + 1], enc.lo[4 * c + 2], enc.lo[4 * c + 3]);
-      }
+      uint4* const hrow = reinterpret_cast<uint4*>(a_hi + lane * kARow);
+      uint4* const lrow = reinterpret_cast<uint4*>(a_lo + lane * kARow);
+      append_lane_encode<D, BITS, true, true>(
+          x, cb, enc, min_abs, [&](int c, const std::uint32_t* h, const std::uint32_t* l) {
+            hrow[c] = make_uint4(h[0], h[1], h[2], h[3]);
+            lrow[c] = make_uint4(l[0], l[1], l[2], l[3]);
+          });  // bf16: exact squares
+      // Rare (γ·rs out of the split's range, or fp16(‖x‖) or the codebook outside the pre-scaled
+      // form's conditions with γ so too): the A rows again from the vector's global row.
+      if (!enc.split_ok && vbase != nullptr)
+        append_mma_redo<D, BITS>(
+            reinterpret_cast<const uint4*>(t.input) +
+                std::size_t{tl * kMmaTile + static_cast<std::uint32_t>(lane)} * (D / 8),
+            s_flip, LaneCodebook{s_thr, cb.cell_s, cb.cell_o, s_tab, s_cent, cb.hscale, false},
+            hrow, lrow);
     }
     // Codes and (‖x‖, γ) straight from the lane's registers.
     if (vbase != nullptr) {
@@ -306,9 +386,11 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       *reinterpret_cast<std::uint32_t*>(vbase + (voff * 4 + meta_base)) =
           std::uint32_t{half_bits(enc.norm)} | (std::uint32_t{half_bits(enc.gamma)} << 16);
     }
-    __syncwarp();
+    warp_bar(bar_id);
     // P = R·Sᵀ for both 16-row m-tiles: each B fragment (one LDS.128) serves two m-tiles, six mma.
-    // k-tile 0 is peeled: its first mma per n-tile starts from zero (no accumulator clearing).
+    // k-tile 0 is peeled: its first mma per n-tile starts from zero (no accumulator clearing). The
+    // k-tiles unroll fully (their addresses are immediates; a rolled loop cost ~10 instructions of
+    // address and branch per k-tile).
     float acc[2][kNT][4];
     auto k_tile = [&](const int kt, auto first) {
       std::uint32_t ah[2][4], al[2][4];
@@ -333,7 +415,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
       }
     };
     k_tile(0, std::true_type{});
-#pragma unroll 1
+#pragma unroll
     for (int kt = 1; kt < kKT; ++kt) k_tile(kt, std::false_type{});
     // Signs q·D/4 + 2nt + e (q = lane mod 4) of rows mt·16 + lane/4 (acc[mt][nt][e]) and + 8
     // (acc[mt][nt][2 + e]): S's rows are permuted (append_mma_sign_index) so that they are bit
@@ -362,7 +444,7 @@ __global__ void __launch_bounds__(MmaAppendShape<D>::kWarps * 32, 1)
         reinterpret_cast<Run*>(sign_rows + (mt * 16 + row + 8) * (D / 8))[q] = static_cast<Run>(w1);
       }
     }
-    __syncwarp();
+    warp_bar(bar_id);
     if (vbase != nullptr) {
       std::uint8_t* const dst = vbase + (voff * kCodeBytes + kMseBytes);
       const std::uint8_t* const src = sign_rows + lane * (D / 8);

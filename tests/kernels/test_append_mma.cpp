@@ -32,21 +32,32 @@ float hi_of(float x) {
 float lo_of(float x) {
   return half_to_float(float_to_half(x - hi_of(x)));
 }
+/// The residual's split in the kernel (append_lane_encode.h's split2): hi = fp16 of x truncated to
+/// 11 significant bits, lo = fp16 of the exact rest.
+float rhi_of(float x) {
+  return half_to_float(float_to_half(lane_ops::trunc11(x)));
+}
+float rlo_of(float x) {
+  return half_to_float(float_to_half(x - lane_ops::trunc11(x)));
+}
 
-/// The kernel's projection i of r, in r's units: r scaled by append_mma_scale(γ) (γ the float
-/// norm), x and S split into fp16 hi + lo, and per 16-channel k-tile the three mma products
+/// The kernel's projection i of r, in r's units: r scaled by append_mma_scale(γ)·up (γ the float
+/// norm, up a power of two in [1, 2^14]: the pre-scaled encode's γ·rs may lie anywhere in
+/// [1, 2^15)), x and S split into fp16 hi + lo (x as the lane encode's split2 does, S as the
+/// kernel's staging does), and per 16-channel k-tile the three mma products
 /// (rh·Sh, rh·Sl, rl·Sh; each exact in fp32: 11 × 11 significant bits) summed into an fp32
 /// accumulator in the kernel's order. (The tensor core's own accumulation may truncate and align
 /// within a step; append_mma.h's bound allows for that, which this RN emulation does not show.)
-float emulate_mma(const float* s_row, const float* r, std::uint32_t n, float gamma) {
-  const float sc = append_mma_scale(gamma);
+float emulate_mma(const float* s_row, const float* r, std::uint32_t n, float gamma,
+                  float up = 1.0f) {
+  const float sc = append_mma_scale(gamma) * up;
   float acc = 0.0f;
   for (std::uint32_t k0 = 0; k0 < n; k0 += 16)
     for (int term = 0; term < 3; ++term) {
       float step = 0.0f;
       for (std::uint32_t j = k0; j < k0 + 16; ++j) {
         const float x = r[j] * sc, s = s_row[j];
-        const float a = term == 2 ? lo_of(x) : hi_of(x);
+        const float a = term == 2 ? rlo_of(x) : rhi_of(x);
         const float b = term == 1 ? lo_of(s) : hi_of(s);
         step += a * b;
       }
@@ -94,13 +105,16 @@ TEST_CASE("Append mma: the hi/lo split product stays within its stated bound of 
       const float gamma = float_norm(r);
       const QjlReference ref = qjl_reference(s, r.data(), d);
       for (std::uint32_t i = 0; i < d; ++i) {
-        const double got = emulate_mma(&s[std::size_t{i} * d], r.data(), d, gamma);
         const double bound = append_mma_error_bound(ref.abs_sum[i], ref.gamma, ref.s_abs_sum[i], d);
-        const double err = std::fabs(got - ref.p[i]);
-        worst = std::max(worst, err / bound);
-        INFO("d=" << d << " v=" << v << " i=" << i << " P=" << ref.p[i] << " err=" << err
-                  << " bound=" << bound);
-        REQUIRE(err <= bound);
+        // γ scaled into [1, 2), and into [2^7, 2^8) and [2^14, 2^15) (the pre-scaled encode).
+        for (const float up : {1.0f, 0x1p7f, 0x1p14f}) {
+          const double got = emulate_mma(&s[std::size_t{i} * d], r.data(), d, gamma, up);
+          const double err = std::fabs(got - ref.p[i]);
+          worst = std::max(worst, err / bound);
+          INFO("d=" << d << " v=" << v << " i=" << i << " up=" << up << " P=" << ref.p[i]
+                    << " err=" << err << " bound=" << bound);
+          REQUIRE(err <= bound);
+        }
         // The twin's float sum is within Higham's γ_d of float64 (the other half of ε).
         const double twin = twin_projection(&s[std::size_t{i} * d], r.data(), d);
         REQUIRE(std::fabs(twin - ref.p[i]) <= 1.01 * d * 0x1p-24 * ref.abs_sum[i]);
@@ -308,9 +322,10 @@ TEST_CASE("Append mma: the kernel's fragment maps give sign(S·r) under the PTX 
 namespace {
 
 /// Inputs for the lane encode: random heavy-tailed vectors rounded to bf16 (what the kernel
-/// reads) at magnitudes 10^±30, then adversarial ones: zeros, one channel, bf16 subnormals,
-/// a single tiny channel among normal ones (the division's slow path), huge values whose squares
-/// overflow, constant vectors, and float vectors built to land on the codebook's boundaries.
+/// reads) at magnitudes 10^±30 and at KV-like ones, then adversarial ones: zeros, one channel, bf16
+/// subnormals, a single tiny channel among normal ones (the division's slow path), huge values
+/// whose squares overflow, constant vectors, and float vectors built to land on the codebook's
+/// boundaries.
 std::vector<std::vector<float>> lane_inputs(const VectorCodec& c, std::uint32_t d) {
   std::vector<std::vector<float>> out;
   Rng rng(d * 131u + c.desc().seg[0].bits);
@@ -321,6 +336,13 @@ std::vector<std::vector<float>> lane_inputs(const VectorCodec& c, std::uint32_t 
     std::vector<float> x(d);
     for (std::uint32_t j = 0; j < d; ++j) x[j] = bf(ht[v * d + j] * (v < 100 ? 1.0f : mag));
     if (v % 7 == 3) x[v % d] = 0.0f;
+    out.push_back(x);
+  }
+  // KV-like magnitudes (‖x‖ ~ 10^[-3, 4]): where the pre-scaled residual applies.
+  for (std::size_t v = 0; v < 100; ++v) {
+    const float mag = static_cast<float>(std::pow(10.0, 7.0 * rng.uniform() - 4.0));
+    std::vector<float> x(d);
+    for (std::uint32_t j = 0; j < d; ++j) x[j] = bf(ht[v * d + j] * mag);
     out.push_back(x);
   }
   out.emplace_back(d, 0.0f);
@@ -381,10 +403,12 @@ void check_lane_encode(const char* name) {
   std::vector<LaneBucketCell> cells(kAppendBucketCells);
   for (int i = 0; i < kAppendBucketCells; ++i)
     cells[i] = lane_bucket_cell(table[i], g.centroids, BITS);
-  const LaneCodebook cb{thr, cs, co, cells.data(), g.centroids, rot->hadamard_scale()};
+  const bool prescale = lane_prescale_ok(g.centroids, 1 << BITS);
+  CHECK(prescale);  // every built-in codebook admits the pre-scaled residual
+  const LaneCodebook cb{thr, cs, co, cells.data(), g.centroids, rot->hadamard_scale(), prescale};
   std::vector<std::uint8_t> code(c.code_bytes()), meta(c.meta_bytes());
   std::size_t vectors = 0, ties = 0;
-  std::size_t bf16_vectors = 0;
+  std::size_t bf16_vectors = 0, prescaled = 0, redo = 0;
   for (const std::vector<float>& xin : lane_inputs(c, D)) {
     c.encode(xin.data(), code.data(), meta.data());
     std::vector<float> sq(D);
@@ -395,18 +419,36 @@ void check_lane_encode(const char* name) {
     const float rs = append_mma_scale(gamma);
     bool is_bf16 = true;
     for (int j = 0; j < D; ++j) is_bf16 = is_bf16 && bf16_to_float(float_to_bf16(xin[j])) == xin[j];
-    // The kernel's form (exact squares: bf16 input) on bf16 vectors, the general form on all.
-    for (const bool exact_squares : {false, true}) {
+    // The pre-scaled residual's factor for this vector (append_lane_encode<…, true>).
+    const float stored = half_to_float(float_to_half(norm));
+    const float rs_pre = prescale && stored >= 0x1p-14f ? lane_prescale(norm) : 1.0f;
+    // The kernel's form (exact squares: bf16 input) on bf16 vectors, the general form on all;
+    // each with the residual scaled after γ and pre-scaled (the kernel's: its hi/lo are r·rs,
+    // usable where γ·rs is in [1, 2^15), else the kernel redoes them unscaled).
+    for (const int form : {0, 1, 2, 3}) {
+      const bool exact_squares = form & 1, pre_scaled = form & 2;
       if (exact_squares && !is_bf16) continue;
-      bf16_vectors += exact_squares ? 1 : 0;
+      bf16_vectors += form == 1 ? 1 : 0;
       float x[D];
       for (int j = 0; j < D; ++j) x[j] = xin[j] * rot->signs()[j];  // the kernel's sign-bit flip
       LaneEncoded<D, BITS> e;
-      if (exact_squares)
-        append_lane_encode<D, BITS, true>(x, cb, e, lane_min_abs(x));
+      std::uint32_t sunk_hi[D / 2] = {}, sunk_lo[D / 2] = {};
+      auto sink = [&](int q4, const std::uint32_t* h, const std::uint32_t* l) {
+        for (int k = 0; k < 4; ++k) {
+          sunk_hi[4 * q4 + k] = h[k];
+          sunk_lo[4 * q4 + k] = l[k];
+        }
+      };
+      if (form == 0)
+        append_lane_encode<D, BITS, false, false>(x, cb, e, lane_min_abs(x), sink);
+      else if (form == 1)
+        append_lane_encode<D, BITS, true, false>(x, cb, e, lane_min_abs(x), sink);
+      else if (form == 2)
+        append_lane_encode<D, BITS, false, true>(x, cb, e, lane_min_abs(x), sink);
       else
-        append_lane_encode<D, BITS, false>(x, cb, e, lane_min_abs(x));
-      INFO(name << " d=" << D << " vector " << vectors << " exact squares " << exact_squares);
+        append_lane_encode<D, BITS, true, true>(x, cb, e, lane_min_abs(x), sink);
+      INFO(name << " d=" << D << " vector " << vectors << " exact squares " << exact_squares
+                << " pre-scaled " << pre_scaled);
       for (int b = 0; b < D * BITS / 8; ++b)
         REQUIRE(((e.codes[b / 4] >> (8 * (b % 4))) & 0xffu) == code[b]);
       REQUIRE(float_to_half(e.norm) == (meta[0] | (meta[1] << 8)));
@@ -415,13 +457,25 @@ void check_lane_encode(const char* name) {
       // sign compare equal: u = ±0 for a zero norm, which no code, norm or product sees).
       REQUIRE(float_bits(e.norm) == float_bits(norm));
       REQUIRE(float_bits(e.gamma) == float_bits(gamma));
+      // The split's scale: append_mma_scale(γ), or rs_pre with γ·rs_pre in its range.
+      const float gs = gamma * rs_pre;
+      const bool ok = gs >= 1.0f && gs < 0x1p15f;
+      REQUIRE(e.split_ok == (!pre_scaled || ok));
+      if (pre_scaled) {
+        prescaled += rs_pre != 1.0f ? 1 : 0;
+        redo += ok ? 0 : 1;
+      }
+      if (!e.split_ok) continue;  // the kernel redoes hi/lo in the form above
+      const float scale = pre_scaled ? rs_pre : rs;
       for (int j = 0; j < D; ++j) {
-        const float xs = r[j] * rs;
-        const std::uint16_t h = float_to_half(xs);
-        const std::uint16_t l = float_to_half(xs - half_to_float(h));
+        const float xs = r[j] * scale;
+        const std::uint16_t h = float_to_half(lane_ops::trunc11(xs));
+        const std::uint16_t l = float_to_half(xs - lane_ops::trunc11(xs));
         INFO("channel " << j << " r = " << r[j]);
         REQUIRE(same_half(e.hi[j / 2] >> (16 * (j % 2)), h));
         REQUIRE(same_half(e.lo[j / 2] >> (16 * (j % 2)), l));
+        REQUIRE(sunk_hi[j / 2] == e.hi[j / 2]);
+        REQUIRE(sunk_lo[j / 2] == e.lo[j / 2]);
       }
     }
     // How many rotated values sit on a boundary (the ties the table must resolve as the twin).
@@ -434,7 +488,10 @@ void check_lane_encode(const char* name) {
   }
   CHECK(bf16_vectors >= 300);
   WARN(name << " d=" << D << ": " << vectors << " vectors (" << bf16_vectors << " bf16), " << ties
-            << " rotated values exactly on a boundary");
+            << " rotated values exactly on a boundary; pre-scaled residual on " << prescaled
+            << " of " << 2 * vectors << " encodes, hi/lo redone on " << redo);
+  CHECK(prescaled >= 300);  // the KV-like vectors (twice) and some of the others
+  CHECK(redo > 0);          // and the extreme ones exercise the redo condition
   CHECK(ties > 0);
 }
 
