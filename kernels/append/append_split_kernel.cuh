@@ -56,35 +56,34 @@ struct AppendSplitArgs {
   std::uint32_t page_bytes[2], head_bytes[2], meta_base[2];
 };
 
-/// Stores a lane's packed codes into the staging at `sm` (a shared-memory address): B0 bytes for
-/// an outlier lane (seg0), B1 for a regular one, as predicated instructions (a branch on the
-/// segment leaves the warp possibly diverged at the next __syncwarp, and nvcc then reloads lane
-/// constants before every access).
-template <int B0, int B1>
-__device__ __forceinline__ void split_stage(std::uint32_t sm, std::uint32_t packed, bool seg0) {
+/// Stores a lane's packed codes into the staging at `sm` (a shared-memory address), tq-3.5:
+/// 4 bytes for an outlier lane (seg0), 3 for a regular one, as predicated instructions (a branch
+/// on the segment leaves the warp possibly diverged at the next __syncwarp, and nvcc then reloads
+/// lane constants before every access). tq-2.5 takes split_stage25 instead (no predicate).
+__device__ __forceinline__ void split_stage43(std::uint32_t sm, std::uint32_t packed, bool seg0) {
   const std::uint32_t s = seg0 ? 1u : 0u;
-  if constexpr (B0 == 4 && B1 == 3) {
-    // Segment 0 at 4·lb (aligned), segment 1 at m/2 + 3·(ll − L) (any byte).
-    asm volatile(
-        "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
-        "@p st.shared.b32 [%0], %1;\n\t@!p st.shared.b8 [%0], %1;\n\t"
-        "@!p shr.b32 t, %1, 8;\n\t@!p st.shared.b8 [%0+1], t;\n\t"
-        "@!p shr.b32 t, %1, 16;\n\t@!p st.shared.b8 [%0+2], t;\n\t}"
-        :
-        : "r"(sm), "r"(packed), "r"(s)
-        : "memory");
-  } else {
-    static_assert(B0 == 3 && B1 == 2, "staging written for (4, 3) and (3, 2)");
-    // Segment 0 at 3·lb (any byte), segment 1 at 3m/8 + 2·(ll − L) (3m/8 even: aligned).
-    asm volatile(
-        "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
-        "@!p st.shared.b16 [%0], %1;\n\t@p st.shared.b8 [%0], %1;\n\t"
-        "@p shr.b32 t, %1, 8;\n\t@p st.shared.b8 [%0+1], t;\n\t"
-        "@p shr.b32 t, %1, 16;\n\t@p st.shared.b8 [%0+2], t;\n\t}"
-        :
-        : "r"(sm), "r"(packed), "r"(s)
-        : "memory");
-  }
+  // Segment 0 at 4·lb (aligned), segment 1 at m/2 + 3·(ll − L) (any byte).
+  asm volatile(
+      "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
+      "@p st.shared.b32 [%0], %1;\n\t@!p st.shared.b8 [%0], %1;\n\t"
+      "@!p shr.b32 t, %1, 8;\n\t@!p st.shared.b8 [%0+1], t;\n\t"
+      "@!p shr.b32 t, %1, 16;\n\t@!p st.shared.b8 [%0+2], t;\n\t}"
+      :
+      : "r"(sm), "r"(packed), "r"(s)
+      : "memory");
+}
+
+/// tq-2.5's staging (split_stage25): a 2-byte store of w >> 8 at a16 and a 1-byte store of w at
+/// a8 (shared-memory addresses), w = split_stage25_word(packed, sel).
+__device__ __forceinline__ void split_stage32(std::uint32_t a16, std::uint32_t a8,
+                                              std::uint32_t packed, std::uint32_t sel) {
+  const std::uint32_t w = split_stage25_word(packed, sel);
+  asm volatile(
+      "{\n\t.reg .b32 t;\n\tshr.b32 t, %2, 8;\n\tst.shared.b16 [%0], t;\n\t"
+      "st.shared.b8 [%1], %2;\n\t}"
+      :
+      : "r"(a16), "r"(a8), "r"(w)
+      : "memory");
 }
 
 /// grid.x: CTAs of kAppendWarps warps striding over groups of 256/D vectors; grid.y: tensor.
@@ -163,6 +162,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
   std::uint8_t* const stage = s_c[warp] + g * kStage;
   const auto my = static_cast<std::uint32_t>(
       __cvta_generic_to_shared(stage + append_split_code_offset(D, B0, B1, ll)));
+  static_assert((B0 == 4 && B1 == 3) || (B0 == 3 && B1 == 2), "staging for (4, 3) and (3, 2)");
+  const SplitStage25 st25 = split_stage25(seg, lb);
+  const std::uint32_t my16 = my + st25.off16, my8 = my + st25.off8;
   // The lane of the same vector holding the other segment's norm.
   const int other_src = g * kLanes + (seg == 0 ? L : 0);
   const std::uint32_t groups = (a.vectors + kVpw - 1) / kVpw;
@@ -306,7 +308,10 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     // Bucketize through the segment's table and pack by Horner (split_pack); stage the codes.
     // (C's last reads, the previous group's stores, precede the scatter barrier.)
     const std::uint32_t packed = split_pack(x, tab, cell_s, cell_o, radix);
-    split_stage<B0, B1>(my, packed, seg == 0);
+    if constexpr (B0 == 4)
+      split_stage43(my, packed, seg == 0);
+    else
+      split_stage32(my16, my8, packed, st25.sel);
     const float other = __shfl_sync(0xffffffffu, norm, other_src);
     __syncwarp();
     {

@@ -174,4 +174,37 @@ JEVONS_HD std::uint32_t split_pack(const float (&x)[8], const AppendBucketCell* 
   return packed;
 }
 
+/// tq-2.5's code staging (B0 = 3, B1 = 2) as the same two stores in every lane, no predicate:
+/// the lane's bytes at its offset `at` (append_split_code_offset) are a 2-byte store of w >> 8 at
+/// at + off16 (even) and a 1-byte store of w at at + off8, w = split_stage25_word(packed, sel):
+///   * segment 0 (3 bytes at 3·lb): lb odd, off8 = 0, off16 = 1, w = packed; lb even, off16 = 0,
+///     off8 = 2, w = packed's bytes (2, 0, 1);
+///   * segment 1 (2 bytes at an even offset): off16 = off8 = 0, w = packed's bytes (0, 0, 1), so
+///     the 1-byte store writes byte 0 once more, with the same value.
+/// (One PRMT, one shift and two stores, where the predicated 2-byte-or-3-byte sequence took 7.)
+struct SplitStage25 {
+  std::uint32_t sel;  ///< __byte_perm selector
+  int off16, off8;
+};
+
+JEVONS_HD constexpr SplitStage25 split_stage25(int seg, int lb) {
+  return seg != 0   ? SplitStage25{0x3100u, 0, 0}
+         : (lb & 1) ? SplitStage25{0x3210u, 1, 0}
+                    : SplitStage25{0x3102u, 0, 2};
+}
+
+/// __byte_perm(packed, 0, sel) (device: one PRMT).
+JEVONS_HD std::uint32_t split_stage25_word(std::uint32_t packed, std::uint32_t sel) {
+#if defined(__CUDA_ARCH__)
+  return __byte_perm(packed, 0u, sel);
+#else
+  std::uint32_t w = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t b = (sel >> (4 * i)) & 7u;
+    w |= (b < 4 ? (packed >> (8 * b)) & 0xffu : 0u) << (8 * i);
+  }
+  return w;
+#endif
+}
+
 }  // namespace jevons::kernels
