@@ -39,17 +39,23 @@ JEVONS_HD float split_tree_regs(float (&q)[8]) {
 /// Half of the fast path's condition, per lane, on its 16 input bytes (8 bf16 channels, in any
 /// order: the vote covers every channel of the warp's vectors either way): every channel is at
 /// least 2^-40 in magnitude (bf16 magnitude bits ≥ 0x2B80). Device: three min.xorsign.abs.bf16x2
-/// (HMNMX2: the smaller magnitude of each half, exact) and one add that carries into bit 15 of a
-/// half exactly when it is ≥ 0x2B80; host: the same compare per channel. A NaN channel may pass
-/// (the min may return the other operand): its sum of squares fails split_fast_ok.
+/// (HMNMX2: the smaller magnitude of each half, exact, with some sign), its magnitude (one HFMA2)
+/// and one bf16x2 compare of both halves with 2^-40 (HSETP2 and a predicate AND; the integer
+/// form, mask, add that carries into bit 15 and compare, took one more); host: the same compare
+/// per channel. A NaN channel may pass on the host (and on the device where the min returns the
+/// other operand): its sum of squares fails split_fast_ok.
 JEVONS_HD bool split_input_ok(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
                               std::uint32_t w3) {
 #if defined(__CUDA_ARCH__)
-  std::uint32_t a, b, m;
+  std::uint32_t a, b, m, ok;
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(a) : "r"(w0), "r"(w1));
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(b) : "r"(w2), "r"(w3));
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(m) : "r"(a), "r"(b));
-  return (((m & 0x7fff7fffu) + 0x54805480u) & 0x80008000u) == 0x80008000u;
+  asm("{\n\t.reg .pred p, q;\n\t.reg .b32 t;\n\tabs.bf16x2 t, %1;\n\t"
+      "setp.ge.bf16x2 p|q, t, %2;\n\tand.pred p, p, q;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+      : "=r"(ok)
+      : "r"(m), "r"(0x2B802B80u));
+  return ok != 0;
 #else
   bool ok = true;
   for (std::uint32_t w : {w0, w1, w2, w3})
