@@ -99,7 +99,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
   constexpr int M = D / 4;           // channels per block
   constexpr int L = M / 8;           // lanes per block
   constexpr int kCodeBytes = M * (B0 + 3 * B1) / 8;
-  constexpr int kW = append_store_width(kCodeBytes);
+  // Code stores of 4 bytes where they fit one round (d = 128/256; at d = 256 narrower than the
+  // widest the layout allows, the same bytes), so the norms' 4-byte word shares their store.
+  constexpr int kW = append_store_width(kCodeBytes) >= 4 && kCodeBytes / 4 < kLanes
+                         ? 4
+                         : append_store_width(kCodeBytes);
   constexpr int kChunks = kCodeBytes / kW;
   // Store rounds: kChunks code chunks and the norms' word over kLanes lanes (d = 64: 13 or 9
   // chunks over 8 lanes, two rounds).
@@ -327,6 +331,16 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
         const int idx = r * kLanes + ll;
         const std::uint32_t in_page = offset * lane_mul[r] + (hb + lane_off[r]);
         auto* const dst = reinterpret_cast<std::uint8_t*>(page_base + in_page);
+        if constexpr (kW == 4 && kRounds == 1) {
+          // Chunks and the norms' word are both 4 bytes: the norm lane's word is the default
+          // that the chunk lanes' load replaces, one store for both.
+          const std::uint32_t n0 = half_bits(kNormSeg0 ? norm : other);
+          const std::uint32_t n1 = half_bits(kNormSeg0 ? other : norm);
+          std::uint32_t word = n0 | (n1 << 16);
+          if (idx < kChunks) word = reinterpret_cast<const std::uint32_t*>(stage)[idx];
+          if (store && idx <= kChunks) __stwb(reinterpret_cast<unsigned int*>(dst), word);
+          continue;
+        }
         if (store && idx < kChunks)
           __stwb(reinterpret_cast<Word*>(dst), reinterpret_cast<const Word*>(stage)[idx]);
         if (r == kRounds - 1 && store && idx == kChunks) {
