@@ -28,8 +28,10 @@
 ///     group's four lanes mixes 2 of its 8 positions over blocks 1-3 and writes them back, and
 ///     every lane reads its own 8 again (block 0's are untouched);
 ///   * bucketize through the segment's table (both widths, 1 … 4 bits) and Horner packing
-///     (split_pack), one predicated store sequence per segment width into the code staging, the
-///     two norms (one shuffle) as one 4-byte store.
+///     (split_pack); the code staging by one predicated store sequence per segment width (tq-3.5)
+///     or the same PRMT, shift and two stores in every lane (tq-2.5, split_stage25); the two norms
+///     (one shuffle) as one 4-byte word, at d = 128/256 the norm lane's value of the code chunks'
+///     4-byte store.
 
 #include <cstdint>
 
@@ -208,7 +210,14 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     const bool live = vid < a.vectors;
     const std::uint32_t token = a.kv_heads.div(vid);
     const std::uint32_t head = vid + token * neg_kv_heads;
-    const std::int64_t slot = live ? __ldg(slots + token) : -1;
+    // The slot: a dead vector's is −1 (a predicated load and a select), or, for tq-2.5 at d =
+    // 64/128, token 0's (always there) read unpredicated and `live` ANDed into the store's
+    // predicate, which there measured 1-2 instructions a group fewer (elsewhere 2-11 more:
+    // ptxas allocates registers differently).
+    constexpr bool kSlotOfToken0 = B0 == 3 && D <= 128;
+    const std::int64_t slot = kSlotOfToken0 ? __ldg(slots + (live ? token : 0u))
+                              : live        ? __ldg(slots + token)
+                                            : -1;
     // Permutation: the head's byte offsets for this lane's 8 input channels (a dead vector's
     // head is still < kv_heads, so the read is in bounds).
     const uint4* const ph =
@@ -319,7 +328,7 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     const float other = __shfl_sync(0xffffffffu, norm, other_src);
     __syncwarp();
     {
-      const bool store = slot >= 0;
+      const bool store = (!kSlotOfToken0 || live) && slot >= 0;
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us + page * neg_page_tokens;
