@@ -328,7 +328,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     const float other = __shfl_sync(0xffffffffu, norm, other_src);
     __syncwarp();
     {
-      const bool store = (!kSlotOfToken0 || live) && slot >= 0;
+      // slot ≥ 0 by its high word's sign (one compare, not the 64-bit pair).
+      const bool store = (!kSlotOfToken0 || live) &&
+                         static_cast<std::int32_t>(static_cast<std::uint64_t>(slot) >> 32) >= 0;
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us + page * neg_page_tokens;
@@ -345,8 +347,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
           // that the chunk lanes' load replaces, one store for both.
           const std::uint32_t n0 = half_bits(kNormSeg0 ? norm : other);
           const std::uint32_t n1 = half_bits(kNormSeg0 ? other : norm);
-          std::uint32_t word = n0 | (n1 << 16);
-          if (idx < kChunks) word = reinterpret_cast<const std::uint32_t*>(stage)[idx];
+          std::uint32_t word;
+          if (idx < kChunks)
+            word = reinterpret_cast<const std::uint32_t*>(stage)[idx];
+          else
+            word = n0 | (n1 << 16);
           if (store && idx <= kChunks) __stwb(reinterpret_cast<unsigned int*>(dst), word);
           continue;
         }
