@@ -28,8 +28,10 @@
 ///     group's four lanes mixes 2 of its 8 positions over blocks 1-3 and writes them back, and
 ///     every lane reads its own 8 again (block 0's are untouched);
 ///   * bucketize through the segment's table (both widths, 1 … 4 bits) and Horner packing
-///     (split_pack), one predicated store sequence per segment width into the code staging, the
-///     two norms (one shuffle) as one 4-byte store.
+///     (split_pack); the code staging by one predicated store sequence per segment width (tq-3.5)
+///     or the same PRMT, shift and two stores in every lane (tq-2.5, split_stage25); the two norms
+///     (one shuffle) as one 4-byte word, at d = 128/256 the norm lane's value of the code chunks'
+///     4-byte store.
 
 #include <cstdint>
 
@@ -56,35 +58,34 @@ struct AppendSplitArgs {
   std::uint32_t page_bytes[2], head_bytes[2], meta_base[2];
 };
 
-/// Stores a lane's packed codes into the staging at `sm` (a shared-memory address): B0 bytes for
-/// an outlier lane (seg0), B1 for a regular one, as predicated instructions (a branch on the
-/// segment leaves the warp possibly diverged at the next __syncwarp, and nvcc then reloads lane
-/// constants before every access).
-template <int B0, int B1>
-__device__ __forceinline__ void split_stage(std::uint32_t sm, std::uint32_t packed, bool seg0) {
+/// Stores a lane's packed codes into the staging at `sm` (a shared-memory address), tq-3.5:
+/// 4 bytes for an outlier lane (seg0), 3 for a regular one, as predicated instructions (a branch
+/// on the segment leaves the warp possibly diverged at the next __syncwarp, and nvcc then reloads
+/// lane constants before every access). tq-2.5 takes split_stage25 instead (no predicate).
+__device__ __forceinline__ void split_stage43(std::uint32_t sm, std::uint32_t packed, bool seg0) {
   const std::uint32_t s = seg0 ? 1u : 0u;
-  if constexpr (B0 == 4 && B1 == 3) {
-    // Segment 0 at 4·lb (aligned), segment 1 at m/2 + 3·(ll − L) (any byte).
-    asm volatile(
-        "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
-        "@p st.shared.b32 [%0], %1;\n\t@!p st.shared.b8 [%0], %1;\n\t"
-        "@!p shr.b32 t, %1, 8;\n\t@!p st.shared.b8 [%0+1], t;\n\t"
-        "@!p shr.b32 t, %1, 16;\n\t@!p st.shared.b8 [%0+2], t;\n\t}"
-        :
-        : "r"(sm), "r"(packed), "r"(s)
-        : "memory");
-  } else {
-    static_assert(B0 == 3 && B1 == 2, "staging written for (4, 3) and (3, 2)");
-    // Segment 0 at 3·lb (any byte), segment 1 at 3m/8 + 2·(ll − L) (3m/8 even: aligned).
-    asm volatile(
-        "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
-        "@!p st.shared.b16 [%0], %1;\n\t@p st.shared.b8 [%0], %1;\n\t"
-        "@p shr.b32 t, %1, 8;\n\t@p st.shared.b8 [%0+1], t;\n\t"
-        "@p shr.b32 t, %1, 16;\n\t@p st.shared.b8 [%0+2], t;\n\t}"
-        :
-        : "r"(sm), "r"(packed), "r"(s)
-        : "memory");
-  }
+  // Segment 0 at 4·lb (aligned), segment 1 at m/2 + 3·(ll − L) (any byte).
+  asm volatile(
+      "{\n\t.reg .pred p;\n\t.reg .b32 t;\n\tsetp.ne.u32 p, %2, 0;\n\t"
+      "@p st.shared.b32 [%0], %1;\n\t@!p st.shared.b8 [%0], %1;\n\t"
+      "@!p shr.b32 t, %1, 8;\n\t@!p st.shared.b8 [%0+1], t;\n\t"
+      "@!p shr.b32 t, %1, 16;\n\t@!p st.shared.b8 [%0+2], t;\n\t}"
+      :
+      : "r"(sm), "r"(packed), "r"(s)
+      : "memory");
+}
+
+/// tq-2.5's staging (split_stage25): a 2-byte store of w >> 8 at a16 and a 1-byte store of w at
+/// a8 (shared-memory addresses), w = split_stage25_word(packed, sel).
+__device__ __forceinline__ void split_stage32(std::uint32_t a16, std::uint32_t a8,
+                                              std::uint32_t packed, std::uint32_t sel) {
+  const std::uint32_t w = split_stage25_word(packed, sel);
+  asm volatile(
+      "{\n\t.reg .b32 t;\n\tshr.b32 t, %2, 8;\n\tst.shared.b16 [%0], t;\n\t"
+      "st.shared.b8 [%1], %2;\n\t}"
+      :
+      : "r"(a16), "r"(a8), "r"(w)
+      : "memory");
 }
 
 /// grid.x: CTAs of kAppendWarps warps striding over groups of 256/D vectors; grid.y: tensor.
@@ -100,7 +101,11 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
   constexpr int M = D / 4;           // channels per block
   constexpr int L = M / 8;           // lanes per block
   constexpr int kCodeBytes = M * (B0 + 3 * B1) / 8;
-  constexpr int kW = append_store_width(kCodeBytes);
+  // Code stores of 4 bytes where they fit one round (d = 128/256; at d = 256 narrower than the
+  // widest the layout allows, the same bytes), so the norms' 4-byte word shares their store.
+  constexpr int kW = append_store_width(kCodeBytes) >= 4 && kCodeBytes / 4 < kLanes
+                         ? 4
+                         : append_store_width(kCodeBytes);
   constexpr int kChunks = kCodeBytes / kW;
   // Store rounds: kChunks code chunks and the norms' word over kLanes lanes (d = 64: 13 or 9
   // chunks over 8 lanes, two rounds).
@@ -163,6 +168,9 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
   std::uint8_t* const stage = s_c[warp] + g * kStage;
   const auto my = static_cast<std::uint32_t>(
       __cvta_generic_to_shared(stage + append_split_code_offset(D, B0, B1, ll)));
+  static_assert((B0 == 4 && B1 == 3) || (B0 == 3 && B1 == 2), "staging for (4, 3) and (3, 2)");
+  const SplitStage25 st25 = split_stage25(seg, lb);
+  const std::uint32_t my16 = my + st25.off16, my8 = my + st25.off8;
   // The lane of the same vector holding the other segment's norm.
   const int other_src = g * kLanes + (seg == 0 ? L : 0);
   const std::uint32_t groups = (a.vectors + kVpw - 1) / kVpw;
@@ -202,7 +210,14 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     const bool live = vid < a.vectors;
     const std::uint32_t token = a.kv_heads.div(vid);
     const std::uint32_t head = vid + token * neg_kv_heads;
-    const std::int64_t slot = live ? __ldg(slots + token) : -1;
+    // The slot: a dead vector's is −1 (a predicated load and a select), or, for tq-2.5 at d =
+    // 64/128, token 0's (always there) read unpredicated and `live` ANDed into the store's
+    // predicate, which there measured 1-2 instructions a group fewer (elsewhere 2-11 more:
+    // ptxas allocates registers differently).
+    constexpr bool kSlotOfToken0 = B0 == 3 && D <= 128;
+    const std::int64_t slot = kSlotOfToken0 ? __ldg(slots + (live ? token : 0u))
+                              : live        ? __ldg(slots + token)
+                                            : -1;
     // Permutation: the head's byte offsets for this lane's 8 input channels (a dead vector's
     // head is still < kv_heads, so the read is in bounds).
     const uint4* const ph =
@@ -306,11 +321,16 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
     // Bucketize through the segment's table and pack by Horner (split_pack); stage the codes.
     // (C's last reads, the previous group's stores, precede the scatter barrier.)
     const std::uint32_t packed = split_pack(x, tab, cell_s, cell_o, radix);
-    split_stage<B0, B1>(my, packed, seg == 0);
+    if constexpr (B0 == 4)
+      split_stage43(my, packed, seg == 0);
+    else
+      split_stage32(my16, my8, packed, st25.sel);
     const float other = __shfl_sync(0xffffffffu, norm, other_src);
     __syncwarp();
     {
-      const bool store = slot >= 0;
+      // slot ≥ 0 by its high word's sign (one compare, not the 64-bit pair).
+      const bool store = (!kSlotOfToken0 || live) &&
+                         static_cast<std::int32_t>(static_cast<std::uint64_t>(slot) >> 32) >= 0;
       const std::uint32_t us = static_cast<std::uint32_t>(slot);
       const std::uint32_t page = page_tokens.div(us);
       const std::uint32_t offset = us + page * neg_page_tokens;
@@ -322,6 +342,19 @@ __global__ void __launch_bounds__(kAppendWarps * 32, kSplitMinCtas)
         const int idx = r * kLanes + ll;
         const std::uint32_t in_page = offset * lane_mul[r] + (hb + lane_off[r]);
         auto* const dst = reinterpret_cast<std::uint8_t*>(page_base + in_page);
+        if constexpr (kW == 4 && kRounds == 1) {
+          // Chunks and the norms' word are both 4 bytes: the norm lane's word is the default
+          // that the chunk lanes' load replaces, one store for both.
+          const std::uint32_t n0 = half_bits(kNormSeg0 ? norm : other);
+          const std::uint32_t n1 = half_bits(kNormSeg0 ? other : norm);
+          std::uint32_t word;
+          if (idx < kChunks)
+            word = reinterpret_cast<const std::uint32_t*>(stage)[idx];
+          else
+            word = n0 | (n1 << 16);
+          if (store && idx <= kChunks) __stwb(reinterpret_cast<unsigned int*>(dst), word);
+          continue;
+        }
         if (store && idx < kChunks)
           __stwb(reinterpret_cast<Word*>(dst), reinterpret_cast<const Word*>(stage)[idx]);
         if (r == kRounds - 1 && store && idx == kChunks) {

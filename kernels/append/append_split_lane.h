@@ -39,17 +39,23 @@ JEVONS_HD float split_tree_regs(float (&q)[8]) {
 /// Half of the fast path's condition, per lane, on its 16 input bytes (8 bf16 channels, in any
 /// order: the vote covers every channel of the warp's vectors either way): every channel is at
 /// least 2^-40 in magnitude (bf16 magnitude bits ≥ 0x2B80). Device: three min.xorsign.abs.bf16x2
-/// (HMNMX2: the smaller magnitude of each half, exact) and one add that carries into bit 15 of a
-/// half exactly when it is ≥ 0x2B80; host: the same compare per channel. A NaN channel may pass
-/// (the min may return the other operand): its sum of squares fails split_fast_ok.
+/// (HMNMX2: the smaller magnitude of each half, exact, with some sign), its magnitude (one HFMA2)
+/// and one bf16x2 compare of both halves with 2^-40 (HSETP2 and a predicate AND; the integer
+/// form, mask, add that carries into bit 15 and compare, took one more); host: the same compare
+/// per channel. A NaN channel may pass on the host (and on the device where the min returns the
+/// other operand): its sum of squares fails split_fast_ok.
 JEVONS_HD bool split_input_ok(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
                               std::uint32_t w3) {
 #if defined(__CUDA_ARCH__)
-  std::uint32_t a, b, m;
+  std::uint32_t a, b, m, ok;
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(a) : "r"(w0), "r"(w1));
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(b) : "r"(w2), "r"(w3));
   asm("min.xorsign.abs.bf16x2 %0, %1, %2;" : "=r"(m) : "r"(a), "r"(b));
-  return (((m & 0x7fff7fffu) + 0x54805480u) & 0x80008000u) == 0x80008000u;
+  asm("{\n\t.reg .pred p, q;\n\t.reg .b32 t;\n\tabs.bf16x2 t, %1;\n\t"
+      "setp.ge.bf16x2 p|q, t, %2;\n\tand.pred p, p, q;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+      : "=r"(ok)
+      : "r"(m), "r"(0x2B802B80u));
+  return ok != 0;
 #else
   bool ok = true;
   for (std::uint32_t w : {w0, w1, w2, w3})
@@ -172,6 +178,39 @@ JEVONS_HD std::uint32_t split_pack(const float (&x)[8], const AppendBucketCell* 
 #endif
   }
   return packed;
+}
+
+/// tq-2.5's code staging (B0 = 3, B1 = 2) as the same two stores in every lane, no predicate:
+/// the lane's bytes at its offset `at` (append_split_code_offset) are a 2-byte store of w >> 8 at
+/// at + off16 (even) and a 1-byte store of w at at + off8, w = split_stage25_word(packed, sel):
+///   * segment 0 (3 bytes at 3·lb): lb odd, off8 = 0, off16 = 1, w = packed; lb even, off16 = 0,
+///     off8 = 2, w = packed's bytes (2, 0, 1);
+///   * segment 1 (2 bytes at an even offset): off16 = off8 = 0, w = packed's bytes (0, 0, 1), so
+///     the 1-byte store writes byte 0 once more, with the same value.
+/// (One PRMT, one shift and two stores, where the predicated 2-byte-or-3-byte sequence took 7.)
+struct SplitStage25 {
+  std::uint32_t sel;  ///< __byte_perm selector
+  int off16, off8;
+};
+
+JEVONS_HD constexpr SplitStage25 split_stage25(int seg, int lb) {
+  return seg != 0   ? SplitStage25{0x3100u, 0, 0}
+         : (lb & 1) ? SplitStage25{0x3210u, 1, 0}
+                    : SplitStage25{0x3102u, 0, 2};
+}
+
+/// __byte_perm(packed, 0, sel) (device: one PRMT).
+JEVONS_HD std::uint32_t split_stage25_word(std::uint32_t packed, std::uint32_t sel) {
+#if defined(__CUDA_ARCH__)
+  return __byte_perm(packed, 0u, sel);
+#else
+  std::uint32_t w = 0;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t b = (sel >> (4 * i)) & 7u;
+    w |= (b < 4 ? (packed >> (8 * b)) & 0xffu : 0u) << (8 * i);
+  }
+  return w;
+#endif
 }
 
 }  // namespace jevons::kernels

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "append/append_split_lane.h"
@@ -174,9 +175,31 @@ void kernel_encode(const SplitInputs& in, const std::uint16_t* xb, bool force_ie
     const std::uint32_t packed =
         split_pack(x[ll], in.table[seg], in.cell_s[seg], in.cell_o[seg], 1u << bits);
     const int at = append_split_code_offset(D, B0, B1, ll);
-    for (int i = 0; i < bits; ++i) {
-      ++staged[at + i];
-      stage[at + i] = static_cast<std::uint8_t>(packed >> (8 * i));
+    if constexpr (B0 == 3 && B1 == 2) {
+      // split_stage32: a 2-byte store of w >> 8 at at + off16 (even) and a 1-byte store of w at
+      // at + off8, the same two stores in every lane; a byte the lane writes twice (segment 1)
+      // counts once.
+      const SplitStage25 st = split_stage25(seg, ll % L);
+      const std::uint32_t w = split_stage25_word(packed, st.sel);
+      REQUIRE((at + st.off16) % 2 == 0);
+      int lane_bytes[kCodeBytes] = {};
+      const std::pair<int, std::uint8_t> bytes[3] = {
+          {at + st.off16, static_cast<std::uint8_t>(w >> 8)},
+          {at + st.off16 + 1, static_cast<std::uint8_t>(w >> 16)},
+          {at + st.off8, static_cast<std::uint8_t>(w)}};
+      for (const auto& [i, v] : bytes) {
+        REQUIRE((i >= at && i < at + bits));  // only the lane's own bytes
+        if (lane_bytes[i]++ == 0)
+          ++staged[i];
+        else
+          REQUIRE(stage[i] == v);  // written twice: the same value
+        stage[i] = v;
+      }
+    } else {
+      for (int i = 0; i < bits; ++i) {
+        ++staged[at + i];
+        stage[at + i] = static_cast<std::uint8_t>(packed >> (8 * i));
+      }
     }
   }
   REQUIRE(std::all_of(staged.begin(), staged.end(), [](int n) { return n == 1; }));
