@@ -19,6 +19,14 @@ StoreTensor make_store_tensor(const DeviceCodecSet& set, const PoolLayout& layou
 /// quant_launch.cu only, so each head_dim is compiled once.
 Status launch_store(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors, std::uint64_t n,
                     std::uint32_t kv_heads, const std::int64_t* slots, const Stream& stream);
+/// What every warp-cooperative append needs of a tensor beyond its format: bf16 input in
+/// 16-byte-aligned rows (16-byte row loads), slots < 2^31 and in-page offsets < 2^32 (the kernels'
+/// 32-bit slot and offset arithmetic).
+inline bool append_pool_fits(const StoreTensor& t) {
+  return t.input_bf16 != 0u && reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&
+         std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
+         t.layout.page_bytes() < (1ull << 32);
+}
 /// True when `t` is a format append_tq_kernel encodes: TurboQuant_mse, one segment, Hadamard
 /// rotation, identity channel permutation, head_dim 64/128/256 (append_tq_launch.cu).
 bool append_tq_eligible(const StoreTensor& t);

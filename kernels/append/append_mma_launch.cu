@@ -73,11 +73,8 @@ bool append_mma_eligible(const StoreTensor& t) {
          d.gamma_index == 1 && d.meta_bytes == 4 && d.sign_offset == d.dim * d.seg[0].bits / 8 &&
          d.code_bytes == d.sign_offset + d.dim / 8 &&
          t.tables.rot_kind[0] == static_cast<std::uint32_t>(RotationKind::kHadamard) &&
-         t.tables.identity_perm != 0u && t.tables.qjl_t != nullptr && t.input_bf16 != 0u &&
-         reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&
-         std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
-         t.layout.page_bytes() < (1ull << 32) && (d.dim == 64 || d.dim == 128) &&
-         mma_bucket_inputs(t, thr, s, o);
+         t.tables.identity_perm != 0u && t.tables.qjl_t != nullptr && append_pool_fits(t) &&
+         (d.dim == 64 || d.dim == 128) && mma_bucket_inputs(t, thr, s, o);
 }
 
 Status launch_append_mma(const StoreTensor& t0, const StoreTensor& t1, unsigned tensors,

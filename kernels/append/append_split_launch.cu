@@ -58,10 +58,7 @@ bool append_split_eligible(const StoreTensor& t) {
          d.seg[1].norm_index == 1 && d.meta_bytes == 4 &&
          t.tables.rot_kind[0] == static_cast<std::uint32_t>(RotationKind::kHadamard) &&
          t.tables.rot_kind[1] == static_cast<std::uint32_t>(RotationKind::kBlockHadamard) &&
-         t.tables.perm_scatter != nullptr && t.input_bf16 != 0u &&
-         reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
-         std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
-         t.layout.page_bytes() < (1ull << 32) &&  // in-page offsets are 32-bit
+         t.tables.perm_scatter != nullptr && append_pool_fits(t) &&
          (d.dim == 64 || d.dim == 128 || d.dim == 256) && split_bucket_ok(t);
 }
 

@@ -72,10 +72,7 @@ bool append_tq_eligible(const StoreTensor& t) {
   return d.kind == CodecKind::kTq && d.num_segments == 1 && !d.has_qjl && d.seg[0].bits >= 1 &&
          d.seg[0].bits <= 4 && d.seg[0].dim == d.dim &&
          t.tables.rot_kind[0] == static_cast<std::uint32_t>(RotationKind::kHadamard) &&
-         t.tables.identity_perm != 0u && t.input_bf16 != 0u &&
-         reinterpret_cast<std::uintptr_t>(t.input) % 16 == 0 &&  // 16-byte row loads
-         std::uint64_t{t.layout.num_pages} * t.layout.page_tokens < (1ull << 31) &&
-         t.layout.page_bytes() < (1ull << 32) &&  // in-page offsets are 32-bit
+         t.tables.identity_perm != 0u && append_pool_fits(t) &&
          (d.dim == 64 || d.dim == 128 || d.dim == 256) && bucket_ok(t);
 }
 

@@ -9,11 +9,9 @@
 #include <cstdint>
 
 #include "common/cuda_util.cuh"
+#include "rotation/rotation.h"
 
 namespace jevons::kernels::gpu::dev {
-
-/// RotationKind::kBlockHadamard's Q₃ coefficient, kBlockMix of rotation.h (−2/3 as a float).
-constexpr float kBlockMixDevice = static_cast<float>(-2.0 / 3.0);
 
 /// In-place canonical tree sum of buf[offset .. offset+n) for the segment this thread belongs to
 /// (`local` = j − offset); the result lands in buf[offset]. Mirrors tree_sum() in numeric.h.
@@ -60,7 +58,7 @@ __device__ __forceinline__ float rotate_channel(float* buf, int j, int local, in
       // Q₃ mix in the twin's order: t = (y_k + y_{m+k}) + y_{2m+k}, y = fma(−2/3, t, y).
       const int k = offset + (local & (m - 1));
       const float t = __fadd_rn(__fadd_rn(buf[k], buf[k + m]), buf[k + 2 * m]);
-      y_had = __fmaf_rn(kBlockMixDevice, t, y_had);
+      y_had = __fmaf_rn(kBlockMix, t, y_had);
     }
     y_had = __fmul_rn(y_had, scale);
   }

@@ -4,7 +4,6 @@
 #include "rotation/rotation_kernel.cuh"
 
 namespace jevons::kernels::gpu {
-static_assert(dev::kBlockMixDevice == kBlockMix, "device and twin Q3 coefficients differ");
 namespace {
 
 template <int HEAD_DIM>

@@ -133,6 +133,33 @@ const std::vector<std::string> kFormats = {
     "bf16",     "fp16",     "fp8",       "int4-kivi", "int2-kivi", "tq-mse-1", "tq-mse-2",
     "tq-mse-3", "tq-mse-4", "tq-prod-2", "tq-prod-3", "tq-prod-4", "tq-2.5",   "tq-3.5"};
 
+/// `used` pages plus 5 no sequence touches, in a random order (Fisher-Yates from `seed`): the slots
+/// of positions [0, n) of one sequence whose block table is that order.
+std::vector<std::int64_t> shuffled_page_slots(std::size_t n, std::uint32_t page_tokens,
+                                              std::uint64_t seed, std::uint32_t* pages_out) {
+  const auto used = static_cast<std::uint32_t>((n + page_tokens - 1) / page_tokens);
+  const std::uint32_t pages = used + 5;
+  std::vector<std::int32_t> perm(pages);
+  for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
+  Rng rng(seed);
+  for (std::uint32_t p = pages - 1; p > 0; --p)
+    std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
+  std::vector<std::int64_t> slots;
+  slots_for_positions(perm.data(), pages, page_tokens, 0, 0, n, slots);
+  *pages_out = pages;
+  return slots;
+}
+
+/// Rounds `x` to bf16 in place and returns the bf16 bits (the device input).
+std::vector<std::uint16_t> round_to_bf16(std::vector<float>& x) {
+  std::vector<std::uint16_t> b(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    b[i] = float_to_bf16(x[i]);
+    x[i] = bf16_to_float(b[i]);
+  }
+  return b;
+}
+
 }  // namespace
 
 TEST_CASE("GPU pack/unpack and bucketize match the CPU bit for bit", "[cuda]") {
@@ -289,27 +316,13 @@ TEST_CASE("GPU warp-cooperative append (tq-mse) is bit-identical on ragged pools
   for (const Case& c : cases) {
     const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {});
     const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {});
-    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
-    const std::uint32_t pages = used + 5;
-    // A random page for each block-table entry, drawn without replacement.
-    std::vector<std::int32_t> perm(pages);
-    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
-    Rng rng(c.n * 31 + c.d);
-    for (std::uint32_t p = pages - 1; p > 0; --p)
-      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
-    std::vector<std::int64_t> slots;
-    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    std::uint32_t pages = 0;
+    const auto slots = shuffled_page_slots(c.n, page_tokens, c.n * 31 + c.d, &pages);
     HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
     auto k = gaussian(c.n * c.kv_heads * c.d, 7 + c.n), v = heavy_tailed(c.n * c.kv_heads, c.d, 9);
     for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;  // token 0, head 0: the zero vector
     for (std::uint32_t j = 0; j < c.d; j += 3) v[c.d + j] = 0.0f;  // zeros inside a vector
-    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      kb[i] = float_to_bf16(k[i]);
-      vb[i] = float_to_bf16(v[i]);
-      k[i] = bf16_to_float(kb[i]);
-      v[i] = bf16_to_float(vb[i]);
-    }
+    const auto kb = round_to_bf16(k), vb = round_to_bf16(v);
     append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
     g::DeviceCodecSet ks, vs;
     ok(g::DeviceCodecSet::create(kc, &ks));
@@ -356,28 +369,15 @@ TEST_CASE("GPU warp-cooperative split append (tq-3.5, tq-2.5) is bit-identical",
     const auto calib = heavy_tailed(64 * c.kv_heads, c.d, 17 + c.d);
     const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {}, calib.data(), 64);
     const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {}, calib.data(), 64);
-    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
-    const std::uint32_t pages = used + 5;
-    std::vector<std::int32_t> perm(pages);
-    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
-    Rng rng(c.n * 37 + c.d);
-    for (std::uint32_t p = pages - 1; p > 0; --p)
-      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
-    std::vector<std::int64_t> slots;
-    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    std::uint32_t pages = 0;
+    const auto slots = shuffled_page_slots(c.n, page_tokens, c.n * 37 + c.d, &pages);
     HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
     auto k = heavy_tailed(c.n * c.kv_heads, c.d, 5 + c.n), v = gaussian(c.n * c.kv_heads * c.d, 3);
     for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;  // token 0, head 0: the zero vector
     for (std::uint32_t j = 0; j < c.d; j += 3) v[c.d + j] = 0.0f;  // zeros inside a vector
     if (c.n * c.kv_heads > 2)
       for (std::uint32_t j = 0; j < c.d; j += 2) k[2 * c.d + j] *= 0x1p-60f;
-    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      kb[i] = float_to_bf16(k[i]);
-      vb[i] = float_to_bf16(v[i]);
-      k[i] = bf16_to_float(kb[i]);
-      v[i] = bf16_to_float(vb[i]);
-    }
+    const auto kb = round_to_bf16(k), vb = round_to_bf16(v);
     append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
     g::DeviceCodecSet ks, vs;
     ok(g::DeviceCodecSet::create(kc, &ks));
@@ -430,27 +430,14 @@ TEST_CASE("GPU tensor-core append (tq-prod) matches the twin but for QJL signs w
   for (const Case& c : cases) {
     const auto kc = make_head_codecs(KvFormat::parse(c.k), c.d, c.kv_heads, {});
     const auto vc = make_head_codecs(KvFormat::parse(c.v), c.d, c.kv_heads, {});
-    const auto used = static_cast<std::uint32_t>((c.n + page_tokens - 1) / page_tokens);
-    const std::uint32_t pages = used + 5;
-    std::vector<std::int32_t> perm(pages);
-    for (std::uint32_t p = 0; p < pages; ++p) perm[p] = static_cast<std::int32_t>(p);
-    Rng rng(c.n * 17 + c.d);
-    for (std::uint32_t p = pages - 1; p > 0; --p)
-      std::swap(perm[p], perm[static_cast<std::uint32_t>(rng.next_u64() % (p + 1))]);
-    std::vector<std::int64_t> slots;
-    slots_for_positions(perm.data(), pages, page_tokens, 0, 0, c.n, slots);
+    std::uint32_t pages = 0;
+    const auto slots = shuffled_page_slots(c.n, page_tokens, c.n * 17 + c.d, &pages);
     HostKvCache host(kc[0], vc[0], pages, page_tokens, c.kv_heads);
     auto k = heavy_tailed(c.n * c.kv_heads, c.d, 5 + c.n), v = gaussian(c.n * c.kv_heads * c.d, 3);
     if (c.n > 1)
       for (std::uint32_t j = 0; j < c.d; ++j) k[j] = 0.0f;   // token 0, head 0: the zero vector
     for (std::uint32_t j = 0; j < c.d; j += 3) v[j] = 0.0f;  // zeros inside a vector
-    std::vector<std::uint16_t> kb(k.size()), vb(v.size());
-    for (std::size_t i = 0; i < k.size(); ++i) {
-      kb[i] = float_to_bf16(k[i]);
-      vb[i] = float_to_bf16(v[i]);
-      k[i] = bf16_to_float(kb[i]);
-      v[i] = bf16_to_float(vb[i]);
-    }
+    const auto kb = round_to_bf16(k), vb = round_to_bf16(v);
     append_ref(kc, vc, k.data(), v.data(), c.n, slots.data(), host);
     g::DeviceCodecSet ks, vs;
     ok(g::DeviceCodecSet::create(kc, &ks));
